@@ -1,0 +1,3 @@
+//! Rule-centric verifiers (IFEval, IFBench) and the RAIF reward.
+pub mod tree;
+pub use tree::{Branch, Constraint};

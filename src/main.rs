@@ -1,0 +1,56 @@
+//! `raif`: the RAIF Workbench command line. It only parses arguments and wires the library
+//! crates together; the logic lives in `raif-model`, `raif-verify`, `raif-datasets`, `raif-rl`
+//! and `raif-ui`.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+mod check;
+mod data;
+mod home;
+mod model_cmd;
+
+/// RAIF Workbench: teach language models to follow complex instructions by reasoning first.
+#[derive(Parser, Debug)]
+#[command(name = "raif", version, about, long_about = None)]
+pub struct Cli {
+    /// Workspace directory: the run store and the model cache live here.
+    /// Default: the user's data folder (e.g. ~/.local/share/raif).
+    #[arg(long, global = true, env = "RAIF_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Fetch, list and inspect models.
+    Model(model_cmd::ModelArgs),
+    /// Generate from a model, streaming to the terminal.
+    Generate(model_cmd::GenerateArgs),
+    /// Measure speed and memory (`raif bench generate`).
+    Bench(model_cmd::BenchArgs),
+    /// Check responses against IFEval / IFBench instructions, like the official checkers.
+    Check(check::CheckArgs),
+    /// Datasets: load, validate, describe.
+    Data(data::DataArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let home = home::Home::resolve(cli.home.clone());
+    let result: Result<()> = match cli.command {
+        Command::Model(a) => model_cmd::model(&home, a),
+        Command::Generate(a) => model_cmd::generate(&home, a),
+        Command::Bench(a) => model_cmd::bench(&home, a),
+        Command::Check(a) => check::run(a),
+        Command::Data(a) => data::run(&home, a),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

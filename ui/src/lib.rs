@@ -1,0 +1,1 @@
+//! The RAIF Workbench terminal application (filled by the TUI issue).
