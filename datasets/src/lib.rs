@@ -14,6 +14,7 @@ pub mod jsonfile;
 pub mod loaders;
 pub mod record;
 pub mod stats;
+pub mod validate;
 
 pub use catalog::{IdCatalog, OfficialIds};
 pub use error::{DataError, Loc};
