@@ -67,7 +67,9 @@ impl Constraint {
             children: ids
                 .iter()
                 .enumerate()
-                .map(|(i, id)| Constraint::rule(id.clone(), kwargs.get(i).cloned().unwrap_or_default()))
+                .map(|(i, id)| {
+                    Constraint::rule(id.clone(), kwargs.get(i).cloned().unwrap_or_default())
+                })
                 .collect(),
         }
     }
@@ -78,7 +80,10 @@ impl Constraint {
             Constraint::Rule { .. } | Constraint::Judge { .. } => 0,
             Constraint::And { children } => 1 + children.iter().map(Self::depth).max().unwrap_or(0),
             Constraint::Chain { steps, .. } => 1 + steps.iter().map(Self::depth).max().unwrap_or(0),
-            Constraint::Selection { branches, otherwise } => {
+            Constraint::Selection {
+                branches,
+                otherwise,
+            } => {
                 let b = branches
                     .iter()
                     .map(|b| b.when.depth().max(b.then.depth()))
@@ -101,7 +106,10 @@ impl Constraint {
             Constraint::Rule { .. } | Constraint::Judge { .. } => out.push(self),
             Constraint::And { children } => children.iter().for_each(|c| c.collect_leaves(out)),
             Constraint::Chain { steps, .. } => steps.iter().for_each(|c| c.collect_leaves(out)),
-            Constraint::Selection { branches, otherwise } => {
+            Constraint::Selection {
+                branches,
+                otherwise,
+            } => {
                 for b in branches {
                     b.when.collect_leaves(out);
                     b.then.collect_leaves(out);

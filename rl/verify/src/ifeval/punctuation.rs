@@ -1,0 +1,15 @@
+//! `punctuation:no_comma`.
+use crate::checker::{char_pos, verdict, BuildError, CheckFn, Kw};
+
+pub fn build(_kw: &Kw) -> Result<CheckFn, BuildError> {
+    Ok(Box::new(|value| {
+        let n = value.matches(',').count();
+        match value.find(',') {
+            Some(i) => verdict(
+                false,
+                format!("{n} commas found, first at char {}", char_pos(value, i)),
+            ),
+            None => verdict(true, "no comma"),
+        }
+    }))
+}

@@ -1,0 +1,786 @@
+//! Ports of the NLTK pieces the official checkers call: the Punkt sentence tokenizer with its
+//! English parameters (`nltk.sent_tokenize`), the improved Treebank word tokenizer
+//! (`nltk.word_tokenize`), `RegexpTokenizer(r"\w+")` word counting, the English stop-word
+//! list and the averaged-perceptron POS tagger (first token only).
+//!
+//! NLTK 3.10 runs its regexes on the third-party `regex` module, whose `\w`, `\s`, `\d` are the
+//! Unicode classes that Rust's `regex` crate uses; those patterns are written here directly.
+//! The two contraction lists that NLTK compiles with stdlib `re` go through [`crate::py`].
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use fancy_regex::Regex as FRegex;
+
+use crate::py;
+
+fn fre(p: &str) -> FRegex {
+    FRegex::new(p).expect("static NLTK pattern")
+}
+
+// ------------------------------------------------------------------------------------------
+// Word counting and stop words
+
+/// `nltk.tokenize.RegexpTokenizer(r"\w+").tokenize(text)`.
+pub fn word_tokens(text: &str) -> Vec<&str> {
+    static W: LazyLock<regex::Regex> = LazyLock::new(|| regex::Regex::new(r"\w+").expect("static"));
+    W.find_iter(text).map(|m| m.as_str()).collect()
+}
+
+/// `instructions_util.count_words`.
+pub fn count_words(text: &str) -> usize {
+    word_tokens(text).len()
+}
+
+/// NLTK's English stop words.
+pub fn stopwords() -> &'static HashSet<&'static str> {
+    static S: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+        include_str!("../data/stopwords_en.txt")
+            .lines()
+            .filter(|l| !l.is_empty())
+            .collect()
+    });
+    &S
+}
+
+/// `instructions_util.count_stopwords` (IFBench).
+pub fn count_stopwords(text: &str) -> usize {
+    let s = stopwords();
+    word_tokens(text)
+        .into_iter()
+        .filter(|t| s.contains(py::lower(t).as_str()))
+        .count()
+}
+
+// ------------------------------------------------------------------------------------------
+// Punkt
+
+struct PunktParams {
+    abbrev: HashSet<String>,
+    colloc: HashSet<(String, String)>,
+    starters: HashSet<String>,
+    ortho: HashMap<String, u32>,
+}
+
+static PUNKT: LazyLock<PunktParams> = LazyLock::new(|| {
+    let mut p = PunktParams {
+        abbrev: HashSet::new(),
+        colloc: HashSet::new(),
+        starters: HashSet::new(),
+        ortho: HashMap::new(),
+    };
+    let mut section = "";
+    for line in include_str!("../data/punkt_english.txt").lines() {
+        if line.starts_with('[') && line.ends_with(']') {
+            section = match line {
+                "[abbrev]" => "a",
+                "[colloc]" => "c",
+                "[starters]" => "s",
+                "[ortho]" => "o",
+                _ => "",
+            };
+            continue;
+        }
+        match section {
+            "a" => {
+                p.abbrev.insert(line.to_string());
+            }
+            "s" => {
+                p.starters.insert(line.to_string());
+            }
+            "c" => {
+                if let Some((a, b)) = line.split_once('\t') {
+                    p.colloc.insert((a.to_string(), b.to_string()));
+                }
+            }
+            "o" => {
+                if let Some((a, b)) = line.split_once('\t') {
+                    p.ortho.insert(a.to_string(), b.parse().unwrap_or(0));
+                }
+            }
+            _ => {}
+        }
+    }
+    p
+});
+
+const ORTHO_BEG_UC: u32 = 1 << 1;
+const ORTHO_MID_UC: u32 = 1 << 2;
+const ORTHO_UNK_UC: u32 = 1 << 3;
+const ORTHO_BEG_LC: u32 = 1 << 4;
+const ORTHO_MID_LC: u32 = 1 << 5;
+const ORTHO_UNK_LC: u32 = 1 << 6;
+const ORTHO_UC: u32 = ORTHO_BEG_UC | ORTHO_MID_UC | ORTHO_UNK_UC;
+const ORTHO_LC: u32 = ORTHO_BEG_LC | ORTHO_MID_LC | ORTHO_UNK_LC;
+
+const NON_WORD: &str = r#"(?:[)";}\]\*:@'\({\[\x{2018}\x{2019}\x{201c}\x{201d}\x{ab}\x{bb}?!])"#;
+const MULTI_CHAR: &str = r"(?:\-{2,}|\.{2,}|(?:\.\s){2,}\.)";
+
+static PUNKT_WORD_RE: LazyLock<FRegex> = LazyLock::new(|| {
+    let p = format!(
+        r#"(?:{mc}|(?=[^\(\"\`{{\[:;&\#\*@\)}}\]\-,])\S+?(?=\s|$|{nw}|{mc}|,(?=$|\s|{nw}|{mc}))|\S)"#,
+        mc = MULTI_CHAR,
+        nw = NON_WORD
+    );
+    fre(&p)
+});
+
+#[derive(Debug, Clone)]
+struct Tok {
+    tok: String,
+    ty: String,
+    period_final: bool,
+    parastart: bool,
+    linestart: bool,
+    sentbreak: bool,
+    abbr: bool,
+    ellipsis: bool,
+}
+
+fn is_word_char(c: char) -> bool {
+    // the `regex` module's \w (Unicode): Alphabetic, Mark, Nd, Pc, Join_Control
+    static W: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(r"^\w$").expect("static"));
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c == '_';
+    }
+    let mut b = [0u8; 4];
+    W.is_match(c.encode_utf8(&mut b))
+}
+
+fn is_unicode_digit(c: char) -> bool {
+    static D: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(r"^\d$").expect("static"));
+    if c.is_ascii() {
+        return c.is_ascii_digit();
+    }
+    let mut b = [0u8; 4];
+    D.is_match(c.encode_utf8(&mut b))
+}
+
+fn non_punct_char(c: char) -> bool {
+    is_word_char(c) && !is_unicode_digit(c)
+}
+
+impl Tok {
+    fn new(tok: &str, parastart: bool, linestart: bool) -> Tok {
+        static NUM: LazyLock<FRegex> = LazyLock::new(|| fre(r"^-?[\.,]?\d[\d,\.-]*\.?(?=\n?\z)"));
+        let low = py::lower(tok);
+        let ty = match NUM.find(&low) {
+            Ok(Some(m)) => format!("##number##{}", &low[m.end()..]),
+            _ => low,
+        };
+        Tok {
+            tok: tok.to_string(),
+            ty,
+            period_final: tok.ends_with('.'),
+            parastart,
+            linestart,
+            sentbreak: false,
+            abbr: false,
+            ellipsis: false,
+        }
+    }
+    fn type_no_period(&self) -> &str {
+        if self.ty.chars().count() > 1 && self.ty.ends_with('.') {
+            &self.ty[..self.ty.len() - 1]
+        } else {
+            &self.ty
+        }
+    }
+    fn type_no_sentperiod(&self) -> &str {
+        if self.sentbreak {
+            self.type_no_period()
+        } else {
+            &self.ty
+        }
+    }
+    fn first_upper(&self) -> bool {
+        self.tok.chars().next().is_some_and(py::char_is_upper)
+    }
+    fn first_lower(&self) -> bool {
+        self.tok.chars().next().is_some_and(py::char_is_lower)
+    }
+    fn is_ellipsis(&self) -> bool {
+        let t = self.tok.strip_suffix('\n').unwrap_or(&self.tok);
+        t.len() >= 2 && t.chars().all(|c| c == '.')
+    }
+    fn is_number(&self) -> bool {
+        self.ty.starts_with("##number##")
+    }
+    fn is_initial(&self) -> bool {
+        let t = self.tok.strip_suffix('\n').unwrap_or(&self.tok);
+        let mut it = t.chars();
+        matches!((it.next(), it.next(), it.next()), (Some(a), Some('.'), None) if non_punct_char(a))
+    }
+}
+
+fn punkt_word_tokenize(line: &str) -> Vec<String> {
+    PUNKT_WORD_RE
+        .find_iter(line)
+        .filter_map(|m| m.ok())
+        .map(|m| m.as_str().to_string())
+        .collect()
+}
+
+fn tokenize_words(text: &str) -> Vec<Tok> {
+    let mut out = Vec::new();
+    let mut parastart = false;
+    for line in text.split('\n') {
+        if !py::strip(line).is_empty() {
+            let toks = punkt_word_tokenize(line);
+            let mut it = toks.iter();
+            let Some(first) = it.next() else {
+                continue;
+            };
+            out.push(Tok::new(first, parastart, true));
+            parastart = false;
+            for t in it {
+                out.push(Tok::new(t, false, false));
+            }
+        } else {
+            parastart = true;
+        }
+    }
+    out
+}
+
+fn first_pass(t: &mut Tok) {
+    let p = &*PUNKT;
+    let tok = t.tok.as_str();
+    if tok == "." || tok == "?" || tok == "!" {
+        t.sentbreak = true;
+    } else if t.is_ellipsis() {
+        t.ellipsis = true;
+    } else if t.period_final && !tok.ends_with("..") {
+        let stem = py::lower(&tok[..tok.len() - 1]);
+        let last = stem.rsplit('-').next().unwrap_or("");
+        if p.abbrev.contains(&stem) || p.abbrev.contains(last) {
+            t.abbr = true;
+        } else {
+            t.sentbreak = true;
+        }
+    }
+}
+
+enum Ortho {
+    True,
+    False,
+    Unknown,
+}
+
+fn ortho_heuristic(t: &Tok) -> Ortho {
+    if [";", ":", ",", ".", "!", "?"].contains(&t.tok.as_str()) {
+        return Ortho::False;
+    }
+    let oc = PUNKT
+        .ortho
+        .get(t.type_no_sentperiod())
+        .copied()
+        .unwrap_or(0);
+    if t.first_upper() && (oc & ORTHO_LC) != 0 && (oc & ORTHO_MID_UC) == 0 {
+        return Ortho::True;
+    }
+    if t.first_lower() && ((oc & ORTHO_UC) != 0 || (oc & ORTHO_BEG_LC) == 0) {
+        return Ortho::False;
+    }
+    Ortho::Unknown
+}
+
+fn second_pass(t1: &mut Tok, t2: &Tok) {
+    let p = &*PUNKT;
+    if !t1.period_final {
+        return;
+    }
+    let typ = t1.type_no_period().to_string();
+    let next_typ = t2.type_no_sentperiod().to_string();
+    let initial = t1.is_initial();
+    if p.colloc.contains(&(typ.clone(), next_typ.clone())) {
+        t1.sentbreak = false;
+        t1.abbr = true;
+        return;
+    }
+    if (t1.abbr || t1.ellipsis) && !initial {
+        if let Ortho::True = ortho_heuristic(t2) {
+            t1.sentbreak = true;
+            return;
+        }
+        if t2.first_upper() && p.starters.contains(&next_typ) {
+            t1.sentbreak = true;
+            return;
+        }
+    }
+    if initial || typ == "##number##" {
+        let o = ortho_heuristic(t2);
+        if let Ortho::False = o {
+            t1.sentbreak = false;
+            t1.abbr = true;
+            return;
+        }
+        if let Ortho::Unknown = o {
+            if initial
+                && t2.first_upper()
+                && (p.ortho.get(&next_typ).copied().unwrap_or(0) & ORTHO_LC) == 0
+            {
+                t1.sentbreak = false;
+                t1.abbr = true;
+            }
+        }
+    }
+}
+
+fn annotate(mut toks: Vec<Tok>) -> Vec<Tok> {
+    for t in toks.iter_mut() {
+        first_pass(t);
+    }
+    for i in 0..toks.len() {
+        if i + 1 < toks.len() {
+            let (a, b) = toks.split_at_mut(i + 1);
+            second_pass(&mut a[i], &b[0]);
+        }
+    }
+    toks
+}
+
+fn text_contains_sentbreak(text: &str) -> bool {
+    let toks = annotate(tokenize_words(text));
+    let mut found = false;
+    for t in &toks {
+        if found {
+            return true;
+        }
+        if t.sentbreak {
+            found = true;
+        }
+    }
+    false
+}
+
+struct EndCtx {
+    start: usize,
+    end: usize,
+    after_tok: (usize, usize),
+    next_tok: Option<usize>,
+}
+
+fn period_contexts(text: &str) -> Vec<EndCtx> {
+    let nw = |c: char| ")\";}]*:@'({[\u{2018}\u{2019}\u{201c}\u{201d}\u{ab}\u{bb}?!".contains(c);
+    let mut out = Vec::new();
+    for (i, c) in text.char_indices() {
+        if c != '.' && c != '?' && c != '!' {
+            continue;
+        }
+        let end = i + 1;
+        let rest = &text[end..];
+        let mut chars = rest.char_indices();
+        match chars.next() {
+            Some((_, n)) if nw(n) => out.push(EndCtx {
+                start: i,
+                end,
+                after_tok: (end, end + n.len_utf8()),
+                next_tok: None,
+            }),
+            Some((_, n)) if n.is_whitespace() => {
+                let ws_end = rest.find(|c: char| !c.is_whitespace()).map(|k| end + k);
+                if let Some(ws_end) = ws_end {
+                    let tok_end = text[ws_end..]
+                        .find(|c: char| c.is_whitespace())
+                        .map(|k| ws_end + k)
+                        .unwrap_or(text.len());
+                    out.push(EndCtx {
+                        start: i,
+                        end,
+                        after_tok: (end, tok_end),
+                        next_tok: Some(ws_end),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn last_ws_index(s: &str) -> usize {
+    // index (in bytes; whitespace here is ASCII) of the last string.whitespace char, 0 if none
+    s.rfind([' ', '\t', '\n', '\r', '\x0b', '\x0c'])
+        .unwrap_or(0)
+}
+
+fn potential_end_contexts(text: &str) -> Vec<(EndCtx, String)> {
+    let mut out = Vec::new();
+    let mut prev_slice = (0usize, 0usize);
+    let mut prev: Option<EndCtx> = None;
+    for m in period_contexts(text) {
+        let before = &text[prev_slice.1..m.start];
+        let mut idx = last_ws_index(before);
+        if idx != 0 {
+            idx += prev_slice.1 + 1;
+        } else {
+            idx = prev_slice.0;
+        }
+        let prev_word = (idx, m.start);
+        if let Some(pm) = prev.take() {
+            if prev_slice.1 <= prev_word.0 {
+                let ctx = format!(
+                    "{}{}{}",
+                    &text[prev_slice.0..prev_slice.1.max(prev_slice.0)],
+                    &text[pm.start..pm.end],
+                    &text[pm.after_tok.0..pm.after_tok.1]
+                );
+                out.push((pm, ctx));
+            }
+        }
+        prev = Some(m);
+        prev_slice = prev_word;
+    }
+    if let Some(pm) = prev {
+        let ctx = format!(
+            "{}{}{}",
+            &text[prev_slice.0..prev_slice.1.max(prev_slice.0)],
+            &text[pm.start..pm.end],
+            &text[pm.after_tok.0..pm.after_tok.1]
+        );
+        out.push((pm, ctx));
+    }
+    out
+}
+
+fn slices_from_text(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut last_break = 0;
+    for (m, ctx) in potential_end_contexts(text) {
+        if text_contains_sentbreak(&ctx) {
+            out.push((last_break, m.end));
+            last_break = m.next_tok.unwrap_or(m.end);
+        }
+    }
+    out.push((last_break, py::rstrip(text).len()));
+    out
+}
+
+fn realign_match(s: &str) -> Option<(usize, usize)> {
+    // ["')\]}‘’“”«»]+?(?:\s+|(?=--)|$)  (MULTILINE); returns (group0 end, rstripped len)
+    let set = |c: char| "\"')]}\u{2018}\u{2019}\u{201c}\u{201d}\u{ab}\u{bb}".contains(c);
+    let mut pos = 0;
+    let mut it = s.char_indices().peekable();
+    loop {
+        let (i, c) = it.next()?;
+        if !set(c) {
+            return None;
+        }
+        pos = i + c.len_utf8();
+        let rest = &s[pos..];
+        if let Some(n) = rest.chars().next() {
+            if n.is_whitespace() {
+                let k = rest
+                    .find(|c: char| !c.is_whitespace())
+                    .unwrap_or(rest.len());
+                let end = pos + k;
+                return Some((end, py::rstrip(&s[..end]).len()));
+            }
+            if rest.starts_with("--") || n == '\n' {
+                return Some((pos, py::rstrip(&s[..pos]).len()));
+            }
+        } else {
+            return Some((pos, py::rstrip(&s[..pos]).len()));
+        }
+        let _ = pos;
+    }
+}
+
+/// Punkt sentence spans (byte offsets), `PunktTokenizer("english").span_tokenize(text)`.
+pub fn sent_spans(text: &str) -> Vec<(usize, usize)> {
+    let slices = slices_from_text(text);
+    let mut out = Vec::new();
+    let mut realign = 0usize;
+    for (k, s1) in slices.iter().enumerate() {
+        let s1 = (s1.0 + realign, s1.1);
+        let nonempty = |s: (usize, usize)| s.0 < s.1;
+        match slices.get(k + 1) {
+            None => {
+                if nonempty(s1) {
+                    out.push(s1);
+                }
+            }
+            Some(s2) => {
+                let t2 = if s2.0 <= s2.1 { &text[s2.0..s2.1] } else { "" };
+                if let Some((end, stripped)) = realign_match(t2) {
+                    out.push((s1.0, s2.0 + stripped));
+                    realign = end;
+                } else {
+                    realign = 0;
+                    if nonempty(s1) {
+                        out.push(s1);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `nltk.sent_tokenize(text)` (Punkt, English).
+pub fn sent_tokenize(text: &str) -> Vec<&str> {
+    sent_spans(text)
+        .into_iter()
+        .map(|(a, b)| if a <= b { &text[a..b] } else { "" })
+        .collect()
+}
+
+// ------------------------------------------------------------------------------------------
+// NLTKWordTokenizer
+
+type Sub = (FRegex, &'static str);
+
+fn subs(list: &[(&str, &'static str)]) -> Vec<Sub> {
+    list.iter().map(|(p, r)| (fre(p), *r)).collect()
+}
+
+static STARTING_QUOTES: LazyLock<Vec<Sub>> = LazyLock::new(|| {
+    subs(&[
+        (r"([«“‘„]|[`]+)", " $1 "),
+        (r#"^""#, "``"),
+        (r"(``)", " $1 "),
+        (r#"([ \(\[{<])("|'{2})"#, "$1 `` "),
+        (r"(?i)(?<!\w)(')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w)", "$1 "),
+    ])
+});
+
+static PUNCTUATION_SUBS: LazyLock<Vec<Sub>> = LazyLock::new(|| {
+    subs(&[
+        (
+            r#"([^\.])(\.)((?>[\]\)}>"'»”’ ]*))\s*(?=\n?\z)"#,
+            "$1 $2 $3 ",
+        ),
+        (r"([:,])([^\d])", " $1 $2"),
+        (r"([:,])(?=\n?\z)", " $1 "),
+        (r"\.{2,}", " $0 "),
+        (r"[;@#$%&]", " $0 "),
+        (r"[\x{2012}-\x{2015}]", " $0 "),
+        (r#"([^\.])(\.)([\]\)}>"']*)\s*(?=\n?\z)"#, "$1 $2$3 "),
+        (r"[?!]", " $0 "),
+        (r"([^'])' ", "$1 ' "),
+        (r"[*]", " $0 "),
+        (r"[\]\[\(\)\{\}\<\>]", " $0 "),
+        (r"--", " -- "),
+    ])
+});
+
+static ENDING_QUOTES: LazyLock<Vec<Sub>> = LazyLock::new(|| {
+    subs(&[
+        (r"([»”’])", " $1 "),
+        (r"''", " '' "),
+        (r#"""#, " '' "),
+        (r"\s+", " "),
+        (r"([^' ])('[sS]|'[mM]|'[dD]|') ", "$1 $2 "),
+        (r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ", "$1 $2 "),
+    ])
+});
+
+fn contractions() -> &'static [py::PyRegex] {
+    static C: LazyLock<Vec<py::PyRegex>> = LazyLock::new(|| {
+        [
+            r"(?i)\b(can)(not)\b",
+            r"(?i)\b(d)('ye)\b",
+            r"(?i)\b(gim)(me)\b",
+            r"(?i)\b(gon)(na)\b",
+            r"(?i)\b(got)(ta)\b",
+            r"(?i)\b(lem)(me)\b",
+            r"(?i)\b(more)('n)\b",
+            r"(?i)\b(wan)(na)(?=\s)",
+            r"(?i) ('t)(is)\b",
+            r"(?i) ('t)(was)\b",
+        ]
+        .iter()
+        .map(|p| py::PyRegex::new(p, false, false).expect("static pattern"))
+        .collect()
+    });
+    &C
+}
+
+fn apply(text: String, list: &[Sub]) -> String {
+    let mut t = text;
+    for (re, rep) in list {
+        t = re.replace_all(&t, *rep).into_owned();
+    }
+    t
+}
+
+/// `NLTKWordTokenizer().tokenize(sentence)`.
+pub fn treebank_tokenize(sentence: &str) -> Vec<String> {
+    let mut t = apply(sentence.to_string(), &STARTING_QUOTES);
+    t = apply(t, &PUNCTUATION_SUBS);
+    t = format!(" {t} ");
+    t = apply(t, &ENDING_QUOTES);
+    for re in contractions() {
+        t = re.replace_all(&t, |c: &fancy_regex::Captures| {
+            format!(
+                " {} {} ",
+                c.get(1).map_or("", |m| m.as_str()),
+                c.get(2).map_or("", |m| m.as_str())
+            )
+        });
+    }
+    py::split_ws(&t).into_iter().map(String::from).collect()
+}
+
+/// `nltk.word_tokenize(text)`.
+pub fn word_tokenize(text: &str) -> Vec<String> {
+    sent_tokenize(text)
+        .into_iter()
+        .flat_map(treebank_tokenize)
+        .collect()
+}
+
+// ------------------------------------------------------------------------------------------
+// Averaged perceptron tagger (English), first token only
+
+struct Tagger {
+    classes: Vec<String>,
+    tagdict: HashMap<String, String>,
+    weights: HashMap<String, Vec<(u16, f64)>>,
+}
+
+static TAGGER: LazyLock<Tagger> = LazyLock::new(|| {
+    let raw = include_bytes!("../data/tagger.txt.z");
+    let text = crate::data::inflate(raw);
+    let mut t = Tagger {
+        classes: Vec::new(),
+        tagdict: HashMap::new(),
+        weights: HashMap::new(),
+    };
+    for line in text.lines() {
+        let mut parts = line.split('\t');
+        match parts.next() {
+            Some("CLASSES") => t.classes = parts.map(String::from).collect(),
+            Some("D") => {
+                if let (Some(w), Some(tag)) = (parts.next(), parts.next()) {
+                    t.tagdict.insert(w.to_string(), tag.to_string());
+                }
+            }
+            Some("W") => {
+                if let (Some(f), Some(ws)) = (parts.next(), parts.next()) {
+                    let v = ws
+                        .split(' ')
+                        .filter_map(|p| {
+                            let (a, b) = p.split_once(':')?;
+                            Some((a.parse().ok()?, b.parse().ok()?))
+                        })
+                        .collect();
+                    t.weights.insert(f.to_string(), v);
+                }
+            }
+            _ => {}
+        }
+    }
+    t
+});
+
+fn tagger_normalize(word: &str) -> String {
+    if word.contains('-') && !word.starts_with('-') {
+        return "!HYPHEN".into();
+    }
+    if py::is_digit(word) && py::len(word) == 4 {
+        return "!YEAR".into();
+    }
+    if word.chars().next().is_some_and(py::char_is_digit) {
+        return "!DIGITS".into();
+    }
+    py::lower(word)
+}
+
+fn last3(s: &str) -> &str {
+    let n = s.chars().count();
+    let skip = n.saturating_sub(3);
+    match s.char_indices().nth(skip) {
+        Some((i, _)) => &s[i..],
+        None => "",
+    }
+}
+
+/// The tag `nltk.pos_tag(tokens)[0][1]` gives the first token.
+pub fn first_pos_tag(tokens: &[String]) -> Option<String> {
+    let t = &*TAGGER;
+    let word = tokens.first()?;
+    if let Some(tag) = t.tagdict.get(word) {
+        if !tag.is_empty() {
+            return Some(tag.clone());
+        }
+    }
+    let ctx = |k: usize| -> String {
+        match tokens.get(k) {
+            Some(w) => tagger_normalize(w),
+            None => ["-END-", "-END2-"][k - tokens.len()].to_string(),
+        }
+    };
+    let w0 = ctx(0);
+    let w1 = ctx(1);
+    let w2 = ctx(2);
+    let pref1: String = word.chars().next().map(String::from).unwrap_or_default();
+    let feats = [
+        "bias".to_string(),
+        format!("i suffix {}", last3(word)),
+        format!("i pref1 {pref1}"),
+        "i-1 tag -START-".to_string(),
+        "i-2 tag -START2-".to_string(),
+        "i tag+i-2 tag -START- -START2-".to_string(),
+        format!("i word {w0}"),
+        format!("i-1 tag+i word -START- {w0}"),
+        "i-1 word -START2-".to_string(),
+        "i-1 suffix T2-".to_string(),
+        "i-2 word -START-".to_string(),
+        format!("i+1 word {w1}"),
+        format!("i+1 suffix {}", last3(&w1)),
+        format!("i+2 word {w2}"),
+    ];
+    let mut scores = vec![0.0f64; t.classes.len()];
+    let mut seen = HashSet::new();
+    for f in &feats {
+        // features is a dict: a repeated name counts once with value 2 (never happens here)
+        if !seen.insert(f.as_str()) {
+            continue;
+        }
+        if let Some(ws) = t.weights.get(f) {
+            for (label, w) in ws {
+                if let Some(s) = scores.get_mut(*label as usize) {
+                    *s += w;
+                }
+            }
+        }
+    }
+    let mut best: Option<(f64, &String)> = None;
+    for (i, c) in t.classes.iter().enumerate() {
+        let s = scores[i];
+        let better = match best {
+            None => true,
+            Some((bs, bl)) => s > bs || (s == bs && c > bl),
+        };
+        if better {
+            best = Some((s, c));
+        }
+    }
+    best.map(|(_, c)| c.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_tokenize_matches_nltk() {
+        let toks =
+            word_tokenize("Hello world. I can't go!! \"Quote\" (a) 3.5 U.S.A. e.g. test--it");
+        let want = [
+            "Hello", "world", ".", "I", "ca", "n't", "go", "!", "!", "``", "Quote", "''", "(", "a",
+            ")", "3.5", "U.S.A.", "e.g", ".", "test", "--", "it",
+        ];
+        assert_eq!(toks, want);
+    }
+
+    #[test]
+    fn punkt_basic() {
+        assert_eq!(sent_tokenize("Mr. Smith went home. He slept.").len(), 2);
+        assert_eq!(sent_tokenize("").len(), 0);
+    }
+}

@@ -1,0 +1,206 @@
+//! The registry: official instruction id + kwargs -> checker, and strict / loose evaluation
+//! exactly as the official `evaluation_lib` does it.
+
+use serde_json::{Map, Value};
+
+use crate::checker::{BuildError, CheckFn, Kw, Verdict};
+use crate::{ifbench, ifeval, py};
+
+/// Which benchmark defines an id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    IfEval,
+    IfBench,
+    Raif,
+}
+
+/// Every id this crate knows (IFEval 25, IFBench 58, RAIF additions).
+pub fn all_ids() -> Vec<&'static str> {
+    ifeval::IDS
+        .iter()
+        .chain(ifbench::IDS)
+        .chain(ifeval::RAIF_IDS)
+        .copied()
+        .collect()
+}
+
+/// The benchmark an id belongs to, or None for an unknown id. (`count:*`, `format:*` … are
+/// IFBench's; IFEval's ids use other prefixes, so there is no overlap.)
+pub fn family(id: &str) -> Option<Family> {
+    if ifeval::IDS.contains(&id) {
+        Some(Family::IfEval)
+    } else if ifbench::IDS.contains(&id) {
+        Some(Family::IfBench)
+    } else if ifeval::RAIF_IDS.contains(&id) {
+        Some(Family::Raif)
+    } else {
+        None
+    }
+}
+
+/// Build the checker for `id` with its benchmark kwargs (null values are ignored).
+pub fn build(id: &str, kwargs: &Map<String, Value>) -> Result<CheckFn, BuildError> {
+    let kw = Kw::new(id, kwargs);
+    let prefix = id.split(':').next().unwrap_or("");
+    match family(id) {
+        None => Err(BuildError::UnknownId(id.to_string())),
+        Some(Family::IfEval) | Some(Family::Raif) => match prefix {
+            "keywords" => ifeval::keywords::build(&kw),
+            "language" => ifeval::language::build(&kw),
+            "length_constraints" => ifeval::length::build(&kw),
+            "detectable_content" => ifeval::content::build(&kw),
+            "detectable_format" => ifeval::format::build(&kw),
+            "combination" => ifeval::combination::build(&kw),
+            "startend" => ifeval::startend::build(&kw),
+            "change_case" => ifeval::case::build(&kw),
+            "punctuation" => ifeval::punctuation::build(&kw),
+            _ => Err(BuildError::UnknownId(id.to_string())),
+        },
+        Some(Family::IfBench) => match prefix {
+            "count" => ifbench::count::build(&kw),
+            "ratio" => ifbench::ratio::build(&kw),
+            "words" => ifbench::words::build(&kw),
+            "sentence" => ifbench::sentence::build(&kw),
+            "format" => ifbench::format::build(&kw),
+            "custom" => ifbench::custom::build(&kw),
+            "repeat" => ifbench::repeat::build(&kw),
+            _ => Err(BuildError::UnknownId(id.to_string())),
+        },
+    }
+}
+
+/// The 8 texts of the loose evaluation, in the official order.
+pub fn loose_variants(response: &str) -> [String; 8] {
+    let r: Vec<&str> = response.split('\n').collect();
+    let n = r.len();
+    let first = py::strip(&r[1.min(n)..].join("\n")).to_string();
+    let last = py::strip(&r[..n.saturating_sub(1)].join("\n")).to_string();
+    let both = if n >= 2 {
+        py::strip(&r[1..n - 1].join("\n")).to_string()
+    } else {
+        String::new()
+    };
+    [
+        response.to_string(),
+        response.replace('*', ""),
+        first.clone(),
+        last.clone(),
+        both.clone(),
+        first.replace('*', ""),
+        last.replace('*', ""),
+        both.replace('*', ""),
+    ]
+}
+
+/// Names of the loose variants (for reasons).
+pub const LOOSE_VARIANT_NAMES: [&str; 8] = [
+    "response",
+    "'*' removed",
+    "first line removed",
+    "last line removed",
+    "first and last lines removed",
+    "first line and '*' removed",
+    "last line and '*' removed",
+    "first and last lines and '*' removed",
+];
+
+/// One instruction's strict and loose verdicts.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstructionResult {
+    pub id: String,
+    pub strict: bool,
+    pub loose: bool,
+    /// The strict verdict's reason (or the loose one's when only loose passes).
+    pub reason: String,
+    /// Index of the first passing loose variant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loose_variant: Option<usize>,
+    /// Set when the official code would raise (counted as a fail) or the checker could not be built.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+fn run_one(check: &CheckFn, text: &str) -> Result<Verdict, String> {
+    if py::strip(text).is_empty() {
+        return Ok(Verdict {
+            pass: false,
+            reason: "empty response".into(),
+        });
+    }
+    check(text)
+}
+
+/// Strict and loose evaluation of one built checker on one response.
+pub fn evaluate_checker(id: &str, check: &CheckFn, response: &str) -> InstructionResult {
+    let strict = run_one(check, response);
+    let mut error = strict.as_ref().err().map(|e| format!("strict: {e}"));
+    let strict_pass = matches!(&strict, Ok(v) if v.pass);
+    let mut reason = match &strict {
+        Ok(v) => v.reason.clone(),
+        Err(e) => format!("the official code raises: {e}"),
+    };
+    let mut loose_variant = None;
+    if strict_pass {
+        loose_variant = Some(0);
+    } else {
+        for (i, t) in loose_variants(response).iter().enumerate() {
+            match run_one(check, t) {
+                Ok(v) if v.pass => {
+                    loose_variant = Some(i);
+                    if i > 0 {
+                        reason = format!(
+                            "{reason}; loose: passes with {} ({})",
+                            LOOSE_VARIANT_NAMES[i], v.reason
+                        );
+                    }
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    if error.is_none() {
+                        error = Some(format!("loose[{i}]: {e}"));
+                    }
+                }
+            }
+        }
+    }
+    InstructionResult {
+        id: id.to_string(),
+        strict: strict_pass,
+        loose: loose_variant.is_some(),
+        reason,
+        loose_variant,
+        error,
+    }
+}
+
+/// Build and evaluate one instruction; a build error gives a failing result that says why.
+pub fn evaluate(id: &str, kwargs: &Map<String, Value>, response: &str) -> InstructionResult {
+    match build(id, kwargs) {
+        Ok(c) => evaluate_checker(id, &c, response),
+        Err(e) => InstructionResult {
+            id: id.to_string(),
+            strict: false,
+            loose: false,
+            reason: e.to_string(),
+            loose_variant: None,
+            error: Some(e.to_string()),
+        },
+    }
+}
+
+/// Strict-only check of one instruction (what RAIF training uses): Ok(verdict) or the build error.
+pub fn check_strict(
+    id: &str,
+    kwargs: &Map<String, Value>,
+    response: &str,
+) -> Result<Verdict, BuildError> {
+    let c = build(id, kwargs)?;
+    Ok(match run_one(&c, response) {
+        Ok(v) => v,
+        Err(e) => Verdict {
+            pass: false,
+            reason: format!("the official code raises: {e}"),
+        },
+    })
+}
