@@ -1,1 +1,24 @@
-//! raif-model
+//! `raif-model`: tokenizers, chat templates, the Llama / Qwen2 / Mistral transformer with a KV
+//! cache, batched sampling and the model cache. It knows nothing of rewards, runs or terminals.
+
+pub mod config;
+pub mod device;
+pub mod fetch;
+pub mod generate;
+pub mod loaded;
+pub mod rng;
+pub mod template;
+pub mod tiny;
+pub mod tokenizer;
+pub mod transformer;
+pub mod weights;
+
+pub use config::{Arch, ModelConfig};
+pub use generate::{FinishReason, Generation, Generator, SamplingParams, TokenEvent};
+pub use loaded::{LoadedModel, ModelSource};
+pub use rng::Rng;
+pub use template::{ChatTemplate, Message, PromptMode, Role};
+pub use tokenizer::Tokenizer;
+pub use transformer::{Path as ForwardPath, Transformer};
+
+pub use candle_core;

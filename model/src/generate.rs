@@ -1,0 +1,307 @@
+//! Batched sampling with a KV cache over prompts of different lengths (left padding), with
+//! temperature, top-k, top-p, stop tokens and strings, per-sequence seeds and streaming.
+
+use anyhow::{bail, Result};
+use candle_core::IndexOp;
+use serde::{Deserialize, Serialize};
+
+use crate::rng::Rng;
+use crate::tokenizer::Tokenizer;
+use crate::transformer::{padded_inputs, Batch, KvCache, Path, Transformer};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SamplingParams {
+    /// 0 means greedy.
+    pub temperature: f64,
+    /// Nucleus mass kept (1.0 = off).
+    pub top_p: f64,
+    /// Keep the k most likely tokens (0 = off).
+    pub top_k: usize,
+    pub max_new_tokens: usize,
+    /// Generation stops when the text contains one of these (the text is cut before it).
+    pub stop_strings: Vec<String>,
+}
+
+impl Default for SamplingParams {
+    fn default() -> Self {
+        SamplingParams { temperature: 1.0, top_p: 1.0, top_k: 0, max_new_tokens: 256, stop_strings: Vec::new() }
+    }
+}
+
+impl SamplingParams {
+    pub fn greedy(max_new_tokens: usize) -> Self {
+        SamplingParams { temperature: 0.0, max_new_tokens, ..Default::default() }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// An end-of-sequence / end-of-turn token was sampled (it is the last token).
+    Stop,
+    /// A stop string appeared in the text.
+    StopString,
+    /// `max_new_tokens` reached (or the model's context is full).
+    Length,
+}
+
+/// One generated sequence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Generation {
+    /// Generated token ids, including the final stop token when `finish == Stop`.
+    pub tokens: Vec<u32>,
+    /// Log-probability of each generated token under the model (temperature 1, no truncation).
+    pub logprobs: Vec<f32>,
+    /// Decoded text without the stop token, cut before a stop string.
+    pub text: String,
+    pub finish: FinishReason,
+}
+
+/// A streamed event: the text delta of sequence `index`.
+pub struct TokenEvent<'a> {
+    pub index: usize,
+    pub token: u32,
+    pub delta: &'a str,
+}
+
+pub struct Generator<'a> {
+    pub model: &'a Transformer,
+    pub tokenizer: &'a Tokenizer,
+    /// Token ids that end a sequence.
+    pub stop_ids: Vec<u32>,
+}
+
+struct Row<'t> {
+    index: usize,
+    rng: Rng,
+    tokens: Vec<u32>,
+    logprobs: Vec<f32>,
+    text: String,
+    stream: crate::tokenizer::TokenStream<'t>,
+    pad: usize,
+    finish: Option<FinishReason>,
+}
+
+/// Pick a token from logits; returns (token, log-prob under the unmodified distribution).
+pub fn sample(logits: &[f32], p: &SamplingParams, rng: &mut Rng) -> (u32, f32) {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let lse = max as f64 + logits.iter().map(|&l| ((l - max) as f64).exp()).sum::<f64>().ln();
+    let logprob = |i: usize| (logits[i] as f64 - lse) as f32;
+    if p.temperature <= 0.0 {
+        let mut best = 0;
+        for (i, &l) in logits.iter().enumerate() {
+            if l > logits[best] {
+                best = i;
+            }
+        }
+        return (best as u32, logprob(best));
+    }
+    let inv_t = 1.0 / p.temperature;
+    let full = p.top_k == 0 && p.top_p >= 1.0;
+    let mut cand: Vec<(usize, f64)> = if full {
+        logits.iter().enumerate().map(|(i, &l)| (i, ((l - max) as f64) * inv_t)).collect()
+    } else {
+        let mut v: Vec<(usize, f64)> = logits.iter().enumerate().map(|(i, &l)| (i, ((l - max) as f64) * inv_t)).collect();
+        v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        if p.top_k > 0 {
+            v.truncate(p.top_k.max(1));
+        }
+        v
+    };
+    let mut weights: Vec<f64> = cand.iter().map(|&(_, s)| s.exp()).collect();
+    if !full && p.top_p < 1.0 {
+        let total: f64 = weights.iter().sum();
+        let mut acc = 0.0;
+        let mut keep = weights.len();
+        for (j, w) in weights.iter().enumerate() {
+            acc += w / total;
+            if acc >= p.top_p {
+                keep = j + 1;
+                break;
+            }
+        }
+        cand.truncate(keep);
+        weights.truncate(keep);
+    }
+    let total: f64 = weights.iter().sum();
+    let mut u = rng.next_f64() * total;
+    let mut pick = cand.len() - 1;
+    for (j, w) in weights.iter().enumerate() {
+        if u < *w {
+            pick = j;
+            break;
+        }
+        u -= w;
+    }
+    let tok = cand[pick].0;
+    (tok as u32, logprob(tok))
+}
+
+/// Timings of one `generate` call.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GenStats {
+    pub prompt_tokens: usize,
+    pub generated_tokens: usize,
+    pub prefill_s: f64,
+    pub decode_s: f64,
+}
+
+impl<'a> Generator<'a> {
+    /// [`Generator::generate_with_stats`] without the timings.
+    pub fn generate(
+        &self,
+        prompts: &[Vec<u32>],
+        seeds: &[u64],
+        params: &SamplingParams,
+        on_token: &mut dyn FnMut(TokenEvent),
+    ) -> Result<Vec<Generation>> {
+        Ok(self.generate_with_stats(prompts, seeds, params, on_token)?.0)
+    }
+
+    /// Generate one continuation per prompt. `seeds[i]` seeds sequence i's own RNG, so a
+    /// sequence's output does not depend on its batch neighbours. `on_token` is called for
+    /// every completed piece of text.
+    pub fn generate_with_stats(
+        &self,
+        prompts: &[Vec<u32>],
+        seeds: &[u64],
+        params: &SamplingParams,
+        on_token: &mut dyn FnMut(TokenEvent),
+    ) -> Result<(Vec<Generation>, GenStats)> {
+        if prompts.len() != seeds.len() {
+            bail!("generate: {} prompts but {} seeds", prompts.len(), seeds.len());
+        }
+        if prompts.is_empty() {
+            return Ok((Vec::new(), GenStats::default()));
+        }
+        let t0 = std::time::Instant::now();
+        if let Some(i) = prompts.iter().position(|p| p.is_empty()) {
+            bail!("generate: prompt {i} is empty");
+        }
+        let model = self.model;
+        let device = model.device();
+        let max_ctx = model.cfg.max_position_embeddings;
+        let longest = prompts.iter().map(Vec::len).max().unwrap_or(0);
+        if longest >= max_ctx {
+            bail!("generate: a prompt has {longest} tokens, the model's context is {max_ctx}");
+        }
+        let mut rows: Vec<Row> = prompts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Row {
+                index: i,
+                rng: Rng::for_stream(seeds[i], 0),
+                tokens: Vec::new(),
+                logprobs: Vec::new(),
+                text: String::new(),
+                stream: self.tokenizer.stream(),
+                pad: longest - p.len(),
+                finish: None,
+            })
+            .collect();
+        let mut done: Vec<Option<Generation>> = vec![None; prompts.len()];
+        let mut cache = KvCache::new(&model.cfg);
+
+        // Prefill: all prompts at once, left-padded; only the last position's logits are needed.
+        let refs: Vec<&[u32]> = prompts.iter().map(|p| p.as_slice()).collect();
+        let zero_pads = vec![0; prompts.len()];
+        let (ids, pos, mask) = padded_inputs(&refs, &zero_pads, 0, device)?;
+        let hidden = model.forward_hidden(&Batch { input_ids: &ids, positions: &pos, mask: &mask }, Some(&mut cache), Path::Fused)?;
+        let mut logits = model.logits(&hidden.i((.., longest - 1..longest, ..))?.squeeze(1)?)?;
+        // Reading the logits back synchronises the device, so the split below is honest.
+        let mut rows_logits: Vec<Vec<f32>> = logits.to_dtype(candle_core::DType::F32)?.to_vec2()?;
+        let prefill_s = t0.elapsed().as_secs_f64();
+        let t1 = std::time::Instant::now();
+
+        loop {
+            for (row, lg) in rows.iter_mut().zip(rows_logits.iter()) {
+                let (tok, lp) = sample(lg, params, &mut row.rng);
+                row.tokens.push(tok);
+                row.logprobs.push(lp);
+                if self.stop_ids.contains(&tok) {
+                    row.finish = Some(FinishReason::Stop);
+                    continue;
+                }
+                if let Some(delta) = row.stream.push(tok)? {
+                    let before = row.text.len();
+                    row.text.push_str(&delta);
+                    let mut hit = None;
+                    for s in &params.stop_strings {
+                        // Only a match that ends in the new text can be new.
+                        let from = before.saturating_sub(s.len().saturating_sub(1));
+                        let from = (0..=from).rev().find(|&i| row.text.is_char_boundary(i)).unwrap_or(0);
+                        if let Some(k) = row.text[from..].find(s.as_str()) {
+                            let at = from + k;
+                            if hit.is_none_or(|h| at < h) {
+                                hit = Some(at);
+                            }
+                        }
+                    }
+                    match hit {
+                        Some(at) => {
+                            if at > before {
+                                on_token(TokenEvent { index: row.index, token: tok, delta: &row.text[before..at] });
+                            }
+                            row.text.truncate(at);
+                            row.finish = Some(FinishReason::StopString);
+                        }
+                        None => on_token(TokenEvent { index: row.index, token: tok, delta: &row.text[before..] }),
+                    }
+                }
+                if row.finish.is_none()
+                    && (row.tokens.len() >= params.max_new_tokens || cache.len() + 1 - row.pad >= max_ctx)
+                {
+                    row.finish = Some(FinishReason::Length);
+                }
+            }
+            // Retire finished sequences and shrink the batch (and its cache) to the rest.
+            if rows.iter().any(|r| r.finish.is_some()) {
+                let mut keep = Vec::new();
+                let mut kept = Vec::new();
+                for (j, row) in rows.into_iter().enumerate() {
+                    match row.finish.clone() {
+                        Some(finish) => {
+                            let index = row.index;
+                            // The streamed text can lag by an incomplete character; the final
+                            // text is decoded whole (a stop string's cut is kept as is).
+                            let text = match finish {
+                                FinishReason::StopString => row.text,
+                                FinishReason::Stop => self.tokenizer.decode(&row.tokens[..row.tokens.len() - 1], false)?,
+                                FinishReason::Length => self.tokenizer.decode(&row.tokens, false)?,
+                            };
+                            done[index] = Some(Generation { tokens: row.tokens, logprobs: row.logprobs, text, finish });
+                        }
+                        None => {
+                            keep.push(j as u32);
+                            kept.push(row);
+                        }
+                    }
+                }
+                rows = kept;
+                if rows.is_empty() {
+                    break;
+                }
+                cache.retain_rows(&keep)?;
+            }
+            let last: Vec<[u32; 1]> = rows.iter().map(|r| [*r.tokens.last().unwrap_or(&0)]).collect();
+            let refs: Vec<&[u32]> = last.iter().map(|l| l.as_slice()).collect();
+            let pads: Vec<usize> = rows.iter().map(|r| r.pad).collect();
+            let (ids, pos, mask) = padded_inputs(&refs, &pads, cache.len(), device)?;
+            let hidden = model.forward_hidden(&Batch { input_ids: &ids, positions: &pos, mask: &mask }, Some(&mut cache), Path::Fused)?;
+            logits = model.logits(&hidden.squeeze(1)?)?;
+            rows_logits = logits.to_dtype(candle_core::DType::F32)?.to_vec2()?;
+        }
+        let gens: Vec<Generation> = done
+            .into_iter()
+            .enumerate()
+            .map(|(i, g)| g.ok_or_else(|| anyhow::anyhow!("generate: sequence {i} did not finish")))
+            .collect::<Result<_>>()?;
+        let stats = GenStats {
+            prompt_tokens: prompts.iter().map(Vec::len).sum(),
+            generated_tokens: gens.iter().map(|g| g.tokens.len()).sum(),
+            prefill_s,
+            decode_s: t1.elapsed().as_secs_f64(),
+        };
+        Ok((gens, stats))
+    }
+}

@@ -1,0 +1,435 @@
+//! The decoder-only transformer shared by Llama, Qwen2 and Mistral: RMSNorm, RoPE (with Llama-3
+//! scaling), grouped-query attention, SwiGLU, optional q/k/v bias, tied or untied embeddings.
+//!
+//! One forward serves generation and training. `Path::Fused` uses candle's fused kernels
+//! (no backward) for speed; `Path::Differentiable` uses equivalent composite ops that candle can
+//! differentiate. Both take a padded batch: per-row positions and an additive attention mask.
+
+use anyhow::{Context, Result};
+use candle_core::{DType, Device, Tensor, D};
+
+use crate::config::ModelConfig;
+use crate::weights::{self, Weights};
+
+/// Which kernels the forward uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// Fused softmax / RMSNorm / RoPE: fastest, but candle has no backward for them.
+    Fused,
+    /// Composite ops with a backward, for training.
+    Differentiable,
+}
+
+/// A linear layer `y = x Wᵀ + b` over the last dimension.
+#[derive(Clone, Debug)]
+pub struct Linear {
+    pub weight: Tensor,
+    pub bias: Option<Tensor>,
+}
+
+impl Linear {
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let dims = x.dims().to_vec();
+        let in_dim = *dims.last().context("linear input has no dimensions")?;
+        let rows: usize = dims[..dims.len() - 1].iter().product();
+        let y = x.reshape((rows, in_dim))?.matmul(&self.weight.t()?)?;
+        let y = match &self.bias {
+            Some(b) => y.broadcast_add(b)?,
+            None => y,
+        };
+        let mut out = dims;
+        let last = out.len() - 1;
+        out[last] = self.weight.dim(0)?;
+        Ok(y.reshape(out)?)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RmsNorm {
+    pub weight: Tensor,
+    pub eps: f64,
+}
+
+impl RmsNorm {
+    pub fn forward(&self, x: &Tensor, path: Path) -> Result<Tensor> {
+        Ok(match path {
+            Path::Fused => candle_nn::ops::rms_norm(&x.contiguous()?, &self.weight, self.eps as f32)?,
+            Path::Differentiable => candle_nn::ops::rms_norm_slow(x, &self.weight, self.eps as f32)?,
+        })
+    }
+}
+
+/// A growable key/value cache for one layer: preallocated `(B, n_kv, capacity, head_dim)`
+/// buffers written in place, so a decode step copies only the new position.
+#[derive(Clone, Debug, Default)]
+pub struct LayerCache {
+    k: Option<Tensor>,
+    v: Option<Tensor>,
+    len: usize,
+}
+
+impl LayerCache {
+    fn append(&mut self, k: &Tensor, v: &Tensor) -> Result<(Tensor, Tensor)> {
+        let t = k.dim(2)?;
+        let need = self.len + t;
+        let cap = self.k.as_ref().map(|k| k.dim(2)).transpose()?.unwrap_or(0);
+        if need > cap {
+            let new_cap = need.max(cap * 2).max(64).next_multiple_of(64);
+            let (b, h, _, d) = k.dims4()?;
+            let grow = |old: &Option<Tensor>| -> Result<Tensor> {
+                let buf = Tensor::zeros((b, h, new_cap, d), k.dtype(), k.device())?;
+                if let Some(old) = old {
+                    if self.len > 0 {
+                        buf.slice_set(&old.narrow(2, 0, self.len)?.contiguous()?, 2, 0)?;
+                    }
+                }
+                Ok(buf)
+            };
+            self.k = Some(grow(&self.k)?);
+            self.v = Some(grow(&self.v)?);
+        }
+        let (kb, vb) = match (&self.k, &self.v) {
+            (Some(kb), Some(vb)) => (kb, vb),
+            _ => anyhow::bail!("kv cache buffers missing"),
+        };
+        kb.slice_set(&k.contiguous()?, 2, self.len)?;
+        vb.slice_set(&v.contiguous()?, 2, self.len)?;
+        self.len = need;
+        Ok((kb.narrow(2, 0, self.len)?, vb.narrow(2, 0, self.len)?))
+    }
+
+    /// Keep only the given batch rows (sequences that are still generating).
+    fn retain_rows(&mut self, rows: &Tensor) -> Result<()> {
+        if let (Some(k), Some(v)) = (&self.k, &self.v) {
+            self.k = Some(k.index_select(rows, 0)?);
+            self.v = Some(v.index_select(rows, 0)?);
+        }
+        Ok(())
+    }
+}
+
+/// The key/value cache of every layer, plus the number of cached positions.
+#[derive(Clone, Debug)]
+pub struct KvCache {
+    layers: Vec<LayerCache>,
+}
+
+impl KvCache {
+    pub fn new(cfg: &ModelConfig) -> Self {
+        KvCache {
+            layers: vec![LayerCache::default(); cfg.num_hidden_layers],
+        }
+    }
+    /// Positions cached so far (columns, including left padding).
+    pub fn len(&self) -> usize {
+        self.layers.first().map(|l| l.len).unwrap_or(0)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Keep only these batch rows, in this order.
+    pub fn retain_rows(&mut self, rows: &[u32]) -> Result<()> {
+        let Some(first) = self.layers.iter().find_map(|l| l.k.as_ref()) else {
+            return Ok(());
+        };
+        let idx = Tensor::new(rows, first.device())?;
+        for l in &mut self.layers {
+            l.retain_rows(&idx)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Attention {
+    pub q_proj: Linear,
+    pub k_proj: Linear,
+    pub v_proj: Linear,
+    pub o_proj: Linear,
+    n_head: usize,
+    n_kv: usize,
+    head_dim: usize,
+}
+
+/// Rotate-half RoPE with per-row cos/sin of shape `(B, T, D/2)`.
+fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor, path: Path) -> Result<Tensor> {
+    match path {
+        Path::Fused => Ok(candle_nn::rotary_emb::rope(&x.contiguous()?, cos, sin)?),
+        Path::Differentiable => {
+            let half = x.dim(D::Minus1)? / 2;
+            let cos = Tensor::cat(&[cos, cos], D::Minus1)?.unsqueeze(1)?;
+            let sin = Tensor::cat(&[sin, sin], D::Minus1)?.unsqueeze(1)?;
+            let x1 = x.narrow(D::Minus1, 0, half)?;
+            let x2 = x.narrow(D::Minus1, half, half)?;
+            let rotated = Tensor::cat(&[&x2.neg()?, &x1], D::Minus1)?;
+            Ok((x.broadcast_mul(&cos)? + rotated.broadcast_mul(&sin)?)?)
+        }
+    }
+}
+
+impl Attention {
+    fn forward(
+        &self,
+        x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        mask: &Tensor,
+        cache: Option<&mut LayerCache>,
+        path: Path,
+    ) -> Result<Tensor> {
+        let (b, t, _) = x.dims3()?;
+        let (nh, nkv, hd) = (self.n_head, self.n_kv, self.head_dim);
+        let q = self.q_proj.forward(x)?.reshape((b, t, nh, hd))?.transpose(1, 2)?;
+        let k = self.k_proj.forward(x)?.reshape((b, t, nkv, hd))?.transpose(1, 2)?;
+        let v = self.v_proj.forward(x)?.reshape((b, t, nkv, hd))?.transpose(1, 2)?;
+        let q = rope(&q, cos, sin, path)?;
+        let k = rope(&k, cos, sin, path)?;
+        let (k, v) = match cache {
+            Some(c) => c.append(&k, &v)?,
+            None => (k, v.contiguous()?),
+        };
+        let tk = k.dim(2)?;
+        let n_rep = nh / nkv;
+        // Grouped-query attention without copying K/V: the n_rep query heads that share a KV
+        // head are stacked along the time axis.
+        let q = q.contiguous()?.reshape((b, nkv, n_rep * t, hd))?;
+        let scale = 1.0 / (hd as f64).sqrt();
+        let att = (q.matmul(&k.t()?)? * scale)?;
+        let att = att
+            .reshape((b, nkv, n_rep, t, tk))?
+            .broadcast_add(mask)?
+            .reshape((b, nkv, n_rep * t, tk))?;
+        let att = match path {
+            Path::Fused => candle_nn::ops::softmax_last_dim(&att)?,
+            Path::Differentiable => candle_nn::ops::softmax(&att, D::Minus1)?,
+        };
+        let y = att.matmul(&v)?; // (b, nkv, n_rep*t, hd)
+        let y = y.reshape((b, nh, t, hd))?.transpose(1, 2)?.reshape((b, t, nh * hd))?;
+        self.o_proj.forward(&y)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Mlp {
+    pub gate_proj: Linear,
+    pub up_proj: Linear,
+    pub down_proj: Linear,
+}
+
+impl Mlp {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let g = candle_nn::ops::silu(&self.gate_proj.forward(x)?)?;
+        self.down_proj.forward(&(g * self.up_proj.forward(x)?)?)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Block {
+    pub input_layernorm: RmsNorm,
+    pub self_attn: Attention,
+    pub post_attention_layernorm: RmsNorm,
+    pub mlp: Mlp,
+}
+
+/// The model. Parameters are plain tensors, so the same struct can hold frozen weights for
+/// generation or `Var`-backed tensors for training.
+#[derive(Clone, Debug)]
+pub struct Transformer {
+    pub cfg: ModelConfig,
+    pub embed_tokens: Tensor,
+    pub layers: Vec<Block>,
+    pub norm: RmsNorm,
+    /// `None` when the embeddings are tied.
+    pub lm_head: Option<Tensor>,
+    inv_freq: Tensor,
+}
+
+/// Inputs of one forward over a padded batch.
+pub struct Batch<'a> {
+    /// `(B, T)` token ids (u32).
+    pub input_ids: &'a Tensor,
+    /// `(B, T)` positions (u32) of each token within its own sequence.
+    pub positions: &'a Tensor,
+    /// `(B, T, T_cache + T)` additive mask: 0 where a query may attend, −∞ elsewhere.
+    pub mask: &'a Tensor,
+}
+
+impl Transformer {
+    /// Build from checked weights (HF names). The weights are moved in, not copied.
+    pub fn from_weights(cfg: ModelConfig, mut w: Weights, source: &str) -> Result<Self> {
+        cfg.validate()?;
+        weights::check(&cfg, &w, source)?;
+        let device = w
+            .get("model.embed_tokens.weight")
+            .map(|t| t.device().clone())
+            .unwrap_or(Device::Cpu);
+        let mut take = |name: String| -> Result<Tensor> {
+            w.remove(&name).with_context(|| format!("{source}: missing tensor `{name}`"))
+        };
+        let eps = cfg.rms_norm_eps;
+        let mut layers = Vec::with_capacity(cfg.num_hidden_layers);
+        for i in 0..cfg.num_hidden_layers {
+            let p = format!("model.layers.{i}");
+            let lin = |take: &mut dyn FnMut(String) -> Result<Tensor>, name: &str, bias: bool| -> Result<Linear> {
+                Ok(Linear {
+                    weight: take(format!("{p}.{name}.weight"))?,
+                    bias: if bias { Some(take(format!("{p}.{name}.bias"))?) } else { None },
+                })
+            };
+            let ab = cfg.attention_bias;
+            layers.push(Block {
+                input_layernorm: RmsNorm { weight: take(format!("{p}.input_layernorm.weight"))?, eps },
+                self_attn: Attention {
+                    q_proj: lin(&mut take, "self_attn.q_proj", ab)?,
+                    k_proj: lin(&mut take, "self_attn.k_proj", ab)?,
+                    v_proj: lin(&mut take, "self_attn.v_proj", ab)?,
+                    o_proj: lin(&mut take, "self_attn.o_proj", false)?,
+                    n_head: cfg.num_attention_heads,
+                    n_kv: cfg.num_key_value_heads,
+                    head_dim: cfg.head_dim,
+                },
+                post_attention_layernorm: RmsNorm {
+                    weight: take(format!("{p}.post_attention_layernorm.weight"))?,
+                    eps,
+                },
+                mlp: Mlp {
+                    gate_proj: lin(&mut take, "mlp.gate_proj", false)?,
+                    up_proj: lin(&mut take, "mlp.up_proj", false)?,
+                    down_proj: lin(&mut take, "mlp.down_proj", false)?,
+                },
+            });
+        }
+        let embed_tokens = take("model.embed_tokens.weight".into())?;
+        let norm = RmsNorm { weight: take("model.norm.weight".into())?, eps };
+        let lm_head = if cfg.tie_word_embeddings { None } else { Some(take("lm_head.weight".into())?) };
+        let inv_freq = Tensor::new(cfg.rope_inv_freq(), &device)?;
+        Ok(Transformer { cfg, embed_tokens, layers, norm, lm_head, inv_freq })
+    }
+
+    /// All parameters by HF name (the inverse of `from_weights`), sharing storage.
+    pub fn named_tensors(&self) -> Vec<(String, Tensor)> {
+        let mut out = vec![
+            ("model.embed_tokens.weight".to_string(), self.embed_tokens.clone()),
+            ("model.norm.weight".to_string(), self.norm.weight.clone()),
+        ];
+        if let Some(h) = &self.lm_head {
+            out.push(("lm_head.weight".into(), h.clone()));
+        }
+        for (i, l) in self.layers.iter().enumerate() {
+            let p = format!("model.layers.{i}");
+            out.push((format!("{p}.input_layernorm.weight"), l.input_layernorm.weight.clone()));
+            out.push((format!("{p}.post_attention_layernorm.weight"), l.post_attention_layernorm.weight.clone()));
+            let a = &l.self_attn;
+            let m = &l.mlp;
+            for (name, lin) in [
+                ("self_attn.q_proj", &a.q_proj),
+                ("self_attn.k_proj", &a.k_proj),
+                ("self_attn.v_proj", &a.v_proj),
+                ("self_attn.o_proj", &a.o_proj),
+                ("mlp.gate_proj", &m.gate_proj),
+                ("mlp.up_proj", &m.up_proj),
+                ("mlp.down_proj", &m.down_proj),
+            ] {
+                out.push((format!("{p}.{name}.weight"), lin.weight.clone()));
+                if let Some(b) = &lin.bias {
+                    out.push((format!("{p}.{name}.bias"), b.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    pub fn device(&self) -> &Device {
+        self.embed_tokens.device()
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.embed_tokens.dtype()
+    }
+
+    /// cos/sin of shape `(B, T, D/2)` for the given positions.
+    fn rope_tables(&self, positions: &Tensor) -> Result<(Tensor, Tensor)> {
+        let (b, t) = positions.dims2()?;
+        let pos = positions.to_dtype(DType::F32)?.reshape((b, t, 1))?;
+        let freqs = pos.broadcast_mul(&self.inv_freq.reshape((1, 1, ()))?)?;
+        let dt = self.dtype();
+        Ok((freqs.cos()?.to_dtype(dt)?.contiguous()?, freqs.sin()?.to_dtype(dt)?.contiguous()?))
+    }
+
+    /// Final hidden states `(B, T, hidden)` (after the last norm).
+    pub fn forward_hidden(&self, batch: &Batch, mut cache: Option<&mut KvCache>, path: Path) -> Result<Tensor> {
+        let (b, t) = batch.input_ids.dims2()?;
+        let (cos, sin) = self.rope_tables(batch.positions)?;
+        let ids = batch.input_ids.flatten_all()?;
+        let mut x = self
+            .embed_tokens
+            .index_select(&ids, 0)?
+            .reshape((b, t, self.cfg.hidden_size))?;
+        let tk = batch.mask.dim(2)?;
+        // (B, 1, 1, T, Tk): broadcast over KV heads and the query heads sharing each.
+        let mask = batch.mask.to_dtype(self.dtype())?.reshape((b, 1, 1, t, tk))?;
+        for (i, layer) in self.layers.iter().enumerate() {
+            let lc = cache.as_deref_mut().map(|c| &mut c.layers[i]);
+            let h = layer.input_layernorm.forward(&x, path)?;
+            let h = layer.self_attn.forward(&h, &cos, &sin, &mask, lc, path)?;
+            x = (x + h)?;
+            let h = layer.post_attention_layernorm.forward(&x, path)?;
+            x = (&x + layer.mlp.forward(&h)?)?;
+        }
+        self.norm.forward(&x, path)
+    }
+
+    /// Logits over the vocabulary for hidden states of shape `(..., hidden)`.
+    pub fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
+        let w = self.lm_head.as_ref().unwrap_or(&self.embed_tokens);
+        Linear { weight: w.clone(), bias: None }.forward(hidden)
+    }
+
+    /// Full forward: logits `(B, T, vocab)`.
+    pub fn forward(&self, batch: &Batch, cache: Option<&mut KvCache>, path: Path) -> Result<Tensor> {
+        let h = self.forward_hidden(batch, cache, path)?;
+        self.logits(&h)
+    }
+}
+
+/// Inputs for a left-padded batch of sequences of different lengths, continuing from
+/// `cached` already-cached columns whose padding is `pads[b]` (the first `pads[b]` columns of
+/// row b are padding). Builds `(B, T)` ids, positions and the `(B, T, cached + T)` mask.
+pub fn padded_inputs(
+    rows: &[&[u32]],
+    pads: &[usize],
+    cached: usize,
+    device: &Device,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let b = rows.len();
+    let t = rows.iter().map(|r| r.len()).max().unwrap_or(0);
+    let tk = cached + t;
+    let mut ids = vec![0u32; b * t];
+    let mut pos = vec![0u32; b * t];
+    let mut mask = vec![f32::NEG_INFINITY; b * t * tk];
+    for (r, row) in rows.iter().enumerate() {
+        // New tokens are right-aligned; the columns before them in this chunk are padding.
+        let extra_pad = t - row.len();
+        let pad = pads[r] + if cached == 0 { extra_pad } else { 0 };
+        debug_assert!(cached == 0 || extra_pad == 0, "continuation chunks must have equal length");
+        for j in 0..t {
+            let col = cached + j;
+            if j >= extra_pad {
+                ids[r * t + j] = row[j - extra_pad];
+            }
+            pos[r * t + j] = col.saturating_sub(pad) as u32;
+            let m = &mut mask[(r * t + j) * tk..(r * t + j + 1) * tk];
+            if col < pad {
+                // A padding query attends to itself only, so its softmax stays finite.
+                m[col] = 0.0;
+            } else {
+                m[pad..=col].iter_mut().for_each(|x| *x = 0.0);
+            }
+        }
+    }
+    Ok((
+        Tensor::from_vec(ids, (b, t), device)?,
+        Tensor::from_vec(pos, (b, t), device)?,
+        Tensor::from_vec(mask, (b, t, tk), device)?,
+    ))
+}

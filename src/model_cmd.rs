@@ -1,0 +1,312 @@
+//! `raif model …`, `raif generate`, `raif bench generate`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use raif_model::fetch::{self, DefaultModel, FetchOutcome};
+use raif_model::{device, Generator, LoadedModel, PromptMode, SamplingParams};
+
+use crate::home::Home;
+
+#[derive(Args, Debug)]
+pub struct ModelArgs {
+    #[command(subcommand)]
+    pub command: ModelCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModelCommand {
+    /// Fetch the default model (SmolLM2-135M-Instruct), or a Hugging Face folder with --hf.
+    Fetch {
+        /// A Hugging Face model id, OWNER/NAME (needs a network).
+        #[arg(long, value_name = "OWNER/NAME")]
+        hf: Option<String>,
+    },
+    /// List the cached models.
+    List,
+    /// Show a model's configuration, parameter count and chat template.
+    Info(ModelSel),
+}
+
+/// Which model, on which device.
+#[derive(Args, Debug, Clone)]
+pub struct ModelSel {
+    /// `default`, a .gguf file, a Hugging Face folder, or a cached OWNER/NAME.
+    #[arg(long, short = 'm', default_value = "default")]
+    pub model: String,
+    /// cpu, cuda, cuda:N or auto.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    /// Override the chat template (chatml, smollm, qwen, llama3, llama3.1, deepseek-r1, mistral).
+    #[arg(long)]
+    pub template: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub sel: ModelSel,
+    /// The instruction.
+    #[arg(long, short = 'p')]
+    pub prompt: String,
+    /// io (plain), cot (think step by step), think (RAIF reasoning format), no-think.
+    #[arg(long, default_value = "think")]
+    pub mode: PromptMode,
+    /// Number of samples.
+    #[arg(long, short = 'n', default_value_t = 1)]
+    pub n: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 512)]
+    pub max_new_tokens: usize,
+    /// Sampling temperature; 0 is greedy.
+    #[arg(long, default_value_t = 0.7)]
+    pub temperature: f64,
+    #[arg(long, default_value_t = 1.0)]
+    pub top_p: f64,
+    #[arg(long, default_value_t = 0)]
+    pub top_k: usize,
+    /// Greedy decoding (same as --temperature 0).
+    #[arg(long)]
+    pub greedy: bool,
+    /// Print the full prompt before generating.
+    #[arg(long)]
+    pub show_prompt: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub command: BenchCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Prefill tokens/s (512-token prompt), greedy decode tokens/s at batch 1 and sampled
+    /// decode tokens/s at batch 8 (128 new tokens), peak memory; warm-up, median of 3.
+    Generate {
+        #[command(flatten)]
+        sel: ModelSel,
+        /// Print one JSON object (prefill_tps, decode_tps_b1, decode_tps_b8, peak_rss_mb).
+        #[arg(long)]
+        json: bool,
+        /// Repetitions (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        reps: usize,
+    },
+}
+
+fn log(msg: &str) {
+    eprintln!("raif: {msg}");
+}
+
+pub fn model(home: &Home, args: ModelArgs) -> Result<()> {
+    let models = home.models();
+    match args.command {
+        ModelCommand::Fetch { hf: None } => {
+            match fetch::fetch_default(&models, &mut |m| log(m))? {
+                FetchOutcome::AlreadyThere(p) => println!("{} is already cached at {}", DefaultModel::NAME, p.display()),
+                FetchOutcome::Fetched(p) => println!("fetched {} to {}", DefaultModel::NAME, p.display()),
+            }
+            Ok(())
+        }
+        ModelCommand::Fetch { hf: Some(id) } => {
+            let dir = fetch::fetch_hf(&models, &id, &mut |m| log(m))?;
+            println!("fetched {id} to {}", dir.display());
+            Ok(())
+        }
+        ModelCommand::List => {
+            let list = fetch::list_cached(&models)?;
+            if list.is_empty() {
+                println!("no models cached in {} (run `raif model fetch`)", models.display());
+            }
+            for m in list {
+                println!("{:<40} {:>5} {:>9.1} MB  {}", m.name, m.kind, m.bytes as f64 / 1e6, m.path.display());
+            }
+            Ok(())
+        }
+        ModelCommand::Info(sel) => {
+            let lm = load(home, &sel)?;
+            let c = &lm.model.cfg;
+            println!("source      {}", lm.source.path().display());
+            println!("arch        {:?}", c.arch);
+            println!("parameters  {:.1} M", c.num_parameters() as f64 / 1e6);
+            println!("layers      {}  hidden {}  ffn {}  heads {}/{} (kv)  head_dim {}", c.num_hidden_layers, c.hidden_size, c.intermediate_size, c.num_attention_heads, c.num_key_value_heads, c.head_dim);
+            println!("vocab       {}  context {}  rope_theta {}  tied {}", c.vocab_size, c.max_position_embeddings, c.rope_theta, c.tie_word_embeddings);
+            println!("template    {}", lm.template.name());
+            let stops: Vec<String> = lm.stop_ids.iter().map(|&i| format!("{i} {:?}", lm.tokenizer.id_to_token(i).unwrap_or_default())).collect();
+            println!("stop tokens {}", stops.join(", "));
+            Ok(())
+        }
+    }
+}
+
+/// Resolve `--model` to a path: `default` (fetched on first use), a file or folder, or a
+/// cached hub id.
+pub fn resolve_model(home: &Home, spec: &str) -> Result<PathBuf> {
+    let models = home.models();
+    if spec == "default" {
+        let p = DefaultModel::path(&models);
+        if !p.exists() {
+            log(&format!("{} is not cached yet; fetching it (once)", DefaultModel::NAME));
+            fetch::fetch_default(&models, &mut |m| log(m))?;
+        }
+        return Ok(p);
+    }
+    let p = PathBuf::from(spec);
+    if p.exists() {
+        return Ok(p);
+    }
+    if let Some(dir) = fetch::cached_hf(&models, spec) {
+        return Ok(dir);
+    }
+    bail!("model `{spec}` not found: give `default`, a .gguf file, a Hugging Face folder, or an OWNER/NAME fetched with `raif model fetch --hf`")
+}
+
+pub fn load(home: &Home, sel: &ModelSel) -> Result<LoadedModel> {
+    let path = resolve_model(home, &sel.model)?;
+    let dev = device::parse_device(&sel.device)?;
+    let dtype = device::default_dtype(&dev);
+    let t = Instant::now();
+    let mut lm = LoadedModel::load(&path, dtype, &dev)?;
+    if let Some(t) = &sel.template {
+        lm.template = raif_model::ChatTemplate::by_name(t)?;
+    }
+    log(&format!(
+        "loaded {} ({:.1} M parameters, {:?}, {}) in {:.2} s",
+        path.display(),
+        lm.model.cfg.num_parameters() as f64 / 1e6,
+        dtype,
+        device::describe(&dev),
+        t.elapsed().as_secs_f64()
+    ));
+    Ok(lm)
+}
+
+pub fn generate(home: &Home, a: GenerateArgs) -> Result<()> {
+    if a.n == 0 {
+        bail!("--n must be at least 1");
+    }
+    let lm = load(home, &a.sel)?;
+    let prompt = lm.template.prompt(&a.prompt, a.mode)?;
+    if a.show_prompt {
+        println!("{prompt}");
+    }
+    let ids = lm.tokenizer.encode(&prompt)?;
+    let params = SamplingParams {
+        temperature: if a.greedy { 0.0 } else { a.temperature },
+        top_p: a.top_p,
+        top_k: a.top_k,
+        max_new_tokens: a.max_new_tokens,
+        stop_strings: Vec::new(),
+    };
+    let gen = Generator { model: &lm.model, tokenizer: &lm.tokenizer, stop_ids: lm.stop_ids.clone() };
+    let prompts = vec![ids; a.n];
+    let seeds: Vec<u64> = (0..a.n as u64).map(|i| a.seed.wrapping_add(i)).collect();
+    let stdout = std::io::stdout();
+    // With one sample the text streams as it is generated; with several, each is printed whole.
+    let prefix = match a.mode {
+        PromptMode::Think => "<think>\n",
+        PromptMode::NoThink => "<think>\n\n</think>\n",
+        _ => "",
+    };
+    if a.n == 1 {
+        print!("{prefix}");
+    }
+    let (outs, stats) = gen.generate_with_stats(&prompts, &seeds, &params, &mut |ev| {
+        if a.n == 1 {
+            let mut lock = stdout.lock();
+            let _ = write!(lock, "{}", ev.delta);
+            let _ = lock.flush();
+        }
+    })?;
+    if a.n == 1 {
+        println!();
+    } else {
+        for (i, g) in outs.iter().enumerate() {
+            println!("── sample {i} ({} tokens, {:?}) ──\n{prefix}{}", g.tokens.len(), g.finish, g.text);
+        }
+    }
+    log(&format!(
+        "{} prompt tokens, {} generated in {:.2} s ({:.1} tokens/s decode)",
+        stats.prompt_tokens,
+        stats.generated_tokens,
+        stats.prefill_s + stats.decode_s,
+        stats.generated_tokens as f64 / stats.decode_s.max(1e-9)
+    ));
+    Ok(())
+}
+
+/// Peak resident memory of this process (Linux VmHWM), in MB.
+pub fn peak_rss_mb() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+pub fn bench(home: &Home, a: BenchArgs) -> Result<()> {
+    let BenchCommand::Generate { sel, json, reps } = a.command;
+    let reps = reps.max(1);
+    let lm = load(home, &sel)?;
+    // No stop tokens: every run generates exactly the requested number of tokens.
+    let gen = Generator { model: &lm.model, tokenizer: &lm.tokenizer, stop_ids: Vec::new() };
+    let text = "The quick brown fox jumps over the lazy dog while the researchers measure tokens per second. ";
+    let mut long = lm.tokenizer.encode(&text.repeat(64))?;
+    if long.len() < 512 {
+        bail!("bench prompt tokenized to only {} tokens", long.len());
+    }
+    long.truncate(512);
+    let short = lm.tokenizer.encode(&lm.template.prompt("Write a short story about a lighthouse keeper.", PromptMode::Io)?)?;
+    let run = |prompts: Vec<Vec<u32>>, params: &SamplingParams| -> Result<raif_model::generate::GenStats> {
+        let seeds: Vec<u64> = (0..prompts.len() as u64).collect();
+        Ok(gen.generate_with_stats(&prompts, &seeds, params, &mut |_| {})?.1)
+    };
+    let one = SamplingParams::greedy(1);
+    let greedy = SamplingParams::greedy(128);
+    let sampled = SamplingParams { temperature: 1.0, max_new_tokens: 128, ..Default::default() };
+    log("warm-up");
+    run(vec![long.clone()], &one)?;
+    run(vec![short.clone(); 8], &SamplingParams { max_new_tokens: 8, ..sampled.clone() })?;
+    let (mut pre, mut d1, mut d8) = (Vec::new(), Vec::new(), Vec::new());
+    for r in 0..reps {
+        let s = run(vec![long.clone()], &one)?;
+        pre.push(s.prompt_tokens as f64 / s.prefill_s);
+        let s = run(vec![short.clone()], &greedy)?;
+        // The first token comes from the prefill; the rest are decode steps.
+        d1.push((s.generated_tokens - 1) as f64 / s.decode_s);
+        let s = run(vec![short.clone(); 8], &sampled)?;
+        d8.push((s.generated_tokens - 8) as f64 / s.decode_s);
+        log(&format!("rep {}: prefill {:.1} tok/s, decode b1 {:.1} tok/s, decode b8 {:.1} tok/s", r + 1, pre[r], d1[r], d8[r]));
+    }
+    let out = serde_json::json!({
+        "model": lm.source.path().display().to_string(),
+        "device": device::describe(lm.model.device()),
+        "threads": candle_core_threads(),
+        "prefill_tps": median(pre),
+        "decode_tps_b1": median(d1),
+        "decode_tps_b8": median(d8),
+        "peak_rss_mb": peak_rss_mb(),
+    });
+    if json {
+        println!("{out}");
+    } else {
+        println!("prefill (512 tokens)      {:>8.1} tokens/s", out["prefill_tps"].as_f64().unwrap_or(0.0));
+        println!("decode greedy, batch 1    {:>8.1} tokens/s", out["decode_tps_b1"].as_f64().unwrap_or(0.0));
+        println!("decode sampled, batch 8   {:>8.1} tokens/s", out["decode_tps_b8"].as_f64().unwrap_or(0.0));
+        println!("peak RSS                  {:>8.0} MB", out["peak_rss_mb"].as_f64().unwrap_or(0.0));
+    }
+    Ok(())
+}
+
+fn candle_core_threads() -> usize {
+    raif_model::candle_core::utils::get_num_threads()
+}
