@@ -5,6 +5,7 @@
 //! - [`ifeval`], [`ifbench`]: the checkers, one module per instruction family.
 //! - [`py`], [`nltk`], [`langdetect`], [`text`], [`pyjson`]: ports of the Python library
 //!   behaviour the official checkers depend on.
+pub mod check;
 pub mod checker;
 pub mod data;
 pub mod ifbench;
@@ -14,6 +15,7 @@ pub mod nltk;
 pub mod py;
 pub mod pyjson;
 pub mod registry;
+pub mod reward;
 pub mod text;
 pub mod tree;
 pub mod xml;

@@ -130,8 +130,6 @@ struct Tok {
     tok: String,
     ty: String,
     period_final: bool,
-    parastart: bool,
-    linestart: bool,
     sentbreak: bool,
     abbr: bool,
     ellipsis: bool,
@@ -163,7 +161,7 @@ fn non_punct_char(c: char) -> bool {
 }
 
 impl Tok {
-    fn new(tok: &str, parastart: bool, linestart: bool) -> Tok {
+    fn new(tok: &str) -> Tok {
         static NUM: LazyLock<FRegex> = LazyLock::new(|| fre(r"^-?[\.,]?\d[\d,\.-]*\.?(?=\n?\z)"));
         let low = py::lower(tok);
         let ty = match NUM.find(&low) {
@@ -174,8 +172,6 @@ impl Tok {
             tok: tok.to_string(),
             ty,
             period_final: tok.ends_with('.'),
-            parastart,
-            linestart,
             sentbreak: false,
             abbr: false,
             ellipsis: false,
@@ -205,9 +201,6 @@ impl Tok {
         let t = self.tok.strip_suffix('\n').unwrap_or(&self.tok);
         t.len() >= 2 && t.chars().all(|c| c == '.')
     }
-    fn is_number(&self) -> bool {
-        self.ty.starts_with("##number##")
-    }
     fn is_initial(&self) -> bool {
         let t = self.tok.strip_suffix('\n').unwrap_or(&self.tok);
         let mut it = t.chars();
@@ -224,8 +217,8 @@ fn punkt_word_tokenize(line: &str) -> Vec<String> {
 }
 
 fn tokenize_words(text: &str) -> Vec<Tok> {
+    // (Punkt's parastart/linestart flags are not used by sentence splitting)
     let mut out = Vec::new();
-    let mut parastart = false;
     for line in text.split('\n') {
         if !py::strip(line).is_empty() {
             let toks = punkt_word_tokenize(line);
@@ -233,13 +226,10 @@ fn tokenize_words(text: &str) -> Vec<Tok> {
             let Some(first) = it.next() else {
                 continue;
             };
-            out.push(Tok::new(first, parastart, true));
-            parastart = false;
+            out.push(Tok::new(first));
             for t in it {
-                out.push(Tok::new(t, false, false));
+                out.push(Tok::new(t));
             }
-        } else {
-            parastart = true;
         }
     }
     out
@@ -462,14 +452,13 @@ fn slices_from_text(text: &str) -> Vec<(usize, usize)> {
 fn realign_match(s: &str) -> Option<(usize, usize)> {
     // ["')\]}‘’“”«»]+?(?:\s+|(?=--)|$)  (MULTILINE); returns (group0 end, rstripped len)
     let set = |c: char| "\"')]}\u{2018}\u{2019}\u{201c}\u{201d}\u{ab}\u{bb}".contains(c);
-    let mut pos = 0;
-    let mut it = s.char_indices().peekable();
+    let mut it = s.char_indices();
     loop {
         let (i, c) = it.next()?;
         if !set(c) {
             return None;
         }
-        pos = i + c.len_utf8();
+        let pos = i + c.len_utf8();
         let rest = &s[pos..];
         if let Some(n) = rest.chars().next() {
             if n.is_whitespace() {
@@ -485,7 +474,6 @@ fn realign_match(s: &str) -> Option<(usize, usize)> {
         } else {
             return Some((pos, py::rstrip(&s[..pos]).len()));
         }
-        let _ = pos;
     }
 }
 

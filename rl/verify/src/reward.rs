@@ -1,0 +1,601 @@
+//! The RAIF reward (ALGORITHM.md §1–2): format check, reasoning/answer extraction, evaluation of
+//! a [`Constraint`] tree (And / Chain / Selection, rule and judge leaves) with a per-leaf
+//! breakdown, and the reward `answer score + format score`.
+//!
+//! ```
+//! use raif_verify::reward::{raif_reward, RewardConfig};
+//! use raif_verify::Constraint;
+//! let tree: Constraint = serde_json::from_str(
+//!     r#"{"type":"and","children":[{"type":"rule","id":"punctuation:no_comma","kwargs":{}}]}"#).unwrap();
+//! let r = raif_reward("<think>no commas</think><answer>Hello world</answer>", "Say hello without commas.",
+//!                     &tree, &RewardConfig::default(), None).unwrap();
+//! assert_eq!(r.reward, 3.0);
+//! ```
+
+use anyhow::{bail, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::registry;
+use crate::tree::Constraint;
+
+/// The placeholder the system prompt shows; a reasoning equal to it is not scored.
+pub const PLACEHOLDER_REASONING: &str = "reasoning process here";
+
+/// The RAIF system prompt (ALGORITHM §1).
+pub const SYSTEM_PROMPT: &str = "You are a helpful assistant. The assistant first thinks about the reasoning process in the mind and then provides the user with the answer. The reasoning process and answer are enclosed within <think> </think> and <answer> </answer> tags, respectively, i.e., <think> reasoning process here </think><answer> answer here </answer>.";
+
+/// How the answer is marked in a response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TagStyle {
+    /// `<think>…</think><answer>…</answer>`, each tag exactly once, in that order.
+    #[default]
+    ThinkAnswer,
+    /// DeepSeek-R1 style: `<think>…</think>` exactly once each; the answer is the text after `</think>`.
+    ThinkOnly,
+    /// No tags (the I/O and CoT evaluation modes): the whole response is the answer.
+    Plain,
+}
+
+/// Reward settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct RewardConfig {
+    pub style: TagStyle,
+    /// The generation prompt ended with `<think>\n` (ALGORITHM §1), so the response itself
+    /// starts inside the reasoning: an opening `<think>` is assumed before it.
+    #[serde(default)]
+    pub prefilled_think: bool,
+}
+
+/// The format verdict and the extracted parts of one response.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Extracted {
+    pub format_ok: bool,
+    /// Why the format is invalid (None when valid).
+    pub format_error: Option<String>,
+    pub reasoning: Option<String>,
+    pub answer: Option<String>,
+    /// Whether the answer is scored (valid format, non-empty reasoning and answer, reasoning not
+    /// the placeholder).
+    pub scorable: bool,
+    pub unscorable_reason: Option<String>,
+}
+
+fn count(h: &str, n: &str) -> usize {
+    h.matches(n).count()
+}
+
+/// Check the format and extract reasoning and answer (both trimmed).
+pub fn extract(response: &str, cfg: &RewardConfig) -> Extracted {
+    let owned;
+    let text = if cfg.prefilled_think
+        && cfg.style != TagStyle::Plain
+        && !response.trim_start().starts_with("<think>")
+    {
+        owned = format!("<think>{response}");
+        owned.as_str()
+    } else {
+        response
+    };
+    let mut format_error = None;
+    let (reasoning, answer) = match cfg.style {
+        TagStyle::Plain => (None, Some(text.trim().to_string())),
+        TagStyle::ThinkAnswer | TagStyle::ThinkOnly => {
+            let tags: &[&str] = if cfg.style == TagStyle::ThinkAnswer {
+                &["<think>", "</think>", "<answer>", "</answer>"]
+            } else {
+                &["<think>", "</think>"]
+            };
+            for t in tags {
+                let n = count(text, t);
+                if n != 1 && format_error.is_none() {
+                    format_error = Some(format!("{t} occurs {n} times (needs exactly once)"));
+                }
+            }
+            let pos: Vec<Option<usize>> = tags.iter().map(|t| text.find(t)).collect();
+            if format_error.is_none() {
+                let p: Vec<usize> = pos.iter().map(|p| p.unwrap_or(0)).collect();
+                if p.windows(2).any(|w| w[0] >= w[1]) {
+                    format_error = Some(format!("tags out of order (needs {})", tags.join(" ")));
+                }
+            }
+            // last think block / last answer block
+            let block = |open: &str, close: &str| -> Option<String> {
+                let s = text.rfind(open)? + open.len();
+                let e = text[s..].find(close)? + s;
+                Some(text[s..e].trim().to_string())
+            };
+            let reasoning = block("<think>", "</think>");
+            let answer = if cfg.style == TagStyle::ThinkAnswer {
+                block("<answer>", "</answer>")
+            } else {
+                text.rfind("</think>")
+                    .map(|e| text[e + "</think>".len()..].trim().to_string())
+            };
+            (reasoning, answer)
+        }
+    };
+    let format_ok = format_error.is_none();
+    let unscorable_reason = if !format_ok {
+        Some(format!(
+            "bad format: {}",
+            format_error.clone().unwrap_or_default()
+        ))
+    } else if cfg.style != TagStyle::Plain && reasoning.as_deref().is_none_or(str::is_empty) {
+        Some("empty reasoning".to_string())
+    } else if answer.as_deref().is_none_or(str::is_empty) {
+        Some("empty answer".to_string())
+    } else if reasoning.as_deref() == Some(PLACEHOLDER_REASONING) {
+        Some("the reasoning is the placeholder text".to_string())
+    } else {
+        None
+    };
+    Extracted {
+        format_ok,
+        format_error,
+        reasoning,
+        answer,
+        scorable: unscorable_reason.is_none(),
+        unscorable_reason,
+    }
+}
+
+/// Answer score for S satisfied of Q constraints: +2 if all, −2 if none, S/Q otherwise.
+/// (Q = 0: nothing to violate, +2.)
+pub fn answer_score(satisfied: usize, total: usize) -> f64 {
+    if satisfied == total {
+        2.0
+    } else if satisfied == 0 {
+        -2.0
+    } else {
+        satisfied as f64 / total as f64
+    }
+}
+
+/// The LLM judge: one yes/no question about the answer to an instruction (ALGORITHM §2).
+pub trait Judge {
+    fn ask(&self, instruction: &str, answer: &str, question: &str) -> Result<bool>;
+}
+
+/// What a leaf was for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeafRole {
+    /// A constraint on the answer: counted in S / Q.
+    Constraint,
+    /// A Selection guard, checked on the prompt: reported, not counted.
+    Guard,
+    /// A constraint of a branch that was not selected: reported, not checked, not counted.
+    NotSelected,
+}
+
+/// One leaf's verdict in the breakdown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LeafVerdict {
+    /// Where the leaf sits, e.g. `and.children[1].chain.steps[0]`.
+    pub path: String,
+    /// `rule:<id>` or `judge:<question>`.
+    pub what: String,
+    pub role: LeafRole,
+    pub pass: bool,
+    pub reason: String,
+}
+
+/// The tree's verdict with every leaf.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Breakdown {
+    /// The root's verdict (And: all; Chain: every step; Selection: the chosen branch).
+    pub pass: bool,
+    pub leaves: Vec<LeafVerdict>,
+    /// Satisfied constraint leaves (S).
+    pub satisfied: usize,
+    /// Constraint leaves (Q).
+    pub total: usize,
+}
+
+struct Ctx<'a> {
+    prompt: &'a str,
+    judge: Option<&'a dyn Judge>,
+    leaves: Vec<LeafVerdict>,
+}
+
+fn leaf_name(c: &Constraint) -> String {
+    match c {
+        Constraint::Rule { id, .. } => format!("rule:{id}"),
+        Constraint::Judge { question } => format!("judge:{question}"),
+        _ => String::new(),
+    }
+}
+
+fn skip_all(c: &Constraint, path: &str, role: LeafRole, reason: &str, ctx: &mut Ctx) {
+    match c {
+        Constraint::Rule { .. } | Constraint::Judge { .. } => ctx.leaves.push(LeafVerdict {
+            path: path.to_string(),
+            what: leaf_name(c),
+            role,
+            pass: false,
+            reason: reason.to_string(),
+        }),
+        Constraint::And { children } => {
+            for (i, ch) in children.iter().enumerate() {
+                skip_all(ch, &format!("{path}.and[{i}]"), role, reason, ctx);
+            }
+        }
+        Constraint::Chain { steps, .. } => {
+            for (i, ch) in steps.iter().enumerate() {
+                skip_all(ch, &format!("{path}.chain[{i}]"), role, reason, ctx);
+            }
+        }
+        Constraint::Selection {
+            branches,
+            otherwise,
+        } => {
+            for (i, b) in branches.iter().enumerate() {
+                skip_all(
+                    &b.then,
+                    &format!("{path}.selection[{i}].then"),
+                    role,
+                    reason,
+                    ctx,
+                );
+            }
+            if let Some(o) = otherwise {
+                skip_all(o, &format!("{path}.selection.otherwise"), role, reason, ctx);
+            }
+        }
+    }
+}
+
+fn eval(c: &Constraint, text: &str, path: &str, role: LeafRole, ctx: &mut Ctx) -> Result<bool> {
+    match c {
+        Constraint::Rule { id, kwargs } => {
+            let v = registry::check_strict(id, kwargs, text)
+                .map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+            ctx.leaves.push(LeafVerdict {
+                path: path.to_string(),
+                what: leaf_name(c),
+                role,
+                pass: v.pass,
+                reason: v.reason,
+            });
+            Ok(v.pass)
+        }
+        Constraint::Judge { question } => {
+            let Some(j) = ctx.judge else {
+                bail!("{path}: the tree has a judge leaf but no judge was supplied");
+            };
+            let pass = j.ask(ctx.prompt, text, question)?;
+            ctx.leaves.push(LeafVerdict {
+                path: path.to_string(),
+                what: leaf_name(c),
+                role,
+                pass,
+                reason: format!("judge answered {}", if pass { "YES" } else { "NO" }),
+            });
+            Ok(pass)
+        }
+        Constraint::And { children } => {
+            let mut all = true;
+            for (i, ch) in children.iter().enumerate() {
+                all &= eval(ch, text, &format!("{path}.and[{i}]"), role, ctx)?;
+            }
+            Ok(all)
+        }
+        Constraint::Chain { separator, steps } => {
+            let mut all = true;
+            match separator {
+                None => {
+                    for (i, s) in steps.iter().enumerate() {
+                        all &= eval(s, text, &format!("{path}.chain[{i}]"), role, ctx)?;
+                    }
+                }
+                Some(sep) => {
+                    let parts: Vec<&str> = if sep.is_empty() {
+                        vec![text]
+                    } else {
+                        text.split(sep.as_str()).collect()
+                    };
+                    for (i, s) in steps.iter().enumerate() {
+                        let p = format!("{path}.chain[{i}]");
+                        match parts.get(i) {
+                            Some(part) => all &= eval(s, part.trim(), &p, role, ctx)?,
+                            None => {
+                                let why = format!(
+                                    "part {} of the answer (split on {sep:?}) is missing",
+                                    i + 1
+                                );
+                                skip_all(s, &p, role, &why, ctx);
+                                all = false;
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(all)
+        }
+        Constraint::Selection {
+            branches,
+            otherwise,
+        } => {
+            let mut chosen: Option<usize> = None;
+            for (i, b) in branches.iter().enumerate() {
+                if chosen.is_some() {
+                    skip_all(
+                        &b.then,
+                        &format!("{path}.selection[{i}].then"),
+                        LeafRole::NotSelected,
+                        "branch not selected",
+                        ctx,
+                    );
+                    continue;
+                }
+                let prompt = ctx.prompt;
+                let holds = eval(
+                    &b.when,
+                    prompt,
+                    &format!("{path}.selection[{i}].when"),
+                    LeafRole::Guard,
+                    ctx,
+                )?;
+                if holds {
+                    chosen = Some(i);
+                } else {
+                    skip_all(
+                        &b.then,
+                        &format!("{path}.selection[{i}].then"),
+                        LeafRole::NotSelected,
+                        "guard does not hold",
+                        ctx,
+                    );
+                }
+            }
+            match chosen {
+                Some(i) => {
+                    // evaluate the chosen branch, keeping document order of the leaves simple:
+                    eval(
+                        &branches[i].then,
+                        text,
+                        &format!("{path}.selection[{i}].then"),
+                        role,
+                        ctx,
+                    )
+                }
+                None => match otherwise {
+                    Some(o) => eval(o, text, &format!("{path}.selection.otherwise"), role, ctx),
+                    None => Ok(true),
+                },
+            }
+            .map(|r| {
+                if chosen.is_some() {
+                    if let Some(o) = otherwise {
+                        skip_all(
+                            o,
+                            &format!("{path}.selection.otherwise"),
+                            LeafRole::NotSelected,
+                            "a branch was selected",
+                            ctx,
+                        );
+                    }
+                }
+                r
+            })
+        }
+    }
+}
+
+fn has_judge(c: &Constraint) -> bool {
+    c.leaves()
+        .iter()
+        .any(|l| matches!(l, Constraint::Judge { .. }))
+}
+
+/// Evaluate a constraint tree on an answer. Rule leaves use IFEval's strict semantics; judge
+/// leaves go to `judge` (an error if the tree has one and no judge is given); Selection guards
+/// are checked on `prompt`.
+pub fn evaluate_tree(
+    tree: &Constraint,
+    answer: &str,
+    prompt: &str,
+    judge: Option<&dyn Judge>,
+) -> Result<Breakdown> {
+    if judge.is_none() && has_judge(tree) {
+        bail!("the constraint tree has judge leaves but no judge was supplied");
+    }
+    let mut ctx = Ctx {
+        prompt,
+        judge,
+        leaves: Vec::new(),
+    };
+    let pass = eval(tree, answer, "root", LeafRole::Constraint, &mut ctx)?;
+    let counted: Vec<&LeafVerdict> = ctx
+        .leaves
+        .iter()
+        .filter(|l| l.role == LeafRole::Constraint)
+        .collect();
+    let total = counted.len();
+    let satisfied = counted.iter().filter(|l| l.pass).count();
+    Ok(Breakdown {
+        pass,
+        leaves: ctx.leaves,
+        satisfied,
+        total,
+    })
+}
+
+/// The full reward of one response.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reward {
+    pub extracted: Extracted,
+    /// The tree breakdown (None when the answer is not scorable).
+    pub breakdown: Option<Breakdown>,
+    pub answer_score: f64,
+    pub format_score: f64,
+    /// answer_score + format_score, in [−3, 3].
+    pub reward: f64,
+}
+
+/// RAIF reward of `response` to `prompt` under `tree`.
+pub fn raif_reward(
+    response: &str,
+    prompt: &str,
+    tree: &Constraint,
+    cfg: &RewardConfig,
+    judge: Option<&dyn Judge>,
+) -> Result<Reward> {
+    if judge.is_none() && has_judge(tree) {
+        bail!("the constraint tree has judge leaves but no judge was supplied");
+    }
+    let extracted = extract(response, cfg);
+    let format_score = if extracted.format_ok { 1.0 } else { -1.0 };
+    let (breakdown, answer_score) = if extracted.scorable {
+        let b = evaluate_tree(
+            tree,
+            extracted.answer.as_deref().unwrap_or(""),
+            prompt,
+            judge,
+        )?;
+        let s = answer_score(b.satisfied, b.total);
+        (Some(b), s)
+    } else {
+        (None, -2.0)
+    };
+    Ok(Reward {
+        extracted,
+        breakdown,
+        answer_score,
+        format_score,
+        reward: answer_score + format_score,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn tree(v: serde_json::Value) -> Constraint {
+        serde_json::from_value(v).unwrap()
+    }
+
+    struct YesIfContains(&'static str);
+    impl Judge for YesIfContains {
+        fn ask(&self, _i: &str, answer: &str, _q: &str) -> Result<bool> {
+            Ok(answer.contains(self.0))
+        }
+    }
+
+    #[test]
+    fn format_and_extraction() {
+        let c = RewardConfig::default();
+        let e = extract("x<think> r </think> <answer> a </answer>y", &c);
+        assert!(e.format_ok && e.scorable);
+        assert_eq!(e.reasoning.as_deref(), Some("r"));
+        assert_eq!(e.answer.as_deref(), Some("a"));
+        assert!(!extract("<think>r</think><answer>a", &c).format_ok);
+        assert!(!extract("<answer>a</answer><think>r</think>", &c).format_ok);
+        assert!(!extract("<think>a</think><think>b</think><answer>a</answer>", &c).format_ok);
+        let e = extract(
+            "<think>reasoning process here</think><answer>a</answer>",
+            &c,
+        );
+        assert!(e.format_ok && !e.scorable);
+        let e = extract("<think> </think><answer>a</answer>", &c);
+        assert!(!e.scorable);
+        let r1 = RewardConfig {
+            style: TagStyle::ThinkOnly,
+            prefilled_think: true,
+        };
+        let e = extract("reason\n</think>\n\nThe answer.", &r1);
+        assert!(e.format_ok && e.scorable);
+        assert_eq!(e.answer.as_deref(), Some("The answer."));
+    }
+
+    #[test]
+    fn scores() {
+        assert_eq!(answer_score(3, 3), 2.0);
+        assert_eq!(answer_score(0, 3), -2.0);
+        assert_eq!(answer_score(1, 4), 0.25);
+        let t = tree(json!({"type":"and","children":[
+            {"type":"rule","id":"punctuation:no_comma","kwargs":{}},
+            {"type":"rule","id":"keywords:existence","kwargs":{"keywords":["cat"]}}]}));
+        let c = RewardConfig::default();
+        let r = raif_reward(
+            "<think>t</think><answer>a dog, here</answer>",
+            "p",
+            &t,
+            &c,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            (r.answer_score, r.format_score, r.reward),
+            (-2.0, 1.0, -1.0)
+        );
+        let r = raif_reward(
+            "<think>t</think><answer>a cat, here</answer>",
+            "p",
+            &t,
+            &c,
+            None,
+        )
+        .unwrap();
+        assert_eq!(r.reward, 1.5);
+        let r = raif_reward("<answer>a cat</answer>", "p", &t, &c, None).unwrap();
+        assert_eq!(r.reward, -3.0);
+        let r = raif_reward("<think>t</think><answer>a cat</answer>", "p", &t, &c, None).unwrap();
+        assert_eq!(r.reward, 3.0);
+    }
+
+    #[test]
+    fn chain_selection_and_judge() {
+        let t = tree(json!({"type":"and","children":[
+            {"type":"chain","separator":"***","steps":[
+                {"type":"rule","id":"keywords:existence","kwargs":{"keywords":["first"]}},
+                {"type":"rule","id":"keywords:existence","kwargs":{"keywords":["second"]}},
+                {"type":"rule","id":"keywords:existence","kwargs":{"keywords":["third"]}}]},
+            {"type":"selection","branches":[
+                {"when":{"type":"rule","id":"keywords:existence","kwargs":{"keywords":["French"]}},
+                 "then":{"type":"rule","id":"punctuation:no_comma","kwargs":{}}}],
+             "otherwise":{"type":"judge","question":"Is it polite?"}}]}));
+        let b = evaluate_tree(
+            &t,
+            "first *** second",
+            "Answer in English",
+            Some(&YesIfContains("second")),
+        )
+        .unwrap();
+        assert_eq!((b.satisfied, b.total), (3, 4));
+        assert!(!b.pass);
+        assert!(b
+            .leaves
+            .iter()
+            .any(|l| l.path == "root.and[0].chain[2]" && !l.pass && l.reason.contains("missing")));
+        assert!(b
+            .leaves
+            .iter()
+            .any(|l| l.role == LeafRole::Guard && !l.pass));
+        assert!(b.leaves.iter().any(|l| l.role == LeafRole::NotSelected));
+        // without a judge: an error
+        assert!(evaluate_tree(&t, "x", "p", None).is_err());
+        // the French branch is chosen when the prompt says so
+        let b = evaluate_tree(&t, "first *** second *** third", "Answer in French", None);
+        assert!(
+            b.is_err(),
+            "otherwise still has a judge leaf: the tree needs a judge"
+        );
+        let b = evaluate_tree(
+            &t,
+            "first *** second *** third",
+            "Answer in French",
+            Some(&YesIfContains("zzz")),
+        )
+        .unwrap();
+        assert!(b.pass && b.satisfied == 4 && b.total == 4);
+    }
+
+    #[test]
+    fn unknown_id_is_an_error() {
+        let t = tree(json!({"type":"rule","id":"nope:nothing","kwargs":{}}));
+        assert!(evaluate_tree(&t, "x", "p", None).is_err());
+    }
+}
