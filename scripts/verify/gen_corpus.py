@@ -7,8 +7,9 @@ Usage: $IFREF/venv/bin/python scripts/verify/gen_corpus.py [--shared ../shared] 
 Every IFEval and IFBench id is covered by several kwargs sets (realistic ones from the
 benchmarks plus boundary values) crossed with responses: hand-written edge cases (empty and
 whitespace, unicode and non-Latin scripts, markdown edge cases, boundary counts, mixed case,
-nested JSON, CRLF), id-specific texts that pass or nearly pass, mutations of them, and slices of
-real model responses (IFBench sample_output). Cases where the official code would replace a
+nested JSON, CRLF), id-specific texts that pass or nearly pass, mutations of them, and longer
+synthetic texts (random sentences with abbreviations, numbers, quotes, markdown). No benchmark
+text is copied: the benchmark files are only read for their kwargs. Cases where the official code would replace a
 given kwarg by a random value are dropped (we never draw random values), so every remaining
 verdict is deterministic. Output lines: {"n", "id", "kwargs", "response", "strict", "loose"}.
 """
@@ -84,13 +85,39 @@ GENERIC = [
 ]
 
 
-def real_responses(shared):
+VOCAB = ("the a an of to in and but or so yet for nor cat dog house river mountain data model answer question "
+         "quickly slowly bright dark run runs ran write wrote consider explain give make take see look find "
+         "people time year way day man woman child world life hand part place case week company system program "
+         "NASA FBI UN AI GPU CPU I me my we our you your he she it they them their").split()
+EXTRAS = ["Mr. Brown", "Dr. Who", "e.g.", "i.e.", "U.S.", "3.14", "1,000", "(see above)", '"quoted words"',
+          "'single'", "well-known", "state-of-the-art", "etc.", "Inc.", "Jan. 5", "p.m.", "No. 7", "...", "--",
+          "café", "naïve", "über", "日本", "数据", "😀", "🎉", "Ph.D.", "www.example.com", "a@b.org"]
+
+
+def synthetic_long(rng, n=60):
+    """Longer texts of our own: random sentences with abbreviations, numbers, quotes, markdown."""
     out = []
-    p = os.path.join(shared, "data/ifbench/sample_output.jsonl")
-    for line in open(p, encoding="utf-8"):
-        r = json.loads(line)["response"]
-        if r.strip():
-            out.append(r[:1500])
+    for _ in range(n):
+        paras = []
+        for _ in range(rng.randint(1, 5)):
+            sents = []
+            for _ in range(rng.randint(1, 6)):
+                words = [rng.choice(VOCAB) for _ in range(rng.randint(2, 16))]
+                if rng.random() < 0.4:
+                    words.insert(rng.randrange(len(words) + 1), rng.choice(EXTRAS))
+                w = " ".join(words)
+                w = w[0].upper() + w[1:]
+                sents.append(w + rng.choice([".", ".", ".", "?", "!", "...", ":", ""]))
+            p = " ".join(sents)
+            style = rng.random()
+            if style < 0.15:
+                p = "\n".join("* " + x for x in sents)
+            elif style < 0.25:
+                p = "## " + sents[0] + "\n" + p
+            elif style < 0.3:
+                p = p.upper()
+            paras.append(p)
+        out.append(rng.choice(["\n\n", "\n", "\n***\n", "\r\n\r\n"]).join(paras))
     return out
 
 
@@ -230,6 +257,8 @@ def mutations(t):
 
 def kwargs_sets(iid, bench_kwargs):
     base = list(bench_kwargs.get(iid, []))
+    if iid in ("ratio:overlap", "repeat:repeat_change", "repeat:repeat_span"):
+        base = []  # their kwargs carry benchmark text: use our own below
     rel = ["less than", "at least"]
     k = {
         "keywords:existence": [{"keywords": ["the"]}, {"keywords": ["hello", "world"]}, {"keywords": ["AI"]},
@@ -268,9 +297,12 @@ def kwargs_sets(iid, bench_kwargs):
         "count:keywords_multiple": base + [{"keyword1": "kaleidoscope", "keyword2": "nebula", "keyword3": "whisper",
                                             "keyword4": "labyrinth", "keyword5": "paradox"}],
         "count:word_count_range": base + [{"min_words": 0, "max_words": 10}, {"min_words": 72, "max_words": 72}],
-        "ratio:overlap": base + [{"reference_text": "Use induction to prove the following claims.", "percentage": 100}],
-        "repeat:repeat_span": base + [{"prompt_to_repeat": "explain the context, code and theory behind the paper",
-                                       "n_start": 2, "n_end": 5}],
+        "ratio:overlap": [{"reference_text": "Use induction to prove the following claims.", "percentage": p}
+                          for p in (100, 50, 10)] + [{"reference_text": LOREM, "percentage": 72}],
+        "repeat:repeat_span": [{"prompt_to_repeat": "explain the context, code and theory behind the paper",
+                                "n_start": a, "n_end": b} for a, b in ((2, 5), (0, 3), (3, 6), (1, 100))],
+        "repeat:repeat_change": [{"prompt_to_repeat": "Write a python program to implement a simple JPEG compression algorithm without any errors."},
+                                 {"prompt_to_repeat": "Describe the sea."}],
     }
     if iid in k:
         out = k[iid] + [b for b in base if b not in k[iid]]
@@ -303,7 +335,7 @@ def main():
     ids = json.loads(subprocess.run([os.path.join(IFREF, "venv/bin/python"), "-c", code],
                                     capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
     ifbench_ids, ifeval_ids = ids
-    real = real_responses(a.shared)
+    real = synthetic_long(R)
     cases = []
     for iid in ifeval_ids + ifbench_ids:
         texts = []
