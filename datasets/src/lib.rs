@@ -10,6 +10,7 @@
 pub mod catalog;
 pub mod error;
 pub mod fields;
+pub mod gen;
 pub mod jsonfile;
 pub mod loaders;
 pub mod record;
