@@ -531,22 +531,24 @@ static STARTING_QUOTES: LazyLock<Vec<Sub>> = LazyLock::new(|| {
         (r#"^""#, "``"),
         (r"(``)", " $1 "),
         (r#"([ \(\[{<])("|'{2})"#, "$1 `` "),
-        (r"(?i)(?<!\w)(')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w)", "$1 "),
     ])
 });
 
-static PUNCTUATION_SUBS: LazyLock<Vec<Sub>> = LazyLock::new(|| {
+static QUOTE_START: LazyLock<FRegex> =
+    LazyLock::new(|| fre(r"(?i)(?<!\w)(')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w)"));
+
+static PUNCTUATION_A: LazyLock<Vec<Sub>> = LazyLock::new(|| subs(&[(r"([:,])([^\d])", " $1 $2")]));
+
+static PUNCTUATION_B: LazyLock<Vec<Sub>> = LazyLock::new(|| {
     subs(&[
-        (
-            r#"([^\.])(\.)((?>[\]\)}>"'»”’ ]*))\s*(?=\n?\z)"#,
-            "$1 $2 $3 ",
-        ),
-        (r"([:,])([^\d])", " $1 $2"),
-        (r"([:,])(?=\n?\z)", " $1 "),
         (r"\.{2,}", " $0 "),
         (r"[;@#$%&]", " $0 "),
         (r"[\x{2012}-\x{2015}]", " $0 "),
-        (r#"([^\.])(\.)([\]\)}>"']*)\s*(?=\n?\z)"#, "$1 $2$3 "),
+    ])
+});
+
+static PUNCTUATION_C: LazyLock<Vec<Sub>> = LazyLock::new(|| {
+    subs(&[
         (r"[?!]", " $0 "),
         (r"([^'])' ", "$1 ' "),
         (r"[*]", " $0 "),
@@ -595,13 +597,80 @@ fn apply(text: String, list: &[Sub]) -> String {
     t
 }
 
+/// `([^\.])(\.)([SET]*)\s*$` substituted by `\1 \2 \3 ` (`spaced`) or `\1 \2\3 `: the
+/// sentence-final period rules, done by hand (the pattern is anchored at the end, at most one
+/// match; `[SET]*` cannot contain the period).
+fn final_period(t: &str, set: &str, spaced: bool) -> String {
+    let chars: Vec<(usize, char)> = t.char_indices().collect();
+    let n = chars.len();
+    // trailing whitespace (the regex module's \s, i.e. Unicode White_Space)
+    let mut ws = n;
+    while ws > 0 && chars[ws - 1].1.is_whitespace() {
+        ws -= 1;
+    }
+    // the run of SET characters just before it
+    let mut k0 = ws;
+    while k0 > 0 && set.contains(chars[k0 - 1].1) {
+        k0 -= 1;
+    }
+    if k0 < 2 || chars[k0 - 1].1 != '.' || chars[k0 - 2].1 == '.' {
+        return t.to_string();
+    }
+    // the (possessive or greedy) run from k0 may extend into trailing spaces when SET has ' '
+    let mut r = k0;
+    while r < n && set.contains(chars[r].1) {
+        r += 1;
+    }
+    let p = chars[k0 - 2].0;
+    let run_start = if k0 < n { chars[k0].0 } else { t.len() };
+    let run_end = if r < n { chars[r].0 } else { t.len() };
+    let c1 = chars[k0 - 2].1;
+    let mut out = String::with_capacity(t.len() + 4);
+    out.push_str(&t[..p]);
+    out.push(c1);
+    out.push_str(if spaced { " . " } else { " ." });
+    out.push_str(&t[run_start..run_end]);
+    out.push(' ');
+    out
+}
+
+/// `([:,])$` substituted by ` \1 ` (`$`: at the end or before a final newline).
+fn final_colon(t: &str) -> String {
+    let body = t.strip_suffix('\n').unwrap_or(t);
+    match body.chars().last() {
+        Some(c @ (':' | ',')) => {
+            let i = body.len() - 1;
+            format!("{} {c} {}", &t[..i], &t[i + 1..])
+        }
+        _ => t.to_string(),
+    }
+}
+
+fn contraction_candidate(t: &str) -> bool {
+    let l = t.to_lowercase();
+    [
+        "can", "d'ye", "gim", "gon", "got", "lem", "more'n", "wan", "'t",
+    ]
+    .iter()
+    .any(|w| l.contains(w))
+}
+
 /// `NLTKWordTokenizer().tokenize(sentence)`.
 pub fn treebank_tokenize(sentence: &str) -> Vec<String> {
     let mut t = apply(sentence.to_string(), &STARTING_QUOTES);
-    t = apply(t, &PUNCTUATION_SUBS);
+    if t.contains('\'') {
+        t = QUOTE_START.replace_all(&t, "$1 ").into_owned();
+    }
+    t = final_period(&t, "])}>\"'»”’ ", true);
+    t = apply(t, &PUNCTUATION_A);
+    t = final_colon(&t);
+    t = apply(t, &PUNCTUATION_B);
+    t = final_period(&t, "])}>\"'", false);
+    t = apply(t, &PUNCTUATION_C);
     t = format!(" {t} ");
     t = apply(t, &ENDING_QUOTES);
-    for re in contractions() {
+    let candidate = contraction_candidate(&t);
+    for re in contractions().iter().filter(|_| candidate) {
         t = re.replace_all(&t, |c: &fancy_regex::Captures| {
             format!(
                 " {} {} ",

@@ -45,10 +45,15 @@ fn real_text_agreement() {
         .iter()
         .cloned()
         .chain(ifb.iter().cloned())
-        .chain(ife.iter().map(|v| v["prompt"].as_str().unwrap_or("").to_string()))
+        .chain(
+            ife.iter()
+                .map(|v| v["prompt"].as_str().unwrap_or("").to_string()),
+        )
         .collect();
-    let expected: Vec<Value> =
-        include_str!("../data/realtext_expected.jsonl").lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    let expected: Vec<Value> = include_str!("../data/realtext_expected.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
     let names = ["punkt", "tokens", "words", "regex_sentences", "lang", "tag"];
     let mut agree = [0usize; 6];
     let mut diffs = Vec::new();
@@ -63,14 +68,21 @@ fn real_text_agreement() {
             Value::from(fnv(&toks.join("\u{1f}"))),
             Value::from(raif_verify::nltk::count_words(t)),
             Value::from(raif_verify::text::split_into_sentences(t).len()),
-            raif_verify::langdetect::detect(t).map(Value::from).unwrap_or(Value::Null),
-            raif_verify::nltk::first_pos_tag(&toks).map(Value::from).unwrap_or(Value::Null),
+            raif_verify::langdetect::detect(t)
+                .map(Value::from)
+                .unwrap_or(Value::Null),
+            raif_verify::nltk::first_pos_tag(&toks)
+                .map(Value::from)
+                .unwrap_or(Value::Null),
         ];
         for (k, name) in names.iter().enumerate() {
             if got[k] == e[*name] {
                 agree[k] += 1;
             } else {
-                diffs.push(format!("text {i} {name}: official {} ours {}", e[*name], got[k]));
+                diffs.push(format!(
+                    "text {i} {name}: official {} ours {}",
+                    e[*name], got[k]
+                ));
             }
         }
     }
@@ -95,7 +107,10 @@ fn real_text_agreement() {
             ok_s += (Some(got.strict) == es) as usize;
             ok_l += (Some(got.loose) == el) as usize;
             if Some(got.strict) != es || Some(got.loose) != el {
-                diffs.push(format!("ifeval row {i} {id}: official {es:?}/{el:?} ours {}/{} ({})", got.strict, got.loose, got.reason));
+                diffs.push(format!(
+                    "ifeval row {i} {id}: official {es:?}/{el:?} ours {}/{} ({})",
+                    got.strict, got.loose, got.reason
+                ));
             }
         }
     }
