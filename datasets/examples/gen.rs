@@ -11,7 +11,7 @@ fn main() -> anyhow::Result<()> {
     let seed: u64 = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(1);
     let out = PathBuf::from(args.get(3).cloned().unwrap_or_else(|| "gen.jsonl".into()));
     let depth: Option<u8> = args.get(4).map(|s| s.parse()).transpose()?;
-    let (records, report) = generate(&GenConfig { n, seed, depth }, None, None);
+    let (records, report) = generate(&GenConfig { n, seed, depth }, None);
     raif_datasets::record::write_records(&out, &records)?;
     eprintln!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())

@@ -38,10 +38,26 @@ pub struct GenConfig {
     pub depth: Option<u8>,
 }
 
-/// Checks a generated record's expert answer against its own constraints (the verifiers).
-pub trait AnswerCheck {
-    /// `Ok(true)` when every constraint of `record` holds on `record.expert`'s answer.
-    fn passes(&self, record: &Record) -> Result<bool, String>;
+/// Checks a generated record's expert answer against its own constraints with the verifiers
+/// (`raif_verify::reward::evaluate_tree`, IFEval strict semantics): `Ok(())` when every
+/// constraint holds, else the failing leaves.
+pub fn verify_expert(record: &Record) -> Result<(), String> {
+    let Some(e) = &record.expert else {
+        return Err("no expert answer".into());
+    };
+    let b =
+        raif_verify::reward::evaluate_tree(&record.constraints, &e.answer, record.prompt(), None)
+            .map_err(|err| err.to_string())?;
+    if b.pass && b.satisfied == b.total {
+        return Ok(());
+    }
+    let bad: Vec<String> = b
+        .leaves
+        .iter()
+        .filter(|l| l.role == raif_verify::reward::LeafRole::Constraint && !l.pass)
+        .map(|l| format!("{} {} ({})", l.path, l.what, l.reason))
+        .collect();
+    Err(bad.join("; "))
 }
 
 /// What a run did (every number counted during the run).
@@ -51,11 +67,9 @@ pub struct GenReport {
     pub heldout: usize,
     /// Draws whose construction failed the generator's own exact checks (drawn again).
     pub self_check_rejects: usize,
-    /// Draws whose expert answer the verifiers rejected (drawn again).
+    /// Draws whose expert answer the verifiers rejected (drawn again), with the first reasons.
     pub verifier_rejects: usize,
-    pub verifier_errors: Vec<String>,
-    /// Whether a verifier checked every kept record.
-    pub verified: bool,
+    pub verifier_reasons: Vec<String>,
     pub contamination: Option<ContaminationReport>,
 }
 
@@ -566,10 +580,15 @@ fn reasoning(
     // Structure.
     fn describe(n: &Node, arena: &[Leaf], out: &mut Vec<String>) {
         match n {
-            Node::Chain { sep, steps } => out.push(format!(
-                "Structure: a chain of {} parts separated by a line with only {sep}; each part is checked on its own text, so every part must meet its own constraints.",
-                steps.len()
-            )),
+            Node::Chain { sep, steps } => {
+                out.push(format!(
+                    "Structure: a chain of {} parts separated by a line with only {sep}; each part is checked on its own text, so every part must meet its own constraints.",
+                    steps.len()
+                ));
+                for st in steps {
+                    describe(st, arena, out);
+                }
+            }
             Node::Sel {
                 branches,
                 otherwise,
@@ -593,6 +612,29 @@ fn reasoning(
                     "Structure: a selection. Checking the request: {}; {pick}, and only that branch's constraints count.",
                     parts.join("; ")
                 ));
+                let mut skipped = Vec::new();
+                for (i, (_, t)) in branches.iter().enumerate() {
+                    if *chosen != Some(i) {
+                        skipped.push((format!("branch {}", i + 1), t));
+                    }
+                }
+                if chosen.is_some() {
+                    if let Some(o) = otherwise {
+                        skipped.push(("the fallback branch".to_string(), o));
+                    }
+                }
+                for (label, t) in skipped {
+                    let names: Vec<String> = leaf_ids(t)
+                        .iter()
+                        .map(|i| {
+                            format!("{} ({})", families::name(arena[*i].fam), arena[*i].fam.id())
+                        })
+                        .collect();
+                    out.push(format!(
+                        "Not applicable here: {label}, which would ask for {}.",
+                        names.join(", ")
+                    ));
+                }
                 if let Some(i) = chosen {
                     if let Some((_, t)) = branches.get(*i) {
                         describe(t, arena, out);
@@ -747,19 +789,15 @@ fn try_record(
     Some((r, true))
 }
 
-/// Runs the generator. With `check`, every kept record's expert answer has passed the
-/// verifiers; with `contamination`, prompts too close to a benchmark prompt are dropped and
-/// replaced.
+/// Runs the generator. Every kept record's expert answer has passed the verifiers
+/// ([`verify_expert`]); a draw that fails is drawn again (and counted). With `contamination`,
+/// prompts too close to a benchmark prompt are dropped and replaced by later records.
 pub fn generate(
     cfg: &GenConfig,
-    check: Option<&dyn AnswerCheck>,
     contamination: Option<&ContaminationIndex>,
 ) -> (Vec<Record>, GenReport) {
     let seeds = seeds::all();
-    let mut report = GenReport {
-        verified: check.is_some(),
-        ..GenReport::default()
-    };
+    let mut report = GenReport::default();
     let mut crep = contamination.map(|c| ContaminationReport::new(c));
     let mut out = Vec::with_capacity(cfg.n);
     let mut index = 0usize;
@@ -774,21 +812,12 @@ pub fn generate(
                 report.self_check_rejects += 1;
                 continue;
             }
-            if let Some(c) = check {
-                match c.passes(&r) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        report.verifier_rejects += 1;
-                        continue;
-                    }
-                    Err(e) => {
-                        report.verifier_rejects += 1;
-                        if report.verifier_errors.len() < 20 {
-                            report.verifier_errors.push(format!("{}: {e}", r.id));
-                        }
-                        continue;
-                    }
+            if let Err(e) = verify_expert(&r) {
+                report.verifier_rejects += 1;
+                if report.verifier_reasons.len() < 20 {
+                    report.verifier_reasons.push(format!("{}: {e}", r.id));
                 }
+                continue;
             }
             if let (Some(idx), Some(cr)) = (contamination, crep.as_mut()) {
                 if !cr.admit(idx, &r.id, r.prompt()) {
