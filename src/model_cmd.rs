@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 use raif_model::fetch::{self, DefaultModel, FetchOutcome};
 use raif_model::{device, Generator, LoadedModel, PromptMode, SamplingParams};

@@ -334,9 +334,12 @@ fn seeded_sampling_is_reproducible_and_independent_of_batch_neighbours() {
 fn greedy_generation_follows_the_full_forward_argmax_and_logprobs() {
     let lm = tiny_model(Arch::Qwen2, 4).unwrap();
     let gen = Generator { model: &lm.model, tokenizer: &lm.tokenizer, stop_ids: vec![] };
-    let prompt = lm.tokenizer.encode("the and the").unwrap();
-    let out = gen.generate(&[prompt.clone()], &[0], &SamplingParams::greedy(6), &mut |_| {}).unwrap();
-    assert_eq!(out[0].tokens.len(), 6);
+    // Long enough that the KV cache grows twice (it starts at 64 positions).
+    let prompt = lm.tokenizer.encode(&"the and the cat, ".repeat(12)).unwrap();
+    assert!(prompt.len() > 70);
+    let n = 90;
+    let out = gen.generate(&[prompt.clone()], &[0], &SamplingParams::greedy(n), &mut |_| {}).unwrap();
+    assert_eq!(out[0].tokens.len(), n);
     assert_eq!(out[0].finish, raif_model::FinishReason::Length);
     let mut seq = prompt.clone();
     for (k, &tok) in out[0].tokens.iter().enumerate() {
