@@ -230,8 +230,39 @@ pub fn translate(
     let mut in_class = false;
     let mut class_start = 0usize;
     let mut ml = multiline;
+    // Python's IGNORECASE also equates i, I, dotless ı and dotted İ (sre's case equivalences and
+    // simple lowercase); Rust's case folding does not.
+    let ic = ignore_case || pat.contains("(?i");
+    let is_i = |c: char| matches!(c, 'i' | 'I' | 'ı' | 'İ');
     while i < chars.len() {
         let c = chars[i];
+        if in_class && ic {
+            if is_i(c) {
+                out.push_str("iIıİ");
+                i += 1;
+                continue;
+            }
+            // a literal range covering i/I: add the Turkish i's
+            if c != '\\'
+                && chars.get(i + 1) == Some(&'-')
+                && chars.get(i + 2).is_some_and(|&d| d != ']' && d != '\\')
+            {
+                let d = chars[i + 2];
+                if (c <= 'i' && 'i' <= d) || (c <= 'I' && 'I' <= d) {
+                    out.push(c);
+                    out.push('-');
+                    out.push(d);
+                    out.push_str("ıİ");
+                    i += 3;
+                    continue;
+                }
+            }
+        }
+        if !in_class && ic && is_i(c) {
+            out.push_str("[iIıİ]");
+            i += 1;
+            continue;
+        }
         if in_class {
             match c {
                 '\\' => {
