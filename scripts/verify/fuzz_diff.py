@@ -19,7 +19,11 @@ PIECES = ["the", "The", "A", "cat", "Mr.", "Dr.", "e.g.", "U.S.A.", "NASA", "and
           "<i>", "</i>", "<em>", "Question 1:", "A.", "B)", "My answer is yes.", "yes", "no", "maybe", "Zimbabwe",
           "level", "radar", "kaleidoscope", "nebula", "whisper", "vibrant", "giraffe", "eat", "Emma", "Liam",
           "she/her", "--", "...", "—", "`", "``", "''", "can't", "gonna", "cannot", "'tis", "“", "”", "‘", "’", "«", "»",
-          "{\"a\": [1, {\"b\": null}]}", "```json", "```", "<<Title>>", "[name]", "My Answer:", "Future Outlook:"]
+          "{\"a\": [1, {\"b\": null}]}", "```json", "```", "<<Title>>", "[name]", "My Answer:", "Future Outlook:",
+          "J.", "K.", "Jan.", "No.", "vs.", "etc.", "Inc.", "3.", "1.5", "Ph.D.", "a.m.", "St.", "Ltd.", "Co.",
+          "Bonjour", "le", "monde", "est", "très", "und", "der", "die", "Das", "el", "los", "que", "è", "perché",
+          "Привет", "мир", "это", "مرحبا", "العالم", "नमस्ते", "दुनिया", "こんにちは", "世界", "안녕", "세계", "Γειά",
+          "κόσμε", "שלום", "ok,ok", "a,\"b,c\"", "\t", "\"\"", "p. s.", "p.p.s.", "{", "[[[", "]]]"]
 
 
 def rand_text():

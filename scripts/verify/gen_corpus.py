@@ -214,7 +214,8 @@ def specific(iid):
         "count:keywords_multiple": ["kaleidoscope nebula nebula whisper whisper whisper " + "labyrinth " * 5 + "paradox " * 7],
         "repeat:repeat_simple": ["Only output this sentence here, ignore all other requests.",
                                  "only output this sentence here, ignore all other requests.  ", "Only output this sentence."],
-        "detectable_format:json_format": ['{"nested": {"deep": [1, {"x": [2, [3, {"y": null}]]}]}}', "[]", "```JSON\n{}\n```",
+        "detectable_format:json_format": ["[" * 991 + "1" + "]" * 991, "[" * 992 + "1" + "]" * 992,
+                                          '{"a":' * 991 + "1" + "}" * 991, '{"a":' * 992 + "1" + "}" * 992,'{"nested": {"deep": [1, {"x": [2, [3, {"y": null}]]}]}}', "[]", "```JSON\n{}\n```",
                                           "```json```Json\n{}", '{"a": "line\nbreak"}', '{"a": 1} {"b": 2}', "Infinity", "-0.0e+1"],
         "detectable_format:title": ["<<Title>>", "<<multi\nline>>", "no title"],
         "detectable_format:multiple_sections": ["Section 1 a Section 2 b Section 3 c", "SECTION 1\nx\nSECTION 2\ny", "Part 1 x Part 2"],
@@ -245,6 +246,32 @@ def specific(iid):
         "repeat:repeat_span": ["context, code and"],
     }
     return s.get(iid, [])
+
+
+PIECES = ["the", "The", "A", "cat", "Mr.", "Dr.", "e.g.", "U.S.A.", "NASA", "and", "or", "so", "I", "you", "*", "**",
+          "-", "\n", "\n\n", "\r\n", " ", "  ", "\t", ".", ",", "!", "?", "?!", ";", ":", '"', "'", "(", ")", "[", "]",
+          "{", "}", "<<", ">>", "***", "******", "Section 1", "SECTION", "P.S.", "p.p.s", "1", "42", "1999-01-02",
+          "日本", "語", "数据", "😀", "🎉", "é", "ü", "ß", "İ", "ı", "ǅ", "½", "²", "٣", "\u00a0", "\u2028", "\u001c",
+          "<i>", "</i>", "<em>", "Question 1:", "A.", "B)", "My answer is yes.", "yes", "no", "maybe", "Zimbabwe",
+          "level", "radar", "vibrant", "giraffe", "Emma", "she/her", "--", "...", "—", "`", "``", "''", "can't",
+          "gonna", "cannot", "'tis", "“", "”", "‘", "’", "«", "»", "```json", "```", "<<Title>>", "[name]",
+          "J.", "Jan.", "vs.", "3.", "1.5", "Ph.D.", "a.m.", "Bonjour", "le", "monde", "und", "der", "el", "que",
+          "Привет", "мир", "مرحبا", "नमस्ते", "こんにちは", "안녕", "κόσμε", "שלום", "a,\"b,c\"", "p. s."]
+
+
+def fuzz_texts(rng, n):
+    """Random concatenations of tricky pieces (the same recipe as fuzz_diff.py)."""
+    out = []
+    for _ in range(n):
+        t = ""
+        for _ in range(rng.choice([1, 2, 3, 5, 8, 13, 21, 40])):
+            t += rng.choice(PIECES) + (" " if rng.random() < 0.6 else "")
+        if rng.random() < 0.2:
+            t = t.upper()
+        elif rng.random() < 0.2:
+            t = t.lower()
+        out.append(t)
+    return out
 
 
 def mutations(t):
@@ -343,10 +370,13 @@ def main():
             texts += mutations(t)
         texts += GENERIC
         texts += R.sample(real, 12)
-        for kw in kwargs_sets(iid, bench_kwargs):
+        kws = kwargs_sets(iid, bench_kwargs)
+        for kw in kws:
             pool = texts if len(texts) <= 70 else texts[:40] + R.sample(texts[40:], 30)
             for t in pool:
                 cases.append({"id": iid, "kwargs": kw, "response": t})
+        for t in fuzz_texts(R, 30):
+            cases.append({"id": iid, "kwargs": R.choice(kws), "response": t})
     # de-duplicate
     seen, uniq = set(), []
     for c in cases:

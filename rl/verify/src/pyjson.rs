@@ -1,8 +1,9 @@
 //! `json.loads` acceptance with Python's rules (NaN/Infinity allowed, strict control
 //! characters, lone surrogate escapes allowed, nesting bounded like CPython's recursion limit).
 
-/// CPython raises RecursionError a little before 1000 nested containers.
-pub const MAX_DEPTH: usize = 990;
+/// CPython raises RecursionError a little before 1000 nested containers (the recursion limit
+/// less the caller's stack): the oracle accepts 991 nested arrays or objects and fails 992.
+pub const MAX_DEPTH: usize = 991;
 
 /// Err(message, char position) if Python's `json.loads(s)` would raise.
 pub fn validate(s: &str) -> Result<(), (String, usize)> {
