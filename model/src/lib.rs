@@ -8,6 +8,7 @@ pub mod generate;
 pub mod loaded;
 pub mod rng;
 pub mod template;
+pub mod train;
 pub mod tiny;
 pub mod tokenizer;
 pub mod transformer;

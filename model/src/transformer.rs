@@ -20,22 +20,43 @@ pub enum Path {
     Differentiable,
 }
 
-/// A linear layer `y = x Wᵀ + b` over the last dimension.
+/// A linear layer `y = x Wᵀ + b` over the last dimension, optionally with a LoRA adapter.
 #[derive(Clone, Debug)]
 pub struct Linear {
     pub weight: Tensor,
     pub bias: Option<Tensor>,
+    pub lora: Option<Lora>,
 }
 
 impl Linear {
+    pub fn new(weight: Tensor, bias: Option<Tensor>) -> Self {
+        Linear { weight, bias, lora: None }
+    }
+
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.forward_opts(x, true)
+    }
+
+    /// `adapters: false` computes the base layer only (the LoRA reference policy).
+    pub fn forward_opts(&self, x: &Tensor, adapters: bool) -> Result<Tensor> {
         let dims = x.dims().to_vec();
         let in_dim = *dims.last().context("linear input has no dimensions")?;
         let rows: usize = dims[..dims.len() - 1].iter().product();
-        let y = x.reshape((rows, in_dim))?.matmul(&self.weight.t()?)?;
+        let x2 = x.reshape((rows, in_dim))?;
+        // A weight that is not a `Var` is frozen: its backward must yield only the input's
+        // gradient (candle's matmul backward would also compute and keep the weight's).
+        let y = if self.weight.is_variable() {
+            x2.matmul(&self.weight.t()?)?
+        } else {
+            crate::train::frozen::frozen_matmul_t(&x2, &self.weight)?
+        };
         let y = match &self.bias {
             Some(b) => y.broadcast_add(b)?,
             None => y,
+        };
+        let y = match (&self.lora, adapters) {
+            (Some(l), true) => (y + l.delta(&x2)?)?,
+            _ => y,
         };
         let mut out = dims;
         let last = out.len() - 1;
@@ -43,6 +64,8 @@ impl Linear {
         Ok(y.reshape(out)?)
     }
 }
+
+pub use crate::train::lora::Lora;
 
 #[derive(Clone, Debug)]
 pub struct RmsNorm {
@@ -176,12 +199,13 @@ impl Attention {
         mask: &Tensor,
         cache: Option<&mut LayerCache>,
         path: Path,
+        ad: bool,
     ) -> Result<Tensor> {
         let (b, t, _) = x.dims3()?;
         let (nh, nkv, hd) = (self.n_head, self.n_kv, self.head_dim);
-        let q = self.q_proj.forward(x)?.reshape((b, t, nh, hd))?.transpose(1, 2)?;
-        let k = self.k_proj.forward(x)?.reshape((b, t, nkv, hd))?.transpose(1, 2)?;
-        let v = self.v_proj.forward(x)?.reshape((b, t, nkv, hd))?.transpose(1, 2)?;
+        let q = self.q_proj.forward_opts(x, ad)?.reshape((b, t, nh, hd))?.transpose(1, 2)?;
+        let k = self.k_proj.forward_opts(x, ad)?.reshape((b, t, nkv, hd))?.transpose(1, 2)?;
+        let v = self.v_proj.forward_opts(x, ad)?.reshape((b, t, nkv, hd))?.transpose(1, 2)?;
         let q = rope(&q, cos, sin, path)?;
         let k = rope(&k, cos, sin, path)?;
         let (k, v) = match cache {
@@ -205,7 +229,7 @@ impl Attention {
         };
         let y = att.matmul(&v)?; // (b, nkv, n_rep*t, hd)
         let y = y.reshape((b, nh, t, hd))?.transpose(1, 2)?.reshape((b, t, nh * hd))?;
-        self.o_proj.forward(&y)
+        self.o_proj.forward_opts(&y, ad)
     }
 }
 
@@ -217,9 +241,9 @@ pub struct Mlp {
 }
 
 impl Mlp {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let g = candle_nn::ops::silu(&self.gate_proj.forward(x)?)?;
-        self.down_proj.forward(&(g * self.up_proj.forward(x)?)?)
+    fn forward(&self, x: &Tensor, ad: bool) -> Result<Tensor> {
+        let g = candle_nn::ops::silu(&self.gate_proj.forward_opts(x, ad)?)?;
+        self.down_proj.forward_opts(&(g * self.up_proj.forward_opts(x, ad)?)?, ad)
     }
 }
 
@@ -271,10 +295,10 @@ impl Transformer {
         for i in 0..cfg.num_hidden_layers {
             let p = format!("model.layers.{i}");
             let lin = |take: &mut dyn FnMut(String) -> Result<Tensor>, name: &str, bias: bool| -> Result<Linear> {
-                Ok(Linear {
-                    weight: take(format!("{p}.{name}.weight"))?,
-                    bias: if bias { Some(take(format!("{p}.{name}.bias"))?) } else { None },
-                })
+                Ok(Linear::new(
+                    take(format!("{p}.{name}.weight"))?,
+                    if bias { Some(take(format!("{p}.{name}.bias"))?) } else { None },
+                ))
             };
             let ab = cfg.attention_bias;
             layers.push(Block {
@@ -357,7 +381,13 @@ impl Transformer {
     }
 
     /// Final hidden states `(B, T, hidden)` (after the last norm).
-    pub fn forward_hidden(&self, batch: &Batch, mut cache: Option<&mut KvCache>, path: Path) -> Result<Tensor> {
+    pub fn forward_hidden(&self, batch: &Batch, cache: Option<&mut KvCache>, path: Path) -> Result<Tensor> {
+        self.forward_hidden_opts(batch, cache, path, true)
+    }
+
+    /// [`Transformer::forward_hidden`]; `adapters: false` switches LoRA adapters off (the
+    /// reference policy of a LoRA run: the base model, no second copy of the weights).
+    pub fn forward_hidden_opts(&self, batch: &Batch, mut cache: Option<&mut KvCache>, path: Path, adapters: bool) -> Result<Tensor> {
         let (b, t) = batch.input_ids.dims2()?;
         let (cos, sin) = self.rope_tables(batch.positions)?;
         let ids = batch.input_ids.flatten_all()?;
@@ -371,18 +401,73 @@ impl Transformer {
         for (i, layer) in self.layers.iter().enumerate() {
             let lc = cache.as_deref_mut().map(|c| &mut c.layers[i]);
             let h = layer.input_layernorm.forward(&x, path)?;
-            let h = layer.self_attn.forward(&h, &cos, &sin, &mask, lc, path)?;
+            let h = layer.self_attn.forward(&h, &cos, &sin, &mask, lc, path, adapters)?;
             x = (x + h)?;
             let h = layer.post_attention_layernorm.forward(&x, path)?;
-            x = (&x + layer.mlp.forward(&h)?)?;
+            x = (&x + layer.mlp.forward(&h, adapters)?)?;
         }
         self.norm.forward(&x, path)
     }
 
     /// Logits over the vocabulary for hidden states of shape `(..., hidden)`.
     pub fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
-        let w = self.lm_head.as_ref().unwrap_or(&self.embed_tokens);
-        Linear { weight: w.clone(), bias: None }.forward(hidden)
+        Linear::new(self.output_weight().clone(), None).forward(hidden)
+    }
+
+    /// The output projection: `lm_head`, or the embeddings when tied.
+    pub fn output_weight(&self) -> &Tensor {
+        self.lm_head.as_ref().unwrap_or(&self.embed_tokens)
+    }
+
+    /// Every linear layer with its HF name prefix (`model.layers.3.self_attn.q_proj`).
+    pub fn linears_mut(&mut self) -> Vec<(String, &mut Linear)> {
+        let mut out = Vec::new();
+        for (i, l) in self.layers.iter_mut().enumerate() {
+            let p = format!("model.layers.{i}");
+            let a = &mut l.self_attn;
+            out.push((format!("{p}.self_attn.q_proj"), &mut a.q_proj));
+            out.push((format!("{p}.self_attn.k_proj"), &mut a.k_proj));
+            out.push((format!("{p}.self_attn.v_proj"), &mut a.v_proj));
+            out.push((format!("{p}.self_attn.o_proj"), &mut a.o_proj));
+            let m = &mut l.mlp;
+            out.push((format!("{p}.mlp.gate_proj"), &mut m.gate_proj));
+            out.push((format!("{p}.mlp.up_proj"), &mut m.up_proj));
+            out.push((format!("{p}.mlp.down_proj"), &mut m.down_proj));
+        }
+        out
+    }
+
+    /// Every parameter slot by HF name, for swapping tensors (e.g. for `Var`-backed ones).
+    pub fn params_mut(&mut self) -> Vec<(String, &mut Tensor)> {
+        let mut out: Vec<(String, &mut Tensor)> = vec![
+            ("model.embed_tokens.weight".to_string(), &mut self.embed_tokens),
+            ("model.norm.weight".to_string(), &mut self.norm.weight),
+        ];
+        if let Some(h) = self.lm_head.as_mut() {
+            out.push(("lm_head.weight".into(), h));
+        }
+        for (i, l) in self.layers.iter_mut().enumerate() {
+            let p = format!("model.layers.{i}");
+            out.push((format!("{p}.input_layernorm.weight"), &mut l.input_layernorm.weight));
+            out.push((format!("{p}.post_attention_layernorm.weight"), &mut l.post_attention_layernorm.weight));
+            let a = &mut l.self_attn;
+            let m = &mut l.mlp;
+            for (name, lin) in [
+                ("self_attn.q_proj", &mut a.q_proj),
+                ("self_attn.k_proj", &mut a.k_proj),
+                ("self_attn.v_proj", &mut a.v_proj),
+                ("self_attn.o_proj", &mut a.o_proj),
+                ("mlp.gate_proj", &mut m.gate_proj),
+                ("mlp.up_proj", &mut m.up_proj),
+                ("mlp.down_proj", &mut m.down_proj),
+            ] {
+                out.push((format!("{p}.{name}.weight"), &mut lin.weight));
+                if let Some(b) = lin.bias.as_mut() {
+                    out.push((format!("{p}.{name}.bias"), b));
+                }
+            }
+        }
+        out
     }
 
     /// Full forward: logits `(B, T, vocab)`.

@@ -1,0 +1,197 @@
+//! Per-token log-probabilities (and entropy) of given target tokens over a padded batch, with a
+//! backward that never materialises the whole `(B, T, vocab)` logits: the forward and the
+//! backward both walk the positions in chunks.
+
+use anyhow::{bail, Result};
+use candle_core::backend::{BackendDevice, BackendStorage};
+use candle_core::{CpuStorage, CudaStorage, CustomOp2, DType, Device, Layout, Shape, Tensor, D};
+
+use crate::transformer::{padded_inputs, Batch, Path, Transformer};
+
+/// Rows of logits computed at once.
+const CHUNK: usize = 256;
+
+/// A padded batch of token sequences, each split into a prompt and a scored continuation.
+pub struct SeqBatch {
+    pub input_ids: Tensor,
+    pub positions: Tensor,
+    pub mask: Tensor,
+    /// `(B, T)` u32: the token each column predicts (the next token), 0 where none.
+    pub targets: Tensor,
+    /// `(B, T)` f32: 1 where the column's target is a scored token.
+    pub loss_mask: Tensor,
+    /// Scored tokens per row.
+    pub counts: Vec<usize>,
+    /// Left padding per row.
+    pub pads: Vec<usize>,
+}
+
+impl SeqBatch {
+    /// `seqs[b]` = prompt + continuation; the tokens from `starts[b]` on are scored. Rows are
+    /// left-padded like generation batches.
+    pub fn new(seqs: &[Vec<u32>], starts: &[usize], device: &Device) -> Result<Self> {
+        if seqs.len() != starts.len() || seqs.is_empty() {
+            bail!("SeqBatch: {} sequences, {} starts", seqs.len(), starts.len());
+        }
+        let t = seqs.iter().map(Vec::len).max().unwrap_or(0);
+        let mut targets = vec![0u32; seqs.len() * t];
+        let mut lmask = vec![0f32; seqs.len() * t];
+        let mut counts = Vec::with_capacity(seqs.len());
+        let mut pads = Vec::with_capacity(seqs.len());
+        for (b, (s, &start)) in seqs.iter().zip(starts).enumerate() {
+            if start == 0 || start > s.len() {
+                bail!("SeqBatch: row {b} scores from token {start} of {} (the first token has no prediction)", s.len());
+            }
+            let pad = t - s.len();
+            pads.push(pad);
+            for j in 0..s.len() - 1 {
+                targets[b * t + pad + j] = s[j + 1];
+                if j + 1 >= start {
+                    lmask[b * t + pad + j] = 1.0;
+                }
+            }
+            counts.push(s.len() - start);
+        }
+        let refs: Vec<&[u32]> = seqs.iter().map(|s| s.as_slice()).collect();
+        let (input_ids, positions, mask) = padded_inputs(&refs, &vec![0; seqs.len()], 0, device)?;
+        Ok(SeqBatch {
+            input_ids,
+            positions,
+            mask,
+            targets: Tensor::from_vec(targets, (seqs.len(), t), device)?,
+            loss_mask: Tensor::from_vec(lmask, (seqs.len(), t), device)?,
+            counts,
+            pads,
+        })
+    }
+
+    /// The scored values of row `b` of a `(B, T)` tensor, in order.
+    pub fn row_values(&self, t: &Tensor, b: usize) -> Result<Vec<f32>> {
+        let row: Vec<f32> = t.get(b)?.to_dtype(DType::F32)?.to_vec1()?;
+        let m: Vec<f32> = self.loss_mask.get(b)?.to_vec1()?;
+        Ok(row.into_iter().zip(m).filter(|(_, m)| *m > 0.0).map(|(v, _)| v).collect())
+    }
+}
+
+/// Per-token log-probs `(B, T)` (differentiable) and, on request, entropy `(B, T)` (no grad).
+pub struct LogProbs {
+    pub logp: Tensor,
+    pub entropy: Option<Tensor>,
+}
+
+/// Log-softmax of one chunk of logits at the targets, and the entropy of each row.
+/// The dtype the softmax is computed in: f64 stays f64 (gradient checks), the rest use f32.
+fn stat_dtype(d: DType) -> DType {
+    if d == DType::F64 {
+        DType::F64
+    } else {
+        DType::F32
+    }
+}
+
+fn chunk_stats(logits: &Tensor, targets: &Tensor, entropy: bool) -> Result<(Tensor, Option<Tensor>)> {
+    let logits = logits.to_dtype(stat_dtype(logits.dtype()))?;
+    let lsm = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
+    let lp = lsm.gather(&targets.unsqueeze(1)?, 1)?.squeeze(1)?;
+    let ent = if entropy { Some((lsm.exp()? * &lsm)?.sum(D::Minus1)?.neg()?) } else { None };
+    Ok((lp, ent))
+}
+
+/// Zero in the forward; in the backward, the gradient of `Σ g·logp(target)` with respect to
+/// the hidden states and (when it is trainable) the output weight, chunk by chunk.
+struct LogProbGrad {
+    targets: Tensor,
+    want_w_grad: bool,
+}
+
+impl LogProbGrad {
+    fn zeros_like_rows(l1: &Layout) -> candle_core::Result<Shape> {
+        Ok(Shape::from(l1.shape().dims2()?.0))
+    }
+}
+
+impl CustomOp2 for LogProbGrad {
+    fn name(&self) -> &'static str {
+        "logprob-grad"
+    }
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, _s2: &CpuStorage, _l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let shape = Self::zeros_like_rows(l1)?;
+        Ok((s1.device().zeros_impl(&shape, s1.dtype())?, shape))
+    }
+    fn cuda_fwd(&self, s1: &CudaStorage, l1: &Layout, _s2: &CudaStorage, _l2: &Layout) -> candle_core::Result<(CudaStorage, Shape)> {
+        let shape = Self::zeros_like_rows(l1)?;
+        Ok((s1.device().zeros_impl(&shape, s1.dtype())?, shape))
+    }
+    fn bwd(&self, h: &Tensor, w: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        let n = h.dim(0)?;
+        let h = h.detach();
+        let w = w.detach();
+        let sdt = stat_dtype(h.dtype());
+        let grad = grad.detach().to_dtype(sdt)?;
+        let mut gh = Vec::new();
+        let mut gw: Option<Tensor> = None;
+        let mut start = 0;
+        while start < n {
+            let len = CHUNK.min(n - start);
+            let hc = h.narrow(0, start, len)?;
+            let logits = hc.matmul(&w.t()?)?.to_dtype(sdt)?;
+            let p = candle_nn::ops::softmax_last_dim(&logits)?;
+            let tc = self.targets.narrow(0, start, len)?;
+            let onehot = Tensor::zeros_like(&p)?.scatter_add(&tc.unsqueeze(1)?, &Tensor::ones((len, 1), sdt, p.device())?, 1)?;
+            let gc = grad.narrow(0, start, len)?.unsqueeze(1)?;
+            // d logp[target] / d logits = onehot - softmax.
+            let gl = (onehot - p)?.broadcast_mul(&gc)?.to_dtype(h.dtype())?;
+            gh.push(gl.matmul(&w)?);
+            if self.want_w_grad {
+                let part = gl.t()?.matmul(&hc)?;
+                gw = Some(match gw {
+                    Some(acc) => (acc + part)?,
+                    None => part,
+                });
+            }
+            start += len;
+        }
+        Ok((Some(Tensor::cat(&gh, 0)?), gw))
+    }
+}
+
+/// Log-probabilities of `batch.targets` under the model: `(B, T)`, differentiable with respect
+/// to the model's trainable parameters. `adapters: false` evaluates the LoRA reference policy.
+pub fn token_logprobs(model: &Transformer, batch: &SeqBatch, adapters: bool, entropy: bool) -> Result<LogProbs> {
+    let (b, t) = batch.input_ids.dims2()?;
+    let hidden = model.forward_hidden_opts(
+        &Batch { input_ids: &batch.input_ids, positions: &batch.positions, mask: &batch.mask },
+        None,
+        Path::Differentiable,
+        adapters,
+    )?;
+    let h = hidden.reshape((b * t, model.cfg.hidden_size))?;
+    let w = model.output_weight();
+    let targets = batch.targets.flatten_all()?;
+    // Values, without a graph, chunk by chunk.
+    let hd = h.detach();
+    let wd = w.detach();
+    let (mut lps, mut ents) = (Vec::new(), Vec::new());
+    let mut start = 0;
+    while start < b * t {
+        let len = CHUNK.min(b * t - start);
+        let logits = hd.narrow(0, start, len)?.matmul(&wd.t()?)?;
+        let (lp, ent) = chunk_stats(&logits, &targets.narrow(0, start, len)?, entropy)?;
+        lps.push(lp);
+        if let Some(e) = ent {
+            ents.push(e);
+        }
+        start += len;
+    }
+    let values = Tensor::cat(&lps, 0)?.to_dtype(h.dtype())?;
+    // The graph: values + (zero whose backward is the chunked gradient).
+    let op = LogProbGrad { targets: targets.clone(), want_w_grad: w.is_variable() };
+    let logp = if h.track_op() || w.is_variable() {
+        (values + h.apply_op2(w, op)?)?
+    } else {
+        values
+    };
+    let logp = logp.to_dtype(stat_dtype(h.dtype()))?.reshape((b, t))?;
+    let entropy = if entropy { Some(Tensor::cat(&ents, 0)?.reshape((b, t))?) } else { None };
+    Ok(LogProbs { logp, entropy })
+}

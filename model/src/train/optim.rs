@@ -1,0 +1,281 @@
+//! AdamW with decoupled weight decay, global-norm gradient clipping, gradient accumulation and
+//! the warm-up + cosine-to-floor learning-rate schedule of ALGORITHM.md §3.
+//!
+//! On the CPU with f32 parameters the update is one fused, in-place pass over each tensor
+//! (parameter, both moments and the gradient read once, split across threads), instead of the
+//! dozen allocating tensor ops per parameter of `candle_nn::AdamW`. Other devices use tensor
+//! ops.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use anyhow::{bail, Context, Result};
+use candle_core::backprop::GradStore;
+use candle_core::{CpuStorage, DType, Device, InplaceOp2, Layout, Tensor, Var};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdamWConfig {
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub weight_decay: f64,
+    /// Clip gradients to this global L2 norm (None: no clipping).
+    pub max_grad_norm: Option<f64>,
+}
+
+impl Default for AdamWConfig {
+    /// RAIF's values: betas (0.9, 0.95), no weight decay, clip 1.0.
+    fn default() -> Self {
+        AdamWConfig { beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: 0.0, max_grad_norm: Some(1.0) }
+    }
+}
+
+/// Linear warm-up from 0, then cosine decay from the peak to `min_ratio · peak`
+/// (transformers' `cosine_with_min_lr` schedule).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LrSchedule {
+    pub peak: f64,
+    pub warmup_steps: usize,
+    pub total_steps: usize,
+    pub min_ratio: f64,
+}
+
+impl LrSchedule {
+    /// RAIF: 3% warm-up, cosine to 10% of the peak.
+    pub fn raif(peak: f64, total_steps: usize) -> Self {
+        LrSchedule { peak, warmup_steps: (total_steps as f64 * 0.03).ceil() as usize, total_steps, min_ratio: 0.1 }
+    }
+
+    /// The learning rate of optimizer step `step` (0-based).
+    pub fn lr(&self, step: usize) -> f64 {
+        if step < self.warmup_steps {
+            return self.peak * step as f64 / self.warmup_steps.max(1) as f64;
+        }
+        let span = self.total_steps.saturating_sub(self.warmup_steps).max(1);
+        let progress = ((step - self.warmup_steps) as f64 / span as f64).min(1.0);
+        let cos = 0.5 * (1.0 + (std::f64::consts::PI * progress).cos());
+        self.peak * (self.min_ratio + (1.0 - self.min_ratio) * cos)
+    }
+}
+
+/// Gradients summed over micro-batches, one slot per variable.
+pub struct GradAccum {
+    pub grads: Vec<Option<Tensor>>,
+    pub micro_steps: usize,
+}
+
+impl GradAccum {
+    pub fn new(n: usize) -> Self {
+        GradAccum { grads: vec![None; n], micro_steps: 0 }
+    }
+
+    /// Add the gradients of one backward pass.
+    pub fn add(&mut self, vars: &[(String, Var)], store: &GradStore) -> Result<()> {
+        for (slot, (_, v)) in self.grads.iter_mut().zip(vars) {
+            if let Some(g) = store.get(v.as_tensor()) {
+                let g = g.detach();
+                *slot = Some(match slot.take() {
+                    Some(acc) => (acc + g)?,
+                    None => g,
+                });
+            }
+        }
+        self.micro_steps += 1;
+        Ok(())
+    }
+
+    pub fn clear(&mut self) {
+        self.grads.iter_mut().for_each(|g| *g = None);
+        self.micro_steps = 0;
+    }
+}
+
+enum Moments {
+    /// CPU f32: plain vectors updated in place.
+    Host { m: Vec<f32>, v: Vec<f32> },
+    Tensors { m: Tensor, v: Tensor },
+}
+
+/// What one optimizer step did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepInfo {
+    /// Global L2 norm of the gradients before clipping.
+    pub grad_norm: f64,
+    pub clipped: bool,
+    pub lr: f64,
+    /// False when the gradient norm was not finite: the step was skipped.
+    pub applied: bool,
+}
+
+pub struct AdamW {
+    pub cfg: AdamWConfig,
+    /// Optimizer steps taken.
+    pub step: u64,
+    moments: Vec<Moments>,
+}
+
+struct FusedAdamW<'a> {
+    m: RefCell<&'a mut [f32]>,
+    v: RefCell<&'a mut [f32]>,
+    lr: f32,
+    b1: f32,
+    b2: f32,
+    eps: f32,
+    wd: f32,
+    bc1: f32,
+    bc2: f32,
+    gscale: f32,
+}
+
+const PAR_CHUNK: usize = 1 << 15;
+
+impl InplaceOp2 for FusedAdamW<'_> {
+    fn name(&self) -> &'static str {
+        "fused-adamw"
+    }
+    fn cpu_fwd(&self, s1: &mut CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<()> {
+        let (CpuStorage::F32(p), CpuStorage::F32(g)) = (s1, s2) else {
+            candle_core::bail!("fused adamw: f32 parameters and gradients only");
+        };
+        let (Some((p0, p1)), Some((g0, g1))) = (l1.contiguous_offsets(), l2.contiguous_offsets()) else {
+            candle_core::bail!("fused adamw: contiguous tensors only");
+        };
+        let p = &mut p[p0..p1];
+        let g = &g[g0..g1];
+        let mut m = self.m.borrow_mut();
+        let mut v = self.v.borrow_mut();
+        if p.len() != g.len() || m.len() != p.len() || v.len() != p.len() {
+            candle_core::bail!("fused adamw: size mismatch");
+        }
+        let (lr, b1, b2, eps, wd, bc1, bc2, gs) = (self.lr, self.b1, self.b2, self.eps, self.wd, self.bc1, self.bc2, self.gscale);
+        p.par_chunks_mut(PAR_CHUNK)
+            .zip(m.par_chunks_mut(PAR_CHUNK))
+            .zip(v.par_chunks_mut(PAR_CHUNK))
+            .zip(g.par_chunks(PAR_CHUNK))
+            .for_each(|(((p, m), v), g)| {
+                for i in 0..p.len() {
+                    let gi = g[i] * gs;
+                    m[i] = b1 * m[i] + (1.0 - b1) * gi;
+                    v[i] = b2 * v[i] + (1.0 - b2) * gi * gi;
+                    let upd = (m[i] / bc1) / ((v[i] / bc2).sqrt() + eps);
+                    p[i] = p[i] * (1.0 - lr * wd) - lr * upd;
+                }
+            });
+        Ok(())
+    }
+}
+
+impl AdamW {
+    pub fn new(vars: &[(String, Var)], cfg: AdamWConfig) -> Result<Self> {
+        let moments = vars
+            .iter()
+            .map(|(_, v)| {
+                Ok(if v.device().is_cpu() && v.dtype() == DType::F32 {
+                    Moments::Host { m: vec![0.0; v.elem_count()], v: vec![0.0; v.elem_count()] }
+                } else {
+                    let z = Tensor::zeros(v.shape(), DType::F32, v.device())?;
+                    Moments::Tensors { m: z.clone(), v: z }
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(AdamW { cfg, step: 0, moments })
+    }
+
+    /// Global L2 norm of a set of gradients.
+    pub fn grad_norm(grads: &[Option<Tensor>]) -> Result<f64> {
+        let mut sq = 0f64;
+        for g in grads.iter().flatten() {
+            sq += g.to_dtype(DType::F32)?.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
+        }
+        Ok(sq.sqrt())
+    }
+
+    /// One update with learning rate `lr`. Gradients are divided by `grad_divisor` first (e.g.
+    /// the number of accumulated micro-batches when their losses were not pre-scaled).
+    pub fn step(&mut self, vars: &[(String, Var)], grads: &[Option<Tensor>], lr: f64, grad_divisor: f64) -> Result<StepInfo> {
+        if grads.len() != vars.len() {
+            bail!("adamw: {} gradients for {} variables", grads.len(), vars.len());
+        }
+        let raw_norm = Self::grad_norm(grads)? / grad_divisor;
+        if !raw_norm.is_finite() {
+            return Ok(StepInfo { grad_norm: raw_norm, clipped: false, lr, applied: false });
+        }
+        let clip = match self.cfg.max_grad_norm {
+            Some(max) if raw_norm > max => max / (raw_norm + 1e-6),
+            _ => 1.0,
+        };
+        let gscale = clip / grad_divisor;
+        self.step += 1;
+        let t = self.step as i32;
+        let (b1, b2) = (self.cfg.beta1, self.cfg.beta2);
+        let bc1 = 1.0 - b1.powi(t);
+        let bc2 = 1.0 - b2.powi(t);
+        for (((_, var), g), mom) in vars.iter().zip(grads).zip(self.moments.iter_mut()) {
+            let Some(g) = g else { continue };
+            match mom {
+                Moments::Host { m, v } => {
+                    let g = g.to_dtype(DType::F32)?.contiguous()?;
+                    let op = FusedAdamW {
+                        m: RefCell::new(m.as_mut_slice()),
+                        v: RefCell::new(v.as_mut_slice()),
+                        lr: lr as f32,
+                        b1: b1 as f32,
+                        b2: b2 as f32,
+                        eps: self.cfg.eps as f32,
+                        wd: self.cfg.weight_decay as f32,
+                        bc1: bc1 as f32,
+                        bc2: bc2 as f32,
+                        gscale: gscale as f32,
+                    };
+                    var.as_tensor().inplace_op2(&g, &op)?;
+                }
+                Moments::Tensors { m, v } => {
+                    let g = (g.to_dtype(DType::F32)? * gscale)?;
+                    *m = ((&*m * b1)? + (&g * (1.0 - b1))?)?;
+                    *v = ((&*v * b2)? + (g.sqr()? * (1.0 - b2))?)?;
+                    let upd = ((&*m / bc1)? / ((&*v / bc2)?.sqrt()? + self.cfg.eps)?)?;
+                    let p = var.as_tensor().to_dtype(DType::F32)?;
+                    let p = ((p * (1.0 - lr * self.cfg.weight_decay))? - (upd * lr)?)?;
+                    var.set(&p.to_dtype(var.dtype())?)?;
+                }
+            }
+        }
+        Ok(StepInfo { grad_norm: raw_norm, clipped: clip < 1.0, lr, applied: true })
+    }
+
+    /// The moments as named tensors (`<var>.exp_avg`, `<var>.exp_avg_sq`) for checkpoints.
+    pub fn state_tensors(&self, vars: &[(String, Var)]) -> Result<HashMap<String, Tensor>> {
+        let mut out = HashMap::new();
+        for ((name, var), mom) in vars.iter().zip(&self.moments) {
+            let (m, v) = match mom {
+                Moments::Host { m, v } => (Tensor::from_slice(m, var.shape(), &Device::Cpu)?, Tensor::from_slice(v, var.shape(), &Device::Cpu)?),
+                Moments::Tensors { m, v } => (m.to_device(&Device::Cpu)?, v.to_device(&Device::Cpu)?),
+            };
+            out.insert(format!("{name}.exp_avg"), m);
+            out.insert(format!("{name}.exp_avg_sq"), v);
+        }
+        Ok(out)
+    }
+
+    /// Restore moments saved by [`AdamW::state_tensors`].
+    pub fn load_state_tensors(&mut self, vars: &[(String, Var)], t: &HashMap<String, Tensor>, step: u64, source: &str) -> Result<()> {
+        for ((name, var), mom) in vars.iter().zip(self.moments.iter_mut()) {
+            let get = |k: String| -> Result<Tensor> {
+                let x = t.get(&k).with_context(|| format!("{source}: missing optimizer tensor `{k}`"))?;
+                if x.dims() != var.dims() {
+                    bail!("{source}: optimizer tensor `{k}` has shape {:?}, expected {:?}", x.dims(), var.dims());
+                }
+                Ok(x.to_dtype(DType::F32)?)
+            };
+            let (m, v) = (get(format!("{name}.exp_avg"))?, get(format!("{name}.exp_avg_sq"))?);
+            *mom = match mom {
+                Moments::Host { .. } => Moments::Host { m: m.flatten_all()?.to_vec1()?, v: v.flatten_all()?.to_vec1()? },
+                Moments::Tensors { .. } => Moments::Tensors { m: m.to_device(var.device())?, v: v.to_device(var.device())? },
+            };
+        }
+        self.step = step;
+        Ok(())
+    }
+}
