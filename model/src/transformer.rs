@@ -255,6 +255,52 @@ pub struct Block {
     pub mlp: Mlp,
 }
 
+impl Block {
+    /// One pre-norm decoder block.
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        mask: &Tensor,
+        cache: Option<&mut LayerCache>,
+        path: Path,
+        adapters: bool,
+    ) -> Result<Tensor> {
+        let h = self.input_layernorm.forward(x, path)?;
+        let h = self.self_attn.forward(&h, cos, sin, mask, cache, path, adapters)?;
+        let x = (x + h)?;
+        let h = self.post_attention_layernorm.forward(&x, path)?;
+        Ok((&x + self.mlp.forward(&h, adapters)?)?)
+    }
+
+    /// Every tensor of the block (weights, biases, norms, LoRA A/B).
+    pub fn tensors(&self) -> Vec<&Tensor> {
+        let mut out = vec![&self.input_layernorm.weight, &self.post_attention_layernorm.weight];
+        let a = &self.self_attn;
+        let m = &self.mlp;
+        for lin in [&a.q_proj, &a.k_proj, &a.v_proj, &a.o_proj, &m.gate_proj, &m.up_proj, &m.down_proj] {
+            out.push(&lin.weight);
+            out.extend(lin.bias.as_ref());
+            if let Some(l) = &lin.lora {
+                out.push(&l.a);
+                out.push(&l.b);
+            }
+        }
+        out
+    }
+
+    /// The LoRA dropout stream of this block, if any (restored for recomputation).
+    pub fn dropout_rng(&self) -> Option<std::sync::Arc<std::sync::Mutex<crate::rng::Rng>>> {
+        let a = &self.self_attn;
+        let m = &self.mlp;
+        [&a.q_proj, &a.k_proj, &a.v_proj, &a.o_proj, &m.gate_proj, &m.up_proj, &m.down_proj]
+            .iter()
+            .find_map(|l| l.lora.as_ref().and_then(|l| l.dropout.as_ref()).map(|d| d.rng.clone()))
+    }
+}
+
 /// The model. Parameters are plain tensors, so the same struct can hold frozen weights for
 /// generation or `Var`-backed tensors for training.
 #[derive(Clone, Debug)]
@@ -387,7 +433,21 @@ impl Transformer {
 
     /// [`Transformer::forward_hidden`]; `adapters: false` switches LoRA adapters off (the
     /// reference policy of a LoRA run: the base model, no second copy of the weights).
-    pub fn forward_hidden_opts(&self, batch: &Batch, mut cache: Option<&mut KvCache>, path: Path, adapters: bool) -> Result<Tensor> {
+    pub fn forward_hidden_opts(&self, batch: &Batch, cache: Option<&mut KvCache>, path: Path, adapters: bool) -> Result<Tensor> {
+        self.forward_hidden_train(batch, cache, path, adapters, None)
+    }
+
+    /// The forward with every option: with `checkpoint`, each block keeps only its input for
+    /// the backward and recomputes its activations there (gradient checkpointing); the block
+    /// parameters' gradients are then delivered through `checkpoint`.
+    pub fn forward_hidden_train(
+        &self,
+        batch: &Batch,
+        mut cache: Option<&mut KvCache>,
+        path: Path,
+        adapters: bool,
+        checkpoint: Option<&crate::train::ckpt::SideGrads>,
+    ) -> Result<Tensor> {
         let (b, t) = batch.input_ids.dims2()?;
         let (cos, sin) = self.rope_tables(batch.positions)?;
         let ids = batch.input_ids.flatten_all()?;
@@ -399,12 +459,13 @@ impl Transformer {
         // (B, 1, 1, T, Tk): broadcast over KV heads and the query heads sharing each.
         let mask = batch.mask.to_dtype(self.dtype())?.reshape((b, 1, 1, t, tk))?;
         for (i, layer) in self.layers.iter().enumerate() {
-            let lc = cache.as_deref_mut().map(|c| &mut c.layers[i]);
-            let h = layer.input_layernorm.forward(&x, path)?;
-            let h = layer.self_attn.forward(&h, &cos, &sin, &mask, lc, path, adapters)?;
-            x = (x + h)?;
-            let h = layer.post_attention_layernorm.forward(&x, path)?;
-            x = (&x + layer.mlp.forward(&h, adapters)?)?;
+            x = match (checkpoint, cache.as_deref_mut()) {
+                (Some(side), None) => {
+                    let ctx = crate::train::ckpt::BlockCtx { cos: cos.clone(), sin: sin.clone(), mask: mask.clone(), path, adapters };
+                    crate::train::ckpt::checkpointed_block(layer, &x, ctx, side)?
+                }
+                (_, c) => layer.forward(&x, &cos, &sin, &mask, c.map(|c| &mut c.layers[i]), path, adapters)?,
+            };
         }
         self.norm.forward(&x, path)
     }

@@ -138,7 +138,7 @@ fn train_steps(m: &Transformer, tr: &Trainable, opt: &mut AdamW, b: &SeqBatch, s
         losses.push(scalar(&loss));
         let store = loss.backward().unwrap();
         let mut acc = GradAccum::new(tr.vars.len());
-        acc.add(&tr.vars, &store).unwrap();
+        acc.add(&tr.vars, &store, None).unwrap();
         let info = opt.step(&tr.vars, &acc.grads, lr, 1.0).unwrap();
         assert!(info.applied && info.grad_norm.is_finite());
     }
@@ -316,4 +316,45 @@ fn fused_adamw_matches_the_formula_and_clips() {
     let info = opt.step(&vars, &[Some(nan)], 0.01, 1.0).unwrap();
     assert!(!info.applied, "a NaN gradient skips the step");
     assert_eq!(opt.step, 1);
+}
+
+#[test]
+fn gradient_checkpointing_gives_the_same_gradients() {
+    for lora in [false, true] {
+        let mut m = tiny(Arch::Qwen2, 14, DType::F32);
+        let tr = if lora {
+            Trainable::lora(&mut m, &LoraConfig { dropout: 0.2, ..Default::default() }, 4).unwrap()
+        } else {
+            Trainable::full(&mut m).unwrap()
+        };
+        if lora {
+            // Non-zero B so every adapter gets a gradient through the recomputation.
+            for (n, v) in &tr.vars {
+                if n.ends_with("lora_B.weight") {
+                    v.set(&(v.as_tensor().ones_like().unwrap() * 0.05).unwrap()).unwrap();
+                }
+            }
+        }
+        tr.set_training(true);
+        let b = toy_batch();
+        let loss_of = |side: Option<&raif_model::train::SideGrads>| {
+            let lp = raif_model::train::token_logprobs_ckpt(&m, &b, true, false, side).unwrap().logp;
+            (lp * b.loss_mask.clone()).unwrap().sum_all().unwrap().neg().unwrap()
+        };
+        let state = tr.dropout_rng_state().unwrap();
+        let plain = loss_of(None);
+        let mut a = GradAccum::new(tr.vars.len());
+        a.add(&tr.vars, &plain.backward().unwrap(), None).unwrap();
+        tr.set_dropout_rng_state(state).unwrap();
+        let side = raif_model::train::SideGrads::default();
+        let ck = loss_of(Some(&side));
+        assert!((scalar(&plain) - scalar(&ck)).abs() < 1e-5, "same loss");
+        let mut c = GradAccum::new(tr.vars.len());
+        c.add(&tr.vars, &ck.backward().unwrap(), Some(&side)).unwrap();
+        for (((n, _), x), y) in tr.vars.iter().zip(&a.grads).zip(&c.grads) {
+            let (x, y) = (x.as_ref().unwrap_or_else(|| panic!("{n}")), y.as_ref().unwrap_or_else(|| panic!("ckpt {n}")));
+            let d = (x - y).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap();
+            assert!(d < 1e-4, "lora={lora} {n}: {d}");
+        }
+    }
 }

@@ -158,12 +158,25 @@ impl CustomOp2 for LogProbGrad {
 /// Log-probabilities of `batch.targets` under the model: `(B, T)`, differentiable with respect
 /// to the model's trainable parameters. `adapters: false` evaluates the LoRA reference policy.
 pub fn token_logprobs(model: &Transformer, batch: &SeqBatch, adapters: bool, entropy: bool) -> Result<LogProbs> {
+    token_logprobs_ckpt(model, batch, adapters, entropy, None)
+}
+
+/// [`token_logprobs`] with gradient checkpointing when `checkpoint` is given (the block
+/// parameters' gradients then arrive in it; see [`crate::train::optim::GradAccum::add`]).
+pub fn token_logprobs_ckpt(
+    model: &Transformer,
+    batch: &SeqBatch,
+    adapters: bool,
+    entropy: bool,
+    checkpoint: Option<&crate::train::ckpt::SideGrads>,
+) -> Result<LogProbs> {
     let (b, t) = batch.input_ids.dims2()?;
-    let hidden = model.forward_hidden_opts(
+    let hidden = model.forward_hidden_train(
         &Batch { input_ids: &batch.input_ids, positions: &batch.positions, mask: &batch.mask },
         None,
         Path::Differentiable,
         adapters,
+        checkpoint,
     )?;
     let h = hidden.reshape((b * t, model.cfg.hidden_size))?;
     let w = model.output_weight();

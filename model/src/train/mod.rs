@@ -2,13 +2,15 @@
 //! parameters, AdamW with clipping and a warm-up/cosine schedule, and checkpoints.
 
 pub mod checkpoint;
+pub mod ckpt;
 pub mod frozen;
 pub mod logprob;
 pub mod lora;
 pub mod optim;
 pub mod params;
 
-pub use logprob::{token_logprobs, LogProbs, SeqBatch};
+pub use ckpt::SideGrads;
+pub use logprob::{token_logprobs, token_logprobs_ckpt, LogProbs, SeqBatch};
 pub use lora::{Lora, LoraConfig};
 pub use optim::{AdamW, AdamWConfig, LrSchedule};
 pub use params::{TrainMode, Trainable};

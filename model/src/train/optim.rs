@@ -15,6 +15,8 @@ use candle_core::{CpuStorage, DType, Device, InplaceOp2, Layout, Tensor, Var};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::train::ckpt::SideGrads;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AdamWConfig {
     pub beta1: f64,
@@ -71,11 +73,12 @@ impl GradAccum {
         GradAccum { grads: vec![None; n], micro_steps: 0 }
     }
 
-    /// Add the gradients of one backward pass.
-    pub fn add(&mut self, vars: &[(String, Var)], store: &GradStore) -> Result<()> {
+    /// Add the gradients of one backward pass (and those its checkpointed blocks delivered
+    /// on the side).
+    pub fn add(&mut self, vars: &[(String, Var)], store: &GradStore, side: Option<&SideGrads>) -> Result<()> {
         for (slot, (_, v)) in self.grads.iter_mut().zip(vars) {
-            if let Some(g) = store.get(v.as_tensor()) {
-                let g = g.detach();
+            let parts = [store.get(v.as_tensor()).map(|g| g.detach()), side.and_then(|s| s.take(v.as_tensor()))];
+            for g in parts.into_iter().flatten() {
                 *slot = Some(match slot.take() {
                     Some(acc) => (acc + g)?,
                     None => g,
