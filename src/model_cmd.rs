@@ -29,6 +29,15 @@ pub enum ModelCommand {
     List,
     /// Show a model's configuration, parameter count and chat template.
     Info(ModelSel),
+    /// Write a model as a Hugging Face folder (float32 safetensors, tokenizer, chat template):
+    /// e.g. the dequantized default model, for transformers or another engine.
+    Export {
+        #[command(flatten)]
+        sel: ModelSel,
+        /// Destination folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Which model, on which device.
@@ -97,6 +106,27 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         reps: usize,
     },
+    /// One optimizer step (forward, backward, AdamW) on 8 sequences × 256 tokens: seconds per
+    /// step, tokens/s and peak memory; full fine-tune or LoRA.
+    TrainStep {
+        #[command(flatten)]
+        sel: ModelSel,
+        /// LoRA (r 8, alpha 16, all projections) instead of a full fine-tune.
+        #[arg(long)]
+        lora: bool,
+        /// Keep every activation instead of recomputing blocks in the backward.
+        #[arg(long)]
+        no_checkpointing: bool,
+        #[arg(long, default_value_t = 8)]
+        batch: usize,
+        #[arg(long, default_value_t = 256)]
+        seq_len: usize,
+        /// Print one JSON object (step_s, tokens_per_s, peak_rss_mb).
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 3)]
+        reps: usize,
+    },
 }
 
 fn log(msg: &str) {
@@ -139,6 +169,12 @@ pub fn model(home: &Home, args: ModelArgs) -> Result<()> {
             println!("template    {}", lm.template.name());
             let stops: Vec<String> = lm.stop_ids.iter().map(|&i| format!("{i} {:?}", lm.tokenizer.id_to_token(i).unwrap_or_default())).collect();
             println!("stop tokens {}", stops.join(", "));
+            Ok(())
+        }
+        ModelCommand::Export { sel, out } => {
+            let lm = load(home, &sel)?;
+            lm.save_hf(&out)?;
+            println!("wrote {}", out.display());
             Ok(())
         }
     }
@@ -254,7 +290,78 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 pub fn bench(home: &Home, a: BenchArgs) -> Result<()> {
-    let BenchCommand::Generate { sel, json, reps } = a.command;
+    match a.command {
+        BenchCommand::Generate { sel, json, reps } => bench_generate(home, sel, json, reps),
+        BenchCommand::TrainStep { sel, lora, no_checkpointing, batch, seq_len, json, reps } => {
+            bench_train_step(home, sel, lora, !no_checkpointing, batch, seq_len, json, reps)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn bench_train_step(home: &Home, sel: ModelSel, lora: bool, checkpointing: bool, batch: usize, seq_len: usize, json: bool, reps: usize) -> Result<()> {
+    use raif_model::train::optim::{AdamW, AdamWConfig, GradAccum};
+    use raif_model::train::{token_logprobs_ckpt, LoraConfig, SeqBatch, SideGrads, Trainable};
+    if batch == 0 || seq_len < 2 {
+        bail!("--batch must be at least 1 and --seq-len at least 2");
+    }
+    let mut lm = load(home, &sel)?;
+    let tr = if lora { Trainable::lora(&mut lm.model, &LoraConfig::default(), 0)? } else { Trainable::full(&mut lm.model)? };
+    tr.set_training(true);
+    let mut opt = AdamW::new(&tr.vars, AdamWConfig::default())?;
+    // Real text, so the loss is a language-model loss and not noise.
+    let text = "Researchers teach small language models to follow instructions with several constraints at once, \
+                rewarding answers that satisfy every rule and reasoning that beats answering directly. ";
+    let ids = lm.tokenizer.encode(&text.repeat(1 + seq_len / 20))?;
+    if ids.len() < seq_len + batch {
+        bail!("bench text tokenized to only {} tokens", ids.len());
+    }
+    let seqs: Vec<Vec<u32>> = (0..batch).map(|b| ids[b..b + seq_len].to_vec()).collect();
+    let sb = SeqBatch::new(&seqs, &vec![1; batch], lm.model.device())?;
+    let n_tokens: usize = sb.counts.iter().sum();
+    let side = SideGrads::default();
+    let step = |opt: &mut AdamW| -> Result<(f64, f64)> {
+        let t = Instant::now();
+        let lp = token_logprobs_ckpt(&lm.model, &sb, true, false, checkpointing.then_some(&side))?.logp;
+        let loss = ((lp * &sb.loss_mask)?.sum_all()?.neg()? / n_tokens as f64)?;
+        let l = loss.to_scalar::<f32>()? as f64;
+        let store = loss.backward()?;
+        let mut acc = GradAccum::new(tr.vars.len());
+        acc.add(&tr.vars, &store, Some(&side))?;
+        drop(store);
+        opt.step(&tr.vars, &acc.grads, 1e-5, 1.0)?;
+        Ok((t.elapsed().as_secs_f64(), l))
+    };
+    log(&format!("{} trainable parameters; warm-up step", tr.num_parameters()));
+    step(&mut opt)?;
+    let mut times = Vec::new();
+    for r in 0..reps.max(1) {
+        let (s, l) = step(&mut opt)?;
+        log(&format!("rep {}: {s:.2} s, loss {l:.4}", r + 1));
+        times.push(s);
+    }
+    let step_s = median(times);
+    let out = serde_json::json!({
+        "mode": if lora { "lora" } else { "full" },
+        "checkpointing": checkpointing,
+        "batch": batch,
+        "seq_len": seq_len,
+        "trainable_parameters": tr.num_parameters(),
+        "threads": candle_core_threads(),
+        "step_s": step_s,
+        "tokens_per_s": (batch * seq_len) as f64 / step_s,
+        "peak_rss_mb": peak_rss_mb(),
+    });
+    if json {
+        println!("{out}");
+    } else {
+        println!("{} step, {batch} × {seq_len} tokens: {step_s:.2} s, {:.0} tokens/s, peak RSS {:.0} MB",
+            if lora { "LoRA" } else { "full fine-tune" }, (batch * seq_len) as f64 / step_s, out["peak_rss_mb"].as_f64().unwrap_or(0.0));
+    }
+    Ok(())
+}
+
+fn bench_generate(home: &Home, sel: ModelSel, json: bool, reps: usize) -> Result<()> {
     let reps = reps.max(1);
     let lm = load(home, &sel)?;
     // No stop tokens: every run generates exactly the requested number of tokens.
