@@ -1,2 +1,6 @@
-//! RAIF GRPO: rewards, rollouts, losses, the trainer and the run store (filled by the trainer issues).
+//! RAIF GRPO: rewards, rollouts, losses, the trainer and the run store.
+//!
+//! - [`grpo`]: advantages, superior-CoT keep flags, the clipped policy loss and k3 KL.
+pub mod grpo;
+
 pub use raif_verify as verify;
