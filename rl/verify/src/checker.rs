@@ -98,7 +98,8 @@ impl<'a> Kw<'a> {
         self.map.contains_key(name)
     }
 
-    /// An optional integer (a float with an integral value is accepted).
+    /// An optional integer (a float with an integral value is accepted, as Python compares it the
+    /// same way; a string is not: the official code would raise a TypeError).
     pub fn opt_int(&self, name: &str) -> Result<Option<i64>, BuildError> {
         match self.map.get(name) {
             None => Ok(None),
@@ -107,8 +108,6 @@ impl<'a> Kw<'a> {
                     Ok(Some(i))
                 } else if let Some(f) = v.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e15) {
                     Ok(Some(f as i64))
-                } else if let Some(s) = v.as_str().and_then(|s| s.trim().parse::<i64>().ok()) {
-                    Ok(Some(s))
                 } else {
                     Err(self.invalid(name, format!("expected an integer, got {v}")))
                 }

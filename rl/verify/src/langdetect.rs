@@ -401,15 +401,7 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
     let nl = m.langs.len();
     let mut langprob = vec![0.0f64; nl];
     let mut rng = PyRandom::new(seed);
-    let dense = |p: &Vec<(u8, f64)>| {
-        let mut v = vec![0.0f64; nl];
-        for (i, x) in p {
-            if let Some(s) = v.get_mut(*i as usize) {
-                *s = *x;
-            }
-        }
-        v
-    };
+    let mut lp = vec![0.0f64; nl];
     for _ in 0..7 {
         let mut prob = vec![1.0 / nl as f64; nl];
         let alpha = 0.5 + rng.gauss(0.0, 1.0) * 0.05;
@@ -417,7 +409,12 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
         let mut i = 0usize;
         loop {
             let word = ngrams[rng.randbelow(ngrams.len())];
-            let lp = dense(word);
+            lp.iter_mut().for_each(|x| *x = 0.0);
+            for (i, x) in word {
+                if let Some(s) = lp.get_mut(*i as usize) {
+                    *s = *x;
+                }
+            }
             for (p, l) in prob.iter_mut().zip(lp.iter()) {
                 *p *= weight + l;
             }

@@ -7,7 +7,11 @@ pub fn build(_kw: &Kw) -> Result<CheckFn, BuildError> {
         match value.find(',') {
             Some(i) => verdict(
                 false,
-                format!("{n} commas found, first at char {}", char_pos(value, i)),
+                format!(
+                    "{n} comma{} found, first at char {}",
+                    if n == 1 { "" } else { "s" },
+                    char_pos(value, i)
+                ),
             ),
             None => verdict(true, "no comma"),
         }
