@@ -102,3 +102,37 @@ fn ifbench_expected_verdicts() {
     assert_eq!(overridden_seen, 1);
     assert!(mismatches.is_empty(), "{} mismatches", mismatches.len());
 }
+
+/// `raif check --responses` on the IFBench samples reproduces the official scores
+/// (shared/data/README.md: prompt-level 77/294 strict, 88/294 loose; instruction-level 93/335,
+/// 109/335).
+#[test]
+fn raif_check_reproduces_official_ifbench_scores() {
+    let Some(dir) = shared_data() else { return };
+    let responses: HashMap<String, String> = read_jsonl(&dir.join("ifbench/sample_output.jsonl"))
+        .into_iter()
+        .map(|v| {
+            (
+                v["prompt"].as_str().unwrap_or("").to_string(),
+                v["response"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let input = std::fs::read(dir.join("ifbench/IFBench_test.jsonl")).expect("input");
+    let mut out = Vec::new();
+    let rep = raif_verify::check::check_stream(
+        "IFBench_test.jsonl",
+        input.as_slice(),
+        &mut out,
+        Some(&responses),
+    )
+    .expect("check");
+    assert!(rep.problems.is_empty(), "{:?}", rep.problems);
+    assert_eq!(String::from_utf8(out).expect("utf8").lines().count(), 294);
+    let s = rep.summary;
+    assert_eq!((s.prompts, s.instructions), (294, 335));
+    assert_eq!((s.prompt_strict * 294.0).round() as usize, 77);
+    assert_eq!((s.prompt_loose * 294.0).round() as usize, 88);
+    assert_eq!((s.instruction_strict * 335.0).round() as usize, 93);
+    assert_eq!((s.instruction_loose * 335.0).round() as usize, 109);
+}
