@@ -10,6 +10,7 @@
 pub mod catalog;
 pub mod commands;
 pub mod error;
+pub mod expert;
 pub mod fetch;
 pub mod fields;
 pub mod gen;

@@ -348,10 +348,8 @@ impl Record {
     }
 
     /// One JSON line (no trailing newline). Key order is fixed, so output is byte-stable.
-    pub fn to_json_line(&self) -> String {
-        // Serializing plain data to a String cannot fail; fall back to an empty object rather
-        // than panic if serde_json ever reports an error.
-        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    pub fn to_json_line(&self) -> serde_json::Result<String> {
+        serde_json::to_string(self)
     }
 }
 
@@ -426,13 +424,13 @@ pub fn parse_records(path: &Path, text: &str, catalog: &dyn IdCatalog) -> Result
 }
 
 /// Renders records as JSON Lines (one per line, each ending in `\n`).
-pub fn to_jsonl(records: &[Record]) -> String {
+pub fn to_jsonl(records: &[Record]) -> serde_json::Result<String> {
     let mut s = String::new();
     for r in records {
-        s.push_str(&r.to_json_line());
+        s.push_str(&r.to_json_line()?);
         s.push('\n');
     }
-    s
+    Ok(s)
 }
 
 /// Writes records as JSON Lines, atomically (a temporary file beside it, then a rename), so a
@@ -444,7 +442,11 @@ pub fn write_records(path: &Path, records: &[Record]) -> Result<()> {
     let tmp = path.with_extension("jsonl.tmp");
     {
         let mut f = fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
-        f.write_all(to_jsonl(records).as_bytes())
+        let text = to_jsonl(records).map_err(|e| DataError::File {
+            file: path.to_path_buf(),
+            msg: format!("cannot serialise records: {e}"),
+        })?;
+        f.write_all(text.as_bytes())
             .and_then(|_| f.sync_all())
             .map_err(|e| DataError::io(&tmp, e))?;
     }

@@ -59,3 +59,65 @@ fn imports_ifeval_from_a_file() {
     let e = fetch::import_ifeval(&bad, &tmp.path().join("d2")).unwrap_err();
     assert!(e.to_string().contains("bad.jsonl:1"), "{e}");
 }
+
+#[test]
+fn commands_detect_every_benchmark_format_and_gen_is_reproducible() {
+    use raif_datasets::catalog::VerifierIds;
+    use raif_datasets::commands;
+    use raif_datasets::loaders::Format;
+    for f in [
+        Format::Ifeval,
+        Format::Ifbench,
+        Format::Cello,
+        Format::Infobench,
+        Format::Cfbench,
+        Format::Fbbench,
+    ] {
+        let p = f.default_path(&data()).unwrap();
+        assert_eq!(commands::detect_format(&p), f, "{}", p.display());
+    }
+    let s = commands::stats_file(
+        &data().join("benchmarks/FollowBench"),
+        Some(Format::FollowbenchEn),
+        &VerifierIds,
+    )
+    .unwrap();
+    assert_eq!(s.records, 820);
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = raif_datasets::gen::GenConfig {
+        n: 120,
+        seed: 9,
+        depth: None,
+    };
+    let roots = vec![data()];
+    let a = commands::gen_file(&cfg, &tmp.path().join("a.jsonl"), &roots, &VerifierIds).unwrap();
+    let b = commands::gen_file(&cfg, &tmp.path().join("b.jsonl"), &roots, &VerifierIds).unwrap();
+    assert_eq!(
+        a.checked_against.len(),
+        2,
+        "IFEval and IFBench copies found"
+    );
+    assert!(a.report.contamination.is_some());
+    assert_eq!(
+        std::fs::read(&a.out).unwrap(),
+        std::fs::read(&b.out).unwrap()
+    );
+    assert_eq!(commands::detect_format(&a.out), Format::Record);
+    let r = commands::validate_file(&a.out, None, &VerifierIds).unwrap();
+    assert!(r.ok() && r.records == 120, "{:?}", r.errors);
+    // Convert a benchmark into records and read them back.
+    let out = tmp.path().join("cf.jsonl");
+    let n = commands::convert_file(
+        &Format::Cfbench.default_path(&data()).unwrap(),
+        None,
+        &out,
+        &VerifierIds,
+    )
+    .unwrap();
+    assert_eq!(n, 1000);
+    assert!(
+        commands::validate_file(&out, Some(Format::Record), &VerifierIds)
+            .unwrap()
+            .ok()
+    );
+}

@@ -167,7 +167,7 @@ fn records_round_trip_through_jsonl() {
     let mut all = load(Format::Ifbench);
     all.extend(load(Format::Cello));
     all.extend(load(Format::Fbbench));
-    let text = raif_datasets::record::to_jsonl(&all);
+    let text = raif_datasets::record::to_jsonl(&all).unwrap();
     let back = raif_datasets::record::parse_records(
         std::path::Path::new("mem.jsonl"),
         &text,
