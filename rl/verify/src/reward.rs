@@ -37,14 +37,52 @@ pub enum TagStyle {
     Plain,
 }
 
+impl TagStyle {
+    /// The style of a chat-template family: DeepSeek-R1 templates use think tags only, the
+    /// others (ChatML/Qwen, Llama-3, Mistral) think and answer tags.
+    pub fn for_template(name: &str) -> TagStyle {
+        let n = name.to_ascii_lowercase();
+        if n.contains("deepseek") || n.contains("r1") {
+            TagStyle::ThinkOnly
+        } else {
+            TagStyle::ThinkAnswer
+        }
+    }
+}
+
+/// What the generation prompt already contains after the chat template (ALGORITHM §1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Prefill {
+    /// Nothing: the response carries all its tags.
+    #[default]
+    None,
+    /// `<think>\n`: sampling starts inside the reasoning (the RAIF prompt).
+    OpenThink,
+    /// `<think>\n\n</think>\n`: a "no-think" (fast) prompt; the reasoning is empty by design and
+    /// the answer is still extracted and scored (ALGORITHM §4 compares against these samples).
+    NoThink,
+}
+
+impl Prefill {
+    /// The text the template put before the response.
+    pub fn text(self) -> &'static str {
+        match self {
+            Prefill::None => "",
+            Prefill::OpenThink => "<think>\n",
+            Prefill::NoThink => "<think>\n\n</think>\n",
+        }
+    }
+}
+
 /// Reward settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct RewardConfig {
     pub style: TagStyle,
-    /// The generation prompt ended with `<think>\n` (ALGORITHM §1), so the response itself
-    /// starts inside the reasoning: an opening `<think>` is assumed before it.
+    /// What the generation prompt ended with; it is put back before the response for the
+    /// format check.
     #[serde(default)]
-    pub prefilled_think: bool,
+    pub prefill: Prefill,
 }
 
 /// The format verdict and the extracted parts of one response.
@@ -68,15 +106,13 @@ fn count(h: &str, n: &str) -> usize {
 /// Check the format and extract reasoning and answer (both trimmed).
 pub fn extract(response: &str, cfg: &RewardConfig) -> Extracted {
     let owned;
-    let text = if cfg.prefilled_think
-        && cfg.style != TagStyle::Plain
-        && !response.trim_start().starts_with("<think>")
-    {
-        owned = format!("<think>{response}");
+    let text = if cfg.prefill != Prefill::None && cfg.style != TagStyle::Plain {
+        owned = format!("{}{response}", cfg.prefill.text());
         owned.as_str()
     } else {
         response
     };
+    let reasoning_required = cfg.style != TagStyle::Plain && cfg.prefill != Prefill::NoThink;
     let mut format_error = None;
     let (reasoning, answer) = match cfg.style {
         TagStyle::Plain => (None, Some(text.trim().to_string())),
@@ -121,7 +157,7 @@ pub fn extract(response: &str, cfg: &RewardConfig) -> Extracted {
             "bad format: {}",
             format_error.clone().unwrap_or_default()
         ))
-    } else if cfg.style != TagStyle::Plain && reasoning.as_deref().is_none_or(str::is_empty) {
+    } else if reasoning_required && reasoning.as_deref().is_none_or(str::is_empty) {
         Some("empty reasoning".to_string())
     } else if answer.as_deref().is_none_or(str::is_empty) {
         Some("empty answer".to_string())
@@ -503,11 +539,21 @@ mod tests {
         assert!(!e.scorable);
         let r1 = RewardConfig {
             style: TagStyle::ThinkOnly,
-            prefilled_think: true,
+            prefill: Prefill::OpenThink,
         };
         let e = extract("reason\n</think>\n\nThe answer.", &r1);
         assert!(e.format_ok && e.scorable);
         assert_eq!(e.answer.as_deref(), Some("The answer."));
+        // the prefill is put back: a second <think> in the response is a format error
+        assert!(!extract("<think>r</think>x", &r1).format_ok);
+        let fast = RewardConfig {
+            style: TagStyle::ThinkAnswer,
+            prefill: Prefill::NoThink,
+        };
+        let e = extract("<answer>quick</answer>", &fast);
+        assert!(e.format_ok && e.scorable, "{e:?}");
+        assert_eq!(TagStyle::for_template("deepseek-r1"), TagStyle::ThinkOnly);
+        assert_eq!(TagStyle::for_template("chatml"), TagStyle::ThinkAnswer);
     }
 
     #[test]

@@ -58,7 +58,7 @@ proptest! {
             r#"{"type":"and","children":[{"type":"rule","id":"punctuation:no_comma","kwargs":{}},
                {"type":"chain","separator":"***","steps":[{"type":"rule","id":"length_constraints:number_words","kwargs":{"num_words":3,"relation":"at least"}}]}]}"#).unwrap();
         for style in [raif_verify::reward::TagStyle::ThinkAnswer, raif_verify::reward::TagStyle::ThinkOnly, raif_verify::reward::TagStyle::Plain] {
-            let cfg = raif_verify::reward::RewardConfig { style, prefilled_think: false };
+            let cfg = raif_verify::reward::RewardConfig { style, prefill: raif_verify::reward::Prefill::None };
             let r = raif_verify::reward::raif_reward(&text, &text, &tree, &cfg, None).unwrap();
             prop_assert!((-3.0..=3.0).contains(&r.reward));
         }
