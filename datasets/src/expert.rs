@@ -102,7 +102,7 @@ mod tests {
             "<think>plan</think><answer>one, two</answer>".into(),
             "<think>avoid commas</think><answer>one and two</answer>".into(),
         ]);
-        let (kept, rep) = rejection_sample(&[rec.clone()], &mut src, 3, None).unwrap();
+        let (kept, rep) = rejection_sample(std::slice::from_ref(&rec), &mut src, 3, None).unwrap();
         assert_eq!(
             (rep.bad_format, rep.failed_constraints, rep.kept),
             (1, 1, 1)

@@ -211,9 +211,9 @@ impl<'a> Draft<'a> {
             })
         };
         let mut branches = Vec::new();
-        for b in 0..n_branches {
+        for (b, w) in words.iter().take(n_branches).enumerate() {
             let is_chosen = chosen == Some(b);
-            let w = words[b].clone();
+            let w = w.clone();
             let when = if is_chosen {
                 Leaf {
                     fam: Fam::Existence,
@@ -798,7 +798,7 @@ pub fn generate(
 ) -> (Vec<Record>, GenReport) {
     let seeds = seeds::all();
     let mut report = GenReport::default();
-    let mut crep = contamination.map(|c| ContaminationReport::new(c));
+    let mut crep = contamination.map(ContaminationReport::new);
     let mut out = Vec::with_capacity(cfg.n);
     let mut index = 0usize;
     // Each index gets up to 200 attempts; the index stream itself is unbounded so that dropped
