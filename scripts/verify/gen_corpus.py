@@ -274,6 +274,33 @@ def fuzz_texts(rng, n):
     return out
 
 
+REGEX_PATS = ["a{2}", "a{,2}", "x{", "}", "{1}", "[a-z]+", "\\d+", "(?i)abc", "a|b", "^The", "end$", "\\bcat", "c.t", "[[]",
+              "[a&&b]", "a--b", "[--]", "[a-]", "\\w+\\s", "\\Z", "\\A", "(?P<n>a)(?P=n)", "(a)\\1", "(?=a)", "(?<=a)b", "a*+",
+              "a++", "(?>a)", "\\x41", "\\u0041", "\\p{L}", "\\z", "(?x) a b", "(?s)a.b", "(?m)^a", "(?a)\\w", "$", "^", ".*",
+              "a{1,2}?", "[^]]", "[]a]", "\\[", "-", "é", "İ", "ß", "ẞ", "ſ", "K", "µ", "σ", "ς", "\\S", "\\W", "\\B", "a\\b",
+              "\\bé", "日本", "[\\w-]+", "(?i:x)", "(?-i:x)", "a\\", "(", ")", "[", "?", "*a", "\\0", "[\\b]", "P.S.", "§", "(?#c)a"]
+REGEX_TEXTS = ["a", "aa", "b", "The", "the", "cat", "Cat", "CAT", "end", "\n", " ", "  ", ".", "-", "--", "[", "]", "{", "}", "é",
+               "e\u0301", "İ", "i", "ı", "ß", "ẞ", "SS", "ſ", "s", "K", "k", "\u212a", "µ", "μ", "σ", "ς", "Σ", "日本", "1", "22",
+               "x{", "abc", "ABC", "P.S.", "p.s.", "Section 1", "SECTION 2", "\x1c", "\u00a0", "_", "²"]
+
+
+def regex_cases(rng, n):
+    """User patterns go through Python's re in the official code: tricky patterns x short texts."""
+    out = []
+    for _ in range(n):
+        p = rng.choice(REGEX_PATS)
+        t = "".join(rng.choice(REGEX_TEXTS) + (" " if rng.random() < 0.5 else "") for _ in range(rng.choice([1, 3, 6, 12])))
+        iid = rng.choice(["keywords:existence", "keywords:frequency", "keywords:forbidden_words",
+                          "detectable_content:postscript", "detectable_format:multiple_sections"])
+        kw = {"keywords:existence": {"keywords": [p]},
+              "keywords:frequency": {"keyword": p, "frequency": rng.choice([1, 2, 3]), "relation": rng.choice(["at least", "less than"])},
+              "keywords:forbidden_words": {"forbidden_words": [p]},
+              "detectable_content:postscript": {"postscript_marker": p},
+              "detectable_format:multiple_sections": {"section_spliter": p, "num_sections": rng.choice([1, 2, 3])}}[iid]
+        out.append({"id": iid, "kwargs": kw, "response": t})
+    return out
+
+
 def mutations(t):
     out = [t]
     if t.strip():
@@ -377,6 +404,7 @@ def main():
                 cases.append({"id": iid, "kwargs": kw, "response": t})
         for t in fuzz_texts(R, 30):
             cases.append({"id": iid, "kwargs": R.choice(kws), "response": t})
+    cases += regex_cases(R, 1500)
     # de-duplicate
     seen, uniq = set(), []
     for c in cases:

@@ -13,7 +13,10 @@ fn main() {
         let s = raif_verify::nltk::sent_tokenize(&text);
         let a = t.elapsed();
         let t = Instant::now();
-        let n: usize = s.iter().map(|x| raif_verify::nltk::treebank_tokenize(x).len()).sum();
+        let n: usize = s
+            .iter()
+            .map(|x| raif_verify::nltk::treebank_tokenize(x).len())
+            .sum();
         let b = t.elapsed();
         let t = Instant::now();
         let l = raif_verify::langdetect::detect(&text);

@@ -205,7 +205,18 @@ impl std::error::Error for PatternError {}
 const W: &str = r"\p{L}\p{N}_";
 const S: &str = r"\s\x{1c}-\x{1f}";
 
-/// Translate a Python `re` pattern (with the given flags) into fancy-regex syntax.
+#[derive(Clone, Copy, PartialEq)]
+enum Last {
+    Nothing,
+    Assert,
+    Atom,
+    Repeat,
+    RepeatDone,
+}
+
+/// Translate a Python `re` pattern (with the given flags) into fancy-regex syntax, raising what
+/// `re.compile` raises ("nothing to repeat", "multiple repeat", "global flags not at the start
+/// of the expression", bad escapes, unterminated sets).
 /// `exact_b` chooses an exact `\b` (Python's word definition, via look-around) instead of the
 /// Rust one (identical on ASCII text).
 pub fn translate(
@@ -234,16 +245,40 @@ pub fn translate(
     // simple lowercase); Rust's case folding does not.
     let ic = ignore_case || pat.contains("(?i");
     let is_i = |c: char| matches!(c, 'i' | 'I' | 'ı' | 'İ');
+    let err = |m: &str, at: usize| Err(PatternError(format!("{m} at position {at}")));
+    // re.ASCII given as a leading global flag group, e.g. (?a)
+    let ascii = {
+        let mut j = 0;
+        let mut found = false;
+        while chars.get(j) == Some(&'(') && chars.get(j + 1) == Some(&'?') {
+            let mut k = j + 2;
+            let mut f = String::new();
+            while k < chars.len() && chars[k].is_ascii_alphabetic() {
+                f.push(chars[k]);
+                k += 1;
+            }
+            if f.is_empty() || chars.get(k) != Some(&')') {
+                break;
+            }
+            found |= f.contains('a');
+            j = k + 1;
+        }
+        found
+    };
+    let mut last = Last::Nothing;
+    // only global flag groups seen so far (they must all come first)
+    let mut only_flags_so_far = true;
     while i < chars.len() {
         let c = chars[i];
-        if in_class && ic {
-            if is_i(c) {
+        if in_class {
+            if ic && is_i(c) {
                 out.push_str("iIıİ");
                 i += 1;
                 continue;
             }
             // a literal range covering i/I: add the Turkish i's
-            if c != '\\'
+            if ic
+                && c != '\\'
                 && chars.get(i + 1) == Some(&'-')
                 && chars.get(i + 2).is_some_and(|&d| d != ']' && d != '\\')
             {
@@ -257,16 +292,9 @@ pub fn translate(
                     continue;
                 }
             }
-        }
-        if !in_class && ic && is_i(c) {
-            out.push_str("[iIıİ]");
-            i += 1;
-            continue;
-        }
-        if in_class {
             match c {
                 '\\' => {
-                    let (s, n) = escape(&chars, i, true, exact_b)?;
+                    let (s, n) = escape(&chars, i, true, exact_b, ascii)?;
                     out.push_str(&s);
                     i += n;
                     continue;
@@ -274,6 +302,7 @@ pub fn translate(
                 ']' if i > class_start => {
                     in_class = false;
                     out.push(']');
+                    last = Last::Atom;
                 }
                 '[' | '&' | '~' => {
                     out.push('\\');
@@ -285,10 +314,82 @@ pub fn translate(
             i += 1;
             continue;
         }
+        let is_flag_group = c == '(' && chars.get(i + 1) == Some(&'?') && {
+            let mut j = i + 2;
+            while j < chars.len() && chars[j].is_ascii_alphabetic() {
+                j += 1;
+            }
+            j > i + 2 && chars.get(j) == Some(&')')
+        };
+        if !is_flag_group
+            && !(c == '(' && chars.get(i + 1) == Some(&'?') && chars.get(i + 2) == Some(&'#'))
+        {
+            only_flags_so_far = false;
+        }
+        // quantifiers
+        let quant_len = if matches!(c, '*' | '+' | '?') {
+            Some(1)
+        } else if c == '{' {
+            let rest: String = chars[i..].iter().take(40).collect();
+            static Q: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+                regex::Regex::new(r"^\{([0-9]*)(,([0-9]*))?\}").expect("static regex")
+            });
+            Q.captures(&rest).and_then(|m| {
+                let a = m.get(1).map(|x| x.as_str()).unwrap_or("");
+                let has_comma = m.get(2).is_some();
+                (has_comma || !a.is_empty())
+                    .then(|| m.get(0).map(|x| x.as_str().chars().count()).unwrap_or(1))
+            })
+        } else {
+            None
+        };
+        if let Some(len) = quant_len {
+            match last {
+                Last::Nothing | Last::Assert => return err("nothing to repeat", i),
+                Last::Repeat if c == '?' || c == '+' => {
+                    out.push(c);
+                    last = Last::RepeatDone;
+                    i += 1;
+                    continue;
+                }
+                Last::Repeat | Last::RepeatDone => return err("multiple repeat", i),
+                Last::Atom => {}
+            }
+            if c == '{' {
+                let q: String = chars[i + 1..i + len - 1].iter().collect();
+                let (a, b) = match q.split_once(',') {
+                    Some((a, b)) => (a.to_string(), Some(b.to_string())),
+                    None => (q.clone(), None),
+                };
+                out.push('{');
+                out.push_str(if a.is_empty() { "0" } else { &a });
+                if let Some(b) = b {
+                    out.push(',');
+                    out.push_str(&b);
+                }
+                out.push('}');
+            } else {
+                out.push(c);
+            }
+            last = Last::Repeat;
+            i += len;
+            continue;
+        }
+        if ic && is_i(c) {
+            out.push_str("[iIıİ]");
+            last = Last::Atom;
+            i += 1;
+            continue;
+        }
         match c {
             '\\' => {
-                let (s, n) = escape(&chars, i, false, exact_b)?;
+                let (s, n) = escape(&chars, i, false, exact_b, ascii)?;
                 out.push_str(&s);
+                last = if matches!(chars.get(i + 1), Some('b' | 'B' | 'A' | 'Z')) {
+                    Last::Assert
+                } else {
+                    Last::Atom
+                };
                 i += n;
                 continue;
             }
@@ -314,38 +415,37 @@ pub fn translate(
                 } else {
                     out.push_str(r"(?:(?=\n\z)|\z)");
                 }
+                last = Last::Assert;
+            }
+            '^' => {
+                out.push('^');
+                last = Last::Assert;
+            }
+            '|' => {
+                out.push('|');
+                last = Last::Nothing;
+            }
+            ')' => {
+                out.push(')');
+                last = Last::Atom;
             }
             '{' => {
-                // a quantifier only if it reads {m}, {m,}, {,n} or {m,n}
-                let rest: String = chars[i..].iter().take(40).collect();
-                static Q: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-                    regex::Regex::new(r"^\{([0-9]*)(,([0-9]*))?\}").expect("static regex")
-                });
-                if let Some(m) = Q.captures(&rest) {
-                    let a = m.get(1).map(|x| x.as_str()).unwrap_or("");
-                    let has_comma = m.get(2).is_some();
-                    let b = m.get(3).map(|x| x.as_str()).unwrap_or("");
-                    if a.is_empty() && !has_comma {
-                        out.push_str("\\{");
-                    } else {
-                        let len = m.get(0).map(|x| x.as_str().chars().count()).unwrap_or(1);
-                        out.push('{');
-                        out.push_str(if a.is_empty() { "0" } else { a });
-                        if has_comma {
-                            out.push(',');
-                            out.push_str(b);
-                        }
-                        out.push('}');
-                        i += len;
-                        continue;
-                    }
-                } else {
-                    out.push_str("\\{");
-                }
+                out.push_str("\\{");
+                last = Last::Atom;
             }
-            '}' => out.push_str("\\}"),
+            '}' => {
+                out.push_str("\\}");
+                last = Last::Atom;
+            }
             '(' => {
-                if chars.get(i + 1) == Some(&'?') && chars.get(i + 2) == Some(&'#') {
+                if chars.get(i + 1) != Some(&'?') {
+                    out.push('(');
+                    last = Last::Nothing;
+                    i += 1;
+                    continue;
+                }
+                let rest: String = chars[i..].iter().take(200).collect();
+                if rest.starts_with("(?#") {
                     // comment group
                     while i < chars.len() && chars[i] != ')' {
                         i += 1;
@@ -353,31 +453,116 @@ pub fn translate(
                     i += 1;
                     continue;
                 }
-                if chars.get(i + 1) == Some(&'?') {
-                    // inline flags like (?im) or (?a): keep what Rust knows
-                    let mut j = i + 2;
-                    let mut flags = String::new();
+                if let Some(f) = ["(?:", "(?=", "(?!", "(?<=", "(?<!", "(?>"]
+                    .iter()
+                    .find(|f| rest.starts_with(**f))
+                {
+                    out.push_str(f);
+                    i += f.chars().count();
+                    last = Last::Nothing;
+                    continue;
+                }
+                if let Some(r) = rest.strip_prefix("(?P<") {
+                    let name: String = r.chars().take_while(|&c| c != '>').collect();
+                    if name.is_empty()
+                        || !name.chars().all(|c| c.is_alphanumeric() || c == '_')
+                        || !r.contains('>')
+                    {
+                        return err("bad character in group name", i);
+                    }
+                    out.push_str("(?P<");
+                    out.push_str(&name);
+                    out.push('>');
+                    i += 4 + name.chars().count() + 1;
+                    last = Last::Nothing;
+                    continue;
+                }
+                if let Some(r) = rest.strip_prefix("(?P=") {
+                    let name: String = r.chars().take_while(|&c| c != ')').collect();
+                    if !r.contains(')') {
+                        return err("missing ), unterminated name", i);
+                    }
+                    out.push_str(&format!(r"\k<{name}>"));
+                    i += 4 + name.chars().count() + 1;
+                    last = Last::Atom;
+                    continue;
+                }
+                // inline flags: (?aiLmsux) global, or (?aiLmsux-imsx:...) scoped
+                let mut j = i + 2;
+                let mut on = String::new();
+                while j < chars.len() && chars[j].is_ascii_alphabetic() {
+                    on.push(chars[j]);
+                    j += 1;
+                }
+                let mut off = String::new();
+                if chars.get(j) == Some(&'-') {
+                    j += 1;
                     while j < chars.len() && chars[j].is_ascii_alphabetic() {
-                        flags.push(chars[j]);
+                        off.push(chars[j]);
                         j += 1;
                     }
-                    if !flags.is_empty() && chars.get(j) == Some(&')') {
-                        if flags.contains('m') {
+                }
+                if on
+                    .chars()
+                    .chain(off.chars())
+                    .any(|f| !"aiLmsux".contains(f))
+                {
+                    return err("unknown extension or bad inline flag", i);
+                }
+                if on.contains('L') {
+                    return err(
+                        "bad inline flags: cannot use 'L' flag with a str pattern",
+                        i,
+                    );
+                }
+                let keep = |s: &str| {
+                    s.chars()
+                        .filter(|f| "imsx".contains(*f))
+                        .collect::<String>()
+                };
+                match chars.get(j) {
+                    Some(')') if off.is_empty() && !on.is_empty() => {
+                        if !only_flags_so_far {
+                            return err("global flags not at the start of the expression", i);
+                        }
+                        if on.contains('m') {
                             ml = true;
                         }
-                        let keep: String = flags.chars().filter(|f| "imsx".contains(*f)).collect();
-                        if !keep.is_empty() {
-                            out.push_str("(?");
-                            out.push_str(&keep);
-                            out.push(')');
+                        let k = keep(&on);
+                        if !k.is_empty() {
+                            out.push_str(&format!("(?{k})"));
                         }
                         i = j + 1;
                         continue;
                     }
+                    Some(':') if !on.is_empty() || !off.is_empty() => {
+                        let (k_on, k_off) = (keep(&on), keep(&off));
+                        if k_off.is_empty() {
+                            out.push_str(&format!("(?{k_on}:"));
+                        } else {
+                            out.push_str(&format!("(?{k_on}-{k_off}:"));
+                        }
+                        if k_on.is_empty() && k_off.is_empty() {
+                            out.truncate(out.len() - 3);
+                            out.push_str("(?:");
+                        }
+                        i = j + 1;
+                        last = Last::Nothing;
+                        continue;
+                    }
+                    _ => {
+                        // (?(...) conditionals and anything else: let the engine decide
+                        out.push('(');
+                        i += 1;
+                        last = Last::Nothing;
+                        continue;
+                    }
                 }
-                out.push('(');
             }
-            _ => out.push(c),
+            _ => {
+                out.push(c);
+                last = Last::Atom;
+            }
         }
         i += 1;
     }
@@ -394,10 +579,34 @@ fn escape(
     i: usize,
     in_class: bool,
     exact_b: bool,
+    ascii: bool,
 ) -> Result<(String, usize), PatternError> {
     let Some(&n) = chars.get(i + 1) else {
         return Err(PatternError("bad escape (end of pattern)".into()));
     };
+    if ascii {
+        // re.ASCII: \w, \d, \s and \b are the ASCII classes
+        const AW: &str = "0-9A-Za-z_";
+        const AS: &str = r"\t\n\x0B\x0C\r ";
+        let s = match (n, in_class) {
+            ('w', true) => Some(AW.to_string()),
+            ('w', false) => Some(format!("(?-i:[{AW}])")),
+            ('W', true) => Some(format!("[^{AW}]")),
+            ('W', false) => Some(format!("(?-i:[^{AW}])")),
+            ('d', true) => Some("0-9".to_string()),
+            ('d', false) => Some("[0-9]".to_string()),
+            ('D', _) => Some("[^0-9]".to_string()),
+            ('s', true) => Some(AS.to_string()),
+            ('s', false) => Some(format!("[{AS}]")),
+            ('S', _) => Some(format!("[^{AS}]")),
+            ('b', false) => Some(format!("(?-i:(?<=[{AW}])(?![{AW}])|(?<![{AW}])(?=[{AW}]))")),
+            ('B', false) => Some(format!("(?-i:(?<=[{AW}])(?=[{AW}])|(?<![{AW}])(?![{AW}]))")),
+            _ => None,
+        };
+        if let Some(s) = s {
+            return Ok((s, 2));
+        }
+    }
     let s = match n {
         'w' => {
             if in_class {
@@ -548,11 +757,32 @@ impl PyRegex {
     }
 
     /// Byte spans of `re.findall` / `re.finditer` matches.
+    /// Python 3.7+ rules for empty matches: an empty match may follow a non-empty one at the
+    /// same position; after an empty match the search must advance.
     pub fn find_all(&self, text: &str) -> Result<Vec<(usize, usize)>, PatternError> {
+        let re = self.re_for(text);
         let mut v = Vec::new();
-        for m in self.re_for(text).find_iter(text) {
-            let m = m.map_err(|e| PatternError(format!("regex failed: {e}")))?;
-            v.push((m.start(), m.end()));
+        let mut pos = 0;
+        let mut must_advance = false;
+        while pos <= text.len() {
+            let m = re
+                .find_from_pos(text, pos)
+                .map_err(|e| PatternError(format!("regex failed: {e}")))?;
+            let Some(m) = m else { break };
+            let (s, e) = (m.start(), m.end());
+            if must_advance && s == pos && e == pos {
+                match text[pos..].chars().next() {
+                    Some(c) => {
+                        pos += c.len_utf8();
+                        must_advance = false;
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+            v.push((s, e));
+            must_advance = s == e;
+            pos = e;
         }
         Ok(v)
     }
