@@ -163,8 +163,18 @@ fn seed_pool_is_large_diverse_and_ours() {
         );
     }
     // Filler and topics carry no material the constraints count.
+    let summaries = pool.iter().filter(|s| s.kind == seeds::Kind::Summarise);
+    assert!(
+        summaries
+            .map(|s| gen::text::passage_sentences(&s.request).len())
+            .sum::<usize>()
+            > 60
+    );
     for s in &pool {
-        for sent in gen::text::sentence_bank(s.kind, s.topic) {
+        let mut bank = gen::text::sentence_bank(s.kind, s.topic);
+        bank.extend(gen::text::passage_sentences(&s.request));
+        for sent in bank {
+            assert!(gen::text::clean_filler(&sent), "{sent}");
             assert!(
                 !sent.contains(|c: char| ",'\"[]()*-<>0123456789".contains(c)),
                 "filler sentence with counted material: {sent}"

@@ -102,6 +102,17 @@ fn followbench_820_en_590_zh() {
     }
     let l5 = en.iter().filter(|r| r.meta["level"] == 5).count();
     assert_eq!(l5, 164);
+    // Base (level-0) instructions for every category but the rule-scored example one, whose
+    // expected answers are attached instead.
+    let based = |rs: &[raif_datasets::Record]| {
+        rs.iter()
+            .filter(|r| r.meta.contains_key("base_instruction"))
+            .count()
+    };
+    assert_eq!(based(&en), 620);
+    assert_eq!(based(&zh), 590);
+    let answered = en.iter().filter(|r| r.meta.contains_key("answer")).count();
+    assert_eq!(answered, 200);
     let d = data().join("benchmarks/FollowBench/data_infer/mixed_constraint.jsonl");
     assert_eq!(
         loaders::load_followbench_file(&d, Lang::En).unwrap().len(),

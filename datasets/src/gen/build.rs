@@ -136,6 +136,14 @@ fn compose(leaves: &[Leaf], seed: &Seed, rng: &mut Rng, alt: bool) -> Vec<Para> 
             }
         })
         .collect();
+    // A summary restates the given text.
+    if seed.kind == super::seeds::Kind::Summarise {
+        let mut from_text = passage_sentences(&seed.request);
+        from_text.truncate(2);
+        for (i, s) in from_text.into_iter().enumerate() {
+            paras[0].sentences.insert(i, s);
+        }
+    }
     // Keyword in every sentence of the first paragraph.
     if let Some(l) = sk {
         let w = l.s("word");

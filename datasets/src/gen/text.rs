@@ -143,6 +143,34 @@ pub fn sentence_bank(kind: Kind, topic: &str) -> Vec<String> {
         .collect()
 }
 
+/// Characters that constraint material owns: filler never contains them.
+pub const RESERVED: &str = ",'\"[]()*-<>{}0123456789";
+
+/// Whether a sentence may be used as filler: none of the reserved characters, no forbidden or
+/// counted keyword, no all-capital word.
+pub fn clean_filler(s: &str) -> bool {
+    !s.contains(|c: char| RESERVED.contains(c))
+        && !FORBIDDEN_POOL.iter().any(|w| contains_word_ci(s, w))
+        && !KEYWORD_POOL.iter().any(|w| count_ci(s, w) > 0)
+        && !s
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w.chars().count() > 1 && py_is_upper(w))
+}
+
+/// For a summarising seed, the sentences of the given text (after the first colon) that are
+/// clean filler: a summary draws on them.
+pub fn passage_sentences(request: &str) -> Vec<String> {
+    let Some((_, passage)) = request.split_once(':') else {
+        return Vec::new();
+    };
+    passage
+        .split_inclusive(". ")
+        .map(|s| s.trim().to_string())
+        .map(|s| if s.ends_with('.') { s } else { format!("{s}.") })
+        .filter(|s| s.len() > 3 && clean_filler(s))
+        .collect()
+}
+
 pub fn capitalise_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {

@@ -186,16 +186,67 @@ pub fn load_followbench_file(path: &Path, lang: Lang) -> Result<Vec<Record>> {
     Ok(out)
 }
 
-/// All FollowBench inference files of one language under the benchmark folder.
+/// The level-0 (base) instruction of every example, and the expected answer of each
+/// (example, level) where FollowBench gives one (its rule-scored example category), from the
+/// raw `data{,_zh}/<category>_constraints.json` file.
+type BaseInfo = (
+    std::collections::HashMap<u64, String>,
+    std::collections::HashMap<(u64, u64), String>,
+);
+
+fn followbench_base(path: &Path) -> Result<BaseInfo> {
+    let mut base = std::collections::HashMap::new();
+    let mut answers = std::collections::HashMap::new();
+    for l in read_json_array(path)? {
+        let o = Obj::new(&l.loc, &l.value)?;
+        let id = o.u64("example_id")?;
+        let level = o.u64("level")?;
+        if level == 0 {
+            base.insert(id, o.str("instruction")?.to_string());
+        }
+        if let Some(a) = o.opt_str("answer")? {
+            answers.insert((id, level), a.to_string());
+        }
+    }
+    Ok((base, answers))
+}
+
+/// All FollowBench inference files of one language under the benchmark folder. When the raw
+/// `data{,_zh}/` files are there too, `meta.base_instruction` (the level-0 task the
+/// constraints were added to) and `meta.answer` (the rule-scored example category's expected
+/// answer) are filled in.
 pub fn load_followbench(dir: &Path, lang: Lang) -> Result<Vec<Record>> {
     let sub = dir.join(lang.infer_dir());
+    let raw_dir = dir.join(match lang {
+        Lang::En => "data",
+        Lang::Zh => "data_zh",
+    });
     let mut out = Vec::new();
     let mut found = 0;
     for cat in FOLLOWBENCH_CATEGORIES {
         let f = sub.join(format!("{cat}_constraint.jsonl"));
         if f.exists() {
             found += 1;
-            out.extend(load_followbench_file(&f, lang)?);
+            let mut recs = load_followbench_file(&f, lang)?;
+            let raw = raw_dir.join(format!("{cat}_constraints.json"));
+            if raw.exists() {
+                let (base, answers) = followbench_base(&raw)?;
+                for r in recs.iter_mut() {
+                    let id = r
+                        .meta
+                        .get("example_id")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0);
+                    let level = r.meta.get("level").and_then(Value::as_u64).unwrap_or(0);
+                    if let Some(b) = base.get(&id) {
+                        r.meta.insert("base_instruction".into(), json!(b));
+                    }
+                    if let Some(a) = answers.get(&(id, level)) {
+                        r.meta.insert("answer".into(), json!(a));
+                    }
+                }
+            }
+            out.extend(recs);
         }
     }
     if found == 0 {
