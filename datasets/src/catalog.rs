@@ -103,7 +103,7 @@ pub const IFBENCH_IDS: [&str; 58] = [
     "format:no_whitespace",
 ];
 
-/// CELLO's four rule scorers, as recorded by [`crate::loaders::cello`]: each leaf carries the
+/// CELLO's four rule scorers, as recorded by [`crate::loaders::load_cello`]: each leaf carries the
 /// benchmark's criteria for that scorer in `kwargs.criteria`.
 pub const CELLO_IDS: [&str; 4] = [
     "cello:answer_format",
