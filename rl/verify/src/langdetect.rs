@@ -351,7 +351,7 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
         }
     }
     if latin * 2 < non_latin {
-        buf.retain(|&ch| ch < 'A' || 'z' < ch);
+        buf.retain(|&ch| !('A'..='z').contains(&ch));
     }
     // _extract_ngrams()
     let mut ngrams: Vec<&Vec<(u8, f64)>> = Vec::new();
@@ -418,7 +418,7 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
             for (p, l) in prob.iter_mut().zip(lp.iter()) {
                 *p *= weight + l;
             }
-            if i % 5 == 0 {
+            if i.is_multiple_of(5) {
                 let sum: f64 = prob.iter().fold(0.0, |a, b| a + b);
                 let mut maxp = 0.0;
                 for p in prob.iter_mut() {

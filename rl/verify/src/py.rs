@@ -321,9 +321,9 @@ pub fn translate(
             }
             j > i + 2 && chars.get(j) == Some(&')')
         };
-        if !is_flag_group
-            && !(c == '(' && chars.get(i + 1) == Some(&'?') && chars.get(i + 2) == Some(&'#'))
-        {
+        let is_comment =
+            c == '(' && chars.get(i + 1) == Some(&'?') && chars.get(i + 2) == Some(&'#');
+        if !(is_flag_group || is_comment) {
             only_flags_so_far = false;
         }
         // quantifiers

@@ -385,36 +385,31 @@ fn eval(c: &Constraint, text: &str, path: &str, role: LeafRole, ctx: &mut Ctx) -
                     );
                 }
             }
-            match chosen {
-                Some(i) => {
-                    // evaluate the chosen branch, keeping document order of the leaves simple:
-                    eval(
-                        &branches[i].then,
-                        text,
-                        &format!("{path}.selection[{i}].then"),
-                        role,
-                        ctx,
-                    )
-                }
+            let result = match chosen {
+                Some(i) => eval(
+                    &branches[i].then,
+                    text,
+                    &format!("{path}.selection[{i}].then"),
+                    role,
+                    ctx,
+                )?,
                 None => match otherwise {
-                    Some(o) => eval(o, text, &format!("{path}.selection.otherwise"), role, ctx),
-                    None => Ok(true),
+                    Some(o) => eval(o, text, &format!("{path}.selection.otherwise"), role, ctx)?,
+                    None => true,
                 },
-            }
-            .map(|r| {
-                if chosen.is_some() {
-                    if let Some(o) = otherwise {
-                        skip_all(
-                            o,
-                            &format!("{path}.selection.otherwise"),
-                            LeafRole::NotSelected,
-                            "a branch was selected",
-                            ctx,
-                        );
-                    }
+            };
+            if chosen.is_some() {
+                if let Some(o) = otherwise {
+                    skip_all(
+                        o,
+                        &format!("{path}.selection.otherwise"),
+                        LeafRole::NotSelected,
+                        "a branch was selected",
+                        ctx,
+                    );
                 }
-                r
-            })
+            }
+            Ok(result)
         }
     }
 }

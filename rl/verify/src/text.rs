@@ -194,8 +194,7 @@ pub fn csv_rows(value: &str, delim: char) -> Result<Vec<Vec<String>>, String> {
             break;
         }
         // one record may span several lines
-        loop {
-            let Some(line) = lines.get(li) else { break };
+        while let Some(line) = lines.get(li) {
             li += 1;
             let chars = line.chars().map(Some).chain(std::iter::once(None));
             for c in chars {

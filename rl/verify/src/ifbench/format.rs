@@ -170,10 +170,7 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
             verdict(true, "each line is indented more than the previous")
         })),
         "format:quote_unquote" => Ok(Box::new(|value| {
-            let v = value
-                .replace('“', "\"")
-                .replace('”', "\"")
-                .replace("'\"'", "");
+            let v = value.replace(['“', '”'], "\"").replace("'\"'", "");
             let v: String = py::split_ws(&v).concat();
             if v.contains("\"\"") {
                 return verdict(false, "a quotation is immediately followed by another");
