@@ -220,6 +220,6 @@ fn output_is_pinned() {
     let got = hex::encode(Sha256::digest(text.as_bytes()));
     assert_eq!(
         got,
-        "9f8d8dccbd6fb6ec324ed5cabc7f57bcfe201d2131fb7247d0d104d1d42c5f32"
+        "069b74248c63ff885c051ec080e2266953802b70c85e995fc292e97e4ca28a92"
     );
 }

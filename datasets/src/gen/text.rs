@@ -28,6 +28,16 @@ const GENERIC: &[&str] = &[
     "Careful thought about {t} leads to better results.",
     "Sharing the work makes the whole task lighter.",
     "A calm and practical approach suits {t} well.",
+    "Good timing matters as much as good intentions.",
+    "A quick sketch on paper often clears up muddled thinking.",
+    "It is worth asking what success would look like in a month.",
+    "Plain language helps every reader follow along.",
+    "Trying one change at a time shows which change made the difference.",
+    "Nobody has to get everything right on the first attempt.",
+    "A friendly reminder now saves a hard conversation later.",
+    "Most problems shrink once they are written down.",
+    "The simplest version is usually the one worth building first.",
+    "Asking a neighbour or a colleague can reveal a shortcut.",
 ];
 
 fn kind_sentences(kind: Kind) -> &'static [&'static str] {
@@ -39,6 +49,10 @@ fn kind_sentences(kind: Kind) -> &'static [&'static str] {
             "Thank you for your help with {t}.",
             "I am happy to share more details if that would help.",
             "Kind regards and thanks in advance.",
+            "I hope this message finds you well.",
+            "Could you confirm that this works on your side.",
+            "I have attached nothing further but can send details on request.",
+            "Thank you again for your patience.",
         ],
         Kind::Explain => &[
             "To understand {t} it helps to start with the basic idea.",
@@ -47,6 +61,10 @@ fn kind_sentences(kind: Kind) -> &'static [&'static str] {
             "Many people find {t} confusing at first but the logic is clear.",
             "In short {t} works because each step feeds the next.",
             "Scientists have studied {t} for a long time.",
+            "Think of it as a chain of small causes.",
+            "The effect is easy to observe at home.",
+            "A diagram would show each stage clearly.",
+            "Once the idea clicks the rest follows naturally.",
         ],
         Kind::Plan => &[
             "The plan for {t} begins with a clear list of goals.",
@@ -55,6 +73,10 @@ fn kind_sentences(kind: Kind) -> &'static [&'static str] {
             "The final stage leaves room for rest and review.",
             "A simple timetable keeps {t} on track.",
             "A backup option is ready in case something changes.",
+            "Each day has one main goal and one optional extra.",
+            "Costs are kept low by sharing tasks.",
+            "A short check in at midday keeps everyone aligned.",
+            "The plan leaves some slack for surprises.",
         ],
         Kind::Summarise => &[
             "In brief the text is about {t}.",
@@ -63,6 +85,10 @@ fn kind_sentences(kind: Kind) -> &'static [&'static str] {
             "Readers should note the practical details.",
             "Overall the message is clear and useful.",
             "The key change affects the people involved.",
+            "Nothing else in the text changes this picture.",
+            "The tone of the text is calm and factual.",
+            "A reader can act on this without further detail.",
+            "The rest of the text adds background only.",
         ],
         Kind::Code => &[
             "The solution for {t} starts with a small function.",
@@ -71,6 +97,10 @@ fn kind_sentences(kind: Kind) -> &'static [&'static str] {
             "Tests should cover empty input and unusual values.",
             "Clear names make the code easy to read.",
             "Finally measure the result and keep the code simple.",
+            "Keep each function small and focused on one job.",
+            "Print intermediate values while the logic settles.",
+            "Handle bad input early and return a clear error.",
+            "Comments should explain why rather than what.",
         ],
         Kind::Story => &[
             "The story of {t} began on a quiet morning.",
@@ -79,6 +109,10 @@ fn kind_sentences(kind: Kind) -> &'static [&'static str] {
             "There was a moment of doubt before the brave choice.",
             "In the end the adventure changed everything.",
             "Years later people still told the tale of {t}.",
+            "The wind carried a faint song across the water.",
+            "A small kindness turned out to matter most.",
+            "Nobody said a word for a long moment.",
+            "Then the sun came out from behind the clouds.",
         ],
         Kind::List => &[
             "Here are some ideas about {t}.",
@@ -87,6 +121,10 @@ fn kind_sentences(kind: Kind) -> &'static [&'static str] {
             "Pick the ones that fit your situation.",
             "Trying a few ideas at once works well.",
             "These suggestions about {t} come from common experience.",
+            "Start with the easiest idea to build momentum.",
+            "Mix quick wins with longer projects.",
+            "Keep the list somewhere you will see it.",
+            "Cross items off to see progress.",
         ],
         Kind::Compare => &[
             "Both options in {t} have real strengths.",
@@ -95,6 +133,10 @@ fn kind_sentences(kind: Kind) -> &'static [&'static str] {
             "Comfort and convenience also matter in {t}.",
             "The right choice depends on your needs.",
             "For many people a mix of both works best.",
+            "Price is only one part of the picture.",
+            "Long term costs can reverse the first impression.",
+            "Personal taste plays a bigger role than people admit.",
+            "Trying both for a week settles most doubts.",
         ],
         Kind::Advice => &[
             "My advice about {t} is to start small.",
@@ -103,6 +145,10 @@ fn kind_sentences(kind: Kind) -> &'static [&'static str] {
             "Set one realistic goal for the coming week.",
             "Notice what helps and do more of it.",
             "Be kind to yourself while you learn.",
+            "Progress tends to come in small and uneven steps.",
+            "Ask for help early rather than late.",
+            "Write down what worked so you can repeat it.",
+            "A short walk can reset a tired mind.",
         ],
         Kind::Describe => &[
             "The scene of {t} is full of life.",
@@ -111,6 +157,10 @@ fn kind_sentences(kind: Kind) -> &'static [&'static str] {
             "Quiet voices mix with distant sounds.",
             "Every corner holds a small surprise.",
             "It is a place that stays in the memory.",
+            "Colours shift slowly as the light changes.",
+            "A gentle breeze moves through the space.",
+            "Footsteps echo now and then.",
+            "Everything seems to move at its own pace.",
         ],
         Kind::Persuade => &[
             "There are strong reasons to support {t}.",
@@ -119,6 +169,10 @@ fn kind_sentences(kind: Kind) -> &'static [&'static str] {
             "Other places have already seen good results.",
             "Starting now makes the change easier later.",
             "I hope you will give {t} a fair chance.",
+            "The change asks for little and gives a lot.",
+            "People who tried it rarely went back.",
+            "Waiting only makes the problem bigger.",
+            "Small actions add up when many people join in.",
         ],
         Kind::Speech => &[
             "Thank you all for coming today to celebrate {t}.",
@@ -127,6 +181,10 @@ fn kind_sentences(kind: Kind) -> &'static [&'static str] {
             "Let us remember how far we have come together.",
             "I am proud to stand here with all of you.",
             "Please raise your glasses to {t}.",
+            "Tonight is a chance to say thank you properly.",
+            "Every success here was a team effort.",
+            "The road ahead looks bright because of you.",
+            "Let us make the most of this evening together.",
         ],
     }
 }
