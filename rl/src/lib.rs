@@ -2,5 +2,6 @@
 //!
 //! - [`grpo`]: advantages, superior-CoT keep flags, the clipped policy loss and k3 KL.
 pub mod grpo;
+pub mod store;
 
 pub use raif_verify as verify;

@@ -1,0 +1,170 @@
+//! The records the store keeps: runs, metrics, rollouts with their verdicts, checkpoints.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One step's metrics, by name (TRL's names where TRL has one).
+pub type Metrics = BTreeMap<String, f64>;
+
+/// Where a run stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    #[default]
+    Running,
+    Paused,
+    Finished,
+    Stopped,
+    /// Failed, with the message that says why.
+    Failed(String),
+}
+
+impl RunStatus {
+    /// `running`, `paused`, `finished`, `stopped` or `failed`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Paused => "paused",
+            RunStatus::Finished => "finished",
+            RunStatus::Stopped => "stopped",
+            RunStatus::Failed(_) => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunStatus::Failed(why) => write!(f, "failed: {why}"),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+/// A run: what was trained, on what, how, and how far it got.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct RunInfo {
+    pub id: String,
+    pub created_unix: u64,
+    pub status: RunStatus,
+    pub model: String,
+    pub dataset: String,
+    pub preset: String,
+    /// The complete run configuration.
+    pub config: serde_json::Value,
+    /// The last committed step (None before the first commit).
+    pub last_step: Option<u64>,
+    /// `"raif"` for runs trained here, `"import:trl"` and the like for imported logs.
+    pub source: String,
+}
+
+/// One verifier's (or the judge's) decision on one rollout.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Verdict {
+    /// Constraint id, or `"judge"`.
+    pub id: String,
+    /// Position in the constraint tree, e.g. `root/and[1]/chain[0]`.
+    pub path: String,
+    pub pass: bool,
+    pub reason: String,
+    /// `"constraint"` or `"guard"`.
+    pub role: String,
+}
+
+/// One sampled completion with everything the trainer computed about it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct Rollout {
+    pub step: u64,
+    pub prompt_index: u32,
+    pub sample: u32,
+    pub prompt_id: String,
+    pub prompt: String,
+    pub response: String,
+    pub reasoning: Option<String>,
+    pub answer: Option<String>,
+    pub tokens: Vec<u32>,
+    pub logprobs: Vec<f32>,
+    pub entropies: Vec<f32>,
+    /// Why generation stopped (`eos`, `length`, …).
+    pub finish: String,
+    pub reward: f64,
+    pub answer_score: f64,
+    pub format_score: f64,
+    pub satisfied: u32,
+    pub total: u32,
+    pub verdicts: Vec<Verdict>,
+    pub advantage: f64,
+    pub kept: bool,
+    pub keep_reason: String,
+    pub no_think: bool,
+    /// Part of a held-out evaluation batch (not trained on).
+    pub eval: bool,
+}
+
+/// A checkpoint blob kept inside sled (LoRA adapter, optimizer state, RNG, data cursor…).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct BlobInfo {
+    pub name: String,
+    /// Lower-case hex SHA-256 of the bytes.
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// A file beside the database (full weights as safetensors).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct FileInfo {
+    /// Relative to `<home>`.
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// What a checkpoint holds and where.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct CheckpointManifest {
+    pub step: u64,
+    pub created_unix: u64,
+    /// Free-form: scheduler state, RNG seeds, data cursor, model shape…
+    pub manifest: serde_json::Value,
+    pub blobs: Vec<BlobInfo>,
+    pub files: Vec<FileInfo>,
+}
+
+/// Everything one training step commits, atomically.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct StepCommit {
+    pub step: u64,
+    pub metrics: Metrics,
+    pub rollouts: Vec<Rollout>,
+    /// The manifest and its blobs by name. Blobs missing from `manifest.blobs` are added to it
+    /// (with their SHA-256 and size); listed ones must match the data given.
+    pub checkpoint: Option<(CheckpointManifest, Vec<(String, Vec<u8>)>)>,
+}
+
+/// Which rollouts [`Store::scan_rollouts`](super::Store::scan_rollouts) yields; `None` matches
+/// everything.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct RolloutFilter {
+    pub step: Option<u64>,
+    /// A verdict with this id that did not pass.
+    pub failed_constraint: Option<String>,
+    /// Inclusive.
+    pub reward_min: Option<f64>,
+    /// Inclusive.
+    pub reward_max: Option<f64>,
+    pub kept: Option<bool>,
+    pub no_think: Option<bool>,
+    /// Case-insensitive substring of the prompt id, prompt, response, reasoning or answer.
+    pub text: Option<String>,
+    pub eval: Option<bool>,
+}
+
+/// A named evaluation of a run at a step (e.g. the held-out batch, or an IFEval pass).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct EvalRecord {
+    pub step: u64,
+    pub name: String,
+    pub created_unix: u64,
+    pub metrics: Metrics,
+}
