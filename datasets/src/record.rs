@@ -402,25 +402,36 @@ pub fn parse_messages(o: &Obj<'_>, name: &str, v: &Value) -> Result<Vec<Message>
         .collect()
 }
 
-fn records_from(located: Vec<Located>, catalog: &dyn IdCatalog) -> Result<Vec<Record>> {
+fn records_from(located: Vec<Located>, catalog: &dyn IdCatalog) -> Result<Vec<(Loc, Record)>> {
     located
-        .iter()
+        .into_iter()
         .map(|l| {
             let r = Record::from_value(&l.loc, &l.value)?;
             check_tree(&l.loc, "constraints", &r.constraints, catalog)?;
-            Ok(r)
+            Ok((l.loc, r))
         })
         .collect()
 }
 
+/// Reads a record JSONL file with each record's line.
+pub fn read_records_located(path: &Path, catalog: &dyn IdCatalog) -> Result<Vec<(Loc, Record)>> {
+    records_from(read_jsonl(path)?, catalog)
+}
+
 /// Reads a record JSONL file, checking every rule id and kwarg against `catalog`.
 pub fn read_records(path: &Path, catalog: &dyn IdCatalog) -> Result<Vec<Record>> {
-    records_from(read_jsonl(path)?, catalog)
+    Ok(read_records_located(path, catalog)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
 }
 
 /// Parses record JSONL text (for tests and pipes); `path` is only used in errors.
 pub fn parse_records(path: &Path, text: &str, catalog: &dyn IdCatalog) -> Result<Vec<Record>> {
-    records_from(parse_jsonl(path, text)?, catalog)
+    Ok(records_from(parse_jsonl(path, text)?, catalog)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
 }
 
 /// Renders records as JSON Lines (one per line, each ending in `\n`).

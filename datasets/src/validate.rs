@@ -116,13 +116,9 @@ pub fn validate(path: &Path, format: Format, catalog: &dyn IdCatalog) -> Result<
         format: format.to_string(),
         ..Report::default()
     };
-    match loaders::load(format, path, catalog) {
-        Ok(records) => {
-            report.records = records.len();
-            let located: Vec<_> = records
-                .into_iter()
-                .map(|r| (Loc::new(path, 0), r))
-                .collect();
+    match loaders::load_located(format, path, catalog) {
+        Ok(located) => {
+            report.records = located.len();
             lint(&located, &mut report);
         }
         Err(e @ (DataError::Io { .. } | DataError::File { .. })) => return Err(e),

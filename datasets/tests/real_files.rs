@@ -187,3 +187,32 @@ fn records_round_trip_through_jsonl() {
     .unwrap();
     assert_eq!(back, all);
 }
+
+#[test]
+fn validate_warns_with_the_line_of_the_benchmark_record() {
+    use raif_datasets::validate::validate;
+    let path = Format::Cfbench.default_path(&data()).unwrap();
+    let r = validate(&path, Format::Cfbench, &official).unwrap();
+    assert!(r.ok());
+    assert_eq!(r.records, 1000);
+    let w: Vec<&String> = r
+        .warnings
+        .iter()
+        .filter(|w| w.contains("empty prompt"))
+        .collect();
+    assert_eq!(w.len(), 1, "{:?}", r.warnings);
+    assert!(
+        w[0].contains("cfbench_data_infer.jsonl:811: cfbench-810"),
+        "{}",
+        w[0]
+    );
+    // FB-Bench is a JSON array: records carry the line their element starts on.
+    let fb = loaders::load_located(
+        Format::Fbbench,
+        &Format::Fbbench.default_path(&data()).unwrap(),
+        &official,
+    )
+    .unwrap();
+    assert_eq!(fb[0].0.line, 2);
+    assert!(fb.windows(2).all(|p| p[0].0.line < p[1].0.line));
+}

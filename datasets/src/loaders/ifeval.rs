@@ -5,7 +5,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use crate::catalog::{check_tree, drop_nulls, IdCatalog};
-use crate::error::Result;
+use crate::error::{Loc, Result};
 use crate::fields::{type_name, Obj};
 use crate::jsonfile::read_jsonl;
 use crate::record::{source, Message, Record, Split};
@@ -78,7 +78,7 @@ fn check_id_list(o: &Obj<'_>, tree: &Constraint, catalog: &dyn IdCatalog) -> Res
     Ok(())
 }
 
-fn load(path: &Path, src: &str, catalog: &dyn IdCatalog) -> Result<Vec<Record>> {
+fn load(path: &Path, src: &str, catalog: &dyn IdCatalog) -> Result<Vec<(Loc, Record)>> {
     let mut out = Vec::new();
     for l in read_jsonl(path)? {
         let o = Obj::new(&l.loc, &l.value)?;
@@ -94,17 +94,33 @@ fn load(path: &Path, src: &str, catalog: &dyn IdCatalog) -> Result<Vec<Record>> 
             tree,
         );
         r.meta.insert("key".into(), l.value["key"].clone());
-        out.push(r);
+        out.push((l.loc.clone(), r));
     }
     Ok(out)
 }
 
+/// IFEval's `input_data.jsonl` (541 prompts), each record with its line.
+pub fn load_ifeval_located(path: &Path, catalog: &dyn IdCatalog) -> Result<Vec<(Loc, Record)>> {
+    load(path, source::IFEVAL, catalog)
+}
+
 /// IFEval's `input_data.jsonl` (541 prompts).
 pub fn load_ifeval(path: &Path, catalog: &dyn IdCatalog) -> Result<Vec<Record>> {
-    load(path, source::IFEVAL, catalog)
+    Ok(load_ifeval_located(path, catalog)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
+}
+
+/// IFBench's `IFBench_test.jsonl` (294 prompts), each record with its line.
+pub fn load_ifbench_located(path: &Path, catalog: &dyn IdCatalog) -> Result<Vec<(Loc, Record)>> {
+    load(path, source::IFBENCH, catalog)
 }
 
 /// IFBench's `IFBench_test.jsonl` (294 prompts).
 pub fn load_ifbench(path: &Path, catalog: &dyn IdCatalog) -> Result<Vec<Record>> {
-    load(path, source::IFBENCH, catalog)
+    Ok(load_ifbench_located(path, catalog)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
 }

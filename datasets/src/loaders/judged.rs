@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use crate::error::{DataError, Result};
+use crate::error::{DataError, Loc, Result};
 use crate::fields::{type_name, Obj};
 use crate::jsonfile::{read_json_array, read_jsonl, read_jsonl_python, read_records_any};
 use crate::record::{parse_messages, source, Message, Record, Role, Split};
@@ -31,7 +31,7 @@ const CELLO_FIELDS: [(&str, &str); 4] = [
 /// (`[{criterion, limit}]`) and what the scorer needs besides the answer (`lang`, and
 /// `input_text` for the input-dependent query); the conversation (with its history turns) is
 /// the record's messages.
-pub fn load_cello(path: &Path) -> Result<Vec<Record>> {
+pub fn load_cello_located(path: &Path) -> Result<Vec<(Loc, Record)>> {
     let mut out = Vec::new();
     for l in read_jsonl_python(path)? {
         let o = Obj::new(&l.loc, &l.value)?;
@@ -92,9 +92,17 @@ pub fn load_cello(path: &Path) -> Result<Vec<Record>> {
         if let Some(s) = o.opt_str("source")? {
             r.meta.insert("file".into(), json!(s));
         }
-        out.push(r);
+        out.push((l.loc.clone(), r));
     }
     Ok(out)
+}
+
+/// [`load_cello_located`] without the locations.
+pub fn load_cello(path: &Path) -> Result<Vec<Record>> {
+    Ok(load_cello_located(path)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
 }
 
 // ---------------------------------------------------------------- FollowBench
@@ -136,7 +144,7 @@ impl Lang {
 /// plus `raw` {example_id, category, source, level, instruction, target}. Level L means the
 /// base task with L added constraints. The record is judge-scored with one question that
 /// names the level; `meta` keeps level, category, example id and the rule target (if any).
-pub fn load_followbench_file(path: &Path, lang: Lang) -> Result<Vec<Record>> {
+pub fn load_followbench_file_located(path: &Path, lang: Lang) -> Result<Vec<(Loc, Record)>> {
     let file_cat = path
         .file_stem()
         .and_then(|s| s.to_str())
@@ -181,9 +189,17 @@ pub fn load_followbench_file(path: &Path, lang: Lang) -> Result<Vec<Record>> {
         if let Some(t) = raw.opt_str("target")?.filter(|t| !t.is_empty()) {
             r.meta.insert("target".into(), json!(t));
         }
-        out.push(r);
+        out.push((l.loc.clone(), r));
     }
     Ok(out)
+}
+
+/// [`load_followbench_file_located`] without the locations.
+pub fn load_followbench_file(path: &Path, lang: Lang) -> Result<Vec<Record>> {
+    Ok(load_followbench_file_located(path, lang)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
 }
 
 /// The level-0 (base) instruction of every example, and the expected answer of each
@@ -215,7 +231,7 @@ fn followbench_base(path: &Path) -> Result<BaseInfo> {
 /// `data{,_zh}/` files are there too, `meta.base_instruction` (the level-0 task the
 /// constraints were added to) and `meta.answer` (the rule-scored example category's expected
 /// answer) are filled in.
-pub fn load_followbench(dir: &Path, lang: Lang) -> Result<Vec<Record>> {
+pub fn load_followbench_located(dir: &Path, lang: Lang) -> Result<Vec<(Loc, Record)>> {
     let sub = dir.join(lang.infer_dir());
     let raw_dir = dir.join(match lang {
         Lang::En => "data",
@@ -227,11 +243,11 @@ pub fn load_followbench(dir: &Path, lang: Lang) -> Result<Vec<Record>> {
         let f = sub.join(format!("{cat}_constraint.jsonl"));
         if f.exists() {
             found += 1;
-            let mut recs = load_followbench_file(&f, lang)?;
+            let mut recs = load_followbench_file_located(&f, lang)?;
             let raw = raw_dir.join(format!("{cat}_constraints.json"));
             if raw.exists() {
                 let (base, answers) = followbench_base(&raw)?;
-                for r in recs.iter_mut() {
+                for (_, r) in recs.iter_mut() {
                     let id = r
                         .meta
                         .get("example_id")
@@ -258,12 +274,20 @@ pub fn load_followbench(dir: &Path, lang: Lang) -> Result<Vec<Record>> {
     Ok(out)
 }
 
+/// [`load_followbench_located`] without the locations.
+pub fn load_followbench(dir: &Path, lang: Lang) -> Result<Vec<Record>> {
+    Ok(load_followbench_located(dir, lang)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
+}
+
 // ---------------------------------------------------------------- InfoBench
 
 /// InfoBench (`InfoBench.jsonl`, or `InfoBench.json`, which is JSON Lines too): one judge
 /// question per decomposed question. The prompt is `prompt` when present, else the
 /// instruction followed by the input.
-pub fn load_infobench(path: &Path) -> Result<Vec<Record>> {
+pub fn load_infobench_located(path: &Path) -> Result<Vec<(Loc, Record)>> {
     let mut out = Vec::new();
     for l in read_records_any(path)? {
         let o = Obj::new(&l.loc, &l.value)?;
@@ -301,9 +325,17 @@ pub fn load_infobench(path: &Path) -> Result<Vec<Record>> {
         if let Some(v) = o.get("question_label") {
             r.meta.insert("question_label".into(), v.clone());
         }
-        out.push(r);
+        out.push((l.loc.clone(), r));
     }
     Ok(out)
+}
+
+/// [`load_infobench_located`] without the locations.
+pub fn load_infobench(path: &Path) -> Result<Vec<Record>> {
+    Ok(load_infobench_located(path)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
 }
 
 // ---------------------------------------------------------------- CFBench
@@ -312,7 +344,7 @@ pub fn load_infobench(path: &Path) -> Result<Vec<Record>> {
 /// `[question, priority, type, subtype]` becomes a judge question; `meta.priorities` lists
 /// `primary` (主需) or `secondary` (次需) per question, in leaf order, and `meta.types` the
 /// constraint types.
-pub fn load_cfbench(path: &Path) -> Result<Vec<Record>> {
+pub fn load_cfbench_located(path: &Path) -> Result<Vec<(Loc, Record)>> {
     let mut out = Vec::new();
     for l in read_records_any(path)? {
         let o = Obj::new(&l.loc, &l.value)?;
@@ -368,9 +400,17 @@ pub fn load_cfbench(path: &Path) -> Result<Vec<Record>> {
                 r.meta.insert(name.into(), json!(v));
             }
         }
-        out.push(r);
+        out.push((l.loc.clone(), r));
     }
     Ok(out)
+}
+
+/// [`load_cfbench_located`] without the locations.
+pub fn load_cfbench(path: &Path) -> Result<Vec<Record>> {
+    Ok(load_cfbench_located(path)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
 }
 
 // ---------------------------------------------------------------- FB-Bench
@@ -379,7 +419,7 @@ pub fn load_cfbench(path: &Path) -> Result<Vec<Record>> {
 /// the model's first response and the user's feedback; the checklist becomes judge questions
 /// with `meta.weights` in leaf order. Items are `[question, weight]`, or a bare question (the
 /// "Response Maintenance" items), whose weight is null (equal weights).
-pub fn load_fbbench(path: &Path) -> Result<Vec<Record>> {
+pub fn load_fbbench_located(path: &Path) -> Result<Vec<(Loc, Record)>> {
     let mut out = Vec::new();
     for (n, l) in read_json_array(path)?.into_iter().enumerate() {
         let o = Obj::new(&l.loc, &l.value)?;
@@ -431,7 +471,15 @@ pub fn load_fbbench(path: &Path) -> Result<Vec<Record>> {
                 r.meta.insert(k.into(), v.clone());
             }
         }
-        out.push(r);
+        out.push((l.loc.clone(), r));
     }
     Ok(out)
+}
+
+/// [`load_fbbench_located`] without the locations.
+pub fn load_fbbench(path: &Path) -> Result<Vec<Record>> {
+    Ok(load_fbbench_located(path)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
 }

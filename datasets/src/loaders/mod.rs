@@ -16,8 +16,8 @@ pub use judged::{
 pub use raif::{load_raif_expert, load_raif_rl, parse_chatml};
 
 use crate::catalog::IdCatalog;
-use crate::error::Result;
-use crate::record::{read_records, Record};
+use crate::error::{Loc, Result};
+use crate::record::{read_records_located, Record};
 
 /// Every input format, for commands that take `--format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,15 +95,20 @@ impl fmt::Display for Format {
     }
 }
 
-/// Loads a file (or, for FollowBench, a folder or one file) of the given format.
-pub fn load(format: Format, path: &Path, catalog: &dyn IdCatalog) -> Result<Vec<Record>> {
+/// Loads a file (or, for FollowBench, a folder or one file) of the given format, each record
+/// with the file and line it came from.
+pub fn load_located(
+    format: Format,
+    path: &Path,
+    catalog: &dyn IdCatalog,
+) -> Result<Vec<(Loc, Record)>> {
     match format {
-        Format::Record => read_records(path, catalog),
-        Format::Ifeval => load_ifeval(path, catalog),
-        Format::Ifbench => load_ifbench(path, catalog),
-        Format::RaifRl => load_raif_rl(path, catalog),
-        Format::RaifExpert => load_raif_expert(path),
-        Format::Cello => load_cello(path),
+        Format::Record => read_records_located(path, catalog),
+        Format::Ifeval => ifeval::load_ifeval_located(path, catalog),
+        Format::Ifbench => ifeval::load_ifbench_located(path, catalog),
+        Format::RaifRl => raif::load_raif_rl_located(path, catalog),
+        Format::RaifExpert => raif::load_raif_expert_located(path),
+        Format::Cello => judged::load_cello_located(path),
         Format::FollowbenchEn | Format::FollowbenchZh => {
             let lang = if format == Format::FollowbenchEn {
                 Lang::En
@@ -111,13 +116,21 @@ pub fn load(format: Format, path: &Path, catalog: &dyn IdCatalog) -> Result<Vec<
                 Lang::Zh
             };
             if path.is_dir() {
-                load_followbench(path, lang)
+                judged::load_followbench_located(path, lang)
             } else {
-                load_followbench_file(path, lang)
+                judged::load_followbench_file_located(path, lang)
             }
         }
-        Format::Infobench => load_infobench(path),
-        Format::Cfbench => load_cfbench(path),
-        Format::Fbbench => load_fbbench(path),
+        Format::Infobench => judged::load_infobench_located(path),
+        Format::Cfbench => judged::load_cfbench_located(path),
+        Format::Fbbench => judged::load_fbbench_located(path),
     }
+}
+
+/// Loads a file (or, for FollowBench, a folder or one file) of the given format.
+pub fn load(format: Format, path: &Path, catalog: &dyn IdCatalog) -> Result<Vec<Record>> {
+    Ok(load_located(format, path, catalog)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
 }

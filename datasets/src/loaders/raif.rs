@@ -13,7 +13,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::catalog::{check_tree, IdCatalog};
-use crate::error::{DataError, Result};
+use crate::error::{DataError, Loc, Result};
 use crate::fields::{type_name, Obj};
 use crate::jsonfile::read_jsonl;
 use crate::loaders::ifeval::id_list_tree;
@@ -67,7 +67,7 @@ fn prompt_field(o: &Obj<'_>, name: &str) -> Result<Vec<Message>> {
 }
 
 /// Reads a RAIF RL file.
-pub fn load_raif_rl(path: &Path, catalog: &dyn IdCatalog) -> Result<Vec<Record>> {
+pub fn load_raif_rl_located(path: &Path, catalog: &dyn IdCatalog) -> Result<Vec<(Loc, Record)>> {
     let mut out = Vec::new();
     for (n, l) in read_jsonl(path)?.into_iter().enumerate() {
         let o = Obj::new(&l.loc, &l.value)?;
@@ -149,9 +149,17 @@ pub fn load_raif_rl(path: &Path, catalog: &dyn IdCatalog) -> Result<Vec<Record>>
                 total: total.min(u64::from(u32::MAX)) as u32,
             });
         }
-        out.push(r);
+        out.push((l.loc.clone(), r));
     }
     Ok(out)
+}
+
+/// [`load_raif_rl_located`] without the locations.
+pub fn load_raif_rl(path: &Path, catalog: &dyn IdCatalog) -> Result<Vec<Record>> {
+    Ok(load_raif_rl_located(path, catalog)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
 }
 
 /// `target.children[i].kwargs.x` → `target.kwargs[i].x`, `target.children[i].id` →
@@ -174,7 +182,7 @@ fn rename_tree_path(field: &str) -> String {
 
 /// Reads a RAIF expert file: every answer must be in think format. The records have no
 /// constraints (an empty And); they are demonstrations, matched to prompts by their text.
-pub fn load_raif_expert(path: &Path) -> Result<Vec<Record>> {
+pub fn load_raif_expert_located(path: &Path) -> Result<Vec<(Loc, Record)>> {
     let mut out = Vec::new();
     for (n, l) in read_jsonl(path)?.into_iter().enumerate() {
         let o = Obj::new(&l.loc, &l.value)?;
@@ -193,7 +201,15 @@ pub fn load_raif_expert(path: &Path) -> Result<Vec<Record>> {
             Constraint::And { children: vec![] },
         );
         r.expert = Some(expert);
-        out.push(r);
+        out.push((l.loc.clone(), r));
     }
     Ok(out)
+}
+
+/// [`load_raif_expert_located`] without the locations.
+pub fn load_raif_expert(path: &Path) -> Result<Vec<Record>> {
+    Ok(load_raif_expert_located(path)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
 }
