@@ -11,6 +11,8 @@ mod check;
 mod data;
 mod home;
 mod model_cmd;
+mod runs_cmd;
+mod train_cmd;
 
 /// RAIF Workbench: teach language models to follow complex instructions by reasoning first.
 #[derive(Parser, Debug)]
@@ -35,8 +37,14 @@ pub enum Command {
     Bench(model_cmd::BenchArgs),
     /// Check responses against IFEval / IFBench instructions, like the official checkers.
     Check(check::CheckArgs),
-    /// Datasets: load, validate, describe.
+    /// Datasets: load, validate, describe, generate, fetch.
     Data(data::DataArgs),
+    /// Train headless (GRPO / RAIF) with a progress bar; every step is committed to the store.
+    Train(train_cmd::TrainArgs),
+    /// Run configurations (`raif config show --preset raif`).
+    Config(train_cmd::ConfigArgs),
+    /// Runs in the store: list, show metrics, read rollouts.
+    Runs(runs_cmd::RunsArgs),
 }
 
 fn main() {
@@ -48,6 +56,9 @@ fn main() {
         Command::Bench(a) => model_cmd::bench(&home, a),
         Command::Check(a) => check::run(a),
         Command::Data(a) => data::run(&home, a),
+        Command::Train(a) => train_cmd::train(&home, a),
+        Command::Config(a) => train_cmd::config(a),
+        Command::Runs(a) => runs_cmd::run(home.root(), a),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

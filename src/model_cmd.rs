@@ -180,26 +180,9 @@ pub fn model(home: &Home, args: ModelArgs) -> Result<()> {
     }
 }
 
-/// Resolve `--model` to a path: `default` (fetched on first use), a file or folder, or a
-/// cached hub id.
+/// Resolve `--model` to a path (see [`fetch::resolve`]).
 pub fn resolve_model(home: &Home, spec: &str) -> Result<PathBuf> {
-    let models = home.models();
-    if spec == "default" {
-        let p = DefaultModel::path(&models);
-        if !p.exists() {
-            log(&format!("{} is not cached yet; fetching it (once)", DefaultModel::NAME));
-            fetch::fetch_default(&models, &mut |m| log(m))?;
-        }
-        return Ok(p);
-    }
-    let p = PathBuf::from(spec);
-    if p.exists() {
-        return Ok(p);
-    }
-    if let Some(dir) = fetch::cached_hf(&models, spec) {
-        return Ok(dir);
-    }
-    bail!("model `{spec}` not found: give `default`, a .gguf file, a Hugging Face folder, or an OWNER/NAME fetched with `raif model fetch --hf`")
+    fetch::resolve(&home.models(), spec, &mut |m| log(m))
 }
 
 pub fn load(home: &Home, sel: &ModelSel) -> Result<LoadedModel> {

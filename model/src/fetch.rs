@@ -278,3 +278,24 @@ pub fn cached_hf(models: &Path, repo_id: &str) -> Option<PathBuf> {
     dirs.sort();
     dirs.pop().map(|(_, p)| p)
 }
+
+/// Resolve a model spec to a path: `default` (fetched on first use), an existing file or
+/// folder, or a cached hub id `OWNER/NAME`.
+pub fn resolve(models: &Path, spec: &str, log: &mut dyn FnMut(&str)) -> Result<PathBuf> {
+    if spec == "default" {
+        let p = DefaultModel::path(models);
+        if !p.exists() {
+            log(&format!("{} is not cached yet; fetching it (once)", DefaultModel::NAME));
+            fetch_default(models, log)?;
+        }
+        return Ok(p);
+    }
+    let p = PathBuf::from(spec);
+    if p.exists() {
+        return Ok(p);
+    }
+    if let Some(dir) = cached_hf(models, spec) {
+        return Ok(dir);
+    }
+    bail!("model `{spec}` not found: give `default`, a .gguf file, a Hugging Face folder, or an OWNER/NAME fetched with `raif model fetch --hf`")
+}

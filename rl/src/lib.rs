@@ -1,7 +1,14 @@
 //! RAIF GRPO: rewards, rollouts, losses, the trainer and the run store.
 //!
 //! - [`grpo`]: advantages, superior-CoT keep flags, the clipped policy loss and k3 KL.
+//! - [`config`]: the TOML run configuration and its presets.
+//! - [`rollout`]: prompts in the RAIF modes and scoring of one response.
+//! - [`trainer`]: the GRPO loop on its own thread, its events and commands.
+//! - [`store`]: runs, metrics, rollouts and checkpoints in sled.
+pub mod config;
 pub mod grpo;
+pub mod rollout;
 pub mod store;
+pub mod trainer;
 
 pub use raif_verify as verify;

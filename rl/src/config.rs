@@ -1,0 +1,328 @@
+//! Run configuration (TOML): every hyperparameter of ALGORITHM.md §3–5 with the reference
+//! values as defaults, and the presets `grpo`, `raif` (= grpo + superior-CoT enforcement +
+//! behaviour cloning) and `tiny` (sized so that one step of the default model takes under a
+//! minute on a 2-core CPU).
+
+use anyhow::{bail, Context, Result};
+use raif_model::train::LoraConfig;
+use raif_model::PromptMode;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunConfig {
+    /// Which preset this configuration started from (informational).
+    pub preset: String,
+    pub model: ModelSection,
+    pub data: DataSection,
+    pub train: TrainSection,
+    pub rollout: RolloutSection,
+    pub grpo: GrpoSection,
+    pub raif: RaifSection,
+    pub eval: EvalSection,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelSection {
+    /// `default`, a .gguf file, a Hugging Face folder, or a cached OWNER/NAME.
+    pub path: String,
+    /// cpu, cuda, cuda:N or auto.
+    pub device: String,
+    /// Override the chat template (chatml, smollm, qwen, llama3, llama3.1, deepseek-r1, mistral).
+    pub template: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataSection {
+    /// A JSONL file of records (raif-datasets format, or any benchmark file the loaders read).
+    /// Empty: generate complex instructions with the built-in generator.
+    pub path: String,
+    /// Records generated when `path` is empty.
+    pub generate_n: usize,
+    /// Nesting depth of generated constraint trees (1–3).
+    pub generate_depth: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Mode {
+    Full,
+    Lora(LoraConfig),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainSection {
+    pub seed: u64,
+    /// Rollout steps.
+    pub steps: usize,
+    pub prompts_per_step: usize,
+    /// G: samples per prompt (the no-think share included).
+    pub group_size: usize,
+    /// Samples per optimizer step (RAIF: 128, i.e. two optimizer steps per rollout step).
+    pub samples_per_optimizer_step: usize,
+    /// Samples per forward/backward (gradients accumulate over micro-batches).
+    pub micro_batch: usize,
+    pub mode: Mode,
+    pub learning_rate: f64,
+    pub warmup_ratio: f64,
+    /// The cosine decay ends at this fraction of the peak learning rate.
+    pub min_lr_ratio: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub weight_decay: f64,
+    pub max_grad_norm: f64,
+    pub gradient_checkpointing: bool,
+    /// Save a checkpoint every this many steps (the last step is always saved).
+    pub checkpoint_every: usize,
+}
+
+/// How responses are prompted and scored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerFormat {
+    /// RAIF: reason in `<think>`, answer in `<answer>` (or after `</think>` for R1-style
+    /// templates); format score ±1.
+    Think,
+    /// Plain GRPO without a reasoning format: the whole response is the answer (format score
+    /// +1); superior-CoT enforcement does not apply.
+    Plain,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RolloutSection {
+    pub format: AnswerFormat,
+    pub temperature: f64,
+    pub top_p: f64,
+    pub top_k: usize,
+    pub max_new_tokens: usize,
+    /// Sequences generated at once.
+    pub generation_batch: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GrpoSection {
+    pub clip_eps: f64,
+    pub kl_coef: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RaifSection {
+    /// Superior-CoT enforcement (ALGORITHM §4).
+    pub enforce_superior_cot: bool,
+    /// Share of each group sampled with the no-think prompt (1/4: 2 of 8).
+    pub no_think_fraction: f64,
+    /// Behaviour cloning of expert demonstrations (ALGORITHM §5).
+    pub expert_bc: bool,
+    pub bc_coef: f64,
+    /// Mask the expert's prompt tokens out of the BC loss (the reference code trained on them).
+    pub bc_mask_prompt: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvalSection {
+    /// Score a held-out batch every this many steps (0: never).
+    pub every: usize,
+    pub prompts: usize,
+}
+
+impl Default for ModelSection {
+    fn default() -> Self {
+        ModelSection { path: "default".into(), device: "auto".into(), template: None }
+    }
+}
+impl Default for DataSection {
+    fn default() -> Self {
+        DataSection { path: String::new(), generate_n: 2000, generate_depth: 2 }
+    }
+}
+impl Default for TrainSection {
+    fn default() -> Self {
+        TrainSection {
+            seed: 42,
+            steps: 30,
+            prompts_per_step: 32,
+            group_size: 8,
+            samples_per_optimizer_step: 128,
+            micro_batch: 4,
+            mode: Mode::Full,
+            learning_rate: 1e-6,
+            warmup_ratio: 0.03,
+            min_lr_ratio: 0.1,
+            beta1: 0.9,
+            beta2: 0.95,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            max_grad_norm: 1.0,
+            gradient_checkpointing: true,
+            checkpoint_every: 1,
+        }
+    }
+}
+impl Default for RolloutSection {
+    fn default() -> Self {
+        RolloutSection { format: AnswerFormat::Think, temperature: 1.0, top_p: 1.0, top_k: 0, max_new_tokens: 4096, generation_batch: 64 }
+    }
+}
+impl Default for GrpoSection {
+    fn default() -> Self {
+        GrpoSection { clip_eps: 0.2, kl_coef: 0.001 }
+    }
+}
+impl Default for RaifSection {
+    fn default() -> Self {
+        RaifSection { enforce_superior_cot: true, no_think_fraction: 0.25, expert_bc: true, bc_coef: 1.0, bc_mask_prompt: false }
+    }
+}
+impl Default for EvalSection {
+    fn default() -> Self {
+        EvalSection { every: 10, prompts: 32 }
+    }
+}
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig::preset("raif").unwrap_or_else(|_| unreachable!())
+    }
+}
+
+pub const PRESETS: [&str; 3] = ["grpo", "raif", "tiny"];
+
+impl RunConfig {
+    pub fn preset(name: &str) -> Result<RunConfig> {
+        let base = |preset: &str| RunConfig {
+            preset: preset.into(),
+            model: ModelSection::default(),
+            data: DataSection::default(),
+            train: TrainSection::default(),
+            rollout: RolloutSection::default(),
+            grpo: GrpoSection::default(),
+            raif: RaifSection::default(),
+            eval: EvalSection::default(),
+        };
+        Ok(match name {
+            "raif" => base("raif"),
+            "grpo" => {
+                let mut c = base("grpo");
+                c.raif.enforce_superior_cot = false;
+                c.raif.no_think_fraction = 0.0;
+                c.raif.expert_bc = false;
+                c
+            }
+            "tiny" => {
+                let mut c = base("tiny");
+                c.data.generate_n = 400;
+                c.train.steps = 50;
+                c.train.prompts_per_step = 2;
+                c.train.group_size = 4;
+                c.train.samples_per_optimizer_step = 6;
+                c.train.micro_batch = 3;
+                c.train.mode = Mode::Lora(LoraConfig::default());
+                c.train.learning_rate = 2e-5;
+                c.rollout.max_new_tokens = 96;
+                c.rollout.generation_batch = 8;
+                c.eval.every = 10;
+                c.eval.prompts = 4;
+                c
+            }
+            other => bail!("unknown preset `{other}` (grpo, raif, tiny)"),
+        })
+    }
+
+    /// Parse a TOML file; unknown keys are errors naming the key.
+    pub fn from_toml(text: &str, file: &str) -> Result<RunConfig> {
+        let c: RunConfig = toml::from_str(text).with_context(|| format!("{file}: invalid run configuration"))?;
+        c.validate().with_context(|| file.to_string())?;
+        Ok(c)
+    }
+
+    pub fn to_toml(&self) -> Result<String> {
+        Ok(toml::to_string_pretty(self)?)
+    }
+
+    /// Samples of a group drawn with the no-think prompt.
+    pub fn no_think_per_group(&self) -> usize {
+        if !self.raif.enforce_superior_cot || self.rollout.format == AnswerFormat::Plain {
+            return 0;
+        }
+        ((self.train.group_size as f64) * self.raif.no_think_fraction).round() as usize
+    }
+
+    /// The prompt mode of the trained (reasoning) samples.
+    pub fn prompt_mode(&self) -> PromptMode {
+        match self.rollout.format {
+            AnswerFormat::Think => PromptMode::Think,
+            AnswerFormat::Plain => PromptMode::Io,
+        }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let t = &self.train;
+        if t.steps == 0 || t.prompts_per_step == 0 || t.micro_batch == 0 || t.samples_per_optimizer_step == 0 {
+            bail!("train.steps, prompts_per_step, micro_batch and samples_per_optimizer_step must be at least 1");
+        }
+        if t.group_size < 2 {
+            bail!("train.group_size must be at least 2 (advantages are relative to the group)");
+        }
+        if self.no_think_per_group() >= t.group_size {
+            bail!("raif.no_think_fraction leaves no reasoning sample in a group of {}", t.group_size);
+        }
+        if !(t.learning_rate > 0.0) {
+            bail!("train.learning_rate must be positive");
+        }
+        if !(0.0..1.0).contains(&t.warmup_ratio) || !(0.0..=1.0).contains(&t.min_lr_ratio) {
+            bail!("train.warmup_ratio must be in [0, 1) and min_lr_ratio in [0, 1]");
+        }
+        if let Mode::Lora(l) = &t.mode {
+            l.validate()?;
+        }
+        if self.rollout.max_new_tokens == 0 || self.rollout.generation_batch == 0 {
+            bail!("rollout.max_new_tokens and generation_batch must be at least 1");
+        }
+        if !(0.0..1.0).contains(&self.raif.no_think_fraction) {
+            bail!("raif.no_think_fraction must be in [0, 1)");
+        }
+        if !(self.grpo.clip_eps > 0.0) || self.grpo.kl_coef < 0.0 {
+            bail!("grpo.clip_eps must be positive and kl_coef non-negative");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_round_trip_through_toml() {
+        for p in PRESETS {
+            let c = RunConfig::preset(p).unwrap();
+            c.validate().unwrap();
+            let text = c.to_toml().unwrap();
+            assert_eq!(RunConfig::from_toml(&text, "x.toml").unwrap(), c, "{p}");
+        }
+        let raif = RunConfig::preset("raif").unwrap();
+        assert_eq!(raif.no_think_per_group(), 2);
+        assert_eq!((raif.train.group_size, raif.grpo.kl_coef, raif.grpo.clip_eps), (8, 0.001, 0.2));
+        assert_eq!(RunConfig::preset("grpo").unwrap().no_think_per_group(), 0);
+        assert_eq!(RunConfig::preset("tiny").unwrap().no_think_per_group(), 1);
+    }
+
+    #[test]
+    fn bad_configs_name_the_problem() {
+        let e = format!("{:#}", RunConfig::from_toml("[train]\nstepz = 3\n", "run.toml").unwrap_err());
+        assert!(e.contains("run.toml") && e.contains("stepz"), "{e}");
+        let e = format!("{:#}", RunConfig::from_toml("[train]\ngroup_size = 1\n", "run.toml").unwrap_err());
+        assert!(e.contains("group_size"), "{e}");
+        // Partial files fill the rest with defaults.
+        let c = RunConfig::from_toml("[train]\nsteps = 7\n", "run.toml").unwrap();
+        assert_eq!(c.train.steps, 7);
+        assert_eq!(c.train.group_size, 8);
+    }
+}

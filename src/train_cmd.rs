@@ -1,0 +1,211 @@
+//! `raif train` (headless training with a progress bar) and `raif config show`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use raif_rl::config::{RunConfig, PRESETS};
+use raif_rl::store::Store;
+use raif_rl::trainer::{self, TrainerEvent, TrainerSetup};
+
+use crate::home::Home;
+
+#[derive(Args, Debug, Clone)]
+pub struct TrainArgs {
+    /// Start from a preset: grpo, raif (grpo + superior-CoT enforcement + behaviour cloning)
+    /// or tiny (the raif recipe sized for a CPU).
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// A TOML run configuration (see `raif config show`); flags override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Stop after this many steps (the schedule still spans `train.steps`).
+    #[arg(long)]
+    pub steps: Option<u64>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The run's id (default: run-<unix time>).
+    #[arg(long)]
+    pub run_id: Option<String>,
+    /// Append one JSON object per committed step (`step` and the metrics) to this file.
+    #[arg(long)]
+    pub metrics_jsonl: Option<PathBuf>,
+    /// Continue a run from its last checkpoint.
+    #[arg(long, value_name = "ID")]
+    pub resume: Option<String>,
+    /// Override the model (default, a .gguf, an HF folder, OWNER/NAME).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Override the training data (a JSONL of records or a benchmark file).
+    #[arg(long)]
+    pub data: Option<String>,
+    /// cpu, cuda, cuda:N, auto.
+    #[arg(long)]
+    pub device: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Print a complete run configuration to start from.
+    Show {
+        #[arg(long, default_value = "raif")]
+        preset: String,
+    },
+}
+
+pub fn config(a: ConfigArgs) -> Result<()> {
+    let ConfigCommand::Show { preset } = a.command;
+    print!("{}", RunConfig::preset(&preset)?.to_toml()?);
+    Ok(())
+}
+
+/// The configuration a `raif train` / `raif` invocation asks for.
+pub fn build_config(a: &TrainArgs) -> Result<RunConfig> {
+    let mut cfg = match (&a.config, &a.preset) {
+        (Some(p), _) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+            RunConfig::from_toml(&text, &p.display().to_string())?
+        }
+        (None, Some(pr)) => RunConfig::preset(pr)?,
+        (None, None) => RunConfig::preset("raif")?,
+    };
+    if let Some(s) = a.seed {
+        cfg.train.seed = s;
+    }
+    if let Some(m) = &a.model {
+        cfg.model.path = m.clone();
+    }
+    if let Some(d) = &a.data {
+        cfg.data.path = d.clone();
+    }
+    if let Some(d) = &a.device {
+        cfg.model.device = d.clone();
+    }
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+pub fn default_run_id() -> String {
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    format!("run-{t}")
+}
+
+pub fn train(home: &Home, a: TrainArgs) -> Result<()> {
+    if let Some(p) = &a.preset {
+        if !PRESETS.contains(&p.as_str()) {
+            bail!("unknown preset `{p}` ({})", PRESETS.join(", "));
+        }
+    }
+    std::fs::create_dir_all(home.root()).with_context(|| format!("cannot create {}", home.root().display()))?;
+    let store = Arc::new(Store::open(home.root())?);
+    let (cfg, run_id, resume) = match &a.resume {
+        Some(id) => {
+            let info = store.run(id)?.with_context(|| format!("no run `{id}` in {}", home.root().display()))?;
+            let cfg: RunConfig = serde_json::from_value(info.config).context("the stored run configuration is unreadable")?;
+            (cfg, id.clone(), true)
+        }
+        None => (build_config(&a)?, a.run_id.clone().unwrap_or_else(default_run_id), false),
+    };
+    let total = cfg.train.steps as u64;
+    let setup = TrainerSetup { config: cfg, run_id: run_id.clone(), home: home.root().to_path_buf(), resume, stop_after: a.steps };
+    let handle = trainer::spawn(store.clone(), setup)?;
+    let stop_tx = handle.commands.clone();
+    // Ctrl-C stops cleanly: the current step finishes and is checkpointed.
+    let _ = ctrlc_stop(stop_tx);
+    let bar = ProgressBar::new(total);
+    bar.set_style(ProgressStyle::with_template("{spinner} step {pos}/{len} [{elapsed_precise}] {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    let mut written = 0u64;
+    let mut failure = None;
+    let mut metrics_out = match &a.metrics_jsonl {
+        Some(p) => Some(std::fs::OpenOptions::new().create(true).append(true).open(p).with_context(|| format!("cannot open {}", p.display()))?),
+        None => None,
+    };
+    for ev in handle.events.iter() {
+        match ev {
+            TrainerEvent::Started { first_step, trainable_parameters, model, .. } => {
+                bar.set_position(first_step - 1);
+                written = first_step - 1;
+                if resume {
+                    if let (Some(p), Some(f)) = (&a.metrics_jsonl, metrics_out.as_mut()) {
+                        // The store is the truth: the file is rewritten with the committed steps
+                        // the resumed run keeps (a killed run may have missed or over-written lines).
+                        let mut text = String::new();
+                        for (s, m) in store.metrics(&run_id)? {
+                            if s < first_step {
+                                text += &metrics_line(s, m);
+                                text.push('\n');
+                            }
+                        }
+                        std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?;
+                        *f = std::fs::OpenOptions::new().append(true).open(p)?;
+                    }
+                }
+                bar.println(format!("run {run_id}: {model}, {trainable_parameters} trainable parameters, from step {first_step}"));
+            }
+            TrainerEvent::StepStarted { step, .. } => bar.set_message(format!("step {step}: generating")),
+            TrainerEvent::StepMetrics { step, metrics } => {
+                bar.set_position(step);
+                let g = |k: &str| metrics.get(k).copied().unwrap_or(f64::NAN);
+                bar.set_message(format!(
+                    "reward {:+.3} ± {:.3}  keep {:.2}  kl {:.4}  loss {:+.4}  {:.1}s/step",
+                    g("reward"), g("reward_std"), g("keep_ratio"), g("kl"), g("loss"), g("step_time")
+                ));
+                if let Some(f) = metrics_out.as_mut() {
+                    // Read from the store: what is written is what was committed.
+                    for (s, m) in store.metrics(&run_id)? {
+                        if s > written {
+                            writeln!(f, "{}", metrics_line(s, m))?;
+                            f.flush()?;
+                            written = s;
+                        }
+                    }
+                } else {
+                    written = step;
+                }
+            }
+            TrainerEvent::Warning(w) => bar.println(format!("warning: {w}")),
+            TrainerEvent::CheckpointSaved { step } => bar.set_message(format!("step {step}: checkpoint saved")),
+            TrainerEvent::Failed(e) => failure = Some(e),
+            TrainerEvent::Finished { last_step } => bar.println(format!("run {run_id} stopped after step {last_step}")),
+            _ => {}
+        }
+    }
+    bar.finish_and_clear();
+    let joined = handle.thread.join().map_err(|_| anyhow::anyhow!("the trainer thread panicked"))?;
+    match (joined, failure) {
+        (Ok(last), None) => {
+            println!("run {run_id}: {last} steps committed in {}", home.root().display());
+            Ok(())
+        }
+        (Err(e), _) => Err(e.context(format!("run {run_id} failed (resume it with `raif train --resume {run_id}`)"))),
+        (Ok(_), Some(e)) => bail!("run {run_id} failed: {e}"),
+    }
+}
+
+/// One line of `--metrics-jsonl`: `step` and every metric.
+fn metrics_line(step: u64, m: raif_rl::store::Metrics) -> String {
+    let mut o = serde_json::Map::new();
+    o.insert("step".into(), serde_json::json!(step));
+    for (k, v) in m {
+        o.insert(k, serde_json::json!(v));
+    }
+    serde_json::Value::Object(o).to_string()
+}
+
+/// Install a Ctrl-C handler that asks the trainer to stop after the current step.
+fn ctrlc_stop(tx: std::sync::mpsc::Sender<trainer::TrainerCommand>) -> Result<()> {
+    ctrlc::set_handler(move || {
+        let _ = tx.send(trainer::TrainerCommand::Stop);
+        eprintln!("\nraif: stopping after the current step (with a checkpoint)…");
+    })
+    .context("cannot install the Ctrl-C handler")
+}
