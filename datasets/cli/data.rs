@@ -31,6 +31,9 @@ pub enum DataCommand {
     Gen(GenArgs),
     /// Obtain benchmark data into <home>/data.
     Fetch(FetchArgs),
+    /// Expert demonstrations by rejection sampling with a (stronger) local model: keep the first
+    /// response in think format whose answer passes every constraint.
+    Expert(ExpertArgs),
 }
 
 #[derive(Args, Debug)]
@@ -99,6 +102,54 @@ fn say(s: &str) {
 fn esay(s: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "{s}");
+}
+
+#[derive(Args, Debug)]
+pub struct ExpertArgs {
+    /// Records to write demonstrations for (any supported format).
+    pub file: PathBuf,
+    #[arg(long)]
+    pub format: Option<String>,
+    #[command(flatten)]
+    pub sel: crate::model_cmd::ModelSel,
+    /// Responses sampled per record before giving up on it.
+    #[arg(long, default_value_t = 4)]
+    pub samples: usize,
+    #[arg(long, default_value_t = 0.7)]
+    pub temperature: f64,
+    #[arg(long, default_value_t = 1024)]
+    pub max_new_tokens: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where to write the records that got a demonstration (default: <FILE stem>.expert.jsonl
+    /// beside FILE).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Samples think-mode responses from a loaded model.
+struct ModelSource {
+    lm: raif_model::LoadedModel,
+    params: raif_model::SamplingParams,
+    seed: u64,
+    done: u64,
+}
+
+impl raif_datasets::expert::ResponseSource for ModelSource {
+    fn sample(&mut self, record: &raif_datasets::Record, n: usize) -> Result<Vec<String>> {
+        let prompt = self.lm.template.prompt(record.prompt(), raif_model::PromptMode::Think)?;
+        let ids = self.lm.tokenizer.encode(&prompt)?;
+        let g = raif_model::Generator {
+            model: &self.lm.model,
+            tokenizer: &self.lm.tokenizer,
+            stop_ids: self.lm.stop_ids.clone(),
+        };
+        let seeds: Vec<u64> = (0..n as u64).map(|i| self.seed.wrapping_add(self.done + i)).collect();
+        self.done += n as u64;
+        let outs = g.generate(&vec![ids; n], &seeds, &self.params, &mut |_| {})?;
+        // The think prompt ends inside the opened think block.
+        Ok(outs.into_iter().map(|o| format!("<think>\n{}", o.text)).collect())
+    }
 }
 
 fn format(s: &Option<String>) -> Result<Option<Format>> {
@@ -205,6 +256,40 @@ pub fn run(home: &Home, args: DataArgs) -> Result<()> {
             if !f.official {
                 say(&format!("sha256 {}", f.sha256));
             }
+            Ok(())
+        }
+        DataCommand::Expert(a) => {
+            let records = raif_datasets::loaders::load(
+                format(&a.format)?.unwrap_or_else(|| commands::detect_format(&a.file)),
+                &a.file,
+                &catalog,
+            )?;
+            let lm = crate::model_cmd::load(home, &a.sel)?;
+            let mut src = ModelSource {
+                lm,
+                params: raif_model::SamplingParams {
+                    temperature: a.temperature,
+                    top_p: 1.0,
+                    top_k: 0,
+                    max_new_tokens: a.max_new_tokens,
+                    stop_strings: Vec::new(),
+                },
+                seed: a.seed,
+                done: 0,
+            };
+            let (kept, rep) = raif_datasets::expert::rejection_sample(&records, &mut src, a.samples, None)?;
+            let out = a.out.unwrap_or_else(|| a.file.with_extension("expert.jsonl"));
+            raif_datasets::record::write_records(&out, &kept)?;
+            say(&format!(
+                "{} of {} records got a demonstration ({} responses: {} not in think format, {} failed a constraint; {} records skipped: judge questions need a judge) -> {}",
+                rep.kept,
+                rep.records,
+                rep.responses,
+                rep.bad_format,
+                rep.failed_constraints,
+                rep.skipped_need_judge,
+                out.display()
+            ));
             Ok(())
         }
     }
