@@ -26,4 +26,9 @@ impl Home {
     pub fn models(&self) -> PathBuf {
         self.root.join("models")
     }
+
+    /// Benchmark copies and generated datasets: `<home>/data`.
+    pub fn data(&self) -> PathBuf {
+        self.root.join("data")
+    }
 }
