@@ -1,0 +1,214 @@
+//! Synthetic, deterministic runs for the snapshot tests and the benchmark: rollouts with JSON,
+//! markdown and plain answers, verdicts, tokens with log-probs and entropies, and metrics
+//! with per-constraint pass rates. Nothing here reads a clock.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use raif_rl::store::{Metrics, Rollout, RunInfo, RunStatus, StepCommit, Store, Verdict};
+
+/// A small deterministic hash.
+fn h(parts: &[u64]) -> u64 {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    for p in parts {
+        x ^= p
+            .wrapping_add(0x632B_E59B_D9B4_E019)
+            .wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        x = (x ^ (x >> 29)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        x ^= x >> 32;
+    }
+    x
+}
+
+pub const CONSTRAINTS: [(&str, &str); 3] = [
+    ("detectable_format:json_format", "root/and[0]"),
+    ("length_constraints:number_words", "root/and[1]/chain[0]"),
+    ("keywords:existence", "root/and[1]/chain[1]"),
+];
+
+const PROMPTS: [&str; 3] = [
+    "Describe a cat as a JSON object with the keys name, age and colour. Use fewer than 40 words.",
+    "Write a short markdown list of three tips for sleeping well.\nEach tip must mention the word 'night'.",
+    "Explain in two sentences why the sky is blue, then include the keyword 'scatter'.",
+];
+
+/// One synthetic rollout.
+pub fn rollout(step: u64, prompt_index: u32, sample: u32, group: u32) -> Rollout {
+    let k = h(&[step, u64::from(prompt_index), u64::from(sample)]);
+    let kind = prompt_index % 3;
+    let no_think = group >= 4 && sample >= group - group / 4;
+    let answer = match kind {
+        0 => format!("{{\"name\": \"Tom\", \"age\": {}, \"colour\": \"grey\"}}", 1 + k % 9),
+        1 => format!("# Sleep tips\n\n- Keep the night quiet\n- No screens at night\n- Go to bed at {} each night", 9 + k % 3),
+        _ => format!("Sunlight scatters off air molecules, and blue light scatters most (step {step}).\nSo the sky looks blue."),
+    };
+    let reasoning = (!no_think).then(|| {
+        format!(
+            "The user wants {}.\nI should check the constraints one by one.\nDraft {} looks fine.",
+            ["JSON", "a markdown list", "two sentences"][kind as usize],
+            k % 5
+        )
+    });
+    let verdicts: Vec<Verdict> = CONSTRAINTS
+        .iter()
+        .enumerate()
+        .map(|(i, (id, path))| {
+            let pass = (k >> (i * 3)) % 4 != 0 || step as usize % 5 == i;
+            Verdict {
+                id: id.to_string(),
+                path: path.to_string(),
+                pass,
+                reason: if pass {
+                    String::new()
+                } else {
+                    format!(
+                        "{} check failed on sample {sample}",
+                        id.split(':').nth(1).unwrap_or(id)
+                    )
+                },
+                role: "constraint".into(),
+            }
+        })
+        .collect();
+    let satisfied = verdicts.iter().filter(|v| v.pass).count() as u32;
+    let total = verdicts.len() as u32;
+    let answer_score = if satisfied == total {
+        1.0
+    } else {
+        -1.0 + satisfied as f64 / total as f64
+    };
+    let format_score = if no_think || k % 7 != 0 { 1.0 } else { -1.0 };
+    let reward = answer_score + format_score;
+    let response = match &reasoning {
+        Some(r) => format!("<think>\n{r}\n</think>\n<answer>\n{answer}\n</answer>"),
+        None => format!("<answer>\n{answer}\n</answer>"),
+    };
+    let n_tok = 12 + (k % 40) as usize;
+    let tokens: Vec<u32> = (0..n_tok)
+        .map(|i| (h(&[k, i as u64]) % 500) as u32)
+        .collect();
+    let logprobs: Vec<f32> = (0..n_tok)
+        .map(|i| -((h(&[k, i as u64, 1]) % 60) as f32) / 10.0)
+        .collect();
+    let entropies: Vec<f32> = (0..n_tok)
+        .map(|i| ((h(&[k, i as u64, 2]) % 45) as f32) / 10.0)
+        .collect();
+    let kept = no_think || satisfied * 2 >= total;
+    Rollout {
+        step,
+        prompt_index,
+        sample,
+        prompt_id: format!("rec-{:03}", prompt_index),
+        prompt: PROMPTS[kind as usize].to_string(),
+        response,
+        reasoning,
+        answer: Some(answer),
+        tokens,
+        logprobs,
+        entropies,
+        finish: if k % 11 == 0 {
+            "length".into()
+        } else {
+            "eos".into()
+        },
+        reward,
+        answer_score,
+        format_score,
+        satisfied,
+        total,
+        verdicts,
+        advantage: ((k % 200) as f64 - 100.0) / 80.0,
+        kept,
+        keep_reason: if kept {
+            "kept".into()
+        } else {
+            "worse than the no-think answers".into()
+        },
+        no_think,
+        eval: false,
+    }
+}
+
+/// The rollouts of one step.
+pub fn step_rollouts(step: u64, prompts: u32, group: u32) -> Vec<Rollout> {
+    let mut v = Vec::with_capacity((prompts * group) as usize);
+    for p in 0..prompts {
+        for s in 0..group {
+            v.push(rollout(step, p, s, group));
+        }
+    }
+    v
+}
+
+/// Metrics of one step computed from its rollouts (and a few smooth curves).
+pub fn step_metrics(step: u64, rollouts: &[Rollout]) -> Metrics {
+    let n = rollouts.len().max(1) as f64;
+    let mut m: Metrics = BTreeMap::new();
+    m.insert(
+        "reward".into(),
+        rollouts.iter().map(|r| r.reward).sum::<f64>() / n,
+    );
+    m.insert(
+        "keep_ratio".into(),
+        rollouts.iter().filter(|r| r.kept).count() as f64 / n,
+    );
+    m.insert(
+        "completions/mean_length".into(),
+        rollouts.iter().map(|r| r.tokens.len() as f64).sum::<f64>() / n,
+    );
+    m.insert("kl".into(), 0.001 * (step as f64).sqrt());
+    m.insert("loss".into(), 1.0 / (1.0 + step as f64 * 0.1));
+    m.insert("learning_rate".into(), 2e-5);
+    for (id, _) in CONSTRAINTS {
+        let vs: Vec<bool> = rollouts
+            .iter()
+            .flat_map(|r| r.verdicts.iter().filter(|v| v.id == id).map(|v| v.pass))
+            .collect();
+        m.insert(
+            format!("rewards/{id}/mean"),
+            vs.iter().filter(|p| **p).count() as f64 / vs.len().max(1) as f64,
+        );
+    }
+    m
+}
+
+/// The run's record.
+pub fn run_info(id: &str, status: RunStatus) -> RunInfo {
+    RunInfo {
+        id: id.into(),
+        created_unix: 1_700_000_000,
+        status,
+        model: "tiny-test".into(),
+        dataset: "generated(n=400, seed=42)".into(),
+        preset: "tiny".into(),
+        config: serde_json::json!({"train": {"prompts_per_step": 2, "group_size": 4, "learning_rate": 2e-5, "seed": 42}}),
+        last_step: None,
+        source: "raif".into(),
+    }
+}
+
+/// Create a run of `steps` steps of `prompts` × `group` rollouts.
+pub fn build_run(
+    store: &Store,
+    id: &str,
+    status: RunStatus,
+    steps: u64,
+    prompts: u32,
+    group: u32,
+) -> Result<()> {
+    store.create_run(&run_info(id, status))?;
+    for step in 1..=steps {
+        let rollouts = step_rollouts(step, prompts, group);
+        let metrics = step_metrics(step, &rollouts);
+        store.commit_step(
+            id,
+            &StepCommit {
+                step,
+                metrics,
+                rollouts,
+                checkpoint: None,
+            },
+        )?;
+    }
+    Ok(())
+}

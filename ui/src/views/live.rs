@@ -1,0 +1,242 @@
+//! Live: the step's progress and throughput, the sequence being generated (streaming), the
+//! finished rollouts and the selected one in detail.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Gauge, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::widgets::{self, dim, DetailOpts};
+use super::{phase_style, Component};
+use crate::action::Action;
+use crate::app::{App, Phase};
+
+pub struct LiveView;
+
+impl Component for LiveView {
+    fn key(&self, _app: &App, k: KeyEvent) -> Option<Action> {
+        Some(match k.code {
+            KeyCode::Char('r') => Action::ToggleReasoning,
+            KeyCode::Char('b') => Action::ToggleBreakdown,
+            KeyCode::Char('f') => Action::ToggleFollow,
+            KeyCode::Char('g') | KeyCode::Enter => Action::OpenGroup,
+            KeyCode::Char('t') => Action::OpenTokens,
+            KeyCode::Char('L') => Action::SwitchView(crate::action::View::Launch),
+            KeyCode::PageUp => Action::ScrollDetail(-10),
+            KeyCode::PageDown => Action::ScrollDetail(10),
+            _ => return None,
+        })
+    }
+
+    fn help(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("↑↓", "select a finished rollout"),
+            ("r", "fold / unfold the reasoning"),
+            ("b", "constraint breakdown on / off"),
+            ("f", "follow the newest rollout"),
+            ("g, Enter", "group view of its prompt"),
+            ("t", "token view"),
+            ("PgUp PgDn", "scroll the detail"),
+        ]
+    }
+
+    fn render(&self, app: &App, f: &mut Frame, area: Rect) {
+        let [progress, body] =
+            Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
+        render_progress(app, f, progress);
+        if app.live.rollouts.is_empty() && app.live.streams.is_empty() && !app.train.phase.active()
+        {
+            let mut lines = vec![
+                Line::raw(""),
+                Line::styled("  No run is training in this workbench.", widgets::bold()),
+            ];
+            lines.push(Line::raw(
+                "  Press 1 (Launch) to start one, or 5 (Replay) to look at past runs.",
+            ));
+            if let Phase::Failed(e) = &app.train.phase {
+                lines.push(Line::raw(""));
+                lines.push(Line::styled(
+                    format!("  The last run failed: {e}"),
+                    Style::default().fg(Color::Red),
+                ));
+            }
+            f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+            return;
+        }
+        let wide = body.width >= 120;
+        let [left, right] = Layout::horizontal([
+            Constraint::Percentage(if wide { 38 } else { 45 }),
+            Constraint::Min(10),
+        ])
+        .areas(body);
+        let stream_h = if body.height >= 30 {
+            12
+        } else {
+            (body.height / 3).max(4)
+        };
+        let [stream, list] =
+            Layout::vertical([Constraint::Length(stream_h), Constraint::Min(3)]).areas(left);
+        render_stream(app, f, stream);
+        let l = &app.live;
+        let title = Line::from(vec![
+            Span::styled(
+                format!(" Rollouts · step {} ", l.rollouts_step),
+                widgets::title_style(),
+            ),
+            Span::styled(if l.follow { "following " } else { "" }, dim()),
+        ]);
+        widgets::render_list(
+            f,
+            list,
+            title,
+            l.rollouts.len(),
+            Some(l.selected),
+            true,
+            &|i| widgets::rollout_row(&l.rollouts[i], false),
+        );
+        match l.rollouts.get(l.selected) {
+            Some(r) => {
+                let opts = DetailOpts {
+                    reasoning: l.show_reasoning,
+                    breakdown: l.show_breakdown,
+                    prompt_lines: if right.height > 30 { 8 } else { 2 },
+                };
+                widgets::render_text(
+                    f,
+                    right,
+                    Line::styled(" Rollout ", widgets::title_style()),
+                    widgets::rollout_detail(r, opts),
+                    app.detail_scroll,
+                );
+            }
+            None => widgets::render_text(
+                f,
+                right,
+                Line::styled(" Rollout ", widgets::title_style()),
+                vec![Line::styled(
+                    "waiting for the first scored rollout of this step…",
+                    dim(),
+                )],
+                0,
+            ),
+        }
+    }
+}
+
+fn render_progress(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.train;
+    let [line, gauge] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let per_step = t.prompts_per_step * t.group_size;
+    let done = app
+        .live
+        .rollouts
+        .iter()
+        .filter(|r| r.step == t.step)
+        .count();
+    let mut spans = vec![
+        Span::styled(format!(" {} ", t.phase.name()), phase_style(&t.phase)),
+        Span::raw(format!("step {} of {}", t.step, t.total_steps)),
+    ];
+    if per_step > 0 {
+        spans.push(Span::raw(format!(" · rollouts {done}/{per_step}")));
+    }
+    spans.push(Span::raw(format!(" · {:.1} tok/s", t.tokens_per_s)));
+    if let Some(m) = &t.last_metrics {
+        if let Some(r) = m.get("reward") {
+            spans.push(Span::raw(format!(" · last reward {}", widgets::signed(*r))));
+        }
+    }
+    if let Some(c) = t.last_checkpoint {
+        spans.push(Span::styled(format!(" · checkpoint @{c}"), dim()));
+    }
+    if t.trainable > 0 {
+        spans.push(Span::styled(
+            format!(" · {} trainable", human(t.trainable as f64)),
+            dim(),
+        ));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), line);
+    let ratio = if t.total_steps > 0 {
+        (t.steps_done as f64 / t.total_steps as f64).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let g = Gauge::default()
+        .ratio(ratio)
+        .gauge_style(Style::default().fg(Color::Cyan).bg(Color::Rgb(30, 30, 30)))
+        .label(format!("{}/{} steps", t.steps_done, t.total_steps));
+    f.render_widget(g, gauge);
+}
+
+/// 1.2K, 3.4M.
+pub fn human(v: f64) -> String {
+    if v >= 1e9 {
+        format!("{:.1}G", v / 1e9)
+    } else if v >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.1}K", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+fn render_stream(app: &App, f: &mut Frame, area: Rect) {
+    let l = &app.live;
+    let key = l
+        .last_stream
+        .filter(|k| l.streams.contains_key(k))
+        .or_else(|| l.streams.keys().next_back().copied());
+    let title = match key {
+        Some((p, s)) => Line::from(vec![
+            Span::styled(
+                format!(" Generating · step {} · p{p} #{s} ", l.step),
+                widgets::title_style(),
+            ),
+            Span::styled(format!("{} sequences ", l.streams.len()), dim()),
+        ]),
+        None => Line::styled(" Generating ", widgets::title_style()),
+    };
+    let block = Block::bordered().title(title).border_style(dim());
+    let inner = block.inner(area);
+    let text = match key.and_then(|k| l.streams.get(&k)) {
+        Some(s) => {
+            // The tail that fits: about width × height characters.
+            let budget = (inner.width as usize).max(1) * (inner.height as usize).max(1);
+            let chars: Vec<char> = s.chars().collect();
+            let tail: String = chars[chars.len().saturating_sub(budget)..].iter().collect();
+            let mut lines: Vec<Line> = tail.lines().map(|x| Line::raw(x.to_string())).collect();
+            // Keep only the last rows once wrapped (roughly).
+            let w = inner.width.max(1) as usize;
+            let mut rows = 0usize;
+            let mut keep = lines.len();
+            for (i, line) in lines.iter().enumerate().rev() {
+                rows += line.width().max(1).div_ceil(w);
+                if rows > inner.height as usize {
+                    break;
+                }
+                keep = i;
+            }
+            lines.drain(..keep);
+            if let Some(last) = lines.last_mut() {
+                last.spans
+                    .push(Span::styled("▌", Style::default().fg(Color::Cyan)));
+            }
+            lines
+        }
+        None => vec![Line::styled(
+            match app.train.phase {
+                Phase::Starting => "loading the model…",
+                Phase::Paused => "paused",
+                Phase::Running => "scoring and optimising…",
+                _ => "nothing is being generated",
+            },
+            dim(),
+        )],
+    };
+    f.render_widget(block, area);
+    f.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), inner);
+}

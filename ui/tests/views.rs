@@ -1,0 +1,578 @@
+//! Snapshot tests of every view (ratatui TestBackend + insta) at 80×24 and 200×60, from a
+//! fixed store built here, and state tests of the Action handling.
+
+use std::sync::Arc;
+
+use raif_rl::store::{RunStatus, Store};
+use raif_rl::trainer::TrainerEvent;
+use raif_ui::action::{Action, InputTarget, Request, View};
+use raif_ui::app::{App, Phase, ReplayLevel};
+use raif_ui::bench::drive;
+use raif_ui::worker::Ctx;
+use raif_ui::{fixtures, views};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (200, 60)];
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    ctx: Ctx,
+}
+
+/// A store with a finished run (3 steps × 2 prompts × G 4) and a crashed one.
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(Store::open(dir.path()).expect("store"));
+    fixtures::build_run(&store, "run-a", RunStatus::Finished, 3, 2, 4).expect("run-a");
+    fixtures::build_run(
+        &store,
+        "run-b",
+        RunStatus::Failed("out of memory".into()),
+        1,
+        3,
+        4,
+    )
+    .expect("run-b");
+    let ctx = Ctx::new(store, dir.path().to_path_buf());
+    Fixture { _dir: dir, ctx }
+}
+
+fn render(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    t.draw(|f| views::render(app, f)).expect("draw");
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn snap(name: &str, app: &mut App) {
+    for (w, h) in SIZES {
+        app.update(Action::Resize(w, h));
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), render(app, w, h));
+    }
+}
+
+fn app(fx: &mut Fixture) -> App {
+    let mut app = App::new(None, Some("tiny"));
+    for r in app.init() {
+        for a in raif_ui::worker::serve(&mut fx.ctx, r) {
+            app.update(a);
+        }
+    }
+    app
+}
+
+/// The live state of a run at step 3 of 5, with one sequence streaming.
+fn live_app(fx: &mut Fixture) -> App {
+    let mut app = app(fx);
+    let store = fx.ctx.store.clone();
+    app.update(Action::StartRun);
+    assert_eq!(app.train.phase, Phase::Starting);
+    app.update(Action::TrainerSpawned {
+        run_id: "run-a".into(),
+    });
+    let mut ev = vec![TrainerEvent::Started {
+        run_id: "run-a".into(),
+        total_steps: 5,
+        first_step: 1,
+        model: "tiny-test".into(),
+        trainable_parameters: 123_456,
+    }];
+    for (s, m) in store.metrics("run-a").expect("metrics") {
+        ev.push(TrainerEvent::StepStarted {
+            step: s,
+            prompts: vec!["rec-000".into(), "rec-001".into()],
+        });
+        ev.push(TrainerEvent::StepMetrics {
+            step: s,
+            metrics: m,
+        });
+        ev.push(TrainerEvent::CheckpointSaved { step: s });
+    }
+    ev.push(TrainerEvent::StepStarted {
+        step: 3,
+        prompts: vec!["rec-000".into(), "rec-001".into()],
+    });
+    for r in store
+        .step_rollouts("run-a", 3)
+        .expect("step")
+        .into_iter()
+        .take(6)
+    {
+        ev.push(TrainerEvent::Rollout(Box::new(r)));
+    }
+    ev.push(TrainerEvent::Token {
+        step: 3,
+        prompt_index: 1,
+        sample: 2,
+        delta: "<think>\nThe user wants a markdown list".into(),
+    });
+    ev.push(TrainerEvent::Token {
+        step: 3,
+        prompt_index: 1,
+        sample: 2,
+        delta: " about sleep.\nEach tip".into(),
+    });
+    app.update(Action::Tick(0));
+    app.update(Action::Trainer(ev, 40));
+    app.update(Action::Tick(2000));
+    app
+}
+
+#[test]
+fn launch_view() {
+    let mut fx = fixture();
+    let mut app = app(&mut fx);
+    assert_eq!(app.view, View::Launch);
+    snap("launch", &mut app);
+    // Editing a field shows the input line.
+    app.update(Action::Down);
+    app.update(Action::Down);
+    app.update(Action::Down);
+    app.update(Action::Enter);
+    app.update(Action::InputBackspace);
+    app.update(Action::InputBackspace);
+    app.update(Action::InputChar('7'));
+    snap("launch_editing", &mut app);
+    app.update(Action::InputSubmit);
+    assert_eq!(app.launch.config().expect("config").train.steps, 7);
+}
+
+#[test]
+fn live_view() {
+    let mut fx = fixture();
+    let mut app = live_app(&mut fx);
+    assert_eq!(app.view, View::Live);
+    assert_eq!(app.live.rollouts.len(), 6);
+    assert_eq!(app.live.selected, 5, "follows the newest");
+    assert_eq!(app.train.tokens_per_s, 20.0, "40 tokens in 2 s");
+    snap("live", &mut app);
+    app.update(Action::Up);
+    app.update(Action::ToggleReasoning);
+    assert!(!app.live.follow);
+    snap("live_reasoning", &mut app);
+}
+
+#[test]
+fn group_view() {
+    let mut fx = fixture();
+    let mut app = live_app(&mut fx);
+    app.update(Action::Top);
+    app.update(Action::OpenGroup);
+    assert_eq!(app.view, View::Group);
+    assert_eq!(app.group.members().len(), 4);
+    snap("group", &mut app);
+    app.update(Action::CycleSort);
+    let rewards: Vec<f64> = app.group.members().iter().map(|r| r.reward).collect();
+    assert!(
+        rewards.windows(2).all(|w| w[0] >= w[1]),
+        "sorted by reward: {rewards:?}"
+    );
+    app.update(Action::NextPrompt);
+    assert_eq!(app.group.prompt, 1);
+    snap("group_sorted_next", &mut app);
+    app.update(Action::Back);
+    assert_eq!(app.view, View::Live);
+}
+
+#[test]
+fn curves_view() {
+    let mut fx = fixture();
+    let mut app = live_app(&mut fx);
+    app.update(Action::SwitchView(View::Curves));
+    assert_eq!(
+        app.curves.selected_key().map(|s| s.as_str()),
+        Some("completions/mean_length")
+    );
+    app.update(Action::Down);
+    app.update(Action::Down);
+    app.update(Action::Down);
+    app.update(Action::Down);
+    assert_eq!(app.curves.selected_key().map(|s| s.as_str()), Some("loss"));
+    snap("curves", &mut app);
+    app.update(Action::ToggleSmallMultiples);
+    snap("curves_small_multiples", &mut app);
+    app.update(Action::ToggleSmallMultiples);
+    app.update(Action::ToggleFreeze);
+    let frozen = app.curves.visible();
+    app.update(Action::Trainer(
+        vec![TrainerEvent::StepMetrics {
+            step: 9,
+            metrics: [("loss".to_string(), 0.1)].into_iter().collect(),
+        }],
+        0,
+    ));
+    assert_eq!(
+        app.curves.visible(),
+        frozen,
+        "frozen: new data do not move the view"
+    );
+    app.update(Action::ToggleFreeze);
+    assert_eq!(app.curves.visible(), Some((1, 9)));
+    app.update(Action::StartInput(InputTarget::ZoomRange));
+    app.update(Action::InputBackspace);
+    for _ in 0..10 {
+        app.update(Action::InputBackspace);
+    }
+    for c in "2..3".chars() {
+        app.update(Action::InputChar(c));
+    }
+    app.update(Action::InputSubmit);
+    assert_eq!(app.curves.visible(), Some((2, 3)));
+    app.update(Action::CycleSmoothing);
+    snap("curves_zoomed", &mut app);
+}
+
+#[test]
+fn replay_view() {
+    let mut fx = fixture();
+    let mut app = app(&mut fx);
+    app.update(Action::SwitchView(View::Replay));
+    assert_eq!(app.replay.runs.len(), 2);
+    snap("replay_runs", &mut app);
+    let ctx = &mut fx.ctx;
+    // run-a and run-b were created with the same time: newest first is by id descending.
+    let a = app
+        .replay
+        .runs
+        .iter()
+        .position(|r| r.id == "run-a")
+        .expect("run-a");
+    for _ in 0..a {
+        drive(&mut app, ctx, Action::Down);
+    }
+    drive(&mut app, ctx, Action::Enter);
+    assert_eq!(app.replay.level, ReplayLevel::Steps);
+    assert_eq!(app.replay.steps, vec![1, 2, 3]);
+    snap("replay_steps", &mut app);
+    drive(&mut app, ctx, Action::Down);
+    drive(&mut app, ctx, Action::Enter);
+    assert_eq!(app.replay.level, ReplayLevel::Prompts);
+    assert_eq!(app.replay.step_rollouts.len(), 8);
+    snap("replay_prompts", &mut app);
+    drive(&mut app, ctx, Action::Enter);
+    drive(&mut app, ctx, Action::Down);
+    assert_eq!(app.replay.level, ReplayLevel::Rollouts);
+    snap("replay_rollouts", &mut app);
+
+    // Evolution of this prompt across the steps.
+    drive(&mut app, ctx, Action::OpenEvolution);
+    assert_eq!(app.replay.level, ReplayLevel::Evolution);
+    assert_eq!(app.replay.evolution.len(), 12, "4 samples × 3 steps");
+    assert!(app
+        .replay
+        .evolution
+        .iter()
+        .all(|r| r.prompt_id == "rec-000"));
+    snap("replay_evolution", &mut app);
+    drive(&mut app, ctx, Action::Back);
+    assert_eq!(app.replay.level, ReplayLevel::Rollouts);
+
+    // Filters: a failed constraint, then dropped only, then a text search.
+    drive(
+        &mut app,
+        ctx,
+        Action::StartInput(InputTarget::FailedConstraint),
+    );
+    for c in "keywords:existence".chars() {
+        drive(&mut app, ctx, Action::InputChar(c));
+    }
+    drive(&mut app, ctx, Action::InputSubmit);
+    assert_eq!(app.replay.level, ReplayLevel::Results);
+    assert!(!app.replay.results.is_empty());
+    assert!(app.replay.results.iter().all(|r| r
+        .verdicts
+        .iter()
+        .any(|v| v.id == "keywords:existence" && !v.pass)));
+    snap("replay_filtered", &mut app);
+    drive(&mut app, ctx, Action::CycleKeptFilter);
+    drive(&mut app, ctx, Action::CycleKeptFilter);
+    assert_eq!(app.replay.filter.kept, Some(false));
+    assert!(app.replay.results.iter().all(|r| !r.kept));
+    drive(&mut app, ctx, Action::ClearFilters);
+    assert_eq!(app.replay.level, ReplayLevel::Steps);
+    drive(&mut app, ctx, Action::StartInput(InputTarget::RewardRange));
+    for c in "1.5..".chars() {
+        drive(&mut app, ctx, Action::InputChar(c));
+    }
+    drive(&mut app, ctx, Action::InputSubmit);
+    assert!(app.replay.results.iter().all(|r| r.reward >= 1.5));
+    drive(&mut app, ctx, Action::ClearFilters);
+    drive(&mut app, ctx, Action::StartInput(InputTarget::Search));
+    for c in "NIGHT".chars() {
+        drive(&mut app, ctx, Action::InputChar(c));
+    }
+    drive(&mut app, ctx, Action::InputSubmit);
+    assert!(!app.replay.results.is_empty());
+    assert!(
+        app.replay.results.iter().all(|r| r.prompt_index % 3 == 1),
+        "only the sleep prompt mentions the night"
+    );
+    drive(&mut app, ctx, Action::CycleNoThinkFilter);
+    assert!(app.replay.results.iter().all(|r| r.no_think));
+}
+
+#[test]
+fn replay_run_curves() {
+    let mut fx = fixture();
+    let mut app = app(&mut fx);
+    app.update(Action::SwitchView(View::Replay));
+    let ctx = &mut fx.ctx;
+    let b = app
+        .replay
+        .runs
+        .iter()
+        .position(|r| r.id == "run-b")
+        .expect("run-b");
+    for _ in 0..b {
+        drive(&mut app, ctx, Action::Down);
+    }
+    drive(&mut app, ctx, Action::OpenRunCurves);
+    assert_eq!(app.view, View::Curves);
+    assert!(app
+        .curves
+        .other
+        .as_ref()
+        .is_some_and(|(id, s)| id == "run-b" && !s.is_empty()));
+    drive(&mut app, ctx, Action::Back);
+    assert!(app.curves.other.is_none());
+}
+
+#[test]
+fn tokens_view() {
+    let mut fx = fixture();
+    let mut app = live_app(&mut fx);
+    let reqs = app.update(Action::OpenTokens);
+    assert_eq!(app.view, View::Tokens);
+    let Some(Request::TokenTexts { key, tokens, model }) = reqs.into_iter().next() else {
+        panic!("asks for token texts")
+    };
+    assert_eq!(model, "tiny-test");
+    // The test model is not on disk: the worker says so, and ids are shown.
+    let r = raif_ui::worker::serve(
+        &mut fx.ctx,
+        Request::TokenTexts {
+            key,
+            model: model.clone(),
+            tokens: tokens.clone(),
+        },
+    );
+    assert!(matches!(&r[0], Action::TokenTexts { texts: Err(_), .. }));
+    // With pieces (as a tokenizer would give).
+    let texts: Vec<String> = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            if i % 9 == 8 {
+                "\n".to_string()
+            } else {
+                format!("w{t} ")
+            }
+        })
+        .collect();
+    app.update(Action::TokenTexts {
+        key,
+        texts: Ok(texts),
+    });
+    app.update(Action::Right);
+    app.update(Action::Right);
+    snap("tokens", &mut app);
+    app.update(Action::CycleTokenColour);
+    snap("tokens_entropy", &mut app);
+    app.update(Action::Back);
+    assert_eq!(app.view, View::Live);
+}
+
+#[test]
+fn tokenizer_of_an_hf_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lm = raif_model::tiny::tiny_model(raif_model::Arch::Llama, 1).expect("tiny model");
+    let folder = dir.path().join("tiny");
+    lm.save_hf(&folder).expect("save");
+    let tok =
+        raif_ui::worker::load_tokenizer(&dir.path().join("models"), &folder.display().to_string())
+            .expect("tokenizer");
+    let ids = tok.encode("hello world").expect("encode");
+    assert_eq!(tok.token_texts(&ids).concat(), "hello world");
+}
+
+#[test]
+fn help_overlay_and_small_terminal() {
+    let mut fx = fixture();
+    let mut app = live_app(&mut fx);
+    app.update(Action::ToggleHelp);
+    snap("help", &mut app);
+    // q closes the help first.
+    app.update(Action::Quit);
+    assert!(!app.help && !app.should_quit);
+    app.update(Action::Resize(50, 10));
+    insta::assert_snapshot!("too_small", render(&app, 50, 10));
+}
+
+#[test]
+fn quitting_while_training_asks_then_stops_cleanly() {
+    let mut fx = fixture();
+    let mut app = live_app(&mut fx);
+    assert!(app.update(Action::Quit).is_empty());
+    assert!(app.confirm_quit && !app.should_quit);
+    snap("confirm_quit", &mut app);
+    // "No" keeps training.
+    app.update(Action::ConfirmQuit(false));
+    assert!(!app.confirm_quit && app.train.phase == Phase::Running);
+    app.update(Action::Quit);
+    let reqs = app.update(Action::ConfirmQuit(true));
+    assert!(
+        matches!(
+            reqs.as_slice(),
+            [Request::Command(raif_rl::trainer::TrainerCommand::Stop)]
+        ),
+        "{reqs:?}"
+    );
+    assert_eq!(app.train.phase, Phase::Stopping);
+    assert!(!app.should_quit, "waits for the trainer");
+    app.update(Action::Trainer(
+        vec![
+            TrainerEvent::CheckpointSaved { step: 3 },
+            TrainerEvent::Finished { last_step: 3 },
+        ],
+        0,
+    ));
+    assert!(app.should_quit);
+}
+
+#[test]
+fn quitting_when_idle_is_immediate() {
+    let mut app = App::new(None, None);
+    app.update(Action::Quit);
+    assert!(app.should_quit);
+}
+
+#[test]
+fn trainer_control_actions() {
+    let mut fx = fixture();
+    let mut app = live_app(&mut fx);
+    use raif_rl::trainer::TrainerCommand as C;
+    assert!(matches!(
+        app.update(Action::PauseResume).as_slice(),
+        [Request::Command(C::Pause)]
+    ));
+    app.update(Action::Trainer(vec![TrainerEvent::Paused], 0));
+    assert_eq!(app.train.phase, Phase::Paused);
+    assert!(matches!(
+        app.update(Action::PauseResume).as_slice(),
+        [Request::Command(C::Resume)]
+    ));
+    app.update(Action::Trainer(vec![TrainerEvent::Resumed], 0));
+    assert_eq!(app.train.phase, Phase::Running);
+    assert!(matches!(
+        app.update(Action::SaveNow).as_slice(),
+        [Request::Command(C::SaveNow)]
+    ));
+    assert!(matches!(
+        app.update(Action::StopRun).as_slice(),
+        [Request::Command(C::Stop)]
+    ));
+    assert!(app.update(Action::StopRun).is_empty(), "one Stop is enough");
+    app.update(Action::TrainerExited(Ok(3)));
+    assert_eq!(app.train.phase, Phase::Finished);
+    // A second run cannot start while one trains, and a bad form says why.
+    let mut app = App::new(None, Some("tiny"));
+    app.launch.fields[5].value = "1".into();
+    assert!(app.update(Action::StartRun).is_empty());
+    assert!(
+        app.message
+            .as_deref()
+            .is_some_and(|m| m.contains("group_size")),
+        "{:?}",
+        app.message
+    );
+}
+
+#[test]
+fn streaming_tokens_are_bounded_and_cleared_by_the_rollout() {
+    let mut app = App::new(None, None);
+    let big = "x".repeat(10_000);
+    let ev: Vec<TrainerEvent> = (0..10)
+        .map(|_| TrainerEvent::Token {
+            step: 1,
+            prompt_index: 0,
+            sample: 0,
+            delta: big.clone(),
+        })
+        .collect();
+    app.update(Action::Trainer(ev, 10));
+    assert!(app.live.streams[&(0, 0)].len() <= 16 * 1024);
+    app.update(Action::Trainer(
+        vec![TrainerEvent::Rollout(Box::new(fixtures::rollout(
+            1, 0, 0, 4,
+        )))],
+        0,
+    ));
+    assert!(app.live.streams.is_empty());
+    assert_eq!(app.live.rollouts.len(), 1);
+}
+
+#[test]
+fn keys_map_to_actions() {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+    let key = |c: KeyCode| Event::Key(KeyEvent::new(c, KeyModifiers::NONE));
+    let mut app = App::new(None, None);
+    assert_eq!(
+        views::map_event(&app, &key(KeyCode::Char('?'))),
+        Some(Action::ToggleHelp)
+    );
+    assert_eq!(
+        views::map_event(&app, &key(KeyCode::Char('4'))),
+        Some(Action::SwitchView(View::Curves))
+    );
+    assert_eq!(
+        views::map_event(&app, &key(KeyCode::Char('q'))),
+        Some(Action::Quit)
+    );
+    assert_eq!(
+        views::map_event(
+            &app,
+            &Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL))
+        ),
+        Some(Action::Quit)
+    );
+    assert_eq!(
+        views::map_event(&app, &Event::Resize(100, 30)),
+        Some(Action::Resize(100, 30))
+    );
+    let wheel = Event::Mouse(MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        column: 1,
+        row: 1,
+        modifiers: KeyModifiers::NONE,
+    });
+    assert_eq!(views::map_event(&app, &wheel), Some(Action::Scroll(1)));
+    app.update(Action::SwitchView(View::Replay));
+    assert_eq!(
+        views::map_event(&app, &key(KeyCode::Char('/'))),
+        Some(Action::StartInput(InputTarget::Search))
+    );
+    app.update(Action::StartInput(InputTarget::Search));
+    assert_eq!(
+        views::map_event(&app, &key(KeyCode::Char('q'))),
+        Some(Action::InputChar('q')),
+        "typing, not quitting"
+    );
+    assert_eq!(
+        views::map_event(&app, &key(KeyCode::Esc)),
+        Some(Action::Back)
+    );
+    app.update(Action::Back);
+    assert!(app.input.is_none());
+    app.help = true;
+    assert_eq!(views::map_event(&app, &key(KeyCode::Char('j'))), None);
+}
