@@ -841,3 +841,62 @@ fn texts_round_trip_whatever_their_shape() {
     store.commit_step("t", &c).expect("commit");
     assert_eq!(store.step_rollouts("t", 0).expect("rollouts"), c.rollouts);
 }
+
+#[test]
+fn summaries_and_checkpoint_deletion() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path();
+    let store = Store::open(home).expect("open");
+    store.create_run(&info("r", 1)).expect("create");
+    let mut files = Vec::new();
+    for s in 0..3u64 {
+        let mut c = step_commit(s, 2, 2);
+        let f = store
+            .write_file(&Store::weights_path("r", s, "w.safetensors"), b"weights")
+            .expect("file");
+        let mut ck = checkpoint(s, &[("adapter", b"a")]);
+        ck.0.files.push(f.clone());
+        files.push(f);
+        c.checkpoint = Some(ck);
+        store.commit_step("r", &c).expect("commit");
+    }
+    store.delete_checkpoint("r", 0).expect("delete");
+    store
+        .delete_checkpoint("r", 0)
+        .expect("delete again is fine");
+    assert_eq!(
+        store
+            .checkpoints("r")
+            .expect("ckpts")
+            .iter()
+            .map(|m| m.step)
+            .collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert!(store.checkpoint_blob("r", 0, "adapter").is_err());
+    assert!(!home.join(&files[0].path).exists());
+    assert!(home.join(&files[1].path).exists());
+    assert_eq!(store.step_rollouts("r", 0).expect("rollouts").len(), 4);
+
+    let full = all_rollouts(&store, "r");
+    let sums: Vec<_> = store
+        .scan_rollout_summaries("r", RolloutFilter::default())
+        .collect::<anyhow::Result<Vec<_>>>()
+        .expect("summaries");
+    assert_eq!(sums.len(), full.len());
+    for (s, r) in sums.iter().zip(&full) {
+        assert_eq!(s, &raif_rl::store::codec::head_of(r));
+    }
+    let text: Vec<_> = store
+        .scan_rollout_summaries(
+            "r",
+            RolloutFilter {
+                text: Some("STEP 1 SAMPLE 0".into()),
+                ..Default::default()
+            },
+        )
+        .collect::<anyhow::Result<Vec<_>>>()
+        .expect("summaries");
+    assert_eq!(text.len(), 2);
+    assert!(text.iter().all(|s| s.step == 1 && s.sample == 0));
+}

@@ -108,8 +108,8 @@ struct BodyRef<'a> {
     entropies: &'a [f32],
 }
 
-/// A decoded rollout head (same field order as [`HeadRef`]).
-#[derive(Deserialize, Debug, Clone, PartialEq, Default)]
+/// A rollout's head: all but its texts and per-token arrays (same field order as [`HeadRef`]).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
 pub struct RolloutHead {
     pub step: u64,
     pub prompt_index: u32,
@@ -244,6 +244,13 @@ impl RolloutBytes<'_> {
         }
     }
 
+    pub fn into_head(self) -> RolloutHead {
+        match self {
+            RolloutBytes::Split { head, .. } => head,
+            RolloutBytes::Whole(r) => head_of(&r),
+        }
+    }
+
     pub fn finish(self) -> Result<Rollout> {
         match self {
             RolloutBytes::Whole(r) => Ok(*r),
@@ -309,4 +316,26 @@ pub fn decode_rollout_head(bytes: &[u8]) -> Result<RolloutBytes<'_>> {
 
 pub fn decode_rollout(bytes: &[u8]) -> Result<Rollout> {
     decode_rollout_head(bytes)?.finish()
+}
+
+/// The head of a rollout.
+pub fn head_of(r: &Rollout) -> RolloutHead {
+    RolloutHead {
+        step: r.step,
+        prompt_index: r.prompt_index,
+        sample: r.sample,
+        prompt_id: r.prompt_id.clone(),
+        finish: r.finish.clone(),
+        reward: r.reward,
+        answer_score: r.answer_score,
+        format_score: r.format_score,
+        satisfied: r.satisfied,
+        total: r.total,
+        verdicts: r.verdicts.clone(),
+        advantage: r.advantage,
+        kept: r.kept,
+        keep_reason: r.keep_reason.clone(),
+        no_think: r.no_think,
+        eval: r.eval,
+    }
 }

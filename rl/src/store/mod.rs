@@ -38,6 +38,9 @@ use sled::{IVec, Tree};
 
 pub use types::*;
 
+/// A rollout without its texts and per-token arrays (see [`Store::scan_rollout_summaries`]).
+pub use codec::RolloutHead as RolloutSummary;
+
 use codec::{decode, decode_raw, decode_rollout_head, encode_json, encode_postcard, encode_raw};
 
 /// The run store of one `--home`.
@@ -531,7 +534,39 @@ impl Store {
         run: &str,
         f: RolloutFilter,
     ) -> impl Iterator<Item = Result<Rollout>> + 'a {
-        let it: Box<dyn Iterator<Item = Result<Rollout>> + 'a> = match self.rollout_iter(run, &f) {
+        self.scan_with(run, f, |parsed, needle| {
+            let r = parsed.finish()?;
+            Ok(match needle {
+                Some(n) if !text_matches(&r, n) => None,
+                _ => Some(r),
+            })
+        })
+    }
+
+    /// Like [`Store::scan_rollouts`] but yields only each rollout's summary (ids, rewards,
+    /// verdicts, flags: no texts, no per-token arrays), which skips decoding the bodies
+    /// unless the filter searches text. For lists of many rollouts.
+    pub fn scan_rollout_summaries<'a>(
+        &'a self,
+        run: &str,
+        f: RolloutFilter,
+    ) -> impl Iterator<Item = Result<RolloutSummary>> + 'a {
+        self.scan_with(run, f, |parsed, needle| match needle {
+            None => Ok(Some(parsed.into_head())),
+            Some(n) => {
+                let r = parsed.finish()?;
+                Ok(text_matches(&r, n).then(|| codec::head_of(&r)))
+            }
+        })
+    }
+
+    fn scan_with<'a, T: 'a>(
+        &'a self,
+        run: &str,
+        f: RolloutFilter,
+        convert: impl Fn(codec::RolloutBytes<'_>, Option<&str>) -> Result<Option<T>> + 'a,
+    ) -> Box<dyn Iterator<Item = Result<T>> + 'a> {
+        match self.rollout_iter(run, &f) {
             Err(e) => Box::new(std::iter::once(Err(e))),
             Ok(iter) => {
                 let run = run.to_string();
@@ -549,20 +584,12 @@ impl Store {
                     if !head_matches(&parsed.head(), &f) {
                         return None;
                     }
-                    let r = match parsed.finish() {
-                        Ok(r) => r,
-                        Err(e) => return Some(Err(corrupt(&run, &name, &k, e))),
-                    };
-                    if let Some(n) = &needle {
-                        if !text_matches(&r, n) {
-                            return None;
-                        }
-                    }
-                    Some(Ok(r))
+                    convert(parsed, needle.as_deref())
+                        .map_err(|e| corrupt(&run, &name, &k, e))
+                        .transpose()
                 }))
             }
-        };
-        it
+        }
     }
 
     fn rollout_iter(&self, run: &str, f: &RolloutFilter) -> Result<sled::Iter> {
@@ -658,6 +685,45 @@ impl Store {
             );
         }
         Ok(data.to_vec())
+    }
+
+    /// Deletes one checkpoint (manifest, blobs, and the weight files no other checkpoint of
+    /// the run records), keeping the step's metrics and rollouts: for keeping only the last
+    /// few checkpoints. Deleting a checkpoint that does not exist is not an error.
+    pub fn delete_checkpoint(&self, run: &str, step: u64) -> Result<()> {
+        let _w = self.lock();
+        let all = self.checkpoints(run)?;
+        let Some(gone) = all.iter().find(|m| m.step == step) else {
+            return Ok(());
+        };
+        let checkpoints = self.tree(&checkpoints_tree(run))?;
+        let blobs = self.tree(&blobs_tree(run))?;
+        let step_key = step.to_be_bytes();
+        let old_blobs = keys_with_prefix(&blobs, &step_key)?;
+        (&checkpoints, &blobs)
+            .transaction(|(t_ckpt, t_blobs)| {
+                t_ckpt.remove(&step_key[..])?;
+                for k in &old_blobs {
+                    t_blobs.remove(k.clone())?;
+                }
+                Ok::<_, sled::transaction::ConflictableTransactionError<String>>(())
+            })
+            .map_err(txn_error)
+            .with_context(|| format!("deleting the checkpoint of run `{run}` at step {step}"))?;
+        self.flush()?;
+        let kept: HashSet<&str> = all
+            .iter()
+            .filter(|m| m.step != step)
+            .flat_map(|m| m.files.iter().map(|f| f.path.as_str()))
+            .collect();
+        for f in &gone.files {
+            if !kept.contains(f.path.as_str()) {
+                if let Ok(rel) = checked_relative(&f.path) {
+                    let _ = fs::remove_file(self.home.join(rel));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Resume: deletes metrics, rollouts, checkpoints (and their blobs and weight files) and
