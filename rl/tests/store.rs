@@ -775,7 +775,8 @@ fn runs_reports() {
     assert_eq!(lines[3]["verdicts"][0]["pass"], true);
 
     // Tables for people.
-    for json in [false] {
+    {
+        let json = false;
         let mut out = Vec::new();
         report::write_runs_list(&store, json, &mut out).expect("list");
         let text = String::from_utf8(out).expect("utf8");

@@ -33,13 +33,13 @@ fn rollout(step: u64, p: u32, s: u32, len: usize) -> Rollout {
             .map(|i| Verdict {
                 id: ["change_case:english_lowercase", "length_constraints:number_words", "startend:end_checker"][i].into(),
                 path: format!("root/and[{i}]"),
-                pass: (s as usize + i) % 2 == 0,
+                pass: (s as usize + i).is_multiple_of(2),
                 reason: "counted 131 words, at most 120 allowed".into(),
                 role: "constraint".into(),
             })
             .collect(),
         advantage: 0.7,
-        kept: s % 2 == 0,
+        kept: s.is_multiple_of(2),
         keep_reason: "ok".into(),
         no_think: s == 7,
         eval: false,

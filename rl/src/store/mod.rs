@@ -976,10 +976,11 @@ fn head_matches(h: &codec::HeadView<'_>, f: &RolloutFilter) -> bool {
         }
     }
     // NaN rewards match no range.
-    if f.reward_min.is_some_and(|m| !(h.reward >= m)) {
-        return false;
-    }
-    if f.reward_max.is_some_and(|m| !(h.reward <= m)) {
+    let in_range = |lo: Option<f64>, hi: Option<f64>| {
+        let r = h.reward;
+        !r.is_nan() && lo.is_none_or(|m| r >= m) && hi.is_none_or(|m| r <= m)
+    };
+    if (f.reward_min.is_some() || f.reward_max.is_some()) && !in_range(f.reward_min, f.reward_max) {
         return false;
     }
     if f.kept.is_some_and(|k| k != h.kept) {

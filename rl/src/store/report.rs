@@ -148,8 +148,8 @@ pub fn write_runs_list(store: &Store, json: bool, w: &mut dyn Write) -> Result<(
     }
     writeln!(
         w,
-        "{:<28} {:<9} {:>9} {:<20}  {:<24} {:<8} {}",
-        "ID", "STATUS", "LAST STEP", "CREATED", "MODEL", "PRESET", "DATASET"
+        "{:<28} {:<9} {:>9} {:<20}  {:<24} {:<8} DATASET",
+        "ID", "STATUS", "LAST STEP", "CREATED", "MODEL", "PRESET"
     )?;
     for r in &runs {
         let last = r

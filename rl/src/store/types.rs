@@ -131,6 +131,9 @@ pub struct CheckpointManifest {
     pub files: Vec<FileInfo>,
 }
 
+/// A checkpoint manifest and its blobs' bytes by name.
+pub type CheckpointData = (CheckpointManifest, Vec<(String, Vec<u8>)>);
+
 /// Everything one training step commits, atomically.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct StepCommit {
@@ -139,7 +142,7 @@ pub struct StepCommit {
     pub rollouts: Vec<Rollout>,
     /// The manifest and its blobs by name. Blobs missing from `manifest.blobs` are added to it
     /// (with their SHA-256 and size); listed ones must match the data given.
-    pub checkpoint: Option<(CheckpointManifest, Vec<(String, Vec<u8>)>)>,
+    pub checkpoint: Option<CheckpointData>,
 }
 
 /// Which rollouts [`Store::scan_rollouts`](super::Store::scan_rollouts) yields; `None` matches
