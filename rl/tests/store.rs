@@ -901,3 +901,30 @@ fn summaries_and_checkpoint_deletion() {
     assert_eq!(text.len(), 2);
     assert!(text.iter().all(|s| s.step == 1 && s.sample == 0));
 }
+
+#[test]
+fn the_store_is_shared_across_threads() {
+    fn send_sync<T: Send + Sync + Clone>() {}
+    send_sync::<Store>();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    store.create_run(&info("t", 1)).expect("create");
+    let writer = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            for s in 0..20 {
+                store
+                    .commit_step("t", &step_commit(s, 2, 2))
+                    .expect("commit");
+            }
+        })
+    };
+    // A reader (the UI) while the trainer commits: every step it sees is whole.
+    for _ in 0..20 {
+        for (step, _) in store.metrics("t").expect("metrics") {
+            assert_eq!(store.step_rollouts("t", step).expect("rollouts").len(), 4);
+        }
+    }
+    writer.join().expect("writer");
+    assert_eq!(all_rollouts(&store, "t").len(), 80);
+}
