@@ -23,8 +23,19 @@ pub struct Cli {
     #[arg(long, global = true, env = "RAIF_HOME", value_name = "DIR")]
     pub home: Option<PathBuf>,
 
+    /// Workbench only: the model for the launch form (default, a .gguf, an HF folder).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Workbench only: start a run of this preset at once (tiny, grpo, raif).
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// Workbench only: start a run of this TOML configuration at once.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+
+    /// Without a subcommand, `raif` opens the terminal workbench.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -51,6 +62,23 @@ fn main() {
     let cli = Cli::parse();
     let home = home::Home::resolve(cli.home.clone());
     let result: Result<()> = match cli.command {
+        None => raif_ui::run(raif_ui::UiOptions {
+            home: home.root().to_path_buf(),
+            model: cli.model.clone(),
+            preset: cli.preset.clone(),
+            config: cli.config.clone(),
+        }),
+        Some(c) => run_command(&home, c),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run_command(home: &home::Home, command: Command) -> Result<()> {
+    let home = home.clone();
+    match command {
         Command::Model(a) => model_cmd::model(&home, a),
         Command::Generate(a) => model_cmd::generate(&home, a),
         Command::Bench(a) => model_cmd::bench(&home, a),
@@ -59,9 +87,5 @@ fn main() {
         Command::Train(a) => train_cmd::train(&home, a),
         Command::Config(a) => train_cmd::config(a),
         Command::Runs(a) => runs_cmd::run(home.root(), a),
-    };
-    if let Err(e) = result {
-        eprintln!("error: {e:#}");
-        std::process::exit(1);
     }
 }

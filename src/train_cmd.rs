@@ -123,6 +123,8 @@ pub fn train(home: &Home, a: TrainArgs) -> Result<()> {
     let _ = ctrlc_stop(stop_tx);
     let bar = ProgressBar::new(total);
     bar.set_style(ProgressStyle::with_template("{spinner} step {pos}/{len} [{elapsed_precise}] {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    // Without a terminal the bar is hidden: say the same things as plain lines.
+    let say = |msg: String| if bar.is_hidden() { eprintln!("{msg}") } else { bar.println(msg) };
     let mut written = 0u64;
     let mut failure = None;
     let mut metrics_out = match &a.metrics_jsonl {
@@ -149,16 +151,20 @@ pub fn train(home: &Home, a: TrainArgs) -> Result<()> {
                         *f = std::fs::OpenOptions::new().append(true).open(p)?;
                     }
                 }
-                bar.println(format!("run {run_id}: {model}, {trainable_parameters} trainable parameters, from step {first_step}"));
+                say(format!("run {run_id}: {model}, {trainable_parameters} trainable parameters, from step {first_step}"));
             }
             TrainerEvent::StepStarted { step, .. } => bar.set_message(format!("step {step}: generating")),
             TrainerEvent::StepMetrics { step, metrics } => {
                 bar.set_position(step);
                 let g = |k: &str| metrics.get(k).copied().unwrap_or(f64::NAN);
-                bar.set_message(format!(
+                let line = format!(
                     "reward {:+.3} ± {:.3}  keep {:.2}  kl {:.4}  loss {:+.4}  {:.1}s/step",
                     g("reward"), g("reward_std"), g("keep_ratio"), g("kl"), g("loss"), g("step_time")
-                ));
+                );
+                if bar.is_hidden() {
+                    eprintln!("step {step}/{total}: {line}");
+                }
+                bar.set_message(line);
                 if let Some(f) = metrics_out.as_mut() {
                     // Read from the store: what is written is what was committed.
                     for (s, m) in store.metrics(&run_id)? {
@@ -172,10 +178,10 @@ pub fn train(home: &Home, a: TrainArgs) -> Result<()> {
                     written = step;
                 }
             }
-            TrainerEvent::Warning(w) => bar.println(format!("warning: {w}")),
+            TrainerEvent::Warning(w) => say(format!("warning: {w}")),
             TrainerEvent::CheckpointSaved { step } => bar.set_message(format!("step {step}: checkpoint saved")),
             TrainerEvent::Failed(e) => failure = Some(e),
-            TrainerEvent::Finished { last_step } => bar.println(format!("run {run_id} stopped after step {last_step}")),
+            TrainerEvent::Finished { last_step } => say(format!("run {run_id} stopped after step {last_step}")),
             _ => {}
         }
     }
@@ -186,8 +192,22 @@ pub fn train(home: &Home, a: TrainArgs) -> Result<()> {
             println!("run {run_id}: {last} steps committed in {}", home.root().display());
             Ok(())
         }
-        (Err(e), _) => Err(e.context(format!("run {run_id} failed (resume it with `raif train --resume {run_id}`)"))),
-        (Ok(_), Some(e)) => bail!("run {run_id} failed: {e}"),
+        (Err(e), _) => {
+            let hint = oom_hint(&format!("{e:#}"));
+            Err(e.context(format!("run {run_id} failed{hint} (resume it with `raif train --resume {run_id}`)")))
+        }
+        (Ok(_), Some(e)) => bail!("run {run_id} failed: {e}{}", oom_hint(&e)),
+    }
+}
+
+/// A suggestion when a failure looks like running out of memory.
+fn oom_hint(msg: &str) -> &'static str {
+    let m = msg.to_lowercase();
+    if m.contains("out of memory") || m.contains("cannot allocate") || m.contains("alloc") && m.contains("fail") {
+        " — out of memory: try LoRA (train.mode.kind = \"lora\"), a smaller train.group_size or micro_batch, \
+         shorter rollout.max_new_tokens, or train.gradient_checkpointing = true"
+    } else {
+        ""
     }
 }
 
