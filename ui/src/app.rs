@@ -543,6 +543,8 @@ pub struct App {
     pub input: Option<(InputTarget, String)>,
     /// Lines the detail pane is scrolled down.
     pub detail_scroll: u16,
+    /// Lines the help overlay is scrolled down.
+    pub help_scroll: u16,
     /// The latest message for the status line.
     pub message: Option<String>,
     pub log: VecDeque<String>,
@@ -576,6 +578,7 @@ impl App {
             now_ms: 0,
             input: None,
             detail_scroll: 0,
+            help_scroll: 0,
             message: None,
             log: VecDeque::new(),
             train: TrainState::default(),
@@ -641,7 +644,10 @@ impl App {
                 };
                 self.view = View::ALL[j];
             }
-            Action::ToggleHelp => self.help = !self.help,
+            Action::ToggleHelp => {
+                self.help = !self.help;
+                self.help_scroll = 0;
+            }
             Action::Quit => {
                 if self.help {
                     self.help = false;
@@ -682,10 +688,15 @@ impl App {
             Action::PageDown => self.move_sel(10, &mut out),
             Action::Top => self.move_sel(i64::MIN / 4, &mut out),
             Action::Bottom => self.move_sel(i64::MAX / 4, &mut out),
+            Action::Scroll(d) if self.help => out.extend(self.update(Action::ScrollDetail(d * 3))),
             Action::Scroll(d) => self.move_sel(i64::from(d) * 3, &mut out),
             Action::ScrollDetail(d) => {
-                self.detail_scroll =
-                    (i64::from(self.detail_scroll) + i64::from(d)).clamp(0, u16::MAX as i64) as u16
+                let target = if self.help {
+                    &mut self.help_scroll
+                } else {
+                    &mut self.detail_scroll
+                };
+                *target = (i64::from(*target) + i64::from(d)).clamp(0, i64::from(u16::MAX)) as u16;
             }
             Action::Left => self.left_right(-1, &mut out),
             Action::Right => self.left_right(1, &mut out),

@@ -411,6 +411,11 @@ fn help_overlay_and_small_terminal() {
     let mut app = live_app(&mut fx);
     app.update(Action::ToggleHelp);
     snap("help", &mut app);
+    // Every view's keys are reachable by scrolling.
+    app.update(Action::ScrollDetail(40));
+    assert_eq!((app.help_scroll, app.detail_scroll), (40, 0));
+    app.update(Action::Resize(80, 24));
+    insta::assert_snapshot!("help_scrolled_80x24", render(&app, 80, 24));
     // q closes the help first.
     app.update(Action::Quit);
     assert!(!app.help && !app.should_quit);
@@ -574,5 +579,10 @@ fn keys_map_to_actions() {
     app.update(Action::Back);
     assert!(app.input.is_none());
     app.help = true;
-    assert_eq!(views::map_event(&app, &key(KeyCode::Char('j'))), None);
+    assert_eq!(
+        views::map_event(&app, &key(KeyCode::Char('j'))),
+        Some(Action::ScrollDetail(1)),
+        "j scrolls the help"
+    );
+    assert_eq!(views::map_event(&app, &key(KeyCode::Char('x'))), None);
 }

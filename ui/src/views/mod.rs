@@ -110,6 +110,10 @@ pub fn map_key(app: &App, k: KeyEvent) -> Option<Action> {
             KeyCode::Char('?') | KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter => {
                 Some(Action::ToggleHelp)
             }
+            KeyCode::Up | KeyCode::Char('k') => Some(Action::ScrollDetail(-1)),
+            KeyCode::Down | KeyCode::Char('j') => Some(Action::ScrollDetail(1)),
+            KeyCode::PageUp => Some(Action::ScrollDetail(-10)),
+            KeyCode::PageDown | KeyCode::Char(' ') => Some(Action::ScrollDetail(10)),
             _ => None,
         };
     }
@@ -292,13 +296,15 @@ fn render_help(app: &App, f: &mut Frame, area: Rect) {
     let key_style = Style::default()
         .fg(Color::Cyan)
         .add_modifier(Modifier::BOLD);
+    let popup = centered(area, 92, area.height.saturating_sub(2));
+    let kw = if popup.width >= 90 { 28 } else { 20 };
     let mut lines = vec![Line::styled(
         "Everywhere",
         Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
     )];
     let row = |k: &str, d: &str| {
         Line::from(vec![
-            Span::styled(format!("{k:>28}  "), key_style),
+            Span::styled(format!("{k:>kw$}  "), key_style),
             Span::raw(d.to_string()),
         ])
     };
@@ -318,15 +324,15 @@ fn render_help(app: &App, f: &mut Frame, area: Rect) {
             lines.push(row(k, d));
         }
     }
-    let popup = centered(area, 92, area.height.saturating_sub(2));
     f.render_widget(Clear, popup);
     let block = Block::bordered()
-        .title(" Keys — ? or Esc closes ")
+        .title(" Keys — ↑↓ PgUp PgDn scroll · ? or Esc closes ")
         .border_style(Style::default().fg(Color::Cyan));
     f.render_widget(
         Paragraph::new(lines)
             .block(block)
-            .wrap(Wrap { trim: false }),
+            .wrap(Wrap { trim: false })
+            .scroll((app.help_scroll, 0)),
         popup,
     );
 }
