@@ -1,6 +1,7 @@
 //! End to end: the real `raif` binary opens the workbench in a tmux pane, starts a tiny run,
 //! shows a rollout with its constraint breakdown, switches to Curves and Replay, quits
-//! (confirming, which stops the trainer cleanly) and leaves the terminal restored.
+//! (asked first while training; yes stops the trainer after its step) and leaves the terminal
+//! restored.
 //! Skipped, with a message, where tmux is not installed.
 
 use std::path::Path;
@@ -47,18 +48,17 @@ path = "{}"
 device = "cpu"
 [data]
 generate_n = 24
-generate_depth = 1
 [train]
-steps = 2
-prompts_per_step = 1
-group_size = 2
-samples_per_optimizer_step = 2
-micro_batch = 2
+steps = 400
+prompts_per_step = 2
+group_size = 4
+samples_per_optimizer_step = 8
+micro_batch = 4
 checkpoint_every = 1
 [rollout]
 format = "plain"
 max_new_tokens = 12
-generation_batch = 2
+generation_batch = 8
 [raif]
 expert_bc = false
 enforce_superior_cot = false
@@ -68,6 +68,18 @@ every = 0
 "#,
         model.display().to_string().replace('\\', "/")
     );
+    // Short generated records, so that prompts fit the tiny model's 512-token context.
+    let (records, _) = raif_datasets::gen::generate(&raif_datasets::gen::GenConfig { n: 300, seed: 3, depth: Some(1) }, None);
+    let mut lines = String::new();
+    for mut r in records.into_iter().filter(|r| r.messages.iter().map(|m| m.content.len()).sum::<usize>() < 220).take(16) {
+        r.split = raif_datasets::record::Split::Train;
+        lines.push_str(&serde_json::to_string(&r).expect("record as JSON"));
+        lines.push('\n');
+    }
+    assert!(lines.lines().count() >= 4, "too few short generated records");
+    let data = dir.join("data.jsonl");
+    std::fs::write(&data, lines).expect("write the data");
+    let cfg = cfg.replace("generate_n = 24\n", &format!("path = \"{}\"\n", data.display().to_string().replace('\\', "/")));
     let path = dir.join("run.toml");
     std::fs::write(&path, cfg).expect("write the config");
     path
@@ -105,13 +117,19 @@ fn workbench_in_tmux() {
     keys(&session, "?");
     wait_for(&session, "? or Esc closes", 10);
     keys(&session, "Escape");
+    keys(&session, "2");
 
-    // Quit: asks while training (or quits at once if the two steps are done), stops cleanly.
-    keys(&session, "q");
+    // Quit: asks while training, then stops the trainer after its step and waits for it.
     let p = pane(&session);
-    if p.contains("Stop it after this step") {
-        keys(&session, "y");
-    }
+    assert!(p.contains("training step"), "still training before quitting:\n{p}");
+    keys(&session, "q");
+    wait_for(&session, "Stop it after this step", 10);
+    keys(&session, "n");
+    let p = pane(&session);
+    assert!(!p.contains("Stop it after this step") && !p.contains("RAIF_EXIT="), "n keeps training:\n{p}");
+    keys(&session, "q");
+    wait_for(&session, "Stop it after this step", 10);
+    keys(&session, "y");
     let p = wait_for(&session, "RAIF_EXIT=", 300);
     assert!(p.contains("RAIF_EXIT=0"), "{p}");
     let alt = tmux(&["display-message", "-p", "-t", &session, "#{alternate_on}"]);

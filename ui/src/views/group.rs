@@ -120,7 +120,7 @@ impl Component for GroupView {
                         Line::styled("kept", Style::default().fg(Color::Green))
                     } else {
                         Line::styled(
-                            format!("drop {}", r.keep_reason),
+                            format!("drop {}", r.keep_reason.trim_matches('"')),
                             Style::default().fg(Color::Red),
                         )
                     },

@@ -158,6 +158,12 @@ fn render_progress(app: &App, f: &mut Frame, area: Rect) {
             dim(),
         ));
     }
+    if let Phase::Failed(e) = &t.phase {
+        spans.push(Span::styled(
+            format!(" · failed: {e}"),
+            Style::default().fg(Color::Red),
+        ));
+    }
     f.render_widget(Paragraph::new(Line::from(spans)), line);
     let ratio = if t.total_steps > 0 {
         (t.steps_done as f64 / t.total_steps as f64).clamp(0.0, 1.0)

@@ -163,14 +163,16 @@ pub fn rollout_detail(r: &Rollout, o: DetailOpts) -> Vec<Line<'static>> {
         )),
         Span::raw(format!("   satisfied {}/{}", r.satisfied, r.total)),
     ]));
+    // Reasons may arrive JSON-quoted ("kept").
+    let reason = r.keep_reason.trim().trim_matches('"');
     let keep = if r.kept {
         Span::styled(
             format!(
                 "kept{}",
-                if r.keep_reason.is_empty() || r.keep_reason == "kept" {
+                if reason.is_empty() || reason == "kept" {
                     String::new()
                 } else {
-                    format!(" ({})", r.keep_reason)
+                    format!(" ({reason})")
                 }
             ),
             Style::default().fg(Color::Green),
@@ -179,10 +181,10 @@ pub fn rollout_detail(r: &Rollout, o: DetailOpts) -> Vec<Line<'static>> {
         Span::styled(
             format!(
                 "dropped: {}",
-                if r.keep_reason.is_empty() {
+                if reason.is_empty() {
                     "no reason recorded"
                 } else {
-                    &r.keep_reason
+                    reason
                 }
             ),
             Style::default().fg(Color::Red),
