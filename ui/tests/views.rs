@@ -586,3 +586,12 @@ fn keys_map_to_actions() {
     );
     assert_eq!(views::map_event(&app, &key(KeyCode::Char('x'))), None);
 }
+
+#[test]
+fn the_benchmark_runs_on_a_small_store() {
+    // Not a measurement: checks that `cargo bench --bench render` has something to time.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let r = raif_ui::bench::bench_render(dir.path(), 256, 1).expect("bench");
+    assert_eq!(r.rollouts, 256);
+    assert!(r.to_string().contains("replay frame"));
+}
