@@ -114,10 +114,16 @@ pub fn restore_terminal() {
     let _ = out.flush();
 }
 
+/// A panic on the UI thread restores the terminal before the message is printed. Panics of
+/// other threads (the trainer's, the worker's) leave the screen alone: the UI stays up and
+/// reports them (the trainer's as a failed run).
 fn install_panic_hook() {
+    let ui_thread = std::thread::current().id();
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        restore_terminal();
+        if std::thread::current().id() == ui_thread {
+            restore_terminal();
+        }
         previous(info);
     }));
 }
