@@ -137,18 +137,26 @@ struct ModelSource {
 
 impl raif_datasets::expert::ResponseSource for ModelSource {
     fn sample(&mut self, record: &raif_datasets::Record, n: usize) -> Result<Vec<String>> {
-        let prompt = self.lm.template.prompt(record.prompt(), raif_model::PromptMode::Think)?;
+        let prompt = self
+            .lm
+            .template
+            .prompt(record.prompt(), raif_model::PromptMode::Think)?;
         let ids = self.lm.tokenizer.encode(&prompt)?;
         let g = raif_model::Generator {
             model: &self.lm.model,
             tokenizer: &self.lm.tokenizer,
             stop_ids: self.lm.stop_ids.clone(),
         };
-        let seeds: Vec<u64> = (0..n as u64).map(|i| self.seed.wrapping_add(self.done + i)).collect();
+        let seeds: Vec<u64> = (0..n as u64)
+            .map(|i| self.seed.wrapping_add(self.done + i))
+            .collect();
         self.done += n as u64;
         let outs = g.generate(&vec![ids; n], &seeds, &self.params, &mut |_| {})?;
         // The think prompt ends inside the opened think block.
-        Ok(outs.into_iter().map(|o| format!("<think>\n{}", o.text)).collect())
+        Ok(outs
+            .into_iter()
+            .map(|o| format!("<think>\n{}", o.text))
+            .collect())
     }
 }
 
@@ -159,7 +167,11 @@ fn format(s: &Option<String>) -> Result<Option<Format>> {
             Some(f) => Ok(Some(f)),
             None => bail!(
                 "unknown format `{s}` (one of: {})",
-                Format::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+                Format::ALL
+                    .iter()
+                    .map(|f| f.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         },
     }
@@ -178,15 +190,24 @@ pub fn run(home: &Home, args: DataArgs) -> Result<()> {
                 esay(&format!("error: {e}"));
             }
             if r.ok() {
-                say(&format!("{}: {} records ({}), valid", a.file.display(), r.records, r.format));
+                say(&format!(
+                    "{}: {} records ({}), valid",
+                    a.file.display(),
+                    r.records,
+                    r.format
+                ));
                 Ok(())
             } else {
                 bail!(
-                    "{}: {} error{} in {} records",
+                    "{}: {} error{}{}",
                     a.file.display(),
                     r.errors.len(),
                     if r.errors.len() == 1 { "" } else { "s" },
-                    r.records
+                    if r.records > 0 {
+                        format!(" in {} records", r.records)
+                    } else {
+                        String::new()
+                    }
                 )
             }
         }
@@ -200,7 +221,8 @@ pub fn run(home: &Home, args: DataArgs) -> Result<()> {
             Ok(())
         }
         DataCommand::Convert(a) => {
-            let n = commands::convert_file(&a.file.file, format(&a.file.format)?, &a.out, &catalog)?;
+            let n =
+                commands::convert_file(&a.file.file, format(&a.file.format)?, &a.out, &catalog)?;
             say(&format!("wrote {n} records to {}", a.out.display()));
             Ok(())
         }
@@ -210,7 +232,11 @@ pub fn run(home: &Home, args: DataArgs) -> Result<()> {
                     .join("generated")
                     .join(format!("raif-gen-s{}-n{}.jsonl", a.seed, a.n))
             });
-            let roots = if a.benchmarks.is_empty() { vec![home.data()] } else { a.benchmarks };
+            let roots = if a.benchmarks.is_empty() {
+                vec![home.data()]
+            } else {
+                a.benchmarks
+            };
             let cfg = GenConfig {
                 n: a.n,
                 seed: a.seed,
@@ -251,7 +277,11 @@ pub fn run(home: &Home, args: DataArgs) -> Result<()> {
                 "{}: {} records{}",
                 f.path.display(),
                 f.records,
-                if f.official { ", identical to the official file" } else { " (differs from the official file; sha256 recorded below)" }
+                if f.official {
+                    ", identical to the official file"
+                } else {
+                    " (differs from the official file; sha256 recorded below)"
+                }
             ));
             if !f.official {
                 say(&format!("sha256 {}", f.sha256));
@@ -277,8 +307,11 @@ pub fn run(home: &Home, args: DataArgs) -> Result<()> {
                 seed: a.seed,
                 done: 0,
             };
-            let (kept, rep) = raif_datasets::expert::rejection_sample(&records, &mut src, a.samples, None)?;
-            let out = a.out.unwrap_or_else(|| a.file.with_extension("expert.jsonl"));
+            let (kept, rep) =
+                raif_datasets::expert::rejection_sample(&records, &mut src, a.samples, None)?;
+            let out = a
+                .out
+                .unwrap_or_else(|| a.file.with_extension("expert.jsonl"));
             raif_datasets::record::write_records(&out, &kept)?;
             say(&format!(
                 "{} of {} records got a demonstration ({} responses: {} not in think format, {} failed a constraint; {} records skipped: judge questions need a judge) -> {}",
