@@ -1,5 +1,6 @@
 //! End to end: the real `raif` binary opens the workbench in a tmux pane, starts a tiny run,
-//! shows a rollout with its constraint breakdown, switches to Curves and Replay, quits
+//! shows a rollout with its constraint breakdown, its group and its tokens, switches to Curves
+//! and Replay, quits
 //! (asked first while training; yes stops the trainer after its step) and leaves the terminal
 //! restored.
 //! Skipped, with a message, where tmux is not installed.
@@ -108,6 +109,16 @@ fn workbench_in_tmux() {
     assert!(!p.contains("── Constraints"), "b hides the breakdown:\n{p}");
     keys(&session, "b");
     wait_for(&session, "── Constraints", 10);
+
+    // The group of the selected rollout, and its tokens with the run's tokenizer.
+    keys(&session, "f");
+    keys(&session, "g");
+    wait_for(&session, "samples · mean reward", 10);
+    keys(&session, "t");
+    wait_for(&session, "tokenizer of", 30);
+    wait_for(&session, "log-prob", 10);
+    keys(&session, "Escape");
+    keys(&session, "Escape");
 
     // Curves and Replay.
     keys(&session, "4");

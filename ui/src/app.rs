@@ -633,7 +633,12 @@ impl App {
     pub fn update(&mut self, a: Action) -> Vec<Request> {
         let mut out = Vec::new();
         match a {
-            Action::SwitchView(v) => self.view = v,
+            Action::SwitchView(v) => {
+                self.view = v;
+                if v == View::Replay {
+                    out.push(Request::ListRuns);
+                }
+            }
             Action::NextView | Action::PrevView => {
                 let i = View::ALL.iter().position(|v| *v == self.view).unwrap_or(0);
                 let n = View::ALL.len();
@@ -643,6 +648,9 @@ impl App {
                     (i + n - 1) % n
                 };
                 self.view = View::ALL[j];
+                if self.view == View::Replay {
+                    out.push(Request::ListRuns);
+                }
             }
             Action::ToggleHelp => {
                 self.help = !self.help;
@@ -905,6 +913,13 @@ impl App {
             // From the worker.
             Action::Trainer(events, tokens) => {
                 for e in events {
+                    // The run exists in the store once the trainer has started.
+                    if matches!(
+                        e,
+                        TrainerEvent::Started { .. } | TrainerEvent::Finished { .. }
+                    ) {
+                        out.push(Request::ListRuns);
+                    }
                     self.on_event(e);
                 }
                 self.train.step_tokens += tokens;

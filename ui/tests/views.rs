@@ -595,3 +595,24 @@ fn the_benchmark_runs_on_a_small_store() {
     assert_eq!(r.rollouts, 256);
     assert!(r.to_string().contains("replay frame"));
 }
+
+#[test]
+fn the_run_list_refreshes_when_the_trainer_starts_and_on_opening_replay() {
+    let mut app = App::new(None, Some("tiny"));
+    let started = TrainerEvent::Started {
+        run_id: "r".into(),
+        total_steps: 1,
+        first_step: 1,
+        model: "m".into(),
+        trainable_parameters: 1,
+    };
+    assert!(matches!(
+        app.update(Action::Trainer(vec![started], 0)).as_slice(),
+        [Request::ListRuns]
+    ));
+    assert!(matches!(
+        app.update(Action::SwitchView(View::Replay)).as_slice(),
+        [Request::ListRuns]
+    ));
+    assert!(app.update(Action::SwitchView(View::Live)).is_empty());
+}
