@@ -53,7 +53,7 @@ pub fn rollout(step: u64, prompt_index: u32, sample: u32, group: u32) -> Rollout
         .iter()
         .enumerate()
         .map(|(i, (id, path))| {
-            let pass = (k >> (i * 3)) % 4 != 0 || step as usize % 5 == i;
+            let pass = !(k >> (i * 3)).is_multiple_of(4) || step as usize % 5 == i;
             Verdict {
                 id: id.to_string(),
                 path: path.to_string(),
@@ -77,7 +77,11 @@ pub fn rollout(step: u64, prompt_index: u32, sample: u32, group: u32) -> Rollout
     } else {
         -1.0 + satisfied as f64 / total as f64
     };
-    let format_score = if no_think || k % 7 != 0 { 1.0 } else { -1.0 };
+    let format_score = if no_think || !k.is_multiple_of(7) {
+        1.0
+    } else {
+        -1.0
+    };
     let reward = answer_score + format_score;
     let response = match &reasoning {
         Some(r) => format!("<think>\n{r}\n</think>\n<answer>\n{answer}\n</answer>"),
@@ -106,7 +110,7 @@ pub fn rollout(step: u64, prompt_index: u32, sample: u32, group: u32) -> Rollout
         tokens,
         logprobs,
         entropies,
-        finish: if k % 11 == 0 {
+        finish: if k.is_multiple_of(11) {
             "length".into()
         } else {
             "eos".into()

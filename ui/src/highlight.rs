@@ -65,10 +65,10 @@ impl Lang {
 /// A cheap guess from the text itself.
 pub fn detect(text: &str) -> Lang {
     let t = text.trim();
-    if (t.starts_with('{') && t.ends_with('}')) || (t.starts_with('[') && t.ends_with(']')) {
-        if serde_json::from_str::<serde_json::Value>(t).is_ok() {
-            return Lang::Json;
-        }
+    let bracketed =
+        (t.starts_with('{') && t.ends_with('}')) || (t.starts_with('[') && t.ends_with(']'));
+    if bracketed && serde_json::from_str::<serde_json::Value>(t).is_ok() {
+        return Lang::Json;
     }
     let first = t.lines().next().unwrap_or("");
     if first.starts_with("def ")

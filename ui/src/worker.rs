@@ -202,11 +202,7 @@ pub fn coalesce(batch: Vec<TrainerEvent>) -> (Vec<TrainerEvent>, u64) {
 /// Forward a trainer's events to the UI in batches, then its exit.
 fn forward(h: TrainerHandle, sink: Sink) {
     let TrainerHandle { events, thread, .. } = h;
-    loop {
-        let first = match events.recv() {
-            Ok(e) => e,
-            Err(_) => break,
-        };
+    while let Ok(first) = events.recv() {
         let mut batch = vec![first];
         let until = Instant::now() + BATCH_WINDOW;
         let mut closed = false;
