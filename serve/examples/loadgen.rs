@@ -33,7 +33,7 @@ use raif_serve::{synth, AppState, ServeOptions};
 use raif_verify::reward::{Prefill, TagStyle};
 use serde_json::{json, Value};
 
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Clone)]
 struct Args {
     /// A running server; default: start one in this process on an ephemeral loopback port.
     #[arg(long)]
@@ -58,6 +58,14 @@ struct Args {
     /// Score the prepared responses directly on this thread (no HTTP): responses per core.
     #[arg(long)]
     direct: bool,
+    /// Requests sent one at a time before measuring (the verifiers load their tables on
+    /// first use).
+    #[arg(long, default_value_t = 20)]
+    warmup: usize,
+    /// Read the resident memory of this process (a separately started server) instead of this
+    /// one's.
+    #[arg(long)]
+    server_pid: Option<u32>,
 }
 
 const SYSTEM: &str = raif_verify::reward::SYSTEM_PROMPT;
@@ -114,8 +122,12 @@ fn prepare(args: &Args) -> Result<Prepared> {
     Ok(Prepared { bodies, items })
 }
 
-fn rss_mib() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+fn rss_mib(pid: Option<u32>) -> Option<f64> {
+    let path = match pid {
+        Some(p) => format!("/proc/{p}/status"),
+        None => "/proc/self/status".to_string(),
+    };
+    let s = std::fs::read_to_string(path).ok()?;
     let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
@@ -130,6 +142,16 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
 }
 
 fn direct(args: &Args, p: &Prepared) -> Result<()> {
+    for it in p.items.iter().take(args.warmup * args.group) {
+        let far = Instant::now() + Duration::from_secs(3600);
+        score_batch(
+            std::slice::from_ref(it),
+            TagStyle::ThinkAnswer,
+            far,
+            &AtomicBool::new(false),
+        )
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    }
     let deadline = Instant::now() + Duration::from_secs_f64(args.seconds);
     let never = AtomicBool::new(false);
     let far = Instant::now() + Duration::from_secs(3600);
@@ -270,19 +292,40 @@ async fn main() -> Result<()> {
         }
     };
     let bodies = Arc::new(prepared.bodies);
-    println!("| clients | requests | responses scored | errors | responses/s | p50 ms | p99 ms | RSS MiB (this process) |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    if args.warmup > 0 {
+        let warm = Args {
+            seconds: 60.0,
+            max_requests: args.warmup as u64,
+            concurrency: vec![1],
+            ..args.clone()
+        };
+        let (_, _, errors, _, _) = level(addr, bodies.clone(), 1, &warm).await?;
+        if errors > 0 {
+            bail!(
+                "{errors} of {} warm-up requests to {addr} failed",
+                args.warmup
+            );
+        }
+    }
+    let whose = if args.server_pid.is_some() {
+        "server"
+    } else {
+        "this process"
+    };
+    println!("| clients | seconds | requests | responses scored | errors | responses/s | p50 ms | p99 ms | RSS MiB start → end ({whose}) |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    let mib = |m: Option<f64>| m.map(|m| format!("{m:.0}")).unwrap_or_else(|| "-".into());
     for &c in &args.concurrency {
+        let before = rss_mib(args.server_pid);
         let (reqs, scored, errors, secs, lat) =
             level(addr, bodies.clone(), c.max(1), &args).await?;
         println!(
-            "| {c} | {reqs} | {scored} | {errors} | {:.0} | {:.1} | {:.1} | {} |",
+            "| {c} | {secs:.1} | {reqs} | {scored} | {errors} | {:.0} | {:.1} | {:.1} | {} → {} |",
             scored as f64 / secs,
             pct(&lat, 0.5),
             pct(&lat, 0.99),
-            rss_mib()
-                .map(|m| format!("{m:.0}"))
-                .unwrap_or_else(|| "-".into())
+            mib(before),
+            mib(rss_mib(args.server_pid)),
         );
     }
     if let Some((tx, task)) = stop {

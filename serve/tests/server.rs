@@ -443,3 +443,58 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
     let v: Value = serde_json::from_slice(&b).unwrap();
     assert_eq!(v["rewards"].as_array().unwrap().len(), n);
 }
+
+/// `integrations/verl_reward.py` (verl's custom_reward_function) against the server.
+#[tokio::test]
+async fn verl_reward_function_talks_to_the_server() {
+    let python = std::process::Command::new("python3")
+        .arg("--version")
+        .output();
+    if python.map(|o| !o.status.success()).unwrap_or(true) {
+        eprintln!("SKIPPED: no python3");
+        return;
+    }
+    let srv = Server::start(ServeOptions::default()).await;
+    let url = format!("http://{}", srv.addr);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../integrations");
+    let script = r#"
+import json, sys
+import verl_reward as v
+gt = json.dumps({"instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]})
+ok = v.compute_score("ifeval", "<think>plan</think><answer>Hello world</answer>", gt)
+bad = v.compute_score("ifeval", "<think>plan</think><answer>Hello, world</answer>", {"type": "rule", "id": "punctuation:no_comma"})
+try:
+    v.compute_score("ifeval", "x", json.dumps({"instruction_id_list": ["no:such"]}))
+    refused = None
+except v.RaifRewardError as e:
+    refused = str(e)
+print(json.dumps({"ok": ok, "bad": bad, "refused": refused}))
+"#;
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .current_dir(dir)
+            .env("RAIF_REWARD_URL", url)
+            .env("RAIF_REWARD_RETRIES", "1")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"]["score"], json!(3.0), "{v}");
+    assert_eq!(v["ok"]["satisfied"], json!(1));
+    assert_eq!(v["bad"]["score"], json!(-1.0), "{v}");
+    let refused = v["refused"].as_str().unwrap_or_default();
+    assert!(
+        refused.contains("422") && refused.contains("unknown instruction id"),
+        "{v}"
+    );
+    srv.stop().await;
+}
