@@ -110,7 +110,7 @@ impl Records {
             Ok(())
         })?;
         // the longest instruction wins when several are contained in a prompt
-        entries.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        entries.sort_by_key(|e| std::cmp::Reverse(e.0.len()));
         Ok(Records { entries })
     }
 
