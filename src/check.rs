@@ -29,7 +29,10 @@ pub fn run(args: CheckArgs) -> Result<()> {
         responses: args.responses,
     })?;
     if args.strict_input && !report.problems.is_empty() {
-        bail!("{} problem(s) in the input (listed above)", report.problems.len());
+        bail!(
+            "{} problem(s) in the input (listed above)",
+            report.problems.len()
+        );
     }
     Ok(())
 }

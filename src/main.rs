@@ -56,6 +56,15 @@ pub enum Command {
     Config(train_cmd::ConfigArgs),
     /// Runs in the store: list, show metrics, read rollouts.
     Runs(runs_cmd::RunsArgs),
+    /// Serve the RAIF reward over HTTP (OpenRLHF /get_reward, /v1/score, /health, /metrics).
+    ServeReward(raif_serve::ServeArgs),
+    /// Import a TRL / verl run or our JSONL export into the store for replay.
+    Import {
+        #[command(subcommand)]
+        what: raif_interop::cli::ImportCommand,
+    },
+    /// Export a run as JSONL or Parquet.
+    Export(raif_interop::cli::ExportArgs),
 }
 
 fn main() {
@@ -87,5 +96,12 @@ fn run_command(home: &home::Home, command: Command) -> Result<()> {
         Command::Train(a) => train_cmd::train(&home, a),
         Command::Config(a) => train_cmd::config(a),
         Command::Runs(a) => runs_cmd::run(home.root(), a),
+        Command::ServeReward(a) => raif_serve::run(a),
+        Command::Import { what } => raif_rl::store::Store::open(home.root())
+            .and_then(|s| raif_interop::cli::run_import(&s, &what))
+            .map(|r| eprintln!("{r}")),
+        Command::Export(a) => raif_rl::store::Store::open(home.root())
+            .and_then(|s| raif_interop::cli::run_export(&s, &a))
+            .map(|m| eprintln!("{m}")),
     }
 }

@@ -138,8 +138,14 @@ pub fn model(home: &Home, args: ModelArgs) -> Result<()> {
     match args.command {
         ModelCommand::Fetch { hf: None } => {
             match fetch::fetch_default(&models, &mut |m| log(m))? {
-                FetchOutcome::AlreadyThere(p) => println!("{} is already cached at {}", DefaultModel::NAME, p.display()),
-                FetchOutcome::Fetched(p) => println!("fetched {} to {}", DefaultModel::NAME, p.display()),
+                FetchOutcome::AlreadyThere(p) => println!(
+                    "{} is already cached at {}",
+                    DefaultModel::NAME,
+                    p.display()
+                ),
+                FetchOutcome::Fetched(p) => {
+                    println!("fetched {} to {}", DefaultModel::NAME, p.display())
+                }
             }
             Ok(())
         }
@@ -151,10 +157,19 @@ pub fn model(home: &Home, args: ModelArgs) -> Result<()> {
         ModelCommand::List => {
             let list = fetch::list_cached(&models)?;
             if list.is_empty() {
-                println!("no models cached in {} (run `raif model fetch`)", models.display());
+                println!(
+                    "no models cached in {} (run `raif model fetch`)",
+                    models.display()
+                );
             }
             for m in list {
-                println!("{:<40} {:>5} {:>9.1} MB  {}", m.name, m.kind, m.bytes as f64 / 1e6, m.path.display());
+                println!(
+                    "{:<40} {:>5} {:>9.1} MB  {}",
+                    m.name,
+                    m.kind,
+                    m.bytes as f64 / 1e6,
+                    m.path.display()
+                );
             }
             Ok(())
         }
@@ -164,10 +179,25 @@ pub fn model(home: &Home, args: ModelArgs) -> Result<()> {
             println!("source      {}", lm.source.path().display());
             println!("arch        {:?}", c.arch);
             println!("parameters  {:.1} M", c.num_parameters() as f64 / 1e6);
-            println!("layers      {}  hidden {}  ffn {}  heads {}/{} (kv)  head_dim {}", c.num_hidden_layers, c.hidden_size, c.intermediate_size, c.num_attention_heads, c.num_key_value_heads, c.head_dim);
-            println!("vocab       {}  context {}  rope_theta {}  tied {}", c.vocab_size, c.max_position_embeddings, c.rope_theta, c.tie_word_embeddings);
+            println!(
+                "layers      {}  hidden {}  ffn {}  heads {}/{} (kv)  head_dim {}",
+                c.num_hidden_layers,
+                c.hidden_size,
+                c.intermediate_size,
+                c.num_attention_heads,
+                c.num_key_value_heads,
+                c.head_dim
+            );
+            println!(
+                "vocab       {}  context {}  rope_theta {}  tied {}",
+                c.vocab_size, c.max_position_embeddings, c.rope_theta, c.tie_word_embeddings
+            );
             println!("template    {}", lm.template.name());
-            let stops: Vec<String> = lm.stop_ids.iter().map(|&i| format!("{i} {:?}", lm.tokenizer.id_to_token(i).unwrap_or_default())).collect();
+            let stops: Vec<String> = lm
+                .stop_ids
+                .iter()
+                .map(|&i| format!("{i} {:?}", lm.tokenizer.id_to_token(i).unwrap_or_default()))
+                .collect();
             println!("stop tokens {}", stops.join(", "));
             Ok(())
         }
@@ -222,7 +252,11 @@ pub fn generate(home: &Home, a: GenerateArgs) -> Result<()> {
         max_new_tokens: a.max_new_tokens,
         stop_strings: Vec::new(),
     };
-    let gen = Generator { model: &lm.model, tokenizer: &lm.tokenizer, stop_ids: lm.stop_ids.clone() };
+    let gen = Generator {
+        model: &lm.model,
+        tokenizer: &lm.tokenizer,
+        stop_ids: lm.stop_ids.clone(),
+    };
     let prompts = vec![ids; a.n];
     let seeds: Vec<u64> = (0..a.n as u64).map(|i| a.seed.wrapping_add(i)).collect();
     let stdout = std::io::stdout();
@@ -246,7 +280,12 @@ pub fn generate(home: &Home, a: GenerateArgs) -> Result<()> {
         println!();
     } else {
         for (i, g) in outs.iter().enumerate() {
-            println!("── sample {i} ({} tokens, {:?}) ──\n{prefix}{}", g.tokens.len(), g.finish, g.text);
+            println!(
+                "── sample {i} ({} tokens, {:?}) ──\n{prefix}{}",
+                g.tokens.len(),
+                g.finish,
+                g.text
+            );
         }
     }
     log(&format!(
@@ -275,21 +314,49 @@ fn median(mut v: Vec<f64>) -> f64 {
 pub fn bench(home: &Home, a: BenchArgs) -> Result<()> {
     match a.command {
         BenchCommand::Generate { sel, json, reps } => bench_generate(home, sel, json, reps),
-        BenchCommand::TrainStep { sel, lora, no_checkpointing, batch, seq_len, json, reps } => {
-            bench_train_step(home, sel, lora, !no_checkpointing, batch, seq_len, json, reps)
-        }
+        BenchCommand::TrainStep {
+            sel,
+            lora,
+            no_checkpointing,
+            batch,
+            seq_len,
+            json,
+            reps,
+        } => bench_train_step(
+            home,
+            sel,
+            lora,
+            !no_checkpointing,
+            batch,
+            seq_len,
+            json,
+            reps,
+        ),
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn bench_train_step(home: &Home, sel: ModelSel, lora: bool, checkpointing: bool, batch: usize, seq_len: usize, json: bool, reps: usize) -> Result<()> {
+fn bench_train_step(
+    home: &Home,
+    sel: ModelSel,
+    lora: bool,
+    checkpointing: bool,
+    batch: usize,
+    seq_len: usize,
+    json: bool,
+    reps: usize,
+) -> Result<()> {
     use raif_model::train::optim::{AdamW, AdamWConfig, GradAccum};
     use raif_model::train::{token_logprobs_ckpt, LoraConfig, SeqBatch, SideGrads, Trainable};
     if batch == 0 || seq_len < 2 {
         bail!("--batch must be at least 1 and --seq-len at least 2");
     }
     let mut lm = load(home, &sel)?;
-    let tr = if lora { Trainable::lora(&mut lm.model, &LoraConfig::default(), 0)? } else { Trainable::full(&mut lm.model)? };
+    let tr = if lora {
+        Trainable::lora(&mut lm.model, &LoraConfig::default(), 0)?
+    } else {
+        Trainable::full(&mut lm.model)?
+    };
     tr.set_training(true);
     let mut opt = AdamW::new(&tr.vars, AdamWConfig::default())?;
     // Real text, so the loss is a language-model loss and not noise.
@@ -305,7 +372,8 @@ fn bench_train_step(home: &Home, sel: ModelSel, lora: bool, checkpointing: bool,
     let side = SideGrads::default();
     let step = |opt: &mut AdamW| -> Result<(f64, f64)> {
         let t = Instant::now();
-        let lp = token_logprobs_ckpt(&lm.model, &sb, true, false, checkpointing.then_some(&side))?.logp;
+        let lp =
+            token_logprobs_ckpt(&lm.model, &sb, true, false, checkpointing.then_some(&side))?.logp;
         let loss = ((lp * &sb.loss_mask)?.sum_all()?.neg()? / n_tokens as f64)?;
         let l = loss.to_scalar::<f32>()? as f64;
         let store = loss.backward()?;
@@ -315,7 +383,10 @@ fn bench_train_step(home: &Home, sel: ModelSel, lora: bool, checkpointing: bool,
         opt.step(&tr.vars, &acc.grads, 1e-5, 1.0)?;
         Ok((t.elapsed().as_secs_f64(), l))
     };
-    log(&format!("{} trainable parameters; warm-up step", tr.num_parameters()));
+    log(&format!(
+        "{} trainable parameters; warm-up step",
+        tr.num_parameters()
+    ));
     step(&mut opt)?;
     let mut times = Vec::new();
     for r in 0..reps.max(1) {
@@ -338,8 +409,12 @@ fn bench_train_step(home: &Home, sel: ModelSel, lora: bool, checkpointing: bool,
     if json {
         println!("{out}");
     } else {
-        println!("{} step, {batch} × {seq_len} tokens: {step_s:.2} s, {:.0} tokens/s, peak RSS {:.0} MB",
-            if lora { "LoRA" } else { "full fine-tune" }, (batch * seq_len) as f64 / step_s, out["peak_rss_mb"].as_f64().unwrap_or(0.0));
+        println!(
+            "{} step, {batch} × {seq_len} tokens: {step_s:.2} s, {:.0} tokens/s, peak RSS {:.0} MB",
+            if lora { "LoRA" } else { "full fine-tune" },
+            (batch * seq_len) as f64 / step_s,
+            out["peak_rss_mb"].as_f64().unwrap_or(0.0)
+        );
     }
     Ok(())
 }
@@ -348,24 +423,45 @@ fn bench_generate(home: &Home, sel: ModelSel, json: bool, reps: usize) -> Result
     let reps = reps.max(1);
     let lm = load(home, &sel)?;
     // No stop tokens: every run generates exactly the requested number of tokens.
-    let gen = Generator { model: &lm.model, tokenizer: &lm.tokenizer, stop_ids: Vec::new() };
+    let gen = Generator {
+        model: &lm.model,
+        tokenizer: &lm.tokenizer,
+        stop_ids: Vec::new(),
+    };
     let text = "The quick brown fox jumps over the lazy dog while the researchers measure tokens per second. ";
     let mut long = lm.tokenizer.encode(&text.repeat(64))?;
     if long.len() < 512 {
         bail!("bench prompt tokenized to only {} tokens", long.len());
     }
     long.truncate(512);
-    let short = lm.tokenizer.encode(&lm.template.prompt("Write a short story about a lighthouse keeper.", PromptMode::Io)?)?;
-    let run = |prompts: Vec<Vec<u32>>, params: &SamplingParams| -> Result<raif_model::generate::GenStats> {
+    let short = lm.tokenizer.encode(&lm.template.prompt(
+        "Write a short story about a lighthouse keeper.",
+        PromptMode::Io,
+    )?)?;
+    let run = |prompts: Vec<Vec<u32>>,
+               params: &SamplingParams|
+     -> Result<raif_model::generate::GenStats> {
         let seeds: Vec<u64> = (0..prompts.len() as u64).collect();
-        Ok(gen.generate_with_stats(&prompts, &seeds, params, &mut |_| {})?.1)
+        Ok(gen
+            .generate_with_stats(&prompts, &seeds, params, &mut |_| {})?
+            .1)
     };
     let one = SamplingParams::greedy(1);
     let greedy = SamplingParams::greedy(128);
-    let sampled = SamplingParams { temperature: 1.0, max_new_tokens: 128, ..Default::default() };
+    let sampled = SamplingParams {
+        temperature: 1.0,
+        max_new_tokens: 128,
+        ..Default::default()
+    };
     log("warm-up");
     run(vec![long.clone()], &one)?;
-    run(vec![short.clone(); 8], &SamplingParams { max_new_tokens: 8, ..sampled.clone() })?;
+    run(
+        vec![short.clone(); 8],
+        &SamplingParams {
+            max_new_tokens: 8,
+            ..sampled.clone()
+        },
+    )?;
     let (mut pre, mut d1, mut d8) = (Vec::new(), Vec::new(), Vec::new());
     for r in 0..reps {
         let s = run(vec![long.clone()], &one)?;
@@ -375,7 +471,13 @@ fn bench_generate(home: &Home, sel: ModelSel, json: bool, reps: usize) -> Result
         d1.push((s.generated_tokens - 1) as f64 / s.decode_s);
         let s = run(vec![short.clone(); 8], &sampled)?;
         d8.push((s.generated_tokens - 8) as f64 / s.decode_s);
-        log(&format!("rep {}: prefill {:.1} tok/s, decode b1 {:.1} tok/s, decode b8 {:.1} tok/s", r + 1, pre[r], d1[r], d8[r]));
+        log(&format!(
+            "rep {}: prefill {:.1} tok/s, decode b1 {:.1} tok/s, decode b8 {:.1} tok/s",
+            r + 1,
+            pre[r],
+            d1[r],
+            d8[r]
+        ));
     }
     let out = serde_json::json!({
         "model": lm.source.path().display().to_string(),
@@ -389,10 +491,22 @@ fn bench_generate(home: &Home, sel: ModelSel, json: bool, reps: usize) -> Result
     if json {
         println!("{out}");
     } else {
-        println!("prefill (512 tokens)      {:>8.1} tokens/s", out["prefill_tps"].as_f64().unwrap_or(0.0));
-        println!("decode greedy, batch 1    {:>8.1} tokens/s", out["decode_tps_b1"].as_f64().unwrap_or(0.0));
-        println!("decode sampled, batch 8   {:>8.1} tokens/s", out["decode_tps_b8"].as_f64().unwrap_or(0.0));
-        println!("peak RSS                  {:>8.0} MB", out["peak_rss_mb"].as_f64().unwrap_or(0.0));
+        println!(
+            "prefill (512 tokens)      {:>8.1} tokens/s",
+            out["prefill_tps"].as_f64().unwrap_or(0.0)
+        );
+        println!(
+            "decode greedy, batch 1    {:>8.1} tokens/s",
+            out["decode_tps_b1"].as_f64().unwrap_or(0.0)
+        );
+        println!(
+            "decode sampled, batch 8   {:>8.1} tokens/s",
+            out["decode_tps_b8"].as_f64().unwrap_or(0.0)
+        );
+        println!(
+            "peak RSS                  {:>8.0} MB",
+            out["peak_rss_mb"].as_f64().unwrap_or(0.0)
+        );
     }
     Ok(())
 }

@@ -72,7 +72,8 @@ pub fn config(a: ConfigArgs) -> Result<()> {
 pub fn build_config(a: &TrainArgs) -> Result<RunConfig> {
     let mut cfg = match (&a.config, &a.preset) {
         (Some(p), _) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
             RunConfig::from_toml(&text, &p.display().to_string())?
         }
         (None, Some(pr)) => RunConfig::preset(pr)?,
@@ -95,7 +96,10 @@ pub fn build_config(a: &TrainArgs) -> Result<RunConfig> {
 }
 
 pub fn default_run_id() -> String {
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     format!("run-{t}")
 }
 
@@ -105,35 +109,69 @@ pub fn train(home: &Home, a: TrainArgs) -> Result<()> {
             bail!("unknown preset `{p}` ({})", PRESETS.join(", "));
         }
     }
-    std::fs::create_dir_all(home.root()).with_context(|| format!("cannot create {}", home.root().display()))?;
+    std::fs::create_dir_all(home.root())
+        .with_context(|| format!("cannot create {}", home.root().display()))?;
     let store = Arc::new(Store::open(home.root())?);
     let (cfg, run_id, resume) = match &a.resume {
         Some(id) => {
-            let info = store.run(id)?.with_context(|| format!("no run `{id}` in {}", home.root().display()))?;
-            let cfg: RunConfig = serde_json::from_value(info.config).context("the stored run configuration is unreadable")?;
+            let info = store
+                .run(id)?
+                .with_context(|| format!("no run `{id}` in {}", home.root().display()))?;
+            let cfg: RunConfig = serde_json::from_value(info.config)
+                .context("the stored run configuration is unreadable")?;
             (cfg, id.clone(), true)
         }
-        None => (build_config(&a)?, a.run_id.clone().unwrap_or_else(default_run_id), false),
+        None => (
+            build_config(&a)?,
+            a.run_id.clone().unwrap_or_else(default_run_id),
+            false,
+        ),
     };
     let total = cfg.train.steps as u64;
-    let setup = TrainerSetup { config: cfg, run_id: run_id.clone(), home: home.root().to_path_buf(), resume, stop_after: a.steps };
+    let setup = TrainerSetup {
+        config: cfg,
+        run_id: run_id.clone(),
+        home: home.root().to_path_buf(),
+        resume,
+        stop_after: a.steps,
+    };
     let handle = trainer::spawn(store.clone(), setup)?;
     let stop_tx = handle.commands.clone();
     // Ctrl-C stops cleanly: the current step finishes and is checkpointed.
     let _ = ctrlc_stop(stop_tx);
     let bar = ProgressBar::new(total);
-    bar.set_style(ProgressStyle::with_template("{spinner} step {pos}/{len} [{elapsed_precise}] {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} step {pos}/{len} [{elapsed_precise}] {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     // Without a terminal the bar is hidden: say the same things as plain lines.
-    let say = |msg: String| if bar.is_hidden() { eprintln!("{msg}") } else { bar.println(msg) };
+    let say = |msg: String| {
+        if bar.is_hidden() {
+            eprintln!("{msg}")
+        } else {
+            bar.println(msg)
+        }
+    };
     let mut written = 0u64;
     let mut failure = None;
     let mut metrics_out = match &a.metrics_jsonl {
-        Some(p) => Some(std::fs::OpenOptions::new().create(true).append(true).open(p).with_context(|| format!("cannot open {}", p.display()))?),
+        Some(p) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .with_context(|| format!("cannot open {}", p.display()))?,
+        ),
         None => None,
     };
     for ev in handle.events.iter() {
         match ev {
-            TrainerEvent::Started { first_step, trainable_parameters, model, .. } => {
+            TrainerEvent::Started {
+                first_step,
+                trainable_parameters,
+                model,
+                ..
+            } => {
                 bar.set_position(first_step - 1);
                 written = first_step - 1;
                 if resume {
@@ -147,19 +185,27 @@ pub fn train(home: &Home, a: TrainArgs) -> Result<()> {
                                 text.push('\n');
                             }
                         }
-                        std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?;
+                        std::fs::write(p, text)
+                            .with_context(|| format!("cannot write {}", p.display()))?;
                         *f = std::fs::OpenOptions::new().append(true).open(p)?;
                     }
                 }
                 say(format!("run {run_id}: {model}, {trainable_parameters} trainable parameters, from step {first_step}"));
             }
-            TrainerEvent::StepStarted { step, .. } => bar.set_message(format!("step {step}: generating")),
+            TrainerEvent::StepStarted { step, .. } => {
+                bar.set_message(format!("step {step}: generating"))
+            }
             TrainerEvent::StepMetrics { step, metrics } => {
                 bar.set_position(step);
                 let g = |k: &str| metrics.get(k).copied().unwrap_or(f64::NAN);
                 let line = format!(
                     "reward {:+.3} ± {:.3}  keep {:.2}  kl {:.4}  loss {:+.4}  {:.1}s/step",
-                    g("reward"), g("reward_std"), g("keep_ratio"), g("kl"), g("loss"), g("step_time")
+                    g("reward"),
+                    g("reward_std"),
+                    g("keep_ratio"),
+                    g("kl"),
+                    g("loss"),
+                    g("step_time")
                 );
                 if bar.is_hidden() {
                     eprintln!("step {step}/{total}: {line}");
@@ -179,22 +225,34 @@ pub fn train(home: &Home, a: TrainArgs) -> Result<()> {
                 }
             }
             TrainerEvent::Warning(w) => say(format!("warning: {w}")),
-            TrainerEvent::CheckpointSaved { step } => bar.set_message(format!("step {step}: checkpoint saved")),
+            TrainerEvent::CheckpointSaved { step } => {
+                bar.set_message(format!("step {step}: checkpoint saved"))
+            }
             TrainerEvent::Failed(e) => failure = Some(e),
-            TrainerEvent::Finished { last_step } => say(format!("run {run_id} stopped after step {last_step}")),
+            TrainerEvent::Finished { last_step } => {
+                say(format!("run {run_id} stopped after step {last_step}"))
+            }
             _ => {}
         }
     }
     bar.finish_and_clear();
-    let joined = handle.thread.join().map_err(|_| anyhow::anyhow!("the trainer thread panicked"))?;
+    let joined = handle
+        .thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the trainer thread panicked"))?;
     match (joined, failure) {
         (Ok(last), None) => {
-            println!("run {run_id}: {last} steps committed in {}", home.root().display());
+            println!(
+                "run {run_id}: {last} steps committed in {}",
+                home.root().display()
+            );
             Ok(())
         }
         (Err(e), _) => {
             let hint = oom_hint(&format!("{e:#}"));
-            Err(e.context(format!("run {run_id} failed{hint} (resume it with `raif train --resume {run_id}`)")))
+            Err(e.context(format!(
+                "run {run_id} failed{hint} (resume it with `raif train --resume {run_id}`)"
+            )))
         }
         (Ok(_), Some(e)) => bail!("run {run_id} failed: {e}{}", oom_hint(&e)),
     }
@@ -203,7 +261,10 @@ pub fn train(home: &Home, a: TrainArgs) -> Result<()> {
 /// A suggestion when a failure looks like running out of memory.
 fn oom_hint(msg: &str) -> &'static str {
     let m = msg.to_lowercase();
-    if m.contains("out of memory") || m.contains("cannot allocate") || m.contains("alloc") && m.contains("fail") {
+    if m.contains("out of memory")
+        || m.contains("cannot allocate")
+        || m.contains("alloc") && m.contains("fail")
+    {
         " — out of memory: try LoRA (train.mode.kind = \"lora\"), a smaller train.group_size or micro_batch, \
          shorter rollout.max_new_tokens, or train.gradient_checkpointing = true"
     } else {

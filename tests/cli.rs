@@ -14,7 +14,10 @@ fn raif(home: &Path, args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -37,7 +40,12 @@ fn every_subcommand_has_help() {
         let o = raif(home.path(), &[s, "--help"]);
         assert!(o.status.success(), "raif {s} --help");
     }
-    for nested in [["model", "fetch"], ["model", "list"], ["model", "info"], ["bench", "generate"]] {
+    for nested in [
+        ["model", "fetch"],
+        ["model", "list"],
+        ["model", "info"],
+        ["bench", "generate"],
+    ] {
         let o = raif(home.path(), &[nested[0], nested[1], "--help"]);
         assert!(o.status.success(), "raif {nested:?} --help");
     }
@@ -58,11 +66,30 @@ fn generate_and_info_on_a_tiny_hf_folder() {
     let lm = raif_model::tiny::tiny_model(raif_model::Arch::Llama, 1).unwrap();
     lm.save_hf(&dir).unwrap();
     let d = dir.to_str().unwrap();
-    let o = raif(home.path(), &["model", "info", "--model", d, "--device", "cpu"]);
+    let o = raif(
+        home.path(),
+        &["model", "info", "--model", d, "--device", "cpu"],
+    );
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
     assert!(out.contains("Llama") && out.contains("chatml"), "{out}");
-    let args = ["generate", "--model", d, "--prompt", "the cat", "--mode", "io", "--n", "2", "--seed", "7", "--max-new-tokens", "5", "--device", "cpu"];
+    let args = [
+        "generate",
+        "--model",
+        d,
+        "--prompt",
+        "the cat",
+        "--mode",
+        "io",
+        "--n",
+        "2",
+        "--seed",
+        "7",
+        "--max-new-tokens",
+        "5",
+        "--device",
+        "cpu",
+    ];
     let a = raif(home.path(), &args);
     let b = raif(home.path(), &args);
     assert!(a.status.success(), "{}", text(&a).1);
@@ -73,10 +100,28 @@ fn generate_and_info_on_a_tiny_hf_folder() {
 #[test]
 fn bad_model_arguments_fail_with_a_clear_message() {
     let home = tempfile::tempdir().unwrap();
-    let o = raif(home.path(), &["generate", "--model", "/no/such/model.gguf", "--prompt", "x"]);
+    let o = raif(
+        home.path(),
+        &[
+            "generate",
+            "--model",
+            "/no/such/model.gguf",
+            "--prompt",
+            "x",
+        ],
+    );
     assert!(!o.status.success());
-    assert!(text(&o).1.contains("model `/no/such/model.gguf` not found"), "{}", text(&o).1);
-    let o = raif(home.path(), &["generate", "--model", "x", "--prompt", "x", "--mode", "weird"]);
+    assert!(
+        text(&o).1.contains("model `/no/such/model.gguf` not found"),
+        "{}",
+        text(&o).1
+    );
+    let o = raif(
+        home.path(),
+        &[
+            "generate", "--model", "x", "--prompt", "x", "--mode", "weird",
+        ],
+    );
     assert!(!o.status.success());
     let o = raif(home.path(), &["model", "fetch", "--hf", "not-an-id"]);
     assert!(!o.status.success());

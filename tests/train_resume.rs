@@ -16,16 +16,30 @@ fn raif() -> Command {
 
 fn fixture(dir: &Path) -> PathBuf {
     let model = dir.join("tiny");
-    raif_model::tiny::tiny_model(raif_model::Arch::Llama, 5).unwrap().save_hf(&model).unwrap();
+    raif_model::tiny::tiny_model(raif_model::Arch::Llama, 5)
+        .unwrap()
+        .save_hf(&model)
+        .unwrap();
     let tree: raif_verify::Constraint = serde_json::from_str(
         r#"{"type":"and","children":[{"type":"rule","id":"keywords:existence","kwargs":{"keywords":["the"]}},
             {"type":"rule","id":"punctuation:no_comma","kwargs":{}}]}"#,
     )
     .unwrap();
     let mut records: Vec<Record> = (0..5)
-        .map(|i| Record::new(format!("r{i}"), "test", Split::Train, vec![Message::user(format!("write {i} words"))], tree.clone()))
+        .map(|i| {
+            Record::new(
+                format!("r{i}"),
+                "test",
+                Split::Train,
+                vec![Message::user(format!("write {i} words"))],
+                tree.clone(),
+            )
+        })
         .collect();
-    records[1].expert = Some(raif_datasets::Expert { reasoning: "use the word".into(), answer: "the end".into() });
+    records[1].expert = Some(raif_datasets::Expert {
+        reasoning: "use the word".into(),
+        answer: "the end".into(),
+    });
     let data = dir.join("data.jsonl");
     raif_datasets::record::write_records(&data, &records).unwrap();
     let cfg = format!(
@@ -75,8 +89,19 @@ fn killed_and_resumed_run_equals_an_uninterrupted_one() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = fixture(dir.path());
     let (home_a, home_b) = (dir.path().join("a"), dir.path().join("b"));
-    let ok = raif().arg("--home").arg(&home_a).args(["train", "--config"]).arg(&cfg).args(["--run-id", "x"]).output().unwrap();
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let ok = raif()
+        .arg("--home")
+        .arg(&home_a)
+        .args(["train", "--config"])
+        .arg(&cfg)
+        .args(["--run-id", "x"])
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
 
     // The same run, killed once at least one step has committed, at a random moment after.
     let metrics = dir.path().join("b-metrics.jsonl");
@@ -91,12 +116,17 @@ fn killed_and_resumed_run_equals_an_uninterrupted_one() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
     let target_lines = 1 + (nanos % 3) as usize;
     let extra = Duration::from_millis((nanos / 7 % 400) as u64);
     let t0 = Instant::now();
     loop {
-        let lines = std::fs::read_to_string(&metrics).map(|s| s.lines().count()).unwrap_or(0);
+        let lines = std::fs::read_to_string(&metrics)
+            .map(|s| s.lines().count())
+            .unwrap_or(0);
         if lines >= target_lines || t0.elapsed() > Duration::from_secs(120) {
             break;
         }
@@ -115,7 +145,11 @@ fn killed_and_resumed_run_equals_an_uninterrupted_one() {
         .arg(&metrics)
         .output()
         .unwrap();
-    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
 
     let (a, b) = (Store::open(&home_a).unwrap(), Store::open(&home_b).unwrap());
     let (ma, mb) = (a.metrics("x").unwrap(), b.metrics("x").unwrap());
@@ -124,7 +158,10 @@ fn killed_and_resumed_run_equals_an_uninterrupted_one() {
     for ((sa, xa), (sb, xb)) in ma.into_iter().zip(mb) {
         assert_eq!(sa, sb);
         assert_eq!(strip_timing(xa), strip_timing(xb), "metrics of step {sa}");
-        let (ra, rb) = (a.step_rollouts("x", sa).unwrap(), b.step_rollouts("x", sb).unwrap());
+        let (ra, rb) = (
+            a.step_rollouts("x", sa).unwrap(),
+            b.step_rollouts("x", sb).unwrap(),
+        );
         assert_eq!(ra.len(), 8);
         assert_eq!(ra, rb, "rollouts of step {sa}");
     }
@@ -132,19 +169,32 @@ fn killed_and_resumed_run_equals_an_uninterrupted_one() {
     let steps: Vec<u64> = std::fs::read_to_string(&metrics)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["step"].as_u64().unwrap())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["step"]
+                .as_u64()
+                .unwrap()
+        })
         .collect();
     assert_eq!(steps, (1..=6).collect::<Vec<_>>());
-    assert_eq!(b.run("x").unwrap().unwrap().status, raif_rl::store::RunStatus::Finished);
+    assert_eq!(
+        b.run("x").unwrap().unwrap().status,
+        raif_rl::store::RunStatus::Finished
+    );
 }
 
 #[test]
 fn config_show_prints_a_complete_loadable_file() {
-    let o = raif().args(["config", "show", "--preset", "raif"]).output().unwrap();
+    let o = raif()
+        .args(["config", "show", "--preset", "raif"])
+        .output()
+        .unwrap();
     assert!(o.status.success());
     let text = String::from_utf8(o.stdout).unwrap();
     let c = raif_rl::config::RunConfig::from_toml(&text, "shown").unwrap();
     assert_eq!(c, raif_rl::config::RunConfig::preset("raif").unwrap());
-    let o = raif().args(["config", "show", "--preset", "nope"]).output().unwrap();
+    let o = raif()
+        .args(["config", "show", "--preset", "nope"])
+        .output()
+        .unwrap();
     assert!(!o.status.success());
 }

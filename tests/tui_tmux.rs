@@ -70,17 +70,37 @@ every = 0
         model.display().to_string().replace('\\', "/")
     );
     // Short generated records, so that prompts fit the tiny model's 512-token context.
-    let (records, _) = raif_datasets::gen::generate(&raif_datasets::gen::GenConfig { n: 300, seed: 3, depth: Some(1) }, None);
+    let (records, _) = raif_datasets::gen::generate(
+        &raif_datasets::gen::GenConfig {
+            n: 300,
+            seed: 3,
+            depth: Some(1),
+        },
+        None,
+    );
     let mut lines = String::new();
-    for mut r in records.into_iter().filter(|r| r.messages.iter().map(|m| m.content.len()).sum::<usize>() < 220).take(16) {
+    for mut r in records
+        .into_iter()
+        .filter(|r| r.messages.iter().map(|m| m.content.len()).sum::<usize>() < 220)
+        .take(16)
+    {
         r.split = raif_datasets::record::Split::Train;
         lines.push_str(&serde_json::to_string(&r).expect("record as JSON"));
         lines.push('\n');
     }
-    assert!(lines.lines().count() >= 4, "too few short generated records");
+    assert!(
+        lines.lines().count() >= 4,
+        "too few short generated records"
+    );
     let data = dir.join("data.jsonl");
     std::fs::write(&data, lines).expect("write the data");
-    let cfg = cfg.replace("generate_n = 24\n", &format!("path = \"{}\"\n", data.display().to_string().replace('\\', "/")));
+    let cfg = cfg.replace(
+        "generate_n = 24\n",
+        &format!(
+            "path = \"{}\"\n",
+            data.display().to_string().replace('\\', "/")
+        ),
+    );
     let path = dir.join("run.toml");
     std::fs::write(&path, cfg).expect("write the config");
     path
@@ -88,7 +108,12 @@ every = 0
 
 #[test]
 fn workbench_in_tmux() {
-    if Command::new("tmux").arg("-V").output().map(|o| !o.status.success()).unwrap_or(true) {
+    if Command::new("tmux")
+        .arg("-V")
+        .output()
+        .map(|o| !o.status.success())
+        .unwrap_or(true)
+    {
         eprintln!("SKIPPED: tmux is not installed (the workbench end-to-end test needs it)");
         return;
     }
@@ -97,8 +122,22 @@ fn workbench_in_tmux() {
     let home = dir.path().join("home");
     let bin = env!("CARGO_BIN_EXE_raif");
     let session = format!("raif-e2e-{}", std::process::id());
-    let cmd = format!("'{bin}' --home '{}' --config '{}'; echo RAIF_EXIT=$?; sleep 60", home.display(), cfg.display());
-    tmux(&["new-session", "-d", "-s", &session, "-x", "200", "-y", "60", &cmd]);
+    let cmd = format!(
+        "'{bin}' --home '{}' --config '{}'; echo RAIF_EXIT=$?; sleep 60",
+        home.display(),
+        cfg.display()
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "200",
+        "-y",
+        "60",
+        &cmd,
+    ]);
 
     // The run starts at once and a scored rollout appears with its breakdown.
     wait_for(&session, "Rollouts · step", 120);
@@ -132,12 +171,18 @@ fn workbench_in_tmux() {
 
     // Quit: asks while training, then stops the trainer after its step and waits for it.
     let p = pane(&session);
-    assert!(p.contains("training step"), "still training before quitting:\n{p}");
+    assert!(
+        p.contains("training step"),
+        "still training before quitting:\n{p}"
+    );
     keys(&session, "q");
     wait_for(&session, "Stop it after this step", 10);
     keys(&session, "n");
     let p = pane(&session);
-    assert!(!p.contains("Stop it after this step") && !p.contains("RAIF_EXIT="), "n keeps training:\n{p}");
+    assert!(
+        !p.contains("Stop it after this step") && !p.contains("RAIF_EXIT="),
+        "n keeps training:\n{p}"
+    );
     keys(&session, "q");
     wait_for(&session, "Stop it after this step", 10);
     keys(&session, "y");

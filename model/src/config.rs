@@ -97,7 +97,10 @@ fn get_usize(v: &Value, key: &str, file: &str) -> Result<usize> {
 fn ids(v: Option<&Value>) -> Vec<u32> {
     match v {
         Some(Value::Number(n)) => n.as_u64().map(|x| vec![x as u32]).unwrap_or_default(),
-        Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_u64().map(|x| x as u32)).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_u64().map(|x| x as u32))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -105,7 +108,8 @@ fn ids(v: Option<&Value>) -> Vec<u32> {
 impl ModelConfig {
     /// Parse a Hugging Face `config.json`.
     pub fn from_hf_json(text: &str, file: &str) -> Result<Self> {
-        let v: Value = serde_json::from_str(text).with_context(|| format!("{file}: not valid JSON"))?;
+        let v: Value =
+            serde_json::from_str(text).with_context(|| format!("{file}: not valid JSON"))?;
         let architecture = v
             .get("architectures")
             .and_then(|a| a.get(0))
@@ -114,7 +118,9 @@ impl ModelConfig {
         let arch = Arch::from_names(architecture, model_type).with_context(|| file.to_string())?;
         let hidden_size = get_usize(&v, "hidden_size", file)?;
         let num_attention_heads = get_usize(&v, "num_attention_heads", file)?;
-        if num_attention_heads == 0 || hidden_size % num_attention_heads != 0 && v.get("head_dim").is_none() {
+        if num_attention_heads == 0
+            || hidden_size % num_attention_heads != 0 && v.get("head_dim").is_none()
+        {
             bail!("{file}: hidden_size {hidden_size} is not divisible by num_attention_heads {num_attention_heads}");
         }
         let num_key_value_heads = v
@@ -150,7 +156,10 @@ impl ModelConfig {
         };
         let attention_bias = match arch {
             Arch::Qwen2 => true,
-            _ => v.get("attention_bias").and_then(Value::as_bool).unwrap_or(false),
+            _ => v
+                .get("attention_bias")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         };
         Ok(ModelConfig {
             arch,
@@ -161,15 +170,24 @@ impl ModelConfig {
             num_attention_heads,
             num_key_value_heads,
             head_dim,
-            rope_theta: v.get("rope_theta").and_then(Value::as_f64).unwrap_or(10_000.0),
+            rope_theta: v
+                .get("rope_theta")
+                .and_then(Value::as_f64)
+                .unwrap_or(10_000.0),
             rope_scaling,
-            rms_norm_eps: v.get("rms_norm_eps").and_then(Value::as_f64).unwrap_or(1e-6),
+            rms_norm_eps: v
+                .get("rms_norm_eps")
+                .and_then(Value::as_f64)
+                .unwrap_or(1e-6),
             max_position_embeddings: v
                 .get("max_position_embeddings")
                 .and_then(Value::as_u64)
                 .map(|x| x as usize)
                 .unwrap_or(4096),
-            tie_word_embeddings: v.get("tie_word_embeddings").and_then(Value::as_bool).unwrap_or(false),
+            tie_word_embeddings: v
+                .get("tie_word_embeddings")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             attention_bias,
             bos_token_id: ids(v.get("bos_token_id")).first().copied(),
             eos_token_ids: ids(v.get("eos_token_id")),
@@ -237,7 +255,9 @@ impl ModelConfig {
         let bias = if self.attention_bias { q + 2 * kv } else { 0 };
         let per_layer = h * q + 2 * h * kv + q * h + bias + 3 * h * self.intermediate_size + 2 * h;
         let emb = self.vocab_size * h;
-        emb + self.num_hidden_layers * per_layer + h + if self.tie_word_embeddings { 0 } else { emb }
+        emb + self.num_hidden_layers * per_layer
+            + h
+            + if self.tie_word_embeddings { 0 } else { emb }
     }
 
     /// Inverse RoPE frequencies, with Llama-3 scaling applied when configured.
@@ -260,7 +280,8 @@ impl ModelConfig {
                 } else if wavelen > low_wavelen {
                     f / rs.factor
                 } else {
-                    let smooth = (old / wavelen - rs.low_freq_factor) / (rs.high_freq_factor - rs.low_freq_factor);
+                    let smooth = (old / wavelen - rs.low_freq_factor)
+                        / (rs.high_freq_factor - rs.low_freq_factor);
                     (1.0 - smooth) * f / rs.factor + smooth * f
                 };
                 scaled as f32

@@ -18,7 +18,9 @@ pub fn parse_device(spec: &str) -> Result<Device> {
         }
         s if s == "cuda" || s.starts_with("cuda:") => {
             let n: usize = match s.strip_prefix("cuda:") {
-                Some(n) => n.parse().map_err(|_| anyhow::anyhow!("bad device `{s}` (cuda:N)"))?,
+                Some(n) => n
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("bad device `{s}` (cuda:N)"))?,
                 None => 0,
             };
             if !candle_core::utils::cuda_is_available() {

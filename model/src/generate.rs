@@ -24,13 +24,23 @@ pub struct SamplingParams {
 
 impl Default for SamplingParams {
     fn default() -> Self {
-        SamplingParams { temperature: 1.0, top_p: 1.0, top_k: 0, max_new_tokens: 256, stop_strings: Vec::new() }
+        SamplingParams {
+            temperature: 1.0,
+            top_p: 1.0,
+            top_k: 0,
+            max_new_tokens: 256,
+            stop_strings: Vec::new(),
+        }
     }
 }
 
 impl SamplingParams {
     pub fn greedy(max_new_tokens: usize) -> Self {
-        SamplingParams { temperature: 0.0, max_new_tokens, ..Default::default() }
+        SamplingParams {
+            temperature: 0.0,
+            max_new_tokens,
+            ..Default::default()
+        }
     }
 }
 
@@ -85,7 +95,12 @@ struct Row<'t> {
 /// Pick a token from logits; returns (token, log-prob under the unmodified distribution).
 pub fn sample(logits: &[f32], p: &SamplingParams, rng: &mut Rng) -> (u32, f32) {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let lse = max as f64 + logits.iter().map(|&l| ((l - max) as f64).exp()).sum::<f64>().ln();
+    let lse = max as f64
+        + logits
+            .iter()
+            .map(|&l| ((l - max) as f64).exp())
+            .sum::<f64>()
+            .ln();
     let logprob = |i: usize| (logits[i] as f64 - lse) as f32;
     if p.temperature <= 0.0 {
         let mut best = 0;
@@ -99,9 +114,17 @@ pub fn sample(logits: &[f32], p: &SamplingParams, rng: &mut Rng) -> (u32, f32) {
     let inv_t = 1.0 / p.temperature;
     let full = p.top_k == 0 && p.top_p >= 1.0;
     let mut cand: Vec<(usize, f64)> = if full {
-        logits.iter().enumerate().map(|(i, &l)| (i, ((l - max) as f64) * inv_t)).collect()
+        logits
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| (i, ((l - max) as f64) * inv_t))
+            .collect()
     } else {
-        let mut v: Vec<(usize, f64)> = logits.iter().enumerate().map(|(i, &l)| (i, ((l - max) as f64) * inv_t)).collect();
+        let mut v: Vec<(usize, f64)> = logits
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| (i, ((l - max) as f64) * inv_t))
+            .collect();
         v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         if p.top_k > 0 {
             v.truncate(p.top_k.max(1));
@@ -155,7 +178,9 @@ impl<'a> Generator<'a> {
         params: &SamplingParams,
         on_token: &mut dyn FnMut(TokenEvent),
     ) -> Result<Vec<Generation>> {
-        Ok(self.generate_with_stats(prompts, seeds, params, on_token)?.0)
+        Ok(self
+            .generate_with_stats(prompts, seeds, params, on_token)?
+            .0)
     }
 
     /// Generate one continuation per prompt. `seeds[i]` seeds sequence i's own RNG, so a
@@ -169,7 +194,11 @@ impl<'a> Generator<'a> {
         on_token: &mut dyn FnMut(TokenEvent),
     ) -> Result<(Vec<Generation>, GenStats)> {
         if prompts.len() != seeds.len() {
-            bail!("generate: {} prompts but {} seeds", prompts.len(), seeds.len());
+            bail!(
+                "generate: {} prompts but {} seeds",
+                prompts.len(),
+                seeds.len()
+            );
         }
         if prompts.is_empty() {
             return Ok((Vec::new(), GenStats::default()));
@@ -206,7 +235,15 @@ impl<'a> Generator<'a> {
         let refs: Vec<&[u32]> = prompts.iter().map(|p| p.as_slice()).collect();
         let zero_pads = vec![0; prompts.len()];
         let (ids, pos, mask) = padded_inputs(&refs, &zero_pads, 0, device)?;
-        let hidden = model.forward_hidden(&Batch { input_ids: &ids, positions: &pos, mask: &mask }, Some(&mut cache), Path::Fused)?;
+        let hidden = model.forward_hidden(
+            &Batch {
+                input_ids: &ids,
+                positions: &pos,
+                mask: &mask,
+            },
+            Some(&mut cache),
+            Path::Fused,
+        )?;
         let mut logits = model.logits(&hidden.i((.., longest - 1..longest, ..))?.squeeze(1)?)?;
         // Reading the logits back synchronises the device, so the split below is honest.
         let mut rows_logits: Vec<Vec<f32>> = logits.to_dtype(candle_core::DType::F32)?.to_vec2()?;
@@ -229,7 +266,10 @@ impl<'a> Generator<'a> {
                     for s in &params.stop_strings {
                         // Only a match that ends in the new text can be new.
                         let from = before.saturating_sub(s.len().saturating_sub(1));
-                        let from = (0..=from).rev().find(|&i| row.text.is_char_boundary(i)).unwrap_or(0);
+                        let from = (0..=from)
+                            .rev()
+                            .find(|&i| row.text.is_char_boundary(i))
+                            .unwrap_or(0);
                         if let Some(k) = row.text[from..].find(s.as_str()) {
                             let at = from + k;
                             if hit.is_none_or(|h| at < h) {
@@ -240,16 +280,25 @@ impl<'a> Generator<'a> {
                     match hit {
                         Some(at) => {
                             if at > before {
-                                on_token(TokenEvent { index: row.index, token: tok, delta: &row.text[before..at] });
+                                on_token(TokenEvent {
+                                    index: row.index,
+                                    token: tok,
+                                    delta: &row.text[before..at],
+                                });
                             }
                             row.text.truncate(at);
                             row.finish = Some(FinishReason::StopString);
                         }
-                        None => on_token(TokenEvent { index: row.index, token: tok, delta: &row.text[before..] }),
+                        None => on_token(TokenEvent {
+                            index: row.index,
+                            token: tok,
+                            delta: &row.text[before..],
+                        }),
                     }
                 }
                 if row.finish.is_none()
-                    && (row.tokens.len() >= params.max_new_tokens || cache.len() + 1 - row.pad >= max_ctx)
+                    && (row.tokens.len() >= params.max_new_tokens
+                        || cache.len() + 1 - row.pad >= max_ctx)
                 {
                     row.finish = Some(FinishReason::Length);
                 }
@@ -266,10 +315,19 @@ impl<'a> Generator<'a> {
                             // text is decoded whole (a stop string's cut is kept as is).
                             let text = match finish {
                                 FinishReason::StopString => row.text,
-                                FinishReason::Stop => self.tokenizer.decode(&row.tokens[..row.tokens.len() - 1], false)?,
-                                FinishReason::Length => self.tokenizer.decode(&row.tokens, false)?,
+                                FinishReason::Stop => self
+                                    .tokenizer
+                                    .decode(&row.tokens[..row.tokens.len() - 1], false)?,
+                                FinishReason::Length => {
+                                    self.tokenizer.decode(&row.tokens, false)?
+                                }
                             };
-                            done[index] = Some(Generation { tokens: row.tokens, logprobs: row.logprobs, text, finish });
+                            done[index] = Some(Generation {
+                                tokens: row.tokens,
+                                logprobs: row.logprobs,
+                                text,
+                                finish,
+                            });
                         }
                         None => {
                             keep.push(j as u32);
@@ -283,11 +341,22 @@ impl<'a> Generator<'a> {
                 }
                 cache.retain_rows(&keep)?;
             }
-            let last: Vec<[u32; 1]> = rows.iter().map(|r| [*r.tokens.last().unwrap_or(&0)]).collect();
+            let last: Vec<[u32; 1]> = rows
+                .iter()
+                .map(|r| [*r.tokens.last().unwrap_or(&0)])
+                .collect();
             let refs: Vec<&[u32]> = last.iter().map(|l| l.as_slice()).collect();
             let pads: Vec<usize> = rows.iter().map(|r| r.pad).collect();
             let (ids, pos, mask) = padded_inputs(&refs, &pads, cache.len(), device)?;
-            let hidden = model.forward_hidden(&Batch { input_ids: &ids, positions: &pos, mask: &mask }, Some(&mut cache), Path::Fused)?;
+            let hidden = model.forward_hidden(
+                &Batch {
+                    input_ids: &ids,
+                    positions: &pos,
+                    mask: &mask,
+                },
+                Some(&mut cache),
+                Path::Fused,
+            )?;
             logits = model.logits(&hidden.squeeze(1)?)?;
             rows_logits = logits.to_dtype(candle_core::DType::F32)?.to_vec2()?;
         }

@@ -8,9 +8,9 @@ pub mod generate;
 pub mod loaded;
 pub mod rng;
 pub mod template;
-pub mod train;
 pub mod tiny;
 pub mod tokenizer;
+pub mod train;
 pub mod transformer;
 pub mod weights;
 

@@ -57,18 +57,35 @@ impl LoadedModel {
         let g = GgufFile::open(path)?;
         let cfg = g.config()?;
         let tokenizer = Tokenizer::from_gguf(&g)?;
-        let jinja = g.meta("tokenizer.chat_template").and_then(|v| v.to_string().ok()).map(|s| s.as_str());
+        let jinja = g
+            .meta("tokenizer.chat_template")
+            .and_then(|v| v.to_string().ok())
+            .map(|s| s.as_str());
         let template = ChatTemplate::detect(jinja, &|t| tokenizer.token_to_id(t).is_some())
-            .with_context(|| format!("{}: cannot tell the chat template; pass --template", path.display()))?;
+            .with_context(|| {
+                format!(
+                    "{}: cannot tell the chat template; pass --template",
+                    path.display()
+                )
+            })?;
         let w = g.load_weights(&cfg, dtype, device)?;
         let model = Transformer::from_weights(cfg, w, &path.display().to_string())?;
-        Ok(Self::assemble(model, tokenizer, template, ModelSource::Gguf(path.to_path_buf()), &[]))
+        Ok(Self::assemble(
+            model,
+            tokenizer,
+            template,
+            ModelSource::Gguf(path.to_path_buf()),
+            &[],
+        ))
     }
 
     pub fn load_hf(dir: &Path, dtype: DType, device: &Device) -> Result<Self> {
         let cfg_path = dir.join("config.json");
         if !cfg_path.exists() {
-            bail!("{}: no config.json (not a Hugging Face model folder)", dir.display());
+            bail!(
+                "{}: no config.json (not a Hugging Face model folder)",
+                dir.display()
+            );
         }
         let cfg = ModelConfig::from_hf_file(&cfg_path)?;
         cfg.validate()?;
@@ -78,30 +95,63 @@ impl LoadedModel {
         }
         let tokenizer = Tokenizer::from_file(&tok_path)?;
         let tc = read_json_opt(&dir.join("tokenizer_config.json"))?;
-        let jinja = tc.as_ref().and_then(|v| v.get("chat_template")).and_then(|v| v.as_str());
+        let jinja = tc
+            .as_ref()
+            .and_then(|v| v.get("chat_template"))
+            .and_then(|v| v.as_str());
         let template = ChatTemplate::detect(jinja, &|t| tokenizer.token_to_id(t).is_some())
-            .with_context(|| format!("{}: cannot tell the chat template; pass --template", dir.display()))?;
+            .with_context(|| {
+                format!(
+                    "{}: cannot tell the chat template; pass --template",
+                    dir.display()
+                )
+            })?;
         let mut extra_eos = Vec::new();
         if let Some(gc) = read_json_opt(&dir.join("generation_config.json"))? {
             match gc.get("eos_token_id") {
                 Some(Value::Number(n)) => extra_eos.extend(n.as_u64().map(|x| x as u32)),
-                Some(Value::Array(a)) => extra_eos.extend(a.iter().filter_map(|x| x.as_u64().map(|x| x as u32))),
+                Some(Value::Array(a)) => {
+                    extra_eos.extend(a.iter().filter_map(|x| x.as_u64().map(|x| x as u32)))
+                }
                 _ => {}
             }
         }
         let files = weights::safetensors_files(dir)?;
         let w = weights::load_safetensors(&files, dtype, device)?;
         let model = Transformer::from_weights(cfg, w, &dir.display().to_string())?;
-        Ok(Self::assemble(model, tokenizer, template, ModelSource::HfFolder(dir.to_path_buf()), &extra_eos))
+        Ok(Self::assemble(
+            model,
+            tokenizer,
+            template,
+            ModelSource::HfFolder(dir.to_path_buf()),
+            &extra_eos,
+        ))
     }
 
-    fn assemble(model: Transformer, tokenizer: Tokenizer, template: ChatTemplate, source: ModelSource, extra: &[u32]) -> Self {
+    fn assemble(
+        model: Transformer,
+        tokenizer: Tokenizer,
+        template: ChatTemplate,
+        source: ModelSource,
+        extra: &[u32],
+    ) -> Self {
         let mut stop_ids: Vec<u32> = model.cfg.eos_token_ids.clone();
         stop_ids.extend_from_slice(extra);
-        stop_ids.extend(template.stop_tokens().iter().filter_map(|t| tokenizer.token_to_id(t)));
+        stop_ids.extend(
+            template
+                .stop_tokens()
+                .iter()
+                .filter_map(|t| tokenizer.token_to_id(t)),
+        );
         stop_ids.sort_unstable();
         stop_ids.dedup();
-        LoadedModel { model, tokenizer, template, source, stop_ids }
+        LoadedModel {
+            model,
+            tokenizer,
+            template,
+            source,
+            stop_ids,
+        }
     }
 
     /// Write an HF folder (config.json, model.safetensors, tokenizer files) that other tools
@@ -116,8 +166,10 @@ fn read_json_opt(path: &Path) -> Result<Option<Value>> {
     if !path.exists() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let v = serde_json::from_str(&text).with_context(|| format!("{}: not valid JSON", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let v = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not valid JSON", path.display()))?;
     Ok(Some(v))
 }
 
@@ -125,10 +177,13 @@ fn read_json_opt(path: &Path) -> Result<Option<Value>> {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let dir = path.parent().context("path has no parent folder")?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot create a file in {}", dir.display()))?;
-    tmp.write_all(bytes).with_context(|| format!("cannot write {} (is the disk full?)", path.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("cannot write {} (is the disk full?)", path.display()))?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path).with_context(|| format!("cannot rename into {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot rename into {}", path.display()))?;
     Ok(())
 }
 
@@ -151,19 +206,29 @@ pub fn jinja_for(t: &ChatTemplate) -> String {
 }
 
 /// Write a model as an HF folder.
-pub fn save_hf_folder(model: &Transformer, tokenizer: &Tokenizer, template: &ChatTemplate, dir: &Path) -> Result<()> {
+pub fn save_hf_folder(
+    model: &Transformer,
+    tokenizer: &Tokenizer,
+    template: &ChatTemplate,
+    dir: &Path,
+) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let cfg = &model.cfg;
-    write_atomic(&dir.join("config.json"), serde_json::to_string_pretty(&cfg.to_hf_json())?.as_bytes())?;
+    write_atomic(
+        &dir.join("config.json"),
+        serde_json::to_string_pretty(&cfg.to_hf_json())?.as_bytes(),
+    )?;
     let tensors: std::collections::HashMap<String, Tensor> = model
         .named_tensors()
         .into_iter()
         .map(|(n, t)| Ok((n, t.to_device(&Device::Cpu)?.to_dtype(DType::F32)?)))
         .collect::<Result<_>>()?;
     let tmp = tempfile::NamedTempFile::new_in(dir)?;
-    candle_core::safetensors::save(&tensors, tmp.path()).context("cannot write model.safetensors")?;
+    candle_core::safetensors::save(&tensors, tmp.path())
+        .context("cannot write model.safetensors")?;
     tmp.as_file().sync_all()?;
-    tmp.persist(dir.join("model.safetensors")).context("cannot rename model.safetensors into place")?;
+    tmp.persist(dir.join("model.safetensors"))
+        .context("cannot rename model.safetensors into place")?;
     write_atomic(&dir.join("tokenizer.json"), tokenizer.to_json().as_bytes())?;
     let name = |id: Option<u32>| id.and_then(|i| tokenizer.id_to_token(i));
     let mut tc = json!({
@@ -178,12 +243,18 @@ pub fn save_hf_folder(model: &Transformer, tokenizer: &Tokenizer, template: &Cha
     if let Some(e) = name(cfg.eos_token_ids.first().copied()) {
         tc["eos_token"] = json!(e);
     }
-    write_atomic(&dir.join("tokenizer_config.json"), serde_json::to_string_pretty(&tc)?.as_bytes())?;
+    write_atomic(
+        &dir.join("tokenizer_config.json"),
+        serde_json::to_string_pretty(&tc)?.as_bytes(),
+    )?;
     let mut gc = json!({"do_sample": true});
     if let Some(b) = cfg.bos_token_id {
         gc["bos_token_id"] = json!(b);
     }
     gc["eos_token_id"] = json!(cfg.eos_token_ids);
-    write_atomic(&dir.join("generation_config.json"), serde_json::to_string_pretty(&gc)?.as_bytes())?;
+    write_atomic(
+        &dir.join("generation_config.json"),
+        serde_json::to_string_pretty(&gc)?.as_bytes(),
+    )?;
     Ok(())
 }

@@ -30,13 +30,22 @@ pub struct Message {
 
 impl Message {
     pub fn system(c: impl Into<String>) -> Self {
-        Message { role: Role::System, content: c.into() }
+        Message {
+            role: Role::System,
+            content: c.into(),
+        }
     }
     pub fn user(c: impl Into<String>) -> Self {
-        Message { role: Role::User, content: c.into() }
+        Message {
+            role: Role::User,
+            content: c.into(),
+        }
     }
     pub fn assistant(c: impl Into<String>) -> Self {
-        Message { role: Role::Assistant, content: c.into() }
+        Message {
+            role: Role::Assistant,
+            content: c.into(),
+        }
     }
 }
 
@@ -56,8 +65,10 @@ pub enum ChatTemplate {
     Mistral,
 }
 
-pub const SMOLLM_DEFAULT_SYSTEM: &str = "You are a helpful AI assistant named SmolLM, trained by Hugging Face";
-pub const QWEN_DEFAULT_SYSTEM: &str = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.";
+pub const SMOLLM_DEFAULT_SYSTEM: &str =
+    "You are a helpful AI assistant named SmolLM, trained by Hugging Face";
+pub const QWEN_DEFAULT_SYSTEM: &str =
+    "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.";
 
 /// The RAIF system prompt (ALGORITHM §1).
 pub const RAIF_SYSTEM: &str = "You are a helpful assistant. The assistant first thinks about the reasoning process in the mind and then provides the user with the answer. The reasoning process and answer are enclosed within <think> </think> and <answer> </answer> tags, respectively, i.e., <think> reasoning process here </think><answer> answer here </answer>.";
@@ -101,7 +112,9 @@ impl ChatTemplate {
             return Some(ChatTemplate::DeepSeekR1);
         }
         if j.contains("<|start_header_id|>") || has_token("<|start_header_id|>") {
-            return Some(ChatTemplate::Llama3 { date_header: j.contains("Cutting Knowledge Date") });
+            return Some(ChatTemplate::Llama3 {
+                date_header: j.contains("Cutting Knowledge Date"),
+            });
         }
         if j.contains("[INST]") || has_token("[INST]") {
             return Some(ChatTemplate::Mistral);
@@ -186,13 +199,20 @@ impl ChatTemplate {
                     s += system.unwrap_or("");
                     s += "<|eot_id|>";
                 } else if let Some(sys) = system {
-                    s += &format!("<|start_header_id|>system<|end_header_id|>\n\n{}<|eot_id|>", sys.trim());
+                    s += &format!(
+                        "<|start_header_id|>system<|end_header_id|>\n\n{}<|eot_id|>",
+                        sys.trim()
+                    );
                 }
                 for m in rest {
                     if m.role == Role::System {
                         bail!("llama3 template: a system message is only allowed first");
                     }
-                    s += &format!("<|start_header_id|>{}<|end_header_id|>\n\n{}<|eot_id|>", m.role.as_str(), m.content.trim());
+                    s += &format!(
+                        "<|start_header_id|>{}<|end_header_id|>\n\n{}<|eot_id|>",
+                        m.role.as_str(),
+                        m.content.trim()
+                    );
                 }
                 if generation_prompt {
                     s += "<|start_header_id|>assistant<|end_header_id|>\n\n";
@@ -218,7 +238,9 @@ impl ChatTemplate {
                             };
                             s += &format!("<｜Assistant｜>{c}<｜end▁of▁sentence｜>");
                         }
-                        Role::System => bail!("deepseek-r1 template: a system message is only allowed first"),
+                        Role::System => {
+                            bail!("deepseek-r1 template: a system message is only allowed first")
+                        }
                     }
                 }
                 if generation_prompt {
@@ -247,7 +269,9 @@ impl ChatTemplate {
                             s += &m.content;
                             s += "</s>";
                         }
-                        Role::System => bail!("mistral template: a system message is only allowed first"),
+                        Role::System => {
+                            bail!("mistral template: a system message is only allowed first")
+                        }
                     }
                 }
             }

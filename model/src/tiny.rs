@@ -24,7 +24,12 @@ pub fn tiny_config(arch: Arch) -> ModelConfig {
         head_dim: 8,
         rope_theta: 10_000.0,
         rope_scaling: if arch == Arch::Llama {
-            Some(Llama3RopeScaling { factor: 8.0, low_freq_factor: 1.0, high_freq_factor: 4.0, original_max_position_embeddings: 16 })
+            Some(Llama3RopeScaling {
+                factor: 8.0,
+                low_freq_factor: 1.0,
+                high_freq_factor: 4.0,
+                original_max_position_embeddings: 16,
+            })
         } else {
             None
         },
@@ -38,7 +43,13 @@ pub fn tiny_config(arch: Arch) -> ModelConfig {
 }
 
 /// Random weights for `cfg`: normal(0, std) matrices, norms near 1, small biases.
-pub fn random_weights(cfg: &ModelConfig, seed: u64, std: f64, dtype: DType, device: &Device) -> Result<Weights> {
+pub fn random_weights(
+    cfg: &ModelConfig,
+    seed: u64,
+    std: f64,
+    dtype: DType,
+    device: &Device,
+) -> Result<Weights> {
     let mut rng = Rng::new(seed);
     let mut w = Weights::new();
     for (name, shape) in expected_shapes(cfg) {
@@ -50,7 +61,10 @@ pub fn random_weights(cfg: &ModelConfig, seed: u64, std: f64, dtype: DType, devi
         } else {
             (0..n).map(|_| (std * rng.normal()) as f32).collect()
         };
-        w.insert(name, Tensor::from_vec(data, shape, device)?.to_dtype(dtype)?);
+        w.insert(
+            name,
+            Tensor::from_vec(data, shape, device)?.to_dtype(dtype)?,
+        );
     }
     Ok(w)
 }
@@ -103,7 +117,10 @@ pub fn tiny_merges() -> Vec<(String, String)> {
 
 /// The tiny vocabulary: 256 byte symbols, then one token per merge.
 pub fn tiny_vocab() -> Vec<String> {
-    let mut v: Vec<String> = bytes_to_unicode().into_iter().map(|c| c.to_string()).collect();
+    let mut v: Vec<String> = bytes_to_unicode()
+        .into_iter()
+        .map(|c| c.to_string())
+        .collect();
     for (a, b) in tiny_merges() {
         v.push(format!("{a}{b}"));
     }
@@ -124,7 +141,10 @@ pub fn tiny_tokenizer_json() -> Value {
         map.insert(s.to_string(), json!(base + k));
         added.push(json!({"id": base + k, "content": s, "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}));
     }
-    let merges: Vec<Value> = tiny_merges().into_iter().map(|(a, b)| json!(format!("{a} {b}"))).collect();
+    let merges: Vec<Value> = tiny_merges()
+        .into_iter()
+        .map(|(a, b)| json!(format!("{a} {b}")))
+        .collect();
     json!({
         "version": "1.0", "truncation": null, "padding": null,
         "added_tokens": added,
@@ -146,7 +166,15 @@ pub fn tiny_model(arch: Arch, seed: u64) -> Result<crate::LoadedModel> {
     let w = random_weights(&cfg, seed, 0.2, DType::F32, &Device::Cpu)?;
     let model = crate::Transformer::from_weights(cfg, w, "tiny")?;
     let tokenizer = crate::Tokenizer::from_json(tiny_tokenizer_json().to_string())?;
-    let template = crate::ChatTemplate::ChatMl { default_system: None };
+    let template = crate::ChatTemplate::ChatMl {
+        default_system: None,
+    };
     let stop_ids = model.cfg.eos_token_ids.clone();
-    Ok(crate::LoadedModel { model, tokenizer, template, source: crate::ModelSource::HfFolder("tiny".into()), stop_ids })
+    Ok(crate::LoadedModel {
+        model,
+        tokenizer,
+        template,
+        source: crate::ModelSource::HfFolder("tiny".into()),
+        stop_ids,
+    })
 }

@@ -35,12 +35,15 @@ const QWEN2_REGEX: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}
 impl Tokenizer {
     /// Load a Hugging Face `tokenizer.json`.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let json = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        Self::from_json(json).with_context(|| format!("{}: not a valid tokenizer.json", path.display()))
+        let json = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        Self::from_json(json)
+            .with_context(|| format!("{}: not a valid tokenizer.json", path.display()))
     }
 
     pub fn from_json(json: String) -> Result<Self> {
-        let inner = tokenizers::Tokenizer::from_bytes(json.as_bytes()).map_err(|e| anyhow!("{e}"))?;
+        let inner =
+            tokenizers::Tokenizer::from_bytes(json.as_bytes()).map_err(|e| anyhow!("{e}"))?;
         Ok(Tokenizer { inner, json })
     }
 
@@ -52,19 +55,25 @@ impl Tokenizer {
     /// Build from a GGUF's `tokenizer.ggml.*` metadata (byte-level BPE families only).
     pub fn from_gguf(gguf: &GgufFile) -> Result<Self> {
         let json = gguf_tokenizer_json(gguf)?;
-        Self::from_json(json.to_string()).with_context(|| format!("{}: embedded tokenizer", gguf.path.display()))
+        Self::from_json(json.to_string())
+            .with_context(|| format!("{}: embedded tokenizer", gguf.path.display()))
     }
 
     /// Encode text. Special tokens written in the text (e.g. `<|im_start|>`) become their ids;
     /// no BOS/EOS is added (chat templates write them).
     pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
-        let enc = self.inner.encode(text, false).map_err(|e| anyhow!("tokenizer: {e}"))?;
+        let enc = self
+            .inner
+            .encode(text, false)
+            .map_err(|e| anyhow!("tokenizer: {e}"))?;
         Ok(enc.get_ids().to_vec())
     }
 
     /// Decode ids to text; `skip_special` drops control tokens.
     pub fn decode(&self, ids: &[u32], skip_special: bool) -> Result<String> {
-        self.inner.decode(ids, skip_special).map_err(|e| anyhow!("tokenizer: {e}"))
+        self.inner
+            .decode(ids, skip_special)
+            .map_err(|e| anyhow!("tokenizer: {e}"))
     }
 
     pub fn token_to_id(&self, token: &str) -> Option<u32> {
@@ -82,13 +91,20 @@ impl Tokenizer {
     /// An incremental decoder for streaming: feed ids, get the new text when it is complete
     /// UTF-8.
     pub fn stream(&self) -> TokenStream<'_> {
-        TokenStream { tok: self, ids: Vec::new(), prefix: 0, read: 0 }
+        TokenStream {
+            tok: self,
+            ids: Vec::new(),
+            prefix: 0,
+            read: 0,
+        }
     }
 
     /// The text of each token on its own (for token-level views), lossless for byte tokens
     /// only in aggregate.
     pub fn token_texts(&self, ids: &[u32]) -> Vec<String> {
-        ids.iter().map(|&i| self.decode(&[i], false).unwrap_or_default()).collect()
+        ids.iter()
+            .map(|&i| self.decode(&[i], false).unwrap_or_default())
+            .collect()
     }
 }
 
@@ -106,7 +122,10 @@ impl TokenStream<'_> {
         self.ids.push(id);
         let before = self.tok.decode(&self.ids[self.prefix..self.read], false)?;
         let now = self.tok.decode(&self.ids[self.prefix..], false)?;
-        if now.len() > before.len() && !now.ends_with('\u{FFFD}') && now.is_char_boundary(before.len()) {
+        if now.len() > before.len()
+            && !now.ends_with('\u{FFFD}')
+            && now.is_char_boundary(before.len())
+        {
             let delta = now[before.len()..].to_string();
             self.prefix = self.read;
             self.read = self.ids.len();
@@ -147,12 +166,8 @@ pub fn gguf_tokenizer_json(g: &GgufFile) -> Result<Value> {
         .and_then(|v| v.to_string().ok())
         .map(|s| s.as_str())
         .unwrap_or("default");
-    let byte_level = |use_regex: bool| {
-        json!({"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": use_regex})
-    };
-    let split = |re: &str| {
-        json!({"type": "Split", "pattern": {"Regex": re}, "behavior": "Isolated", "invert": false})
-    };
+    let byte_level = |use_regex: bool| json!({"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": use_regex});
+    let split = |re: &str| json!({"type": "Split", "pattern": {"Regex": re}, "behavior": "Isolated", "invert": false});
     let pre_tokenizer = match pre {
         "smollm" => json!({"type": "Sequence", "pretokenizers": [
             {"type": "Digits", "individual_digits": true}, byte_level(true)]}),
@@ -165,12 +180,16 @@ pub fn gguf_tokenizer_json(g: &GgufFile) -> Result<Value> {
         ),
     };
     let tokens = meta_array(g, "tokenizer.ggml.tokens")?;
-    let types = g.meta("tokenizer.ggml.token_type").and_then(|v| v.to_vec().ok());
+    let types = g
+        .meta("tokenizer.ggml.token_type")
+        .and_then(|v| v.to_vec().ok());
     let merges = meta_array(g, "tokenizer.ggml.merges")?;
     let mut vocab = serde_json::Map::new();
     let mut added = Vec::new();
     for (id, t) in tokens.iter().enumerate() {
-        let s = t.to_string().map_err(|e| anyhow!("{file}: token {id}: {e}"))?;
+        let s = t
+            .to_string()
+            .map_err(|e| anyhow!("{file}: token {id}: {e}"))?;
         vocab.insert(s.clone(), json!(id));
         let ty = types
             .and_then(|ts| ts.get(id))
@@ -186,7 +205,11 @@ pub fn gguf_tokenizer_json(g: &GgufFile) -> Result<Value> {
     let merges: Vec<Value> = merges
         .iter()
         .enumerate()
-        .map(|(i, m)| m.to_string().map(|s| json!(s)).map_err(|e| anyhow!("{file}: merge {i}: {e}")))
+        .map(|(i, m)| {
+            m.to_string()
+                .map(|s| json!(s))
+                .map_err(|e| anyhow!("{file}: merge {i}: {e}"))
+        })
         .collect::<Result<_>>()?;
     Ok(json!({
         "version": "1.0",

@@ -30,7 +30,11 @@ pub struct Linear {
 
 impl Linear {
     pub fn new(weight: Tensor, bias: Option<Tensor>) -> Self {
-        Linear { weight, bias, lora: None }
+        Linear {
+            weight,
+            bias,
+            lora: None,
+        }
     }
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
@@ -76,8 +80,12 @@ pub struct RmsNorm {
 impl RmsNorm {
     pub fn forward(&self, x: &Tensor, path: Path) -> Result<Tensor> {
         Ok(match path {
-            Path::Fused => candle_nn::ops::rms_norm(&x.contiguous()?, &self.weight, self.eps as f32)?,
-            Path::Differentiable => candle_nn::ops::rms_norm_slow(x, &self.weight, self.eps as f32)?,
+            Path::Fused => {
+                candle_nn::ops::rms_norm(&x.contiguous()?, &self.weight, self.eps as f32)?
+            }
+            Path::Differentiable => {
+                candle_nn::ops::rms_norm_slow(x, &self.weight, self.eps as f32)?
+            }
         })
     }
 }
@@ -203,9 +211,21 @@ impl Attention {
     ) -> Result<Tensor> {
         let (b, t, _) = x.dims3()?;
         let (nh, nkv, hd) = (self.n_head, self.n_kv, self.head_dim);
-        let q = self.q_proj.forward_opts(x, ad)?.reshape((b, t, nh, hd))?.transpose(1, 2)?;
-        let k = self.k_proj.forward_opts(x, ad)?.reshape((b, t, nkv, hd))?.transpose(1, 2)?;
-        let v = self.v_proj.forward_opts(x, ad)?.reshape((b, t, nkv, hd))?.transpose(1, 2)?;
+        let q = self
+            .q_proj
+            .forward_opts(x, ad)?
+            .reshape((b, t, nh, hd))?
+            .transpose(1, 2)?;
+        let k = self
+            .k_proj
+            .forward_opts(x, ad)?
+            .reshape((b, t, nkv, hd))?
+            .transpose(1, 2)?;
+        let v = self
+            .v_proj
+            .forward_opts(x, ad)?
+            .reshape((b, t, nkv, hd))?
+            .transpose(1, 2)?;
         let q = rope(&q, cos, sin, path)?;
         let k = rope(&k, cos, sin, path)?;
         let (k, v) = match cache {
@@ -228,7 +248,10 @@ impl Attention {
             Path::Differentiable => candle_nn::ops::softmax(&att, D::Minus1)?,
         };
         let y = att.matmul(&v)?; // (b, nkv, n_rep*t, hd)
-        let y = y.reshape((b, nh, t, hd))?.transpose(1, 2)?.reshape((b, t, nh * hd))?;
+        let y = y
+            .reshape((b, nh, t, hd))?
+            .transpose(1, 2)?
+            .reshape((b, t, nh * hd))?;
         self.o_proj.forward_opts(&y, ad)
     }
 }
@@ -243,7 +266,8 @@ pub struct Mlp {
 impl Mlp {
     fn forward(&self, x: &Tensor, ad: bool) -> Result<Tensor> {
         let g = candle_nn::ops::silu(&self.gate_proj.forward_opts(x, ad)?)?;
-        self.down_proj.forward_opts(&(g * self.up_proj.forward_opts(x, ad)?)?, ad)
+        self.down_proj
+            .forward_opts(&(g * self.up_proj.forward_opts(x, ad)?)?, ad)
     }
 }
 
@@ -269,7 +293,9 @@ impl Block {
         adapters: bool,
     ) -> Result<Tensor> {
         let h = self.input_layernorm.forward(x, path)?;
-        let h = self.self_attn.forward(&h, cos, sin, mask, cache, path, adapters)?;
+        let h = self
+            .self_attn
+            .forward(&h, cos, sin, mask, cache, path, adapters)?;
         let x = (x + h)?;
         let h = self.post_attention_layernorm.forward(&x, path)?;
         Ok((&x + self.mlp.forward(&h, adapters)?)?)
@@ -277,10 +303,21 @@ impl Block {
 
     /// Every tensor of the block (weights, biases, norms, LoRA A/B).
     pub fn tensors(&self) -> Vec<&Tensor> {
-        let mut out = vec![&self.input_layernorm.weight, &self.post_attention_layernorm.weight];
+        let mut out = vec![
+            &self.input_layernorm.weight,
+            &self.post_attention_layernorm.weight,
+        ];
         let a = &self.self_attn;
         let m = &self.mlp;
-        for lin in [&a.q_proj, &a.k_proj, &a.v_proj, &a.o_proj, &m.gate_proj, &m.up_proj, &m.down_proj] {
+        for lin in [
+            &a.q_proj,
+            &a.k_proj,
+            &a.v_proj,
+            &a.o_proj,
+            &m.gate_proj,
+            &m.up_proj,
+            &m.down_proj,
+        ] {
             out.push(&lin.weight);
             out.extend(lin.bias.as_ref());
             if let Some(l) = &lin.lora {
@@ -295,9 +332,22 @@ impl Block {
     pub fn dropout_rng(&self) -> Option<std::sync::Arc<std::sync::Mutex<crate::rng::Rng>>> {
         let a = &self.self_attn;
         let m = &self.mlp;
-        [&a.q_proj, &a.k_proj, &a.v_proj, &a.o_proj, &m.gate_proj, &m.up_proj, &m.down_proj]
-            .iter()
-            .find_map(|l| l.lora.as_ref().and_then(|l| l.dropout.as_ref()).map(|d| d.rng.clone()))
+        [
+            &a.q_proj,
+            &a.k_proj,
+            &a.v_proj,
+            &a.o_proj,
+            &m.gate_proj,
+            &m.up_proj,
+            &m.down_proj,
+        ]
+        .iter()
+        .find_map(|l| {
+            l.lora
+                .as_ref()
+                .and_then(|l| l.dropout.as_ref())
+                .map(|d| d.rng.clone())
+        })
     }
 }
 
@@ -334,21 +384,32 @@ impl Transformer {
             .map(|t| t.device().clone())
             .unwrap_or(Device::Cpu);
         let mut take = |name: String| -> Result<Tensor> {
-            w.remove(&name).with_context(|| format!("{source}: missing tensor `{name}`"))
+            w.remove(&name)
+                .with_context(|| format!("{source}: missing tensor `{name}`"))
         };
         let eps = cfg.rms_norm_eps;
         let mut layers = Vec::with_capacity(cfg.num_hidden_layers);
         for i in 0..cfg.num_hidden_layers {
             let p = format!("model.layers.{i}");
-            let lin = |take: &mut dyn FnMut(String) -> Result<Tensor>, name: &str, bias: bool| -> Result<Linear> {
+            let lin = |take: &mut dyn FnMut(String) -> Result<Tensor>,
+                       name: &str,
+                       bias: bool|
+             -> Result<Linear> {
                 Ok(Linear::new(
                     take(format!("{p}.{name}.weight"))?,
-                    if bias { Some(take(format!("{p}.{name}.bias"))?) } else { None },
+                    if bias {
+                        Some(take(format!("{p}.{name}.bias"))?)
+                    } else {
+                        None
+                    },
                 ))
             };
             let ab = cfg.attention_bias;
             layers.push(Block {
-                input_layernorm: RmsNorm { weight: take(format!("{p}.input_layernorm.weight"))?, eps },
+                input_layernorm: RmsNorm {
+                    weight: take(format!("{p}.input_layernorm.weight"))?,
+                    eps,
+                },
                 self_attn: Attention {
                     q_proj: lin(&mut take, "self_attn.q_proj", ab)?,
                     k_proj: lin(&mut take, "self_attn.k_proj", ab)?,
@@ -370,16 +431,33 @@ impl Transformer {
             });
         }
         let embed_tokens = take("model.embed_tokens.weight".into())?;
-        let norm = RmsNorm { weight: take("model.norm.weight".into())?, eps };
-        let lm_head = if cfg.tie_word_embeddings { None } else { Some(take("lm_head.weight".into())?) };
+        let norm = RmsNorm {
+            weight: take("model.norm.weight".into())?,
+            eps,
+        };
+        let lm_head = if cfg.tie_word_embeddings {
+            None
+        } else {
+            Some(take("lm_head.weight".into())?)
+        };
         let inv_freq = Tensor::new(cfg.rope_inv_freq(), &device)?;
-        Ok(Transformer { cfg, embed_tokens, layers, norm, lm_head, inv_freq })
+        Ok(Transformer {
+            cfg,
+            embed_tokens,
+            layers,
+            norm,
+            lm_head,
+            inv_freq,
+        })
     }
 
     /// All parameters by HF name (the inverse of `from_weights`), sharing storage.
     pub fn named_tensors(&self) -> Vec<(String, Tensor)> {
         let mut out = vec![
-            ("model.embed_tokens.weight".to_string(), self.embed_tokens.clone()),
+            (
+                "model.embed_tokens.weight".to_string(),
+                self.embed_tokens.clone(),
+            ),
             ("model.norm.weight".to_string(), self.norm.weight.clone()),
         ];
         if let Some(h) = &self.lm_head {
@@ -387,8 +465,14 @@ impl Transformer {
         }
         for (i, l) in self.layers.iter().enumerate() {
             let p = format!("model.layers.{i}");
-            out.push((format!("{p}.input_layernorm.weight"), l.input_layernorm.weight.clone()));
-            out.push((format!("{p}.post_attention_layernorm.weight"), l.post_attention_layernorm.weight.clone()));
+            out.push((
+                format!("{p}.input_layernorm.weight"),
+                l.input_layernorm.weight.clone(),
+            ));
+            out.push((
+                format!("{p}.post_attention_layernorm.weight"),
+                l.post_attention_layernorm.weight.clone(),
+            ));
             let a = &l.self_attn;
             let m = &l.mlp;
             for (name, lin) in [
@@ -423,17 +507,31 @@ impl Transformer {
         let pos = positions.to_dtype(DType::F32)?.reshape((b, t, 1))?;
         let freqs = pos.broadcast_mul(&self.inv_freq.reshape((1, 1, ()))?)?;
         let dt = self.dtype();
-        Ok((freqs.cos()?.to_dtype(dt)?.contiguous()?, freqs.sin()?.to_dtype(dt)?.contiguous()?))
+        Ok((
+            freqs.cos()?.to_dtype(dt)?.contiguous()?,
+            freqs.sin()?.to_dtype(dt)?.contiguous()?,
+        ))
     }
 
     /// Final hidden states `(B, T, hidden)` (after the last norm).
-    pub fn forward_hidden(&self, batch: &Batch, cache: Option<&mut KvCache>, path: Path) -> Result<Tensor> {
+    pub fn forward_hidden(
+        &self,
+        batch: &Batch,
+        cache: Option<&mut KvCache>,
+        path: Path,
+    ) -> Result<Tensor> {
         self.forward_hidden_opts(batch, cache, path, true)
     }
 
     /// [`Transformer::forward_hidden`]; `adapters: false` switches LoRA adapters off (the
     /// reference policy of a LoRA run: the base model, no second copy of the weights).
-    pub fn forward_hidden_opts(&self, batch: &Batch, cache: Option<&mut KvCache>, path: Path, adapters: bool) -> Result<Tensor> {
+    pub fn forward_hidden_opts(
+        &self,
+        batch: &Batch,
+        cache: Option<&mut KvCache>,
+        path: Path,
+        adapters: bool,
+    ) -> Result<Tensor> {
         self.forward_hidden_train(batch, cache, path, adapters, None)
     }
 
@@ -451,20 +549,37 @@ impl Transformer {
         let (b, t) = batch.input_ids.dims2()?;
         let (cos, sin) = self.rope_tables(batch.positions)?;
         let ids = batch.input_ids.flatten_all()?;
-        let mut x = self
-            .embed_tokens
-            .index_select(&ids, 0)?
-            .reshape((b, t, self.cfg.hidden_size))?;
+        let mut x =
+            self.embed_tokens
+                .index_select(&ids, 0)?
+                .reshape((b, t, self.cfg.hidden_size))?;
         let tk = batch.mask.dim(2)?;
         // (B, 1, 1, T, Tk): broadcast over KV heads and the query heads sharing each.
-        let mask = batch.mask.to_dtype(self.dtype())?.reshape((b, 1, 1, t, tk))?;
+        let mask = batch
+            .mask
+            .to_dtype(self.dtype())?
+            .reshape((b, 1, 1, t, tk))?;
         for (i, layer) in self.layers.iter().enumerate() {
             x = match (checkpoint, cache.as_deref_mut()) {
                 (Some(side), None) => {
-                    let ctx = crate::train::ckpt::BlockCtx { cos: cos.clone(), sin: sin.clone(), mask: mask.clone(), path, adapters };
+                    let ctx = crate::train::ckpt::BlockCtx {
+                        cos: cos.clone(),
+                        sin: sin.clone(),
+                        mask: mask.clone(),
+                        path,
+                        adapters,
+                    };
                     crate::train::ckpt::checkpointed_block(layer, &x, ctx, side)?
                 }
-                (_, c) => layer.forward(&x, &cos, &sin, &mask, c.map(|c| &mut c.layers[i]), path, adapters)?,
+                (_, c) => layer.forward(
+                    &x,
+                    &cos,
+                    &sin,
+                    &mask,
+                    c.map(|c| &mut c.layers[i]),
+                    path,
+                    adapters,
+                )?,
             };
         }
         self.norm.forward(&x, path)
@@ -501,7 +616,10 @@ impl Transformer {
     /// Every parameter slot by HF name, for swapping tensors (e.g. for `Var`-backed ones).
     pub fn params_mut(&mut self) -> Vec<(String, &mut Tensor)> {
         let mut out: Vec<(String, &mut Tensor)> = vec![
-            ("model.embed_tokens.weight".to_string(), &mut self.embed_tokens),
+            (
+                "model.embed_tokens.weight".to_string(),
+                &mut self.embed_tokens,
+            ),
             ("model.norm.weight".to_string(), &mut self.norm.weight),
         ];
         if let Some(h) = self.lm_head.as_mut() {
@@ -509,8 +627,14 @@ impl Transformer {
         }
         for (i, l) in self.layers.iter_mut().enumerate() {
             let p = format!("model.layers.{i}");
-            out.push((format!("{p}.input_layernorm.weight"), &mut l.input_layernorm.weight));
-            out.push((format!("{p}.post_attention_layernorm.weight"), &mut l.post_attention_layernorm.weight));
+            out.push((
+                format!("{p}.input_layernorm.weight"),
+                &mut l.input_layernorm.weight,
+            ));
+            out.push((
+                format!("{p}.post_attention_layernorm.weight"),
+                &mut l.post_attention_layernorm.weight,
+            ));
             let a = &mut l.self_attn;
             let m = &mut l.mlp;
             for (name, lin) in [
@@ -532,7 +656,12 @@ impl Transformer {
     }
 
     /// Full forward: logits `(B, T, vocab)`.
-    pub fn forward(&self, batch: &Batch, cache: Option<&mut KvCache>, path: Path) -> Result<Tensor> {
+    pub fn forward(
+        &self,
+        batch: &Batch,
+        cache: Option<&mut KvCache>,
+        path: Path,
+    ) -> Result<Tensor> {
         let h = self.forward_hidden(batch, cache, path)?;
         self.logits(&h)
     }
@@ -557,7 +686,10 @@ pub fn padded_inputs(
         // New tokens are right-aligned; the columns before them in this chunk are padding.
         let extra_pad = t - row.len();
         let pad = pads[r] + if cached == 0 { extra_pad } else { 0 };
-        debug_assert!(cached == 0 || extra_pad == 0, "continuation chunks must have equal length");
+        debug_assert!(
+            cached == 0 || extra_pad == 0,
+            "continuation chunks must have equal length"
+        );
         for j in 0..t {
             let col = cached + j;
             if j >= extra_pad {

@@ -22,7 +22,10 @@ pub fn expected_shapes(cfg: &ModelConfig) -> Vec<(String, Vec<usize>)> {
     let kv = cfg.num_key_value_heads * cfg.head_dim;
     let f = cfg.intermediate_size;
     let mut out = vec![
-        ("model.embed_tokens.weight".to_string(), vec![cfg.vocab_size, h]),
+        (
+            "model.embed_tokens.weight".to_string(),
+            vec![cfg.vocab_size, h],
+        ),
         ("model.norm.weight".to_string(), vec![h]),
     ];
     if !cfg.tie_word_embeddings {
@@ -54,7 +57,9 @@ pub fn check(cfg: &ModelConfig, weights: &Weights, source: &str) -> Result<()> {
     let mut problems = Vec::new();
     for (name, shape) in expected_shapes(cfg) {
         match weights.get(&name) {
-            None => problems.push(format!("missing tensor `{name}` (expected shape {shape:?})")),
+            None => problems.push(format!(
+                "missing tensor `{name}` (expected shape {shape:?})"
+            )),
             Some(t) if t.dims() != shape.as_slice() => problems.push(format!(
                 "tensor `{name}` has shape {:?}, expected {shape:?}",
                 t.dims()
@@ -87,7 +92,12 @@ pub fn safetensors_files(dir: &Path) -> Result<Vec<PathBuf>> {
         let map = v
             .get("weight_map")
             .and_then(|m| m.as_object())
-            .with_context(|| format!("{}: field `weight_map` missing or not an object", index.display()))?;
+            .with_context(|| {
+                format!(
+                    "{}: field `weight_map` missing or not an object",
+                    index.display()
+                )
+            })?;
         let mut files: Vec<String> = map
             .values()
             .filter_map(|f| f.as_str().map(str::to_string))
@@ -97,7 +107,11 @@ pub fn safetensors_files(dir: &Path) -> Result<Vec<PathBuf>> {
         let paths: Vec<PathBuf> = files.iter().map(|f| dir.join(f)).collect();
         for p in &paths {
             if !p.exists() {
-                bail!("{}: lists shard {} which does not exist", index.display(), p.display());
+                bail!(
+                    "{}: lists shard {} which does not exist",
+                    index.display(),
+                    p.display()
+                );
             }
         }
         return Ok(paths);
@@ -165,7 +179,10 @@ pub fn unpermute_qk(t: &Tensor, n_head: usize) -> Result<Tensor> {
     let out = dims[0];
     let mut tmp = vec![n_head, out / n_head / 2, 2];
     tmp.extend(&dims[1..]);
-    Ok(t.reshape(tmp)?.transpose(1, 2)?.contiguous()?.reshape(dims)?)
+    Ok(t.reshape(tmp)?
+        .transpose(1, 2)?
+        .contiguous()?
+        .reshape(dims)?)
 }
 
 /// Inverse of [`unpermute_qk`].
@@ -174,7 +191,10 @@ pub fn permute_qk(t: &Tensor, n_head: usize) -> Result<Tensor> {
     let out = dims[0];
     let mut tmp = vec![n_head, 2, out / n_head / 2];
     tmp.extend(&dims[1..]);
-    Ok(t.reshape(tmp)?.transpose(1, 2)?.contiguous()?.reshape(dims)?)
+    Ok(t.reshape(tmp)?
+        .transpose(1, 2)?
+        .contiguous()?
+        .reshape(dims)?)
 }
 
 /// An open GGUF file: its metadata and tensor index.
@@ -205,11 +225,17 @@ impl GgufFile {
         Ok(v.to_u64()
             .or_else(|_| v.to_u32().map(u64::from))
             .or_else(|_| v.to_i32().map(|x| x.max(0) as u64))
-            .with_context(|| format!("{}: metadata `{key}` is not an integer", self.path.display()))? as usize)
+            .with_context(|| {
+                format!(
+                    "{}: metadata `{key}` is not an integer",
+                    self.path.display()
+                )
+            })? as usize)
     }
 
     fn meta_f(&self, key: &str) -> Option<f64> {
-        self.meta(key).and_then(|v| v.to_f32().map(f64::from).or_else(|_| v.to_f64()).ok())
+        self.meta(key)
+            .and_then(|v| v.to_f32().map(f64::from).or_else(|_| v.to_f64()).ok())
     }
 
     /// The model configuration from the GGUF metadata.
@@ -224,7 +250,9 @@ impl GgufFile {
             "llama" => Arch::Llama,
             "qwen2" => Arch::Qwen2,
             "mistral" => Arch::Mistral,
-            other => bail!("{file}: GGUF architecture `{other}` is not supported (llama, qwen2, mistral)"),
+            other => bail!(
+                "{file}: GGUF architecture `{other}` is not supported (llama, qwen2, mistral)"
+            ),
         };
         let a = &arch_name;
         let hidden_size = self.meta_u(&format!("{a}.embedding_length"))?;
@@ -235,7 +263,10 @@ impl GgufFile {
         let head_dim = self
             .meta_u(&format!("{a}.attention.key_length"))
             .unwrap_or(hidden_size / num_attention_heads.max(1));
-        let vocab_size = match self.meta("tokenizer.ggml.tokens").and_then(|v| v.to_vec().ok()) {
+        let vocab_size = match self
+            .meta("tokenizer.ggml.tokens")
+            .and_then(|v| v.to_vec().ok())
+        {
             Some(t) => t.len(),
             None => self
                 .content
@@ -246,7 +277,10 @@ impl GgufFile {
         };
         let has_output = self.content.tensor_infos.contains_key("output.weight");
         let attention_bias = self.content.tensor_infos.contains_key("blk.0.attn_q.bias");
-        let eos = self.meta_u("tokenizer.ggml.eos_token_id").ok().map(|x| x as u32);
+        let eos = self
+            .meta_u("tokenizer.ggml.eos_token_id")
+            .ok()
+            .map(|x| x as u32);
         let cfg = ModelConfig {
             arch,
             vocab_size,
@@ -256,7 +290,9 @@ impl GgufFile {
             num_attention_heads,
             num_key_value_heads,
             head_dim,
-            rope_theta: self.meta_f(&format!("{a}.rope.freq_base")).unwrap_or(10_000.0),
+            rope_theta: self
+                .meta_f(&format!("{a}.rope.freq_base"))
+                .unwrap_or(10_000.0),
             rope_scaling: None,
             rms_norm_eps: self
                 .meta_f(&format!("{a}.attention.layer_norm_rms_epsilon"))
@@ -264,7 +300,10 @@ impl GgufFile {
             max_position_embeddings: self.meta_u(&format!("{a}.context_length")).unwrap_or(4096),
             tie_word_embeddings: !has_output,
             attention_bias,
-            bos_token_id: self.meta_u("tokenizer.ggml.bos_token_id").ok().map(|x| x as u32),
+            bos_token_id: self
+                .meta_u("tokenizer.ggml.bos_token_id")
+                .ok()
+                .map(|x| x as u32),
             eos_token_ids: eos.into_iter().collect(),
         };
         cfg.validate()?;
@@ -273,13 +312,21 @@ impl GgufFile {
 
     /// Dequantize every tensor to `dtype`, renamed to HF names, Q/K rows restored to the HF
     /// layout for Llama-family files.
-    pub fn load_weights(&self, cfg: &ModelConfig, dtype: DType, device: &Device) -> Result<Weights> {
-        let mut f = File::open(&self.path).with_context(|| format!("cannot open {}", self.path.display()))?;
+    pub fn load_weights(
+        &self,
+        cfg: &ModelConfig,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Weights> {
+        let mut f = File::open(&self.path)
+            .with_context(|| format!("cannot open {}", self.path.display()))?;
         let mut out = Weights::new();
         let mut names: Vec<&String> = self.content.tensor_infos.keys().collect();
         names.sort();
         for name in names {
-            let Some(hf) = gguf_to_hf_name(name) else { continue };
+            let Some(hf) = gguf_to_hf_name(name) else {
+                continue;
+            };
             let q = self
                 .content
                 .tensor(&mut f, name, &Device::Cpu)

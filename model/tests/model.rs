@@ -4,20 +4,46 @@ use std::collections::HashMap;
 
 use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
 use candle_core::{DType, Device, IndexOp, Tensor};
-use raif_model::tiny::{random_weights, tiny_config, tiny_merges, tiny_model, tiny_tokenizer_json, tiny_vocab, TINY_SPECIALS};
+use raif_model::tiny::{
+    random_weights, tiny_config, tiny_merges, tiny_model, tiny_tokenizer_json, tiny_vocab,
+    TINY_SPECIALS,
+};
 use raif_model::transformer::{padded_inputs, Batch, KvCache, Path};
 use raif_model::weights::permute_qk;
-use raif_model::{Arch, ChatTemplate, Generator, LoadedModel, Message, PromptMode, SamplingParams, Tokenizer, Transformer};
+use raif_model::{
+    Arch, ChatTemplate, Generator, LoadedModel, Message, PromptMode, SamplingParams, Tokenizer,
+    Transformer,
+};
 
 const ARCHS: [Arch; 3] = [Arch::Llama, Arch::Qwen2, Arch::Mistral];
 
 fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
-    (a - b).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap()
+    (a - b)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap()
 }
 
 fn full_logits(m: &Transformer, ids: &[u32], path: Path) -> Tensor {
     let (i, p, mask) = padded_inputs(&[ids], &[0], 0, &Device::Cpu).unwrap();
-    m.forward(&Batch { input_ids: &i, positions: &p, mask: &mask }, None, path).unwrap().squeeze(0).unwrap()
+    m.forward(
+        &Batch {
+            input_ids: &i,
+            positions: &p,
+            mask: &mask,
+        },
+        None,
+        path,
+    )
+    .unwrap()
+    .squeeze(0)
+    .unwrap()
 }
 
 #[test]
@@ -30,12 +56,39 @@ fn kv_cache_path_matches_full_forward_for_every_family() {
         // Prefill 3 tokens into the cache, then one token at a time.
         let mut cache = KvCache::new(&m.cfg);
         let (i, p, mask) = padded_inputs(&[&ids[..3]], &[0], 0, &Device::Cpu).unwrap();
-        let pre = m.forward(&Batch { input_ids: &i, positions: &p, mask: &mask }, Some(&mut cache), Path::Fused).unwrap();
-        assert!(max_abs_diff(&pre.squeeze(0).unwrap(), &full.i(0..3).unwrap()) < 1e-4, "{arch:?} prefill");
+        let pre = m
+            .forward(
+                &Batch {
+                    input_ids: &i,
+                    positions: &p,
+                    mask: &mask,
+                },
+                Some(&mut cache),
+                Path::Fused,
+            )
+            .unwrap();
+        assert!(
+            max_abs_diff(&pre.squeeze(0).unwrap(), &full.i(0..3).unwrap()) < 1e-4,
+            "{arch:?} prefill"
+        );
         for t in 3..ids.len() {
-            let (i, p, mask) = padded_inputs(&[&ids[t..t + 1]], &[0], cache.len(), &Device::Cpu).unwrap();
-            let step = m.forward(&Batch { input_ids: &i, positions: &p, mask: &mask }, Some(&mut cache), Path::Fused).unwrap();
-            let d = max_abs_diff(&step.squeeze(0).unwrap().squeeze(0).unwrap(), &full.i(t).unwrap());
+            let (i, p, mask) =
+                padded_inputs(&[&ids[t..t + 1]], &[0], cache.len(), &Device::Cpu).unwrap();
+            let step = m
+                .forward(
+                    &Batch {
+                        input_ids: &i,
+                        positions: &p,
+                        mask: &mask,
+                    },
+                    Some(&mut cache),
+                    Path::Fused,
+                )
+                .unwrap();
+            let d = max_abs_diff(
+                &step.squeeze(0).unwrap().squeeze(0).unwrap(),
+                &full.i(t).unwrap(),
+            );
             assert!(d < 1e-4, "{arch:?} step {t}: {d}");
         }
     }
@@ -49,11 +102,27 @@ fn left_padded_batch_matches_each_sequence_alone() {
         let a: Vec<u32> = vec![1, 2, 3, 4, 5, 6];
         let b: Vec<u32> = vec![9, 8, 7];
         let (i, p, mask) = padded_inputs(&[&a, &b], &[0, 0], 0, &Device::Cpu).unwrap();
-        let out = m.forward(&Batch { input_ids: &i, positions: &p, mask: &mask }, None, Path::Fused).unwrap();
+        let out = m
+            .forward(
+                &Batch {
+                    input_ids: &i,
+                    positions: &p,
+                    mask: &mask,
+                },
+                None,
+                Path::Fused,
+            )
+            .unwrap();
         let la = full_logits(m, &a, Path::Fused);
         let lb = full_logits(m, &b, Path::Fused);
-        assert!(max_abs_diff(&out.i(0).unwrap(), &la) < 1e-4, "{arch:?} row a");
-        assert!(max_abs_diff(&out.i(1).unwrap().i(3..6).unwrap(), &lb) < 1e-4, "{arch:?} row b");
+        assert!(
+            max_abs_diff(&out.i(0).unwrap(), &la) < 1e-4,
+            "{arch:?} row a"
+        );
+        assert!(
+            max_abs_diff(&out.i(1).unwrap().i(3..6).unwrap(), &lb) < 1e-4,
+            "{arch:?} row b"
+        );
     }
 }
 
@@ -74,15 +143,29 @@ fn hf_folder_round_trip_gives_identical_logits() {
         let lm = tiny_model(arch, 5).unwrap();
         let dir = tempfile::tempdir().unwrap();
         lm.save_hf(dir.path()).unwrap();
-        for f in ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "generation_config.json"] {
+        for f in [
+            "config.json",
+            "model.safetensors",
+            "tokenizer.json",
+            "tokenizer_config.json",
+            "generation_config.json",
+        ] {
             assert!(dir.path().join(f).exists(), "{f} written");
         }
         let back = LoadedModel::load(dir.path(), DType::F32, &Device::Cpu).unwrap();
         assert_eq!(back.model.cfg, lm.model.cfg);
         assert_eq!(back.template, lm.template);
         let ids: Vec<u32> = vec![3, 1, 4, 1, 5, 9, 2, 6];
-        let a = full_logits(&lm.model, &ids, Path::Fused).flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        let b = full_logits(&back.model, &ids, Path::Fused).flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let a = full_logits(&lm.model, &ids, Path::Fused)
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        let b = full_logits(&back.model, &ids, Path::Fused)
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
         assert_eq!(a, b, "{arch:?}: logits must be identical after save/load");
     }
 }
@@ -93,23 +176,39 @@ fn sharded_hf_folder_loads() {
     let dir = tempfile::tempdir().unwrap();
     lm.save_hf(dir.path()).unwrap();
     // Split model.safetensors into two shards with an index, as large checkpoints are.
-    let all = candle_core::safetensors::load(dir.path().join("model.safetensors"), &Device::Cpu).unwrap();
+    let all =
+        candle_core::safetensors::load(dir.path().join("model.safetensors"), &Device::Cpu).unwrap();
     std::fs::remove_file(dir.path().join("model.safetensors")).unwrap();
     let mut names: Vec<&String> = all.keys().collect();
     names.sort();
     let (first, second) = names.split_at(names.len() / 2);
     let mut map = serde_json::Map::new();
-    for (file, part) in [("model-00001-of-00002.safetensors", first), ("model-00002-of-00002.safetensors", second)] {
-        let t: HashMap<String, Tensor> = part.iter().map(|n| ((*n).clone(), all[*n].clone())).collect();
+    for (file, part) in [
+        ("model-00001-of-00002.safetensors", first),
+        ("model-00002-of-00002.safetensors", second),
+    ] {
+        let t: HashMap<String, Tensor> = part
+            .iter()
+            .map(|n| ((*n).clone(), all[*n].clone()))
+            .collect();
         candle_core::safetensors::save(&t, dir.path().join(file)).unwrap();
         for n in part {
             map.insert((*n).clone(), serde_json::json!(file));
         }
     }
-    std::fs::write(dir.path().join("model.safetensors.index.json"), serde_json::json!({"metadata": {}, "weight_map": map}).to_string()).unwrap();
+    std::fs::write(
+        dir.path().join("model.safetensors.index.json"),
+        serde_json::json!({"metadata": {}, "weight_map": map}).to_string(),
+    )
+    .unwrap();
     let back = LoadedModel::load(dir.path(), DType::F32, &Device::Cpu).unwrap();
     let ids = [7u32, 8, 9];
-    assert!(max_abs_diff(&full_logits(&lm.model, &ids, Path::Fused), &full_logits(&back.model, &ids, Path::Fused)) == 0.0);
+    assert!(
+        max_abs_diff(
+            &full_logits(&lm.model, &ids, Path::Fused),
+            &full_logits(&back.model, &ids, Path::Fused)
+        ) == 0.0
+    );
 }
 
 /// Write a GGUF the way llama.cpp's converter does (Q/K rows permuted, GGUF names, tokenizer
@@ -164,24 +263,57 @@ fn write_gguf(lm: &LoadedModel, path: &std::path::Path) {
         tokens.push(V::String(s.to_string()));
         types.push(V::I32(3));
     }
-    let merges: Vec<V> = tiny_merges().into_iter().map(|(a, b)| V::String(format!("{a} {b}"))).collect();
+    let merges: Vec<V> = tiny_merges()
+        .into_iter()
+        .map(|(a, b)| V::String(format!("{a} {b}")))
+        .collect();
     let meta: Vec<(String, V)> = vec![
         ("general.architecture".into(), V::String(arch.into())),
-        (format!("{arch}.embedding_length"), V::U32(cfg.hidden_size as u32)),
-        (format!("{arch}.feed_forward_length"), V::U32(cfg.intermediate_size as u32)),
-        (format!("{arch}.block_count"), V::U32(cfg.num_hidden_layers as u32)),
-        (format!("{arch}.attention.head_count"), V::U32(cfg.num_attention_heads as u32)),
-        (format!("{arch}.attention.head_count_kv"), V::U32(cfg.num_key_value_heads as u32)),
-        (format!("{arch}.rope.freq_base"), V::F32(cfg.rope_theta as f32)),
-        (format!("{arch}.attention.layer_norm_rms_epsilon"), V::F32(cfg.rms_norm_eps as f32)),
-        (format!("{arch}.context_length"), V::U32(cfg.max_position_embeddings as u32)),
+        (
+            format!("{arch}.embedding_length"),
+            V::U32(cfg.hidden_size as u32),
+        ),
+        (
+            format!("{arch}.feed_forward_length"),
+            V::U32(cfg.intermediate_size as u32),
+        ),
+        (
+            format!("{arch}.block_count"),
+            V::U32(cfg.num_hidden_layers as u32),
+        ),
+        (
+            format!("{arch}.attention.head_count"),
+            V::U32(cfg.num_attention_heads as u32),
+        ),
+        (
+            format!("{arch}.attention.head_count_kv"),
+            V::U32(cfg.num_key_value_heads as u32),
+        ),
+        (
+            format!("{arch}.rope.freq_base"),
+            V::F32(cfg.rope_theta as f32),
+        ),
+        (
+            format!("{arch}.attention.layer_norm_rms_epsilon"),
+            V::F32(cfg.rms_norm_eps as f32),
+        ),
+        (
+            format!("{arch}.context_length"),
+            V::U32(cfg.max_position_embeddings as u32),
+        ),
         ("tokenizer.ggml.model".into(), V::String("gpt2".into())),
         ("tokenizer.ggml.pre".into(), V::String("smollm".into())),
         ("tokenizer.ggml.tokens".into(), V::Array(tokens)),
         ("tokenizer.ggml.token_type".into(), V::Array(types)),
         ("tokenizer.ggml.merges".into(), V::Array(merges)),
-        ("tokenizer.ggml.eos_token_id".into(), V::U32(cfg.eos_token_ids[0])),
-        ("tokenizer.chat_template".into(), V::String("{% for message in messages %}<|im_start|>...{% endfor %}".into())),
+        (
+            "tokenizer.ggml.eos_token_id".into(),
+            V::U32(cfg.eos_token_ids[0]),
+        ),
+        (
+            "tokenizer.chat_template".into(),
+            V::String("{% for message in messages %}<|im_start|>...{% endfor %}".into()),
+        ),
     ];
     let meta_refs: Vec<(&str, &V)> = meta.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let t_refs: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
@@ -201,7 +333,9 @@ fn gguf_round_trip_restores_hf_layout() {
         let lm = LoadedModel {
             model,
             tokenizer: Tokenizer::from_json(tiny_tokenizer_json().to_string()).unwrap(),
-            template: ChatTemplate::ChatMl { default_system: None },
+            template: ChatTemplate::ChatMl {
+                default_system: None,
+            },
             source: raif_model::ModelSource::HfFolder("tiny".into()),
             stop_ids: vec![],
         };
@@ -212,9 +346,14 @@ fn gguf_round_trip_restores_hf_layout() {
         assert_eq!(back.model.cfg.num_key_value_heads, 2);
         assert_eq!(back.template.name(), "chatml");
         let ids = [4u32, 8, 15, 16, 23, 42];
-        let d = max_abs_diff(&full_logits(&lm.model, &ids, Path::Fused), &full_logits(&back.model, &ids, Path::Fused));
+        let d = max_abs_diff(
+            &full_logits(&lm.model, &ids, Path::Fused),
+            &full_logits(&back.model, &ids, Path::Fused),
+        );
         assert!(d < 1e-5, "{arch:?}: {d}");
-        assert!(back.stop_ids.contains(&back.tokenizer.token_to_id("<|im_end|>").unwrap()));
+        assert!(back
+            .stop_ids
+            .contains(&back.tokenizer.token_to_id("<|im_end|>").unwrap()));
     }
 }
 
@@ -266,23 +405,39 @@ fn streaming_detokenizer_reassembles_multibyte_text() {
 
 #[test]
 fn chat_templates_render_the_expected_text() {
-    let conv = vec![Message::system("Be brief."), Message::user("Hi"), Message::assistant("Hello!"), Message::user("2+2?")];
-    let chatml = ChatTemplate::ChatMl { default_system: None }.render(&conv, true).unwrap();
+    let conv = vec![
+        Message::system("Be brief."),
+        Message::user("Hi"),
+        Message::assistant("Hello!"),
+        Message::user("2+2?"),
+    ];
+    let chatml = ChatTemplate::ChatMl {
+        default_system: None,
+    }
+    .render(&conv, true)
+    .unwrap();
     assert_eq!(
         chatml,
         "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n"
     );
-    let smol = ChatTemplate::by_name("smollm").unwrap().render(&conv[1..2], true).unwrap();
+    let smol = ChatTemplate::by_name("smollm")
+        .unwrap()
+        .render(&conv[1..2], true)
+        .unwrap();
     assert_eq!(
         smol,
         "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
     );
-    let llama = ChatTemplate::Llama3 { date_header: false }.render(&conv, true).unwrap();
+    let llama = ChatTemplate::Llama3 { date_header: false }
+        .render(&conv, true)
+        .unwrap();
     assert_eq!(
         llama,
         "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nHello!<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n2+2?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"
     );
-    let llama31 = ChatTemplate::Llama3 { date_header: true }.render(&conv[1..2], true).unwrap();
+    let llama31 = ChatTemplate::Llama3 { date_header: true }
+        .render(&conv[1..2], true)
+        .unwrap();
     assert_eq!(
         llama31,
         "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"
@@ -290,23 +445,39 @@ fn chat_templates_render_the_expected_text() {
     let r1 = ChatTemplate::DeepSeekR1.render(&conv, true).unwrap();
     assert_eq!(r1, "<｜begin▁of▁sentence｜>Be brief.<｜User｜>Hi<｜Assistant｜>Hello!<｜end▁of▁sentence｜><｜User｜>2+2?<｜Assistant｜>");
     let mistral = ChatTemplate::Mistral.render(&conv, true).unwrap();
-    assert_eq!(mistral, "<s>[INST]Hi[/INST]Hello!</s>[INST]Be brief.\n\n2+2?[/INST]");
+    assert_eq!(
+        mistral,
+        "<s>[INST]Hi[/INST]Hello!</s>[INST]Be brief.\n\n2+2?[/INST]"
+    );
 }
 
 #[test]
 fn raif_prompt_modes() {
-    let t = ChatTemplate::ChatMl { default_system: None };
+    let t = ChatTemplate::ChatMl {
+        default_system: None,
+    };
     let think = t.prompt("List 3 fruits.", PromptMode::Think).unwrap();
-    assert!(think.starts_with("<|im_start|>system\nYou are a helpful assistant. The assistant first thinks"));
-    assert!(think.ends_with("<|im_start|>user\nList 3 fruits.<|im_end|>\n<|im_start|>assistant\n<think>\n"));
+    assert!(think.starts_with(
+        "<|im_start|>system\nYou are a helpful assistant. The assistant first thinks"
+    ));
+    assert!(think
+        .ends_with("<|im_start|>user\nList 3 fruits.<|im_end|>\n<|im_start|>assistant\n<think>\n"));
     let fast = t.prompt("List 3 fruits.", PromptMode::NoThink).unwrap();
     assert!(fast.ends_with("<|im_start|>assistant\n<think>\n\n</think>\n"));
     let io = t.prompt("List 3 fruits.", PromptMode::Io).unwrap();
-    assert_eq!(io, "<|im_start|>user\nList 3 fruits.<|im_end|>\n<|im_start|>assistant\n");
+    assert_eq!(
+        io,
+        "<|im_start|>user\nList 3 fruits.<|im_end|>\n<|im_start|>assistant\n"
+    );
     let cot = t.prompt("List 3 fruits.", PromptMode::Cot).unwrap();
     assert!(cot.contains("List 3 fruits.\n\nLet's think step by step"));
-    let r1 = ChatTemplate::DeepSeekR1.prompt("Q", PromptMode::Think).unwrap();
-    assert_eq!(r1, "<｜begin▁of▁sentence｜><｜User｜>Q<｜Assistant｜><think>\n");
+    let r1 = ChatTemplate::DeepSeekR1
+        .prompt("Q", PromptMode::Think)
+        .unwrap();
+    assert_eq!(
+        r1,
+        "<｜begin▁of▁sentence｜><｜User｜>Q<｜Assistant｜><think>\n"
+    );
     assert!("no-think".parse::<PromptMode>().is_ok());
     assert!("bogus".parse::<PromptMode>().is_err());
 }
@@ -314,39 +485,87 @@ fn raif_prompt_modes() {
 #[test]
 fn seeded_sampling_is_reproducible_and_independent_of_batch_neighbours() {
     let lm = tiny_model(Arch::Llama, 9).unwrap();
-    let gen = Generator { model: &lm.model, tokenizer: &lm.tokenizer, stop_ids: lm.stop_ids.clone() };
-    let p = |s: &str| lm.tokenizer.encode(&lm.template.prompt(s, PromptMode::Io).unwrap()).unwrap();
-    let prompts = vec![p("the cat"), p("a much longer prompt about the and then"), p("x")];
-    let params = SamplingParams { temperature: 1.0, top_p: 0.9, top_k: 50, max_new_tokens: 12, stop_strings: vec![] };
-    let a = gen.generate(&prompts, &[1, 2, 3], &params, &mut |_| {}).unwrap();
-    let b = gen.generate(&prompts, &[1, 2, 3], &params, &mut |_| {}).unwrap();
+    let gen = Generator {
+        model: &lm.model,
+        tokenizer: &lm.tokenizer,
+        stop_ids: lm.stop_ids.clone(),
+    };
+    let p = |s: &str| {
+        lm.tokenizer
+            .encode(&lm.template.prompt(s, PromptMode::Io).unwrap())
+            .unwrap()
+    };
+    let prompts = vec![
+        p("the cat"),
+        p("a much longer prompt about the and then"),
+        p("x"),
+    ];
+    let params = SamplingParams {
+        temperature: 1.0,
+        top_p: 0.9,
+        top_k: 50,
+        max_new_tokens: 12,
+        stop_strings: vec![],
+    };
+    let a = gen
+        .generate(&prompts, &[1, 2, 3], &params, &mut |_| {})
+        .unwrap();
+    let b = gen
+        .generate(&prompts, &[1, 2, 3], &params, &mut |_| {})
+        .unwrap();
     assert_eq!(a, b);
-    let alone = gen.generate(&prompts[1..2], &[2], &params, &mut |_| {}).unwrap();
+    let alone = gen
+        .generate(&prompts[1..2], &[2], &params, &mut |_| {})
+        .unwrap();
     assert_eq!(alone[0].tokens, a[1].tokens);
     for (x, y) in alone[0].logprobs.iter().zip(&a[1].logprobs) {
         assert!((x - y).abs() < 1e-4);
     }
-    let c = gen.generate(&prompts, &[4, 5, 6], &params, &mut |_| {}).unwrap();
+    let c = gen
+        .generate(&prompts, &[4, 5, 6], &params, &mut |_| {})
+        .unwrap();
     assert_ne!(a, c, "a different seed gives different samples");
 }
 
 #[test]
 fn greedy_generation_follows_the_full_forward_argmax_and_logprobs() {
     let lm = tiny_model(Arch::Qwen2, 4).unwrap();
-    let gen = Generator { model: &lm.model, tokenizer: &lm.tokenizer, stop_ids: vec![] };
+    let gen = Generator {
+        model: &lm.model,
+        tokenizer: &lm.tokenizer,
+        stop_ids: vec![],
+    };
     // Long enough that the KV cache grows twice (it starts at 64 positions).
-    let prompt = lm.tokenizer.encode(&"the and the cat, ".repeat(12)).unwrap();
+    let prompt = lm
+        .tokenizer
+        .encode(&"the and the cat, ".repeat(12))
+        .unwrap();
     assert!(prompt.len() > 70);
     let n = 90;
-    let out = gen.generate(&[prompt.clone()], &[0], &SamplingParams::greedy(n), &mut |_| {}).unwrap();
+    let out = gen
+        .generate(
+            &[prompt.clone()],
+            &[0],
+            &SamplingParams::greedy(n),
+            &mut |_| {},
+        )
+        .unwrap();
     assert_eq!(out[0].tokens.len(), n);
     assert_eq!(out[0].finish, raif_model::FinishReason::Length);
     let mut seq = prompt.clone();
     for (k, &tok) in out[0].tokens.iter().enumerate() {
         let logits = full_logits(&lm.model, &seq, Path::Fused);
         let last = logits.i(seq.len() - 1).unwrap();
-        let lsm = candle_nn::ops::log_softmax(&last, 0).unwrap().to_vec1::<f32>().unwrap();
-        let arg = lsm.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0 as u32;
+        let lsm = candle_nn::ops::log_softmax(&last, 0)
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        let arg = lsm
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap()
+            .0 as u32;
         assert_eq!(tok, arg, "step {k}");
         assert!((lsm[tok as usize] - out[0].logprobs[k]).abs() < 1e-4);
         seq.push(tok);
@@ -358,21 +577,51 @@ fn stop_tokens_and_stop_strings_end_generation() {
     let lm = tiny_model(Arch::Llama, 4).unwrap();
     let prompt = lm.tokenizer.encode("the").unwrap();
     // Find what greedy decoding produces, then stop on its second token / on its text.
-    let free = Generator { model: &lm.model, tokenizer: &lm.tokenizer, stop_ids: vec![] }
-        .generate(&[prompt.clone()], &[0], &SamplingParams::greedy(8), &mut |_| {})
-        .unwrap();
+    let free = Generator {
+        model: &lm.model,
+        tokenizer: &lm.tokenizer,
+        stop_ids: vec![],
+    }
+    .generate(
+        &[prompt.clone()],
+        &[0],
+        &SamplingParams::greedy(8),
+        &mut |_| {},
+    )
+    .unwrap();
     let second = free[0].tokens[1];
-    let stopped = Generator { model: &lm.model, tokenizer: &lm.tokenizer, stop_ids: vec![second] }
-        .generate(&[prompt.clone()], &[0], &SamplingParams::greedy(8), &mut |_| {})
-        .unwrap();
+    let stopped = Generator {
+        model: &lm.model,
+        tokenizer: &lm.tokenizer,
+        stop_ids: vec![second],
+    }
+    .generate(
+        &[prompt.clone()],
+        &[0],
+        &SamplingParams::greedy(8),
+        &mut |_| {},
+    )
+    .unwrap();
     let first_hit = free[0].tokens.iter().position(|&t| t == second).unwrap();
     assert_eq!(stopped[0].finish, raif_model::FinishReason::Stop);
-    assert_eq!(stopped[0].tokens, free[0].tokens[..=first_hit].to_vec(), "the stop token is the last token");
+    assert_eq!(
+        stopped[0].tokens,
+        free[0].tokens[..=first_hit].to_vec(),
+        "the stop token is the last token"
+    );
     // A stop string: the text of the first generated token that decodes to plain ASCII.
-    let sampled = SamplingParams { temperature: 1.0, max_new_tokens: 48, ..Default::default() };
-    let long = Generator { model: &lm.model, tokenizer: &lm.tokenizer, stop_ids: vec![] }
-        .generate(&[prompt.clone()], &[0], &sampled, &mut |_| {})
-        .unwrap();
+    let sampled = SamplingParams {
+        temperature: 1.0,
+        max_new_tokens: 48,
+        ..Default::default()
+    };
+    let long = Generator {
+        model: &lm.model,
+        tokenizer: &lm.tokenizer,
+        stop_ids: vec![],
+    }
+    .generate(&[prompt.clone()], &[0], &sampled, &mut |_| {})
+    .unwrap();
     let needle = long[0].tokens[1..]
         .iter()
         .map(|&t| lm.tokenizer.decode(&[t], false).unwrap())
@@ -381,19 +630,38 @@ fn stop_tokens_and_stop_strings_end_generation() {
     let mut p = sampled.clone();
     p.stop_strings = vec![needle.clone()];
     let mut streamed = String::new();
-    let s = Generator { model: &lm.model, tokenizer: &lm.tokenizer, stop_ids: vec![] }
-        .generate(&[prompt], &[0], &p, &mut |e| streamed.push_str(e.delta))
-        .unwrap();
-    assert_eq!(s[0].finish, raif_model::FinishReason::StopString, "needle {needle:?} in {:?}", long[0].text);
+    let s = Generator {
+        model: &lm.model,
+        tokenizer: &lm.tokenizer,
+        stop_ids: vec![],
+    }
+    .generate(&[prompt], &[0], &p, &mut |e| streamed.push_str(e.delta))
+    .unwrap();
+    assert_eq!(
+        s[0].finish,
+        raif_model::FinishReason::StopString,
+        "needle {needle:?} in {:?}",
+        long[0].text
+    );
     assert!(!s[0].text.contains(&needle));
-    assert_eq!(streamed, s[0].text, "the streamed text stops where the text is cut");
+    assert_eq!(
+        streamed, s[0].text,
+        "the streamed text stops where the text is cut"
+    );
     assert!(long[0].text.starts_with(&s[0].text));
 }
 
 #[test]
 fn bad_model_folders_give_clear_errors() {
     let lm = tiny_model(Arch::Llama, 1).unwrap();
-    let err = |p: &std::path::Path| format!("{:#}", LoadedModel::load(p, DType::F32, &Device::Cpu).err().expect("must fail"));
+    let err = |p: &std::path::Path| {
+        format!(
+            "{:#}",
+            LoadedModel::load(p, DType::F32, &Device::Cpu)
+                .err()
+                .expect("must fail")
+        )
+    };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     assert!(err(&d.join("nope")).contains("does not exist"));
@@ -401,7 +669,13 @@ fn bad_model_folders_give_clear_errors() {
     lm.save_hf(d).unwrap();
     // Unknown architecture.
     let cfg_text = std::fs::read_to_string(d.join("config.json")).unwrap();
-    std::fs::write(d.join("config.json"), cfg_text.replace("LlamaForCausalLM", "GPTNeoXForCausalLM").replace("\"llama\"", "\"gpt_neox\"")).unwrap();
+    std::fs::write(
+        d.join("config.json"),
+        cfg_text
+            .replace("LlamaForCausalLM", "GPTNeoXForCausalLM")
+            .replace("\"llama\"", "\"gpt_neox\""),
+    )
+    .unwrap();
     assert!(err(d).contains("unsupported architecture GPTNeoXForCausalLM"));
     std::fs::write(d.join("config.json"), &cfg_text).unwrap();
     // A missing tensor, then a mis-shaped one.
@@ -410,11 +684,19 @@ fn bad_model_folders_give_clear_errors() {
     let orig = t.remove(&k).unwrap();
     candle_core::safetensors::save(&t, d.join("model.safetensors")).unwrap();
     let e = err(d);
-    assert!(e.contains("missing tensor `model.layers.1.mlp.up_proj.weight` (expected shape [48, 32])"), "{e}");
+    assert!(
+        e.contains("missing tensor `model.layers.1.mlp.up_proj.weight` (expected shape [48, 32])"),
+        "{e}"
+    );
     t.insert(k, orig.narrow(0, 0, 40).unwrap());
     candle_core::safetensors::save(&t, d.join("model.safetensors")).unwrap();
     let e = err(d);
-    assert!(e.contains("tensor `model.layers.1.mlp.up_proj.weight` has shape [40, 32], expected [48, 32]"), "{e}");
+    assert!(
+        e.contains(
+            "tensor `model.layers.1.mlp.up_proj.weight` has shape [40, 32], expected [48, 32]"
+        ),
+        "{e}"
+    );
     // No weights, no tokenizer, broken JSON.
     std::fs::remove_file(d.join("model.safetensors")).unwrap();
     assert!(err(d).contains("no model.safetensors"));

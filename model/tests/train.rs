@@ -8,7 +8,9 @@ use raif_model::train::optim::{AdamW, AdamWConfig, GradAccum, LrSchedule};
 use raif_model::train::params::merge_lora;
 use raif_model::train::{token_logprobs, SeqBatch, Trainable};
 use raif_model::transformer::{padded_inputs, Batch, Path};
-use raif_model::{Arch, ChatTemplate, Generator, LoadedModel, SamplingParams, Tokenizer, Transformer};
+use raif_model::{
+    Arch, ChatTemplate, Generator, LoadedModel, SamplingParams, Tokenizer, Transformer,
+};
 
 fn tiny(arch: Arch, seed: u64, dtype: DType) -> Transformer {
     let cfg = tiny_config(arch);
@@ -17,7 +19,10 @@ fn tiny(arch: Arch, seed: u64, dtype: DType) -> Transformer {
 }
 
 fn toy_batch() -> SeqBatch {
-    let seqs = vec![vec![5u32, 9, 13, 200, 31, 7, 7, 99], vec![40u32, 41, 42, 43, 44]];
+    let seqs = vec![
+        vec![5u32, 9, 13, 200, 31, 7, 7, 99],
+        vec![40u32, 41, 42, 43, 44],
+    ];
     SeqBatch::new(&seqs, &[3, 2], &Device::Cpu).unwrap()
 }
 
@@ -34,9 +39,19 @@ fn scalar(t: &Tensor) -> f64 {
 }
 
 fn set_elem(v: &Var, idx: usize, value: f64) {
-    let mut data: Vec<f64> = v.as_tensor().flatten_all().unwrap().to_dtype(DType::F64).unwrap().to_vec1().unwrap();
+    let mut data: Vec<f64> = v
+        .as_tensor()
+        .flatten_all()
+        .unwrap()
+        .to_dtype(DType::F64)
+        .unwrap()
+        .to_vec1()
+        .unwrap();
     data[idx] = value;
-    let t = Tensor::from_vec(data, v.shape(), &Device::Cpu).unwrap().to_dtype(v.dtype()).unwrap();
+    let t = Tensor::from_vec(data, v.shape(), &Device::Cpu)
+        .unwrap()
+        .to_dtype(v.dtype())
+        .unwrap();
     v.set(&t).unwrap();
 }
 
@@ -50,7 +65,9 @@ fn finite_difference_check(m: &Transformer, tr: &Trainable, b: &SeqBatch) {
         if k % 4 > 1 {
             continue;
         }
-        let g = grads.get(var.as_tensor()).unwrap_or_else(|| panic!("no gradient for {name}"));
+        let g = grads
+            .get(var.as_tensor())
+            .unwrap_or_else(|| panic!("no gradient for {name}"));
         let gv: Vec<f64> = g.flatten_all().unwrap().to_vec1().unwrap();
         let orig: Vec<f64> = var.as_tensor().flatten_all().unwrap().to_vec1().unwrap();
         for idx in [0, orig.len() / 2 + 1] {
@@ -62,7 +79,10 @@ fn finite_difference_check(m: &Transformer, tr: &Trainable, b: &SeqBatch) {
             let numeric = (up - down) / (2.0 * eps);
             let analytic = gv[idx];
             let rel = (numeric - analytic).abs() / (numeric.abs() + analytic.abs()).max(1e-8);
-            assert!(rel < 1e-3 || (numeric - analytic).abs() < 1e-9, "{name}[{idx}]: numeric {numeric} analytic {analytic} rel {rel}");
+            assert!(
+                rel < 1e-3 || (numeric - analytic).abs() < 1e-9,
+                "{name}[{idx}]: numeric {numeric} analytic {analytic} rel {rel}"
+            );
             checked += 1;
         }
     }
@@ -81,13 +101,39 @@ fn finite_difference_gradients_full_fine_tune_f64() {
 #[test]
 fn finite_difference_gradients_lora_f64() {
     let mut m = tiny(Arch::Mistral, 2, DType::F64);
-    let tr = Trainable::lora(&mut m, &LoraConfig { r: 4, alpha: 8.0, dropout: 0.0, ..Default::default() }, 3).unwrap();
+    let tr = Trainable::lora(
+        &mut m,
+        &LoraConfig {
+            r: 4,
+            alpha: 8.0,
+            dropout: 0.0,
+            ..Default::default()
+        },
+        3,
+    )
+    .unwrap();
     // B starts at zero, which makes A's gradient zero: move B first so both are exercised.
     for (name, v) in &tr.vars {
         if name.ends_with("lora_B.weight") {
-            let r = random_weights(&tiny_config(Arch::Mistral), 9, 0.1, DType::F64, &Device::Cpu).unwrap();
-            let src = r.values().find(|t| t.elem_count() >= v.elem_count()).unwrap();
-            let vals = src.flatten_all().unwrap().narrow(0, 0, v.elem_count()).unwrap().reshape(v.shape()).unwrap();
+            let r = random_weights(
+                &tiny_config(Arch::Mistral),
+                9,
+                0.1,
+                DType::F64,
+                &Device::Cpu,
+            )
+            .unwrap();
+            let src = r
+                .values()
+                .find(|t| t.elem_count() >= v.elem_count())
+                .unwrap();
+            let vals = src
+                .flatten_all()
+                .unwrap()
+                .narrow(0, 0, v.elem_count())
+                .unwrap()
+                .reshape(v.shape())
+                .unwrap();
             v.set(&vals).unwrap();
         }
     }
@@ -100,21 +146,48 @@ fn lora_base_weights_get_no_gradient() {
     let tr = Trainable::lora(&mut m, &LoraConfig::default(), 1).unwrap();
     let grads = nll(&m, &toy_batch()).backward().unwrap();
     for (name, t) in m.named_tensors() {
-        assert!(grads.get(&t).is_none(), "frozen {name} must not get a gradient");
+        assert!(
+            grads.get(&t).is_none(),
+            "frozen {name} must not get a gradient"
+        );
     }
-    assert!(tr.vars.iter().all(|(_, v)| grads.get(v.as_tensor()).is_some()));
-    assert_eq!(tr.vars.len(), 2 * 7 * 2, "A and B for 7 modules in 2 layers");
+    assert!(tr
+        .vars
+        .iter()
+        .all(|(_, v)| grads.get(v.as_tensor()).is_some()));
+    assert_eq!(
+        tr.vars.len(),
+        2 * 7 * 2,
+        "A and B for 7 modules in 2 layers"
+    );
 }
 
 #[test]
 fn training_logprobs_equal_generation_logprobs() {
     for arch in [Arch::Llama, Arch::Qwen2] {
         let lm = tiny_model(arch, 6).unwrap();
-        let gen = Generator { model: &lm.model, tokenizer: &lm.tokenizer, stop_ids: vec![] };
-        let prompts = vec![lm.tokenizer.encode("the cat and").unwrap(), lm.tokenizer.encode("in").unwrap()];
-        let params = SamplingParams { temperature: 1.0, max_new_tokens: 10, ..Default::default() };
-        let outs = gen.generate(&prompts, &[1, 2], &params, &mut |_| {}).unwrap();
-        let seqs: Vec<Vec<u32>> = prompts.iter().zip(&outs).map(|(p, g)| [p.clone(), g.tokens.clone()].concat()).collect();
+        let gen = Generator {
+            model: &lm.model,
+            tokenizer: &lm.tokenizer,
+            stop_ids: vec![],
+        };
+        let prompts = vec![
+            lm.tokenizer.encode("the cat and").unwrap(),
+            lm.tokenizer.encode("in").unwrap(),
+        ];
+        let params = SamplingParams {
+            temperature: 1.0,
+            max_new_tokens: 10,
+            ..Default::default()
+        };
+        let outs = gen
+            .generate(&prompts, &[1, 2], &params, &mut |_| {})
+            .unwrap();
+        let seqs: Vec<Vec<u32>> = prompts
+            .iter()
+            .zip(&outs)
+            .map(|(p, g)| [p.clone(), g.tokens.clone()].concat())
+            .collect();
         let starts: Vec<usize> = prompts.iter().map(Vec::len).collect();
         let batch = SeqBatch::new(&seqs, &starts, &Device::Cpu).unwrap();
         let lp = token_logprobs(&lm.model, &batch, true, true).unwrap();
@@ -131,7 +204,14 @@ fn training_logprobs_equal_generation_logprobs() {
     }
 }
 
-fn train_steps(m: &Transformer, tr: &Trainable, opt: &mut AdamW, b: &SeqBatch, steps: usize, lr: f64) -> Vec<f64> {
+fn train_steps(
+    m: &Transformer,
+    tr: &Trainable,
+    opt: &mut AdamW,
+    b: &SeqBatch,
+    steps: usize,
+    lr: f64,
+) -> Vec<f64> {
     let mut losses = Vec::new();
     for _ in 0..steps {
         let loss = nll(m, b);
@@ -149,17 +229,43 @@ fn train_steps(m: &Transformer, tr: &Trainable, opt: &mut AdamW, b: &SeqBatch, s
 fn supervised_training_drives_the_loss_to_zero_full_and_lora() {
     let mut m = tiny(Arch::Qwen2, 7, DType::F32);
     let tr = Trainable::full(&mut m).unwrap();
-    let mut opt = AdamW::new(&tr.vars, AdamWConfig { max_grad_norm: Some(1.0), ..Default::default() }).unwrap();
+    let mut opt = AdamW::new(
+        &tr.vars,
+        AdamWConfig {
+            max_grad_norm: Some(1.0),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let l = train_steps(&m, &tr, &mut opt, &toy_batch(), 60, 1e-2);
-    assert!(l[0] > 3.0 && *l.last().unwrap() < 0.05, "full: {} -> {}", l[0], l.last().unwrap());
+    assert!(
+        l[0] > 3.0 && *l.last().unwrap() < 0.05,
+        "full: {} -> {}",
+        l[0],
+        l.last().unwrap()
+    );
 
     let mut m = tiny(Arch::Llama, 7, DType::F32);
-    let tr = Trainable::lora(&mut m, &LoraConfig { r: 8, alpha: 16.0, ..Default::default() }, 1).unwrap();
+    let tr = Trainable::lora(
+        &mut m,
+        &LoraConfig {
+            r: 8,
+            alpha: 16.0,
+            ..Default::default()
+        },
+        1,
+    )
+    .unwrap();
     let mut opt = AdamW::new(&tr.vars, AdamWConfig::default()).unwrap();
     let l = train_steps(&m, &tr, &mut opt, &toy_batch(), 100, 1e-2);
     // Rank-8 adapters over frozen, tied embeddings and frozen norms cannot fit arbitrary tokens
     // perfectly in a 2-layer, 32-wide model (the loss plateaus near 0.94): require most of it.
-    assert!(*l.last().unwrap() < 0.2 * l[0], "lora: {} -> {}", l[0], l.last().unwrap());
+    assert!(
+        *l.last().unwrap() < 0.2 * l[0],
+        "lora: {} -> {}",
+        l[0],
+        l.last().unwrap()
+    );
 }
 
 #[test]
@@ -169,20 +275,52 @@ fn lora_with_zero_b_equals_the_base_model_exactly_and_merge_matches() {
     let tr = Trainable::lora(&mut m, &LoraConfig::default(), 5).unwrap();
     let ids = [1u32, 2, 3, 4, 5, 6];
     let (i, p, mask) = padded_inputs(&[&ids], &[0], 0, &Device::Cpu).unwrap();
-    let batch = Batch { input_ids: &i, positions: &p, mask: &mask };
-    let a: Vec<f32> = base.forward(&batch, None, Path::Fused).unwrap().flatten_all().unwrap().to_vec1().unwrap();
-    let b: Vec<f32> = m.forward(&batch, None, Path::Fused).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+    let batch = Batch {
+        input_ids: &i,
+        positions: &p,
+        mask: &mask,
+    };
+    let a: Vec<f32> = base
+        .forward(&batch, None, Path::Fused)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    let b: Vec<f32> = m
+        .forward(&batch, None, Path::Fused)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
     assert_eq!(a, b, "B = 0: identical to the base");
     // Train a little, then: adapters off = base; merged = adapters on.
     let mut opt = AdamW::new(&tr.vars, AdamWConfig::default()).unwrap();
     train_steps(&m, &tr, &mut opt, &toy_batch(), 3, 1e-2);
     let on = m.forward(&batch, None, Path::Fused).unwrap();
-    let off: Vec<f32> = m.forward_hidden_opts(&batch, None, Path::Fused, false).map(|h| m.logits(&h).unwrap()).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+    let off: Vec<f32> = m
+        .forward_hidden_opts(&batch, None, Path::Fused, false)
+        .map(|h| m.logits(&h).unwrap())
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
     assert_eq!(off, a, "adapters switched off = the reference policy");
     let mut merged = m.clone();
     assert_eq!(merge_lora(&mut merged).unwrap(), 14);
     let mm = merged.forward(&batch, None, Path::Fused).unwrap();
-    let d = (on - mm).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap();
+    let d = (on - mm)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
     assert!(d < 1e-4, "merged differs by {d}");
 }
 
@@ -192,7 +330,15 @@ fn checkpoint_round_trip_continues_bit_identically() {
         let make = || {
             let mut m = tiny(Arch::Llama, 10, DType::F32);
             let tr = if lora {
-                Trainable::lora(&mut m, &LoraConfig { dropout: 0.1, ..Default::default() }, 2).unwrap()
+                Trainable::lora(
+                    &mut m,
+                    &LoraConfig {
+                        dropout: 0.1,
+                        ..Default::default()
+                    },
+                    2,
+                )
+                .unwrap()
             } else {
                 Trainable::full(&mut m).unwrap()
             };
@@ -231,21 +377,42 @@ fn corrupt_checkpoints_are_detected_and_never_half_loaded() {
     let dir = tempfile::tempdir().unwrap();
     let ck = dir.path().join("ck");
     checkpoint::save(&ck, &tr, &opt, serde_json::json!({})).unwrap();
-    assert!(checkpoint::save(&ck, &tr, &opt, serde_json::json!({})).is_err(), "never overwrites");
-    let before: Vec<f32> = tr.vars[3].1.as_tensor().flatten_all().unwrap().to_vec1().unwrap();
+    assert!(
+        checkpoint::save(&ck, &tr, &opt, serde_json::json!({})).is_err(),
+        "never overwrites"
+    );
+    let before: Vec<f32> = tr.vars[3]
+        .1
+        .as_tensor()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
     let f = ck.join("trainable.safetensors");
     let mut bytes = std::fs::read(&f).unwrap();
     let n = bytes.len();
     bytes[n - 10] ^= 0xff;
     std::fs::write(&f, &bytes).unwrap();
     let e = format!("{:#}", checkpoint::load(&ck, &tr, &mut opt).unwrap_err());
-    assert!(e.contains("does not match the manifest") && e.contains("corrupt"), "{e}");
+    assert!(
+        e.contains("does not match the manifest") && e.contains("corrupt"),
+        "{e}"
+    );
     std::fs::write(&f, &bytes[..n / 2]).unwrap();
     let e = format!("{:#}", checkpoint::load(&ck, &tr, &mut opt).unwrap_err());
     assert!(e.contains("truncated or corrupt"), "{e}");
     std::fs::remove_file(ck.join("manifest.json")).unwrap();
-    assert!(format!("{:#}", checkpoint::load(&ck, &tr, &mut opt).unwrap_err()).contains("incomplete checkpoint"));
-    let after: Vec<f32> = tr.vars[3].1.as_tensor().flatten_all().unwrap().to_vec1().unwrap();
+    assert!(
+        format!("{:#}", checkpoint::load(&ck, &tr, &mut opt).unwrap_err())
+            .contains("incomplete checkpoint")
+    );
+    let after: Vec<f32> = tr.vars[3]
+        .1
+        .as_tensor()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
     assert_eq!(before, after, "nothing loaded");
 }
 
@@ -257,31 +424,85 @@ fn exported_folders_reload_with_identical_logits_and_peft_layout() {
     train_steps(&m, &tr, &mut opt, &toy_batch(), 2, 1e-2);
     let tok = Tokenizer::from_json(tiny_tokenizer_json().to_string()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    raif_model::loaded::save_hf_folder(&m, &tok, &ChatTemplate::ChatMl { default_system: None }, dir.path()).unwrap();
+    raif_model::loaded::save_hf_folder(
+        &m,
+        &tok,
+        &ChatTemplate::ChatMl {
+            default_system: None,
+        },
+        dir.path(),
+    )
+    .unwrap();
     let back = LoadedModel::load(dir.path(), DType::F32, &Device::Cpu).unwrap();
     let ids = [3u32, 30, 200];
     let (i, p, mask) = padded_inputs(&[&ids], &[0], 0, &Device::Cpu).unwrap();
-    let batch = Batch { input_ids: &i, positions: &p, mask: &mask };
-    let a: Vec<f32> = m.forward(&batch, None, Path::Fused).unwrap().flatten_all().unwrap().to_vec1().unwrap();
-    let b: Vec<f32> = back.model.forward(&batch, None, Path::Fused).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+    let batch = Batch {
+        input_ids: &i,
+        positions: &p,
+        mask: &mask,
+    };
+    let a: Vec<f32> = m
+        .forward(&batch, None, Path::Fused)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    let b: Vec<f32> = back
+        .model
+        .forward(&batch, None, Path::Fused)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
     assert_eq!(a, b);
 
     let mut m = tiny(Arch::Llama, 13, DType::F32);
-    let cfg = LoraConfig { r: 4, alpha: 8.0, dropout: 0.05, targets: vec!["q_proj".into(), "v_proj".into()] };
+    let cfg = LoraConfig {
+        r: 4,
+        alpha: 8.0,
+        dropout: 0.05,
+        targets: vec!["q_proj".into(), "v_proj".into()],
+    };
     let tr = Trainable::lora(&mut m, &cfg, 1).unwrap();
-    checkpoint::export_peft(dir.path().join("adapter").as_path(), &tr, "HuggingFaceTB/SmolLM2-135M-Instruct").unwrap();
-    let conf: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("adapter/adapter_config.json")).unwrap()).unwrap();
+    checkpoint::export_peft(
+        dir.path().join("adapter").as_path(),
+        &tr,
+        "HuggingFaceTB/SmolLM2-135M-Instruct",
+    )
+    .unwrap();
+    let conf: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("adapter/adapter_config.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(conf["peft_type"], "LORA");
     assert_eq!(conf["r"], 4);
     assert_eq!(conf["lora_alpha"], 8.0);
-    assert_eq!(conf["target_modules"], serde_json::json!(["q_proj", "v_proj"]));
-    let t = candle_core::safetensors::load(dir.path().join("adapter/adapter_model.safetensors"), &Device::Cpu).unwrap();
+    assert_eq!(
+        conf["target_modules"],
+        serde_json::json!(["q_proj", "v_proj"])
+    );
+    let t = candle_core::safetensors::load(
+        dir.path().join("adapter/adapter_model.safetensors"),
+        &Device::Cpu,
+    )
+    .unwrap();
     let mut keys: Vec<&String> = t.keys().collect();
     keys.sort();
     assert_eq!(keys.len(), 2 * 2 * 2);
-    assert_eq!(keys[0], "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight");
-    assert_eq!(t["base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"].dims(), &[4, 32]);
-    assert_eq!(t["base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight"].dims(), &[16, 4]);
+    assert_eq!(
+        keys[0],
+        "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"
+    );
+    assert_eq!(
+        t["base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"].dims(),
+        &[4, 32]
+    );
+    assert_eq!(
+        t["base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight"].dims(),
+        &[16, 4]
+    );
 }
 
 #[test]
@@ -292,7 +513,14 @@ fn schedule_warms_up_then_decays_to_the_floor() {
     assert!((s.lr(1) - 1e-6 / 3.0).abs() < 1e-18);
     assert!((s.lr(3) - 1e-6).abs() < 1e-18);
     let mid = 3 + 97 / 2;
-    assert!((s.lr(mid) - 1e-6 * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * (mid - 3) as f64 / 97.0).cos()))).abs() < 1e-18);
+    assert!(
+        (s.lr(mid)
+            - 1e-6
+                * (0.1
+                    + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * (mid - 3) as f64 / 97.0).cos())))
+        .abs()
+            < 1e-18
+    );
     assert!((s.lr(100) - 1e-7).abs() < 1e-18);
     assert!((s.lr(1000) - 1e-7).abs() < 1e-18);
 }
@@ -301,14 +529,24 @@ fn schedule_warms_up_then_decays_to_the_floor() {
 fn fused_adamw_matches_the_formula_and_clips() {
     let v = Var::from_tensor(&Tensor::new(&[1.0f32, -2.0, 0.5], &Device::Cpu).unwrap()).unwrap();
     let vars = vec![("w".to_string(), v)];
-    let cfg = AdamWConfig { beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: 0.1, max_grad_norm: Some(1.0) };
+    let cfg = AdamWConfig {
+        beta1: 0.9,
+        beta2: 0.95,
+        eps: 1e-8,
+        weight_decay: 0.1,
+        max_grad_norm: Some(1.0),
+    };
     let mut opt = AdamW::new(&vars, cfg).unwrap();
     let g = Tensor::new(&[3.0f32, 4.0, 0.0], &Device::Cpu).unwrap();
     let info = opt.step(&vars, &[Some(g)], 0.01, 1.0).unwrap();
     assert!((info.grad_norm - 5.0).abs() < 1e-6 && info.clipped);
     // By hand: g' = g/5; m = 0.1 g'; v = 0.05 g'^2; m̂ = g', v̂ = g'^2; upd = sign(g') (≈1).
     let w: Vec<f32> = vars[0].1.as_tensor().to_vec1().unwrap();
-    let expect = [1.0 * (1.0 - 0.001) - 0.01, -2.0 * (1.0 - 0.001) - 0.01, 0.5 * (1.0 - 0.001)];
+    let expect = [
+        1.0 * (1.0 - 0.001) - 0.01,
+        -2.0 * (1.0 - 0.001) - 0.01,
+        0.5 * (1.0 - 0.001),
+    ];
     for (a, b) in w.iter().zip(expect) {
         assert!((a - b).abs() < 1e-6, "{a} vs {b}");
     }
@@ -323,7 +561,15 @@ fn gradient_checkpointing_gives_the_same_gradients() {
     for lora in [false, true] {
         let mut m = tiny(Arch::Qwen2, 14, DType::F32);
         let tr = if lora {
-            Trainable::lora(&mut m, &LoraConfig { dropout: 0.2, ..Default::default() }, 4).unwrap()
+            Trainable::lora(
+                &mut m,
+                &LoraConfig {
+                    dropout: 0.2,
+                    ..Default::default()
+                },
+                4,
+            )
+            .unwrap()
         } else {
             Trainable::full(&mut m).unwrap()
         };
@@ -331,15 +577,23 @@ fn gradient_checkpointing_gives_the_same_gradients() {
             // Non-zero B so every adapter gets a gradient through the recomputation.
             for (n, v) in &tr.vars {
                 if n.ends_with("lora_B.weight") {
-                    v.set(&(v.as_tensor().ones_like().unwrap() * 0.05).unwrap()).unwrap();
+                    v.set(&(v.as_tensor().ones_like().unwrap() * 0.05).unwrap())
+                        .unwrap();
                 }
             }
         }
         tr.set_training(true);
         let b = toy_batch();
         let loss_of = |side: Option<&raif_model::train::SideGrads>| {
-            let lp = raif_model::train::token_logprobs_ckpt(&m, &b, true, false, side).unwrap().logp;
-            (lp * b.loss_mask.clone()).unwrap().sum_all().unwrap().neg().unwrap()
+            let lp = raif_model::train::token_logprobs_ckpt(&m, &b, true, false, side)
+                .unwrap()
+                .logp;
+            (lp * b.loss_mask.clone())
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .neg()
+                .unwrap()
         };
         let state = tr.dropout_rng_state().unwrap();
         let plain = loss_of(None);
@@ -350,10 +604,23 @@ fn gradient_checkpointing_gives_the_same_gradients() {
         let ck = loss_of(Some(&side));
         assert!((scalar(&plain) - scalar(&ck)).abs() < 1e-5, "same loss");
         let mut c = GradAccum::new(tr.vars.len());
-        c.add(&tr.vars, &ck.backward().unwrap(), Some(&side)).unwrap();
+        c.add(&tr.vars, &ck.backward().unwrap(), Some(&side))
+            .unwrap();
         for (((n, _), x), y) in tr.vars.iter().zip(&a.grads).zip(&c.grads) {
-            let (x, y) = (x.as_ref().unwrap_or_else(|| panic!("{n}")), y.as_ref().unwrap_or_else(|| panic!("ckpt {n}")));
-            let d = (x - y).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap();
+            let (x, y) = (
+                x.as_ref().unwrap_or_else(|| panic!("{n}")),
+                y.as_ref().unwrap_or_else(|| panic!("ckpt {n}")),
+            );
+            let d = (x - y)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .max(0)
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap();
             assert!(d < 1e-4, "lora={lora} {n}: {d}");
         }
     }

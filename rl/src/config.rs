@@ -78,6 +78,8 @@ pub struct TrainSection {
     pub gradient_checkpointing: bool,
     /// Save a checkpoint every this many steps (the last step is always saved).
     pub checkpoint_every: usize,
+    /// Keep only the newest this many checkpoints (0: keep all).
+    pub keep_checkpoints: usize,
 }
 
 /// How responses are prompted and scored.
@@ -135,12 +137,20 @@ pub struct EvalSection {
 
 impl Default for ModelSection {
     fn default() -> Self {
-        ModelSection { path: "default".into(), device: "auto".into(), template: None }
+        ModelSection {
+            path: "default".into(),
+            device: "auto".into(),
+            template: None,
+        }
     }
 }
 impl Default for DataSection {
     fn default() -> Self {
-        DataSection { path: String::new(), generate_n: 2000, generate_depth: 2 }
+        DataSection {
+            path: String::new(),
+            generate_n: 2000,
+            generate_depth: 2,
+        }
     }
 }
 impl Default for TrainSection {
@@ -163,27 +173,47 @@ impl Default for TrainSection {
             max_grad_norm: 1.0,
             gradient_checkpointing: true,
             checkpoint_every: 1,
+            keep_checkpoints: 2,
         }
     }
 }
 impl Default for RolloutSection {
     fn default() -> Self {
-        RolloutSection { format: AnswerFormat::Think, temperature: 1.0, top_p: 1.0, top_k: 0, max_new_tokens: 4096, generation_batch: 64 }
+        RolloutSection {
+            format: AnswerFormat::Think,
+            temperature: 1.0,
+            top_p: 1.0,
+            top_k: 0,
+            max_new_tokens: 4096,
+            generation_batch: 64,
+        }
     }
 }
 impl Default for GrpoSection {
     fn default() -> Self {
-        GrpoSection { clip_eps: 0.2, kl_coef: 0.001 }
+        GrpoSection {
+            clip_eps: 0.2,
+            kl_coef: 0.001,
+        }
     }
 }
 impl Default for RaifSection {
     fn default() -> Self {
-        RaifSection { enforce_superior_cot: true, no_think_fraction: 0.25, expert_bc: true, bc_coef: 1.0, bc_mask_prompt: false }
+        RaifSection {
+            enforce_superior_cot: true,
+            no_think_fraction: 0.25,
+            expert_bc: true,
+            bc_coef: 1.0,
+            bc_mask_prompt: false,
+        }
     }
 }
 impl Default for EvalSection {
     fn default() -> Self {
-        EvalSection { every: 10, prompts: 32 }
+        EvalSection {
+            every: 10,
+            prompts: 32,
+        }
     }
 }
 impl Default for RunConfig {
@@ -237,7 +267,8 @@ impl RunConfig {
 
     /// Parse a TOML file; unknown keys are errors naming the key.
     pub fn from_toml(text: &str, file: &str) -> Result<RunConfig> {
-        let c: RunConfig = toml::from_str(text).with_context(|| format!("{file}: invalid run configuration"))?;
+        let c: RunConfig =
+            toml::from_str(text).with_context(|| format!("{file}: invalid run configuration"))?;
         c.validate().with_context(|| file.to_string())?;
         Ok(c)
     }
@@ -264,14 +295,21 @@ impl RunConfig {
 
     pub fn validate(&self) -> Result<()> {
         let t = &self.train;
-        if t.steps == 0 || t.prompts_per_step == 0 || t.micro_batch == 0 || t.samples_per_optimizer_step == 0 {
+        if t.steps == 0
+            || t.prompts_per_step == 0
+            || t.micro_batch == 0
+            || t.samples_per_optimizer_step == 0
+        {
             bail!("train.steps, prompts_per_step, micro_batch and samples_per_optimizer_step must be at least 1");
         }
         if t.group_size < 2 {
             bail!("train.group_size must be at least 2 (advantages are relative to the group)");
         }
         if self.no_think_per_group() >= t.group_size {
-            bail!("raif.no_think_fraction leaves no reasoning sample in a group of {}", t.group_size);
+            bail!(
+                "raif.no_think_fraction leaves no reasoning sample in a group of {}",
+                t.group_size
+            );
         }
         if !(t.learning_rate > 0.0) {
             bail!("train.learning_rate must be positive");
@@ -309,16 +347,25 @@ mod tests {
         }
         let raif = RunConfig::preset("raif").unwrap();
         assert_eq!(raif.no_think_per_group(), 2);
-        assert_eq!((raif.train.group_size, raif.grpo.kl_coef, raif.grpo.clip_eps), (8, 0.001, 0.2));
+        assert_eq!(
+            (raif.train.group_size, raif.grpo.kl_coef, raif.grpo.clip_eps),
+            (8, 0.001, 0.2)
+        );
         assert_eq!(RunConfig::preset("grpo").unwrap().no_think_per_group(), 0);
         assert_eq!(RunConfig::preset("tiny").unwrap().no_think_per_group(), 1);
     }
 
     #[test]
     fn bad_configs_name_the_problem() {
-        let e = format!("{:#}", RunConfig::from_toml("[train]\nstepz = 3\n", "run.toml").unwrap_err());
+        let e = format!(
+            "{:#}",
+            RunConfig::from_toml("[train]\nstepz = 3\n", "run.toml").unwrap_err()
+        );
         assert!(e.contains("run.toml") && e.contains("stepz"), "{e}");
-        let e = format!("{:#}", RunConfig::from_toml("[train]\ngroup_size = 1\n", "run.toml").unwrap_err());
+        let e = format!(
+            "{:#}",
+            RunConfig::from_toml("[train]\ngroup_size = 1\n", "run.toml").unwrap_err()
+        );
         assert!(e.contains("group_size"), "{e}");
         // Partial files fill the rest with defaults.
         let c = RunConfig::from_toml("[train]\nsteps = 7\n", "run.toml").unwrap();

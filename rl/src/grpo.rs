@@ -56,16 +56,32 @@ impl KeepReason {
 /// Superior-CoT enforcement (ALGORITHM §4) for one group. `stored_fast` is the record's
 /// offline fast-answer score (satisfied constraints), used in preference to the group's own
 /// no-think samples. With `enforce` false every reasoning sample is kept.
-pub fn keep_flags(group: &[GroupSample], stored_fast: Option<usize>, enforce: bool) -> Vec<KeepReason> {
+pub fn keep_flags(
+    group: &[GroupSample],
+    stored_fast: Option<usize>,
+    enforce: bool,
+) -> Vec<KeepReason> {
     let reasoning: Vec<&GroupSample> = group.iter().filter(|s| !s.no_think).collect();
     let fast: Vec<&GroupSample> = group.iter().filter(|s| s.no_think).collect();
     if !enforce {
-        return group.iter().map(|s| if s.no_think { KeepReason::NoThink } else { KeepReason::Kept }).collect();
+        return group
+            .iter()
+            .map(|s| {
+                if s.no_think {
+                    KeepReason::NoThink
+                } else {
+                    KeepReason::Kept
+                }
+            })
+            .collect();
     }
     // Group rule: every reasoning sample below every no-think sample, and the reasoning
     // samples not all equal.
     let group_drop = !reasoning.is_empty() && !fast.is_empty() && {
-        let max_r = reasoning.iter().map(|s| s.reward).fold(f64::NEG_INFINITY, f64::max);
+        let max_r = reasoning
+            .iter()
+            .map(|s| s.reward)
+            .fold(f64::NEG_INFINITY, f64::max);
         let min_f = fast.iter().map(|s| s.reward).fold(f64::INFINITY, f64::min);
         let all_equal = reasoning.iter().all(|s| s.reward == reasoning[0].reward);
         max_r < min_f && !all_equal
@@ -150,16 +166,34 @@ pub fn policy_kl_loss(x: &LossInputs, eps: f64, denominator: f64) -> Result<Loss
     // Metrics, without gradients.
     let r = ratio.detach();
     let a = adv.detach().broadcast_as(r.shape())?;
-    let low = r.lt(1.0 - eps)?.to_dtype(DType::F32)?.mul(&a.lt(0.0)?.to_dtype(DType::F32)?)?;
-    let high = r.gt(1.0 + eps)?.to_dtype(DType::F32)?.mul(&a.gt(0.0)?.to_dtype(DType::F32)?)?;
+    let low = r
+        .lt(1.0 - eps)?
+        .to_dtype(DType::F32)?
+        .mul(&a.lt(0.0)?.to_dtype(DType::F32)?)?;
+    let high = r
+        .gt(1.0 + eps)?
+        .to_dtype(DType::F32)?
+        .mul(&a.gt(0.0)?.to_dtype(DType::F32)?)?;
     let m = mask.detach().to_dtype(DType::F32)?;
     let clipped_tokens = ((low + high)? * &m)?.sum_all()?.to_scalar::<f32>()? as f64;
     let tokens = m.sum_all()?.to_scalar::<f32>()? as f64;
     let kl_sum = match &kl {
-        Some(k) => k.detach().sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()?,
+        Some(k) => k
+            .detach()
+            .sum_all()?
+            .to_dtype(DType::F64)?
+            .to_scalar::<f64>()?,
         None => 0.0,
     };
-    Ok(LossParts { policy, kl: kl.map(|k| k.sum_all().and_then(|s| s / denominator)).transpose()?, clipped_tokens, tokens, kl_sum })
+    Ok(LossParts {
+        policy,
+        kl: kl
+            .map(|k| k.sum_all().and_then(|s| s / denominator))
+            .transpose()?,
+        clipped_tokens,
+        tokens,
+        kl_sum,
+    })
 }
 
 #[cfg(test)]
@@ -180,12 +214,21 @@ mod tests {
     }
 
     fn s(no_think: bool, satisfied: usize, reward: f64) -> GroupSample {
-        GroupSample { no_think, satisfied, reward }
+        GroupSample {
+            no_think,
+            satisfied,
+            reward,
+        }
     }
 
     #[test]
     fn keep_flags_contrast_with_the_fast_answer() {
-        let g = [s(false, 3, 3.0), s(false, 1, 0.5), s(false, 2, 1.7), s(true, 2, 1.7)];
+        let g = [
+            s(false, 3, 3.0),
+            s(false, 1, 0.5),
+            s(false, 2, 1.7),
+            s(true, 2, 1.7),
+        ];
         let k = keep_flags(&g, None, true);
         assert_eq!(k[0], KeepReason::BeatsFast { fast: 2 });
         assert_eq!(k[1], KeepReason::BelowFast { fast: 2 });
@@ -197,22 +240,42 @@ mod tests {
         assert!(k[0].kept());
         // The best no-think sample is the reference.
         let g2 = [s(false, 1, 0.0), s(true, 0, -3.0), s(true, 1, 0.0)];
-        assert_eq!(keep_flags(&g2, None, true)[0], KeepReason::BeatsFast { fast: 1 });
+        assert_eq!(
+            keep_flags(&g2, None, true)[0],
+            KeepReason::BeatsFast { fast: 1 }
+        );
         // Enforcement off.
-        assert!(keep_flags(&g, Some(9), false)[..3].iter().all(|k| *k == KeepReason::Kept));
+        assert!(keep_flags(&g, Some(9), false)[..3]
+            .iter()
+            .all(|k| *k == KeepReason::Kept));
     }
 
     #[test]
     fn group_rule_drops_the_whole_prompt() {
-        let g = [s(false, 0, -3.0), s(false, 1, -1.0), s(true, 2, 1.0), s(true, 2, 1.0)];
+        let g = [
+            s(false, 0, -3.0),
+            s(false, 1, -1.0),
+            s(true, 2, 1.0),
+            s(true, 2, 1.0),
+        ];
         let k = keep_flags(&g, None, true);
         assert!(k[..2].iter().all(|k| *k == KeepReason::GroupRule));
         // All-equal reasoning samples: the rule does not fire (per-sample contrast decides).
         let g = [s(false, 0, -3.0), s(false, 0, -3.0), s(true, 2, 1.0)];
-        assert!(keep_flags(&g, None, true)[..2].iter().all(|k| *k == KeepReason::BelowFast { fast: 2 }));
+        assert!(keep_flags(&g, None, true)[..2]
+            .iter()
+            .all(|k| *k == KeepReason::BelowFast { fast: 2 }));
         // Overlap: one reasoning sample ties a no-think one → no group drop.
-        let g = [s(false, 2, 1.0), s(false, 0, -3.0), s(true, 2, 1.0), s(true, 1, 0.0)];
-        assert_eq!(keep_flags(&g, None, true)[0], KeepReason::BeatsFast { fast: 2 });
+        let g = [
+            s(false, 2, 1.0),
+            s(false, 0, -3.0),
+            s(true, 2, 1.0),
+            s(true, 1, 0.0),
+        ];
+        assert_eq!(
+            keep_flags(&g, None, true)[0],
+            KeepReason::BeatsFast { fast: 2 }
+        );
     }
 
     #[test]
@@ -238,7 +301,14 @@ mod tests {
         let adv = Tensor::new(&[1.5f32, -0.8], &dev).unwrap();
         let keep = Tensor::new(&[1.0f32, 0.0], &dev).unwrap();
         let parts = policy_kl_loss(
-            &LossInputs { logp: &logp, old_logp: &old, ref_logp: Some(&refl), mask: &mask, adv: &adv, keep: &keep },
+            &LossInputs {
+                logp: &logp,
+                old_logp: &old,
+                ref_logp: Some(&refl),
+                mask: &mask,
+                adv: &adv,
+                keep: &keep,
+            },
             0.2,
             2.0,
         )
@@ -266,7 +336,10 @@ mod tests {
         let got_p = parts.policy.to_scalar::<f32>().unwrap() as f64;
         let got_k = parts.kl.unwrap().to_scalar::<f32>().unwrap() as f64;
         assert!((got_p - pol / 2.0).abs() < 1e-5, "{got_p} vs {}", pol / 2.0);
-        assert!((got_k - kl / 2.0).abs() < 1e-5, "dropped samples keep their KL");
+        assert!(
+            (got_k - kl / 2.0).abs() < 1e-5,
+            "dropped samples keep their KL"
+        );
         // Row 0 token 0: ρ = e^0.2 > 1.2 with A > 0: clipped. Row 0 token 1: ρ = e^-0.5 < 0.8
         // with A > 0, and row 1 token 1: ρ = e^0.8 > 1.2 with A < 0: not clipped (clipping
         // binds only in the direction the advantage pushes).

@@ -30,7 +30,10 @@ pub struct Scored {
 
 /// True when a record has a judge question somewhere (the trainer needs a judge for it).
 pub fn needs_judge(r: &Record) -> bool {
-    r.constraints.leaves().iter().any(|l| matches!(l, Constraint::Judge { .. }))
+    r.constraints
+        .leaves()
+        .iter()
+        .any(|l| matches!(l, Constraint::Judge { .. }))
 }
 
 /// The prompt text of a record in a mode (generation prompt and RAIF prefix included).
@@ -56,7 +59,13 @@ pub fn score(generated: &str, record: &Record, style: TagStyle, no_think: bool) 
         (_, true) => Prefill::NoThink,
         (_, false) => Prefill::OpenThink,
     };
-    let r = raif_reward(generated, record.prompt(), &record.constraints, &RewardConfig { style, prefill }, None)?;
+    let r = raif_reward(
+        generated,
+        record.prompt(),
+        &record.constraints,
+        &RewardConfig { style, prefill },
+        None,
+    )?;
     let (satisfied, total, verdicts) = match &r.breakdown {
         Some(b) => (
             b.satisfied,
@@ -78,7 +87,11 @@ pub fn score(generated: &str, record: &Record, style: TagStyle, no_think: bool) 
         None => (0, count_constraints(&record.constraints), Vec::new()),
     };
     Ok(Scored {
-        reasoning: if no_think { None } else { r.extracted.reasoning.clone() },
+        reasoning: if no_think {
+            None
+        } else {
+            r.extracted.reasoning.clone()
+        },
         answer: r.extracted.answer.clone(),
         format_ok: r.extracted.format_ok,
         unscorable: r.extracted.unscorable_reason.clone(),
@@ -99,7 +112,10 @@ fn count_constraints(c: &Constraint) -> usize {
         Constraint::And { children } => children.iter().map(count_constraints).sum(),
         Constraint::Chain { steps, .. } => steps.iter().map(count_constraints).sum(),
         // Only one branch counts; which one depends on the prompt. Use the first as the size.
-        Constraint::Selection { branches, otherwise } => branches
+        Constraint::Selection {
+            branches,
+            otherwise,
+        } => branches
             .first()
             .map(|b| count_constraints(&b.then))
             .or_else(|| otherwise.as_ref().map(|o| count_constraints(o)))
@@ -118,25 +134,58 @@ mod tests {
                 {"type":"rule","id":"change_case:english_lowercase","kwargs":{}}]}"#,
         )
         .unwrap();
-        Record::new("r1", "test", Split::Train, vec![Message::user("say hi, lowercase, no commas")], tree)
+        Record::new(
+            "r1",
+            "test",
+            Split::Train,
+            vec![Message::user("say hi, lowercase, no commas")],
+            tree,
+        )
     }
 
     #[test]
     fn reasoning_samples_need_the_full_format() {
-        let s = score("plan: no commas</think><answer>hi there</answer>", &rec(), TagStyle::ThinkAnswer, false).unwrap();
+        let s = score(
+            "plan: no commas</think><answer>hi there</answer>",
+            &rec(),
+            TagStyle::ThinkAnswer,
+            false,
+        )
+        .unwrap();
         assert_eq!((s.satisfied, s.total, s.reward), (2, 2, 3.0));
         assert_eq!(s.reasoning.as_deref(), Some("plan: no commas"));
-        let s = score("plan</think><answer>Hi, there</answer>", &rec(), TagStyle::ThinkAnswer, false).unwrap();
+        let s = score(
+            "plan</think><answer>Hi, there</answer>",
+            &rec(),
+            TagStyle::ThinkAnswer,
+            false,
+        )
+        .unwrap();
         assert_eq!((s.satisfied, s.reward), (0, -1.0));
         assert_eq!(s.verdicts.len(), 2);
-        let s = score("no closing tag <answer>hi</answer>", &rec(), TagStyle::ThinkAnswer, false).unwrap();
-        assert_eq!((s.format_score, s.answer_score, s.reward), (-1.0, -2.0, -3.0));
+        let s = score(
+            "no closing tag <answer>hi</answer>",
+            &rec(),
+            TagStyle::ThinkAnswer,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            (s.format_score, s.answer_score, s.reward),
+            (-1.0, -2.0, -3.0)
+        );
         assert!(s.unscorable.is_some());
     }
 
     #[test]
     fn no_think_samples_are_scored_on_their_answer() {
-        let s = score("<answer>hi there</answer>", &rec(), TagStyle::ThinkAnswer, true).unwrap();
+        let s = score(
+            "<answer>hi there</answer>",
+            &rec(),
+            TagStyle::ThinkAnswer,
+            true,
+        )
+        .unwrap();
         assert_eq!((s.satisfied, s.reward), (2, 3.0));
         assert_eq!(s.reasoning, None);
         let s = score("Hi, there", &rec(), TagStyle::ThinkAnswer, true).unwrap();

@@ -25,25 +25,50 @@ use raif_model::{device, Generator, LoadedModel, PromptMode, Rng, SamplingParams
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Mode, RunConfig};
-use crate::grpo::{group_advantages, keep_flags, policy_kl_loss, GroupSample, KeepReason, LossInputs};
+use crate::grpo::{
+    group_advantages, keep_flags, policy_kl_loss, GroupSample, KeepReason, LossInputs,
+};
 use crate::rollout::{self, Scored};
-use crate::store::{BlobInfo, CheckpointManifest, FileInfo, Metrics, Rollout, RunInfo, RunStatus, StepCommit, Store};
+use crate::store::{
+    BlobInfo, CheckpointManifest, FileInfo, Metrics, Rollout, RunInfo, RunStatus, StepCommit, Store,
+};
 
 /// What the trainer tells the rest of the program.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum TrainerEvent {
-    Started { run_id: String, total_steps: u64, first_step: u64, model: String, trainable_parameters: usize },
-    StepStarted { step: u64, prompts: Vec<String> },
+    Started {
+        run_id: String,
+        total_steps: u64,
+        first_step: u64,
+        model: String,
+        trainable_parameters: usize,
+    },
+    StepStarted {
+        step: u64,
+        prompts: Vec<String>,
+    },
     /// Text generated so far for one sequence of the current step.
-    Token { step: u64, prompt_index: u32, sample: u32, delta: String },
+    Token {
+        step: u64,
+        prompt_index: u32,
+        sample: u32,
+        delta: String,
+    },
     /// A rollout, scored (advantage and keep flag are final once its group is complete).
     Rollout(Box<Rollout>),
-    StepMetrics { step: u64, metrics: Metrics },
-    CheckpointSaved { step: u64 },
+    StepMetrics {
+        step: u64,
+        metrics: Metrics,
+    },
+    CheckpointSaved {
+        step: u64,
+    },
     Paused,
     Resumed,
     Warning(String),
-    Finished { last_step: u64 },
+    Finished {
+        last_step: u64,
+    },
     Failed(String),
 }
 
@@ -91,18 +116,29 @@ pub fn spawn(store: Arc<Store>, setup: TrainerSetup) -> Result<TrainerHandle> {
     let (ctx, crx) = std::sync::mpsc::channel();
     let dropped = Arc::new(AtomicU64::new(0));
     let d2 = dropped.clone();
-    let thread = std::thread::Builder::new().name("raif-trainer".into()).spawn(move || {
-        let sink = EventSink { tx: etx, dropped: d2 };
-        let run_id = setup.run_id.clone();
-        let out = Trainer::new(store.clone(), setup, sink.clone(), crx).and_then(|mut t| t.run());
-        if let Err(e) = &out {
-            let msg = format!("{e:#}");
-            let _ = store.set_status(&run_id, RunStatus::Failed(msg.clone()));
-            sink.send(TrainerEvent::Failed(msg));
-        }
-        out
-    })?;
-    Ok(TrainerHandle { events: erx, commands: ctx, thread, dropped })
+    let thread = std::thread::Builder::new()
+        .name("raif-trainer".into())
+        .spawn(move || {
+            let sink = EventSink {
+                tx: etx,
+                dropped: d2,
+            };
+            let run_id = setup.run_id.clone();
+            let out =
+                Trainer::new(store.clone(), setup, sink.clone(), crx).and_then(|mut t| t.run());
+            if let Err(e) = &out {
+                let msg = format!("{e:#}");
+                let _ = store.set_status(&run_id, RunStatus::Failed(msg.clone()));
+                sink.send(TrainerEvent::Failed(msg));
+            }
+            out
+        })?;
+    Ok(TrainerHandle {
+        events: erx,
+        commands: ctx,
+        thread,
+        dropped,
+    })
 }
 
 #[derive(Clone)]
@@ -182,7 +218,10 @@ struct Trainer {
 }
 
 fn now_unix() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// The records a run trains on: a file, or the built-in generator.
@@ -193,7 +232,11 @@ pub fn load_records(cfg: &RunConfig) -> Result<Vec<Record>> {
             d @ 1..=3 => Some(d as u8),
             d => bail!("data.generate_depth must be 0 (mixed) or 1–3, got {d}"),
         };
-        let gc = raif_datasets::gen::GenConfig { n: cfg.data.generate_n, seed: cfg.train.seed, depth };
+        let gc = raif_datasets::gen::GenConfig {
+            n: cfg.data.generate_n,
+            seed: cfg.train.seed,
+            depth,
+        };
         let (records, _) = raif_datasets::gen::generate(&gc, None);
         return Ok(records);
     }
@@ -205,13 +248,24 @@ pub fn load_records(cfg: &RunConfig) -> Result<Vec<Record>> {
 }
 
 impl Trainer {
-    fn new(store: Arc<Store>, setup: TrainerSetup, events: EventSink, commands: Receiver<TrainerCommand>) -> Result<Self> {
+    fn new(
+        store: Arc<Store>,
+        setup: TrainerSetup,
+        events: EventSink,
+        commands: Receiver<TrainerCommand>,
+    ) -> Result<Self> {
         let cfg = setup.config.clone();
         cfg.validate()?;
         let models = setup.home.join("models");
-        let path = raif_model::fetch::resolve(&models, &cfg.model.path, &mut |m| events.send(TrainerEvent::Warning(m.to_string())))?;
+        let path = raif_model::fetch::resolve(&models, &cfg.model.path, &mut |m| {
+            events.send(TrainerEvent::Warning(m.to_string()))
+        })?;
         let dev = device::parse_device(&cfg.model.device)?;
-        let dtype = if dev.is_cuda() { DType::BF16 } else { DType::F32 };
+        let dtype = if dev.is_cuda() {
+            DType::BF16
+        } else {
+            DType::F32
+        };
         let mut lm = LoadedModel::load(&path, dtype, &dev)?;
         if let Some(t) = &cfg.model.template {
             lm.template = raif_model::ChatTemplate::by_name(t)?;
@@ -221,7 +275,10 @@ impl Trainer {
                 let reference = (cfg.grpo.kl_coef > 0.0).then(|| lm.model.clone());
                 (reference, Trainable::full(&mut lm.model)?)
             }
-            Mode::Lora(l) => (None, Trainable::lora(&mut lm.model, l, mix(&[cfg.train.seed, 7]))?),
+            Mode::Lora(l) => (
+                None,
+                Trainable::lora(&mut lm.model, l, mix(&[cfg.train.seed, 7]))?,
+            ),
         };
         let opt = AdamW::new(
             &trainable.vars,
@@ -249,15 +306,31 @@ impl Trainer {
                 before - records.len()
             )));
         }
-        let (heldout, train): (Vec<Record>, Vec<Record>) = records.into_iter().partition(|r| r.split == Split::Heldout || r.split == Split::Test);
+        let (heldout, train): (Vec<Record>, Vec<Record>) = records
+            .into_iter()
+            .partition(|r| r.split == Split::Heldout || r.split == Split::Test);
         if train.is_empty() {
-            bail!("no training records (all {} are held out or need a judge)", heldout.len());
+            bail!(
+                "no training records (all {} are held out or need a judge)",
+                heldout.len()
+            );
         }
-        let experts: Vec<usize> = train.iter().enumerate().filter(|(_, r)| r.expert.is_some()).map(|(i, _)| i).collect();
+        let experts: Vec<usize> = train
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.expert.is_some())
+            .map(|(i, _)| i)
+            .collect();
         if cfg.raif.expert_bc && experts.is_empty() {
-            events.send(TrainerEvent::Warning("raif.expert_bc is on but no record has an expert response: no behaviour cloning".into()));
+            events.send(TrainerEvent::Warning(
+                "raif.expert_bc is on but no record has an expert response: no behaviour cloning"
+                    .into(),
+            ));
         }
-        let last_step = setup.stop_after.unwrap_or(cfg.train.steps as u64).min(cfg.train.steps as u64);
+        let last_step = setup
+            .stop_after
+            .unwrap_or(cfg.train.steps as u64)
+            .min(cfg.train.steps as u64);
         let mut t = Trainer {
             cfg,
             run_id: setup.run_id.clone(),
@@ -287,7 +360,14 @@ impl Trainer {
                 created_unix: now_unix(),
                 status: RunStatus::Running,
                 model: t.cfg.model.path.clone(),
-                dataset: if t.cfg.data.path.is_empty() { format!("generated(n={}, seed={})", t.cfg.data.generate_n, t.cfg.train.seed) } else { t.cfg.data.path.clone() },
+                dataset: if t.cfg.data.path.is_empty() {
+                    format!(
+                        "generated(n={}, seed={})",
+                        t.cfg.data.generate_n, t.cfg.train.seed
+                    )
+                } else {
+                    t.cfg.data.path.clone()
+                },
                 preset: t.cfg.preset.clone(),
                 config: serde_json::to_value(&t.cfg)?,
                 last_step: None,
@@ -299,15 +379,22 @@ impl Trainer {
     }
 
     fn optimizer_steps_per_rollout(cfg: &RunConfig) -> usize {
-        let train_samples = cfg.train.prompts_per_step * (cfg.train.group_size - cfg.no_think_per_group());
-        train_samples.div_ceil(cfg.train.samples_per_optimizer_step).max(1)
+        let train_samples =
+            cfg.train.prompts_per_step * (cfg.train.group_size - cfg.no_think_per_group());
+        train_samples
+            .div_ceil(cfg.train.samples_per_optimizer_step)
+            .max(1)
     }
 
     /// Restore model, optimizer and RNG state from the run's last checkpoint; later steps are
     /// dropped from the store (they will be produced again, identically).
     fn resume(&mut self) -> Result<()> {
-        let info = self.store.run(&self.run_id)?.with_context(|| format!("no run `{}` to resume", self.run_id))?;
-        let stored_cfg: RunConfig = serde_json::from_value(info.config.clone()).context("the stored run configuration is unreadable")?;
+        let info = self
+            .store
+            .run(&self.run_id)?
+            .with_context(|| format!("no run `{}` to resume", self.run_id))?;
+        let stored_cfg: RunConfig = serde_json::from_value(info.config.clone())
+            .context("the stored run configuration is unreadable")?;
         if stored_cfg != self.cfg {
             bail!("run `{}` was started with a different configuration; resume it without --config/--preset changes", self.run_id);
         }
@@ -319,16 +406,29 @@ impl Trainer {
             Some(ck) => {
                 // Full weights are files in their checkpoint folder (verified by checksum on
                 // load); LoRA checkpoints live in the store and are unpacked to a temporary one.
-                let tmp = tempfile::Builder::new().prefix(".resume-").tempdir_in(&self.home)?;
+                let tmp = tempfile::Builder::new()
+                    .prefix(".resume-")
+                    .tempdir_in(&self.home)?;
                 let ckdir = match ck.files.first() {
-                    Some(f) => self.home.join(&f.path).parent().context("checkpoint file has no folder")?.to_path_buf(),
+                    Some(f) => self
+                        .home
+                        .join(&f.path)
+                        .parent()
+                        .context("checkpoint file has no folder")?
+                        .to_path_buf(),
                     None => {
                         let d = tmp.path().join("ck");
                         std::fs::create_dir_all(&d)?;
                         for b in &ck.blobs {
-                            std::fs::write(d.join(&b.name), self.store.checkpoint_blob(&self.run_id, ck.step, &b.name)?)?;
+                            std::fs::write(
+                                d.join(&b.name),
+                                self.store.checkpoint_blob(&self.run_id, ck.step, &b.name)?,
+                            )?;
                         }
-                        std::fs::write(d.join("manifest.json"), serde_json::to_string(&ck.manifest)?)?;
+                        std::fs::write(
+                            d.join("manifest.json"),
+                            serde_json::to_string(&ck.manifest)?,
+                        )?;
                         d
                     }
                 };
@@ -390,7 +490,14 @@ impl Trainer {
             self.poll_commands()?;
         }
         let finished = done >= self.cfg.train.steps as u64;
-        self.store.set_status(&self.run_id, if finished { RunStatus::Finished } else { RunStatus::Stopped })?;
+        self.store.set_status(
+            &self.run_id,
+            if finished {
+                RunStatus::Finished
+            } else {
+                RunStatus::Stopped
+            },
+        )?;
         self.store.flush()?;
         self.events.send(TrainerEvent::Finished { last_step: done });
         Ok(done)
@@ -398,23 +505,59 @@ impl Trainer {
 
     fn step_prompts(&self, step: u64) -> Vec<usize> {
         let p = self.cfg.train.prompts_per_step as u64;
-        (0..p).map(|k| stream_index(self.cfg.train.seed, self.train.len(), (step - 1) * p + k)).collect()
+        (0..p)
+            .map(|k| stream_index(self.cfg.train.seed, self.train.len(), (step - 1) * p + k))
+            .collect()
     }
 
     /// Generate and score one group per record (or one greedy answer each, for evaluation).
-    fn rollouts(&mut self, step: u64, records: &[usize], pool_heldout: bool, eval: bool) -> Result<(Vec<Sample>, f64)> {
+    fn rollouts(
+        &mut self,
+        step: u64,
+        records: &[usize],
+        pool_heldout: bool,
+        eval: bool,
+    ) -> Result<(Vec<Sample>, f64)> {
         let cfg = self.cfg.clone();
-        let (g, nt) = if eval { (1, 0) } else { (cfg.train.group_size, cfg.no_think_per_group()) };
+        let (g, nt) = if eval {
+            (1, 0)
+        } else {
+            (cfg.train.group_size, cfg.no_think_per_group())
+        };
         let plain = cfg.rollout.format == crate::config::AnswerFormat::Plain;
-        let style = if plain { raif_verify::reward::TagStyle::Plain } else { rollout::tag_style(&self.lm.template) };
+        let style = if plain {
+            raif_verify::reward::TagStyle::Plain
+        } else {
+            rollout::tag_style(&self.lm.template)
+        };
         let mut samples = Vec::new();
         for (pi, &ri) in records.iter().enumerate() {
-            let rec = if pool_heldout { &self.heldout[ri] } else { &self.train[ri] };
-            let think_ids = self.lm.tokenizer.encode(&rollout::prompt_text(&self.lm.template, rec, cfg.prompt_mode())?)?;
-            let fast_ids = if nt > 0 { Some(self.lm.tokenizer.encode(&rollout::prompt_text(&self.lm.template, rec, PromptMode::NoThink)?)?) } else { None };
+            let rec = if pool_heldout {
+                &self.heldout[ri]
+            } else {
+                &self.train[ri]
+            };
+            let think_ids = self.lm.tokenizer.encode(&rollout::prompt_text(
+                &self.lm.template,
+                rec,
+                cfg.prompt_mode(),
+            )?)?;
+            let fast_ids = if nt > 0 {
+                Some(self.lm.tokenizer.encode(&rollout::prompt_text(
+                    &self.lm.template,
+                    rec,
+                    PromptMode::NoThink,
+                )?)?)
+            } else {
+                None
+            };
             for j in 0..g {
                 let no_think = j >= g - nt;
-                let prompt_ids = if no_think { fast_ids.clone().unwrap_or_default() } else { think_ids.clone() };
+                let prompt_ids = if no_think {
+                    fast_ids.clone().unwrap_or_default()
+                } else {
+                    think_ids.clone()
+                };
                 samples.push(Sample {
                     prompt_index: pi,
                     sample: j,
@@ -434,7 +577,13 @@ impl Trainer {
         let params = if eval {
             SamplingParams::greedy(cfg.rollout.max_new_tokens)
         } else {
-            SamplingParams { temperature: cfg.rollout.temperature, top_p: cfg.rollout.top_p, top_k: cfg.rollout.top_k, max_new_tokens: cfg.rollout.max_new_tokens, stop_strings: Vec::new() }
+            SamplingParams {
+                temperature: cfg.rollout.temperature,
+                top_p: cfg.rollout.top_p,
+                top_k: cfg.rollout.top_k,
+                max_new_tokens: cfg.rollout.max_new_tokens,
+                stop_strings: Vec::new(),
+            }
         };
         let t0 = Instant::now();
         let mut generated = 0usize;
@@ -442,19 +591,42 @@ impl Trainer {
         let mut start = 0;
         while start < samples.len() {
             let end = (start + chunk).min(samples.len());
-            let prompts: Vec<Vec<u32>> = samples[start..end].iter().map(|s| s.prompt_ids.clone()).collect();
+            let prompts: Vec<Vec<u32>> = samples[start..end]
+                .iter()
+                .map(|s| s.prompt_ids.clone())
+                .collect();
             let seed = cfg.train.seed;
             let seeds: Vec<u64> = samples[start..end]
                 .iter()
-                .map(|s| mix(&[seed, step, s.prompt_index as u64, s.sample as u64, eval as u64]))
+                .map(|s| {
+                    mix(&[
+                        seed,
+                        step,
+                        s.prompt_index as u64,
+                        s.sample as u64,
+                        eval as u64,
+                    ])
+                })
                 .collect();
-            let ids: Vec<(u32, u32)> = samples[start..end].iter().map(|s| (s.prompt_index as u32, s.sample as u32)).collect();
+            let ids: Vec<(u32, u32)> = samples[start..end]
+                .iter()
+                .map(|s| (s.prompt_index as u32, s.sample as u32))
+                .collect();
             let events = self.events.clone();
-            let gen = Generator { model: &self.lm.model, tokenizer: &self.lm.tokenizer, stop_ids: self.lm.stop_ids.clone() };
+            let gen = Generator {
+                model: &self.lm.model,
+                tokenizer: &self.lm.tokenizer,
+                stop_ids: self.lm.stop_ids.clone(),
+            };
             let outs = gen.generate(&prompts, &seeds, &params, &mut |ev| {
                 if !eval {
                     let (p, s) = ids[ev.index];
-                    events.send(TrainerEvent::Token { step, prompt_index: p, sample: s, delta: ev.delta.to_string() });
+                    events.send(TrainerEvent::Token {
+                        step,
+                        prompt_index: p,
+                        sample: s,
+                        delta: ev.delta.to_string(),
+                    });
                 }
             })?;
             for (s, o) in samples[start..end].iter_mut().zip(outs) {
@@ -470,7 +642,11 @@ impl Trainer {
         let gen_s = t0.elapsed().as_secs_f64();
         for s in samples.iter_mut() {
             let ri = records[s.prompt_index];
-            let rec = if pool_heldout { &self.heldout[ri] } else { &self.train[ri] };
+            let rec = if pool_heldout {
+                &self.heldout[ri]
+            } else {
+                &self.train[ri]
+            };
             s.scored = Some(rollout::score(&s.text, rec, style, s.no_think)?);
         }
         Ok((samples, generated as f64 / gen_s.max(1e-9)))
@@ -480,12 +656,21 @@ impl Trainer {
     fn assign(&self, samples: &mut [Sample], records: &[usize]) {
         let enforce = self.cfg.raif.enforce_superior_cot;
         for (pi, &ri) in records.iter().enumerate() {
-            let idx: Vec<usize> = (0..samples.len()).filter(|&i| samples[i].prompt_index == pi).collect();
-            let rewards: Vec<f64> = idx.iter().map(|&i| samples[i].scored.as_ref().map_or(-3.0, |s| s.reward)).collect();
+            let idx: Vec<usize> = (0..samples.len())
+                .filter(|&i| samples[i].prompt_index == pi)
+                .collect();
+            let rewards: Vec<f64> = idx
+                .iter()
+                .map(|&i| samples[i].scored.as_ref().map_or(-3.0, |s| s.reward))
+                .collect();
             let adv = group_advantages(&rewards);
             let group: Vec<GroupSample> = idx
                 .iter()
-                .map(|&i| GroupSample { no_think: samples[i].no_think, satisfied: samples[i].scored.as_ref().map_or(0, |s| s.satisfied), reward: samples[i].scored.as_ref().map_or(-3.0, |s| s.reward) })
+                .map(|&i| GroupSample {
+                    no_think: samples[i].no_think,
+                    satisfied: samples[i].scored.as_ref().map_or(0, |s| s.satisfied),
+                    reward: samples[i].scored.as_ref().map_or(-3.0, |s| s.reward),
+                })
                 .collect();
             let stored = self.train[ri].fast_score.map(|f| f.satisfied as usize);
             let keep = keep_flags(&group, stored, enforce);
@@ -501,33 +686,56 @@ impl Trainer {
         if !self.cfg.raif.expert_bc || self.experts.is_empty() {
             return Ok(None);
         }
-        let k = self.experts[(mix(&[self.cfg.train.seed, micro, 3]) % self.experts.len() as u64) as usize];
+        let k = self.experts
+            [(mix(&[self.cfg.train.seed, micro, 3]) % self.experts.len() as u64) as usize];
         let rec = &self.train[k];
-        let Some(e) = &rec.expert else { return Ok(None) };
+        let Some(e) = &rec.expert else {
+            return Ok(None);
+        };
         let prompt = rollout::prompt_text(&self.lm.template, rec, self.cfg.prompt_mode())?;
         let response = match self.cfg.rollout.format {
             // The prompt already opened the think block.
-            crate::config::AnswerFormat::Think => format!("{}\n</think>\n<answer>\n{}\n</answer>", e.reasoning, e.answer),
+            crate::config::AnswerFormat::Think => format!(
+                "{}\n</think>\n<answer>\n{}\n</answer>",
+                e.reasoning, e.answer
+            ),
             crate::config::AnswerFormat::Plain => e.answer.clone(),
         };
         let p_ids = self.lm.tokenizer.encode(&prompt)?;
         let mut ids = p_ids.clone();
         ids.extend(self.lm.tokenizer.encode(&response)?);
         // End the turn as the template does (e.g. `<|im_end|>`).
-        let eot = self.lm.template.stop_tokens().iter().find_map(|t| self.lm.tokenizer.token_to_id(t));
+        let eot = self
+            .lm
+            .template
+            .stop_tokens()
+            .iter()
+            .find_map(|t| self.lm.tokenizer.token_to_id(t));
         ids.extend(eot.or_else(|| self.lm.stop_ids.first().copied()));
-        let start = if self.cfg.raif.bc_mask_prompt { p_ids.len() } else { 1 };
+        let start = if self.cfg.raif.bc_mask_prompt {
+            p_ids.len()
+        } else {
+            1
+        };
         Ok(Some((ids, start)))
     }
 
-    fn logprobs_of(&self, model: &Transformer, seqs: &[Vec<u32>], starts: &[usize], adapters: bool) -> Result<Vec<Vec<f32>>> {
+    fn logprobs_of(
+        &self,
+        model: &Transformer,
+        seqs: &[Vec<u32>],
+        starts: &[usize],
+        adapters: bool,
+    ) -> Result<Vec<Vec<f32>>> {
         let mut out = Vec::new();
         let mb = self.cfg.train.micro_batch;
         for (s, st) in seqs.chunks(mb).zip(starts.chunks(mb)) {
             let b = SeqBatch::new(s, st, model.device())?;
             // The checkpointed path computes values without keeping a graph.
             let throwaway = SideGrads::default();
-            let lp = token_logprobs_ckpt(model, &b, adapters, false, Some(&throwaway))?.logp.detach();
+            let lp = token_logprobs_ckpt(model, &b, adapters, false, Some(&throwaway))?
+                .logp
+                .detach();
             for r in 0..s.len() {
                 out.push(b.row_values(&lp, r)?);
             }
@@ -538,23 +746,43 @@ impl Trainer {
     fn step(&mut self, step: u64) -> Result<()> {
         let t_step = Instant::now();
         let records = self.step_prompts(step);
-        self.events.send(TrainerEvent::StepStarted { step, prompts: records.iter().map(|&r| self.train[r].id.clone()).collect() });
+        self.events.send(TrainerEvent::StepStarted {
+            step,
+            prompts: records.iter().map(|&r| self.train[r].id.clone()).collect(),
+        });
         self.trainable.set_training(false);
         let (mut samples, gen_tps) = self.rollouts(step, &records, false, false)?;
         self.assign(&mut samples, &records);
         for s in &samples {
-            self.events.send(TrainerEvent::Rollout(Box::new(self.to_rollout(step, s, &records, false))));
+            self.events.send(TrainerEvent::Rollout(Box::new(
+                self.to_rollout(step, s, &records, false),
+            )));
         }
 
         // Training samples: the reasoning ones (no-think samples are never trained).
-        let train_idx: Vec<usize> = (0..samples.len()).filter(|&i| !samples[i].no_think).collect();
-        let seqs: Vec<Vec<u32>> = train_idx.iter().map(|&i| [samples[i].prompt_ids.clone(), samples[i].tokens.clone()].concat()).collect();
-        let starts: Vec<usize> = train_idx.iter().map(|&i| samples[i].prompt_ids.len()).collect();
+        let train_idx: Vec<usize> = (0..samples.len())
+            .filter(|&i| !samples[i].no_think)
+            .collect();
+        let seqs: Vec<Vec<u32>> = train_idx
+            .iter()
+            .map(|&i| [samples[i].prompt_ids.clone(), samples[i].tokens.clone()].concat())
+            .collect();
+        let starts: Vec<usize> = train_idx
+            .iter()
+            .map(|&i| samples[i].prompt_ids.len())
+            .collect();
         let n_opt = Self::optimizer_steps_per_rollout(&self.cfg);
         let per_opt = self.cfg.train.samples_per_optimizer_step;
         // Rows with no generated token (impossible with max_new_tokens ≥ 1) cannot be scored.
-        let usable: Vec<bool> = train_idx.iter().map(|&i| !samples[i].tokens.is_empty()).collect();
-        let old = if n_opt > 1 { Some(self.logprobs_of(&self.lm.model, &seqs, &starts, true)?) } else { None };
+        let usable: Vec<bool> = train_idx
+            .iter()
+            .map(|&i| !samples[i].tokens.is_empty())
+            .collect();
+        let old = if n_opt > 1 {
+            Some(self.logprobs_of(&self.lm.model, &seqs, &starts, true)?)
+        } else {
+            None
+        };
         let kl_on = self.cfg.grpo.kl_coef > 0.0;
         let refs = if kl_on {
             Some(match &self.reference {
@@ -566,7 +794,16 @@ impl Trainer {
         };
         self.trainable.set_training(true);
         let device = self.lm.model.device().clone();
-        let (mut loss_sum, mut kl_sum, mut clipped, mut tok, mut ent_sum, mut ent_n, mut bc_sum, mut bc_n) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
+        let (
+            mut loss_sum,
+            mut kl_sum,
+            mut clipped,
+            mut tok,
+            mut ent_sum,
+            mut ent_n,
+            mut bc_sum,
+            mut bc_n,
+        ) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
         let mut grad_norms = Vec::new();
         let mut lrs = Vec::new();
         let mut nan_skips = 0;
@@ -600,13 +837,42 @@ impl Trainer {
                     None => lp.logp.detach(),
                 };
                 let ref_t = match &refs {
-                    Some(r) => Some(to_grid(&micro.iter().map(|&k| r[k].clone()).collect::<Vec<_>>())?),
+                    Some(r) => Some(to_grid(
+                        &micro.iter().map(|&k| r[k].clone()).collect::<Vec<_>>(),
+                    )?),
                     None => None,
                 };
-                let adv = Tensor::from_vec(micro.iter().map(|&k| samples[train_idx[k]].advantage as f32).collect::<Vec<_>>(), bsz, &device)?;
-                let keep = Tensor::from_vec(micro.iter().map(|&k| if samples[train_idx[k]].keep.kept() { 1f32 } else { 0.0 }).collect::<Vec<_>>(), bsz, &device)?;
+                let adv = Tensor::from_vec(
+                    micro
+                        .iter()
+                        .map(|&k| samples[train_idx[k]].advantage as f32)
+                        .collect::<Vec<_>>(),
+                    bsz,
+                    &device,
+                )?;
+                let keep = Tensor::from_vec(
+                    micro
+                        .iter()
+                        .map(|&k| {
+                            if samples[train_idx[k]].keep.kept() {
+                                1f32
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect::<Vec<_>>(),
+                    bsz,
+                    &device,
+                )?;
                 let parts = policy_kl_loss(
-                    &LossInputs { logp: &lp.logp, old_logp: &old_t, ref_logp: ref_t.as_ref(), mask: &b.loss_mask, adv: &adv, keep: &keep },
+                    &LossInputs {
+                        logp: &lp.logp,
+                        old_logp: &old_t,
+                        ref_logp: ref_t.as_ref(),
+                        mask: &b.loss_mask,
+                        adv: &adv,
+                        keep: &keep,
+                    },
                     self.cfg.grpo.clip_eps,
                     denom,
                 )?;
@@ -627,7 +893,9 @@ impl Trainer {
                 let lval = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
                 if !lval.is_finite() {
                     nan_skips += 1;
-                    self.events.send(TrainerEvent::Warning(format!("step {step}: non-finite loss in a micro-batch; skipped")));
+                    self.events.send(TrainerEvent::Warning(format!(
+                        "step {step}: non-finite loss in a micro-batch; skipped"
+                    )));
                     continue;
                 }
                 loss_sum += lval;
@@ -650,7 +918,10 @@ impl Trainer {
             let info = self.opt.step(&self.trainable.vars, &acc.grads, lr, 1.0)?;
             if !info.applied {
                 nan_skips += 1;
-                self.events.send(TrainerEvent::Warning(format!("step {step}: gradient norm {} is not finite; the optimizer step was skipped", info.grad_norm)));
+                self.events.send(TrainerEvent::Warning(format!(
+                    "step {step}: gradient norm {} is not finite; the optimizer step was skipped",
+                    info.grad_norm
+                )));
             }
             grad_norms.push(info.grad_norm);
             lrs.push(lr);
@@ -659,7 +930,13 @@ impl Trainer {
 
         // Metrics (TRL names where TRL has one).
         let think: Vec<&Sample> = samples.iter().filter(|s| !s.no_think).collect();
-        let mean = |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
+        let mean = |v: &[f64]| {
+            if v.is_empty() {
+                0.0
+            } else {
+                v.iter().sum::<f64>() / v.len() as f64
+            }
+        };
         let sc = |s: &Sample| s.scored.clone().unwrap_or_else(|| unreachable_scored());
         let rewards: Vec<f64> = think.iter().map(|s| sc(s).reward).collect();
         let mut m: Metrics = BTreeMap::new();
@@ -667,70 +944,174 @@ impl Trainer {
         let mut stds = Vec::new();
         let mut zero_std = 0usize;
         for pi in 0..records.len() {
-            let r: Vec<f64> = samples.iter().filter(|s| s.prompt_index == pi).map(|s| sc(s).reward).collect();
+            let r: Vec<f64> = samples
+                .iter()
+                .filter(|s| s.prompt_index == pi)
+                .map(|s| sc(s).reward)
+                .collect();
             let mu = mean(&r);
-            let sd = if r.len() > 1 { (r.iter().map(|x| (x - mu).powi(2)).sum::<f64>() / (r.len() - 1) as f64).sqrt() } else { 0.0 };
+            let sd = if r.len() > 1 {
+                (r.iter().map(|x| (x - mu).powi(2)).sum::<f64>() / (r.len() - 1) as f64).sqrt()
+            } else {
+                0.0
+            };
             if sd == 0.0 {
                 zero_std += 1;
             }
             stds.push(sd);
         }
         m.insert("reward_std".into(), mean(&stds));
-        m.insert("frac_reward_zero_std".into(), zero_std as f64 / records.len() as f64);
-        m.insert("answer_score".into(), mean(&think.iter().map(|s| sc(s).answer_score).collect::<Vec<_>>()));
-        m.insert("format_score".into(), mean(&think.iter().map(|s| sc(s).format_score).collect::<Vec<_>>()));
-        let fast: Vec<f64> = samples.iter().filter(|s| s.no_think).map(|s| sc(s).reward).collect();
+        m.insert(
+            "frac_reward_zero_std".into(),
+            zero_std as f64 / records.len() as f64,
+        );
+        m.insert(
+            "answer_score".into(),
+            mean(&think.iter().map(|s| sc(s).answer_score).collect::<Vec<_>>()),
+        );
+        m.insert(
+            "format_score".into(),
+            mean(&think.iter().map(|s| sc(s).format_score).collect::<Vec<_>>()),
+        );
+        let fast: Vec<f64> = samples
+            .iter()
+            .filter(|s| s.no_think)
+            .map(|s| sc(s).reward)
+            .collect();
         if !fast.is_empty() {
             m.insert("reward_no_think".into(), mean(&fast));
         }
         per_constraint(&mut m, "rewards", think.iter().map(|s| sc(s)));
-        m.insert("kl".into(), if tok > 0.0 { kl_sum / think.len().max(1) as f64 } else { 0.0 });
-        m.insert("clip_ratio".into(), if tok > 0.0 { clipped / tok } else { 0.0 });
-        m.insert("keep_ratio".into(), think.iter().filter(|s| s.keep.kept()).count() as f64 / think.len().max(1) as f64);
+        m.insert(
+            "kl".into(),
+            if tok > 0.0 {
+                kl_sum / think.len().max(1) as f64
+            } else {
+                0.0
+            },
+        );
+        m.insert(
+            "clip_ratio".into(),
+            if tok > 0.0 { clipped / tok } else { 0.0 },
+        );
+        m.insert(
+            "keep_ratio".into(),
+            think.iter().filter(|s| s.keep.kept()).count() as f64 / think.len().max(1) as f64,
+        );
         if bc_n > 0 {
             m.insert("expert_nll".into(), bc_sum / bc_n as f64);
         }
         m.insert("loss".into(), loss_sum / n_opt as f64);
         m.insert("grad_norm".into(), mean(&grad_norms));
         m.insert("learning_rate".into(), lrs.last().copied().unwrap_or(0.0));
-        m.insert("entropy".into(), if ent_n > 0.0 { ent_sum / ent_n } else { 0.0 });
-        m.insert("completions/mean_length".into(), mean(&think.iter().map(|s| s.tokens.len() as f64).collect::<Vec<_>>()));
-        m.insert("completions/clipped_ratio".into(), think.iter().filter(|s| s.finish == raif_model::FinishReason::Length).count() as f64 / think.len().max(1) as f64);
+        m.insert(
+            "entropy".into(),
+            if ent_n > 0.0 { ent_sum / ent_n } else { 0.0 },
+        );
+        m.insert(
+            "completions/mean_length".into(),
+            mean(
+                &think
+                    .iter()
+                    .map(|s| s.tokens.len() as f64)
+                    .collect::<Vec<_>>(),
+            ),
+        );
+        m.insert(
+            "completions/clipped_ratio".into(),
+            think
+                .iter()
+                .filter(|s| s.finish == raif_model::FinishReason::Length)
+                .count() as f64
+                / think.len().max(1) as f64,
+        );
         m.insert("tokens/s".into(), gen_tps);
         m.insert("nan_skips".into(), nan_skips as f64);
 
-        let mut rollouts: Vec<Rollout> = samples.iter().map(|s| self.to_rollout(step, s, &records, false)).collect();
+        let mut rollouts: Vec<Rollout> = samples
+            .iter()
+            .map(|s| self.to_rollout(step, s, &records, false))
+            .collect();
         // Held-out evaluation every K steps: one greedy answer per held-out record.
-        if self.cfg.eval.every > 0 && step % self.cfg.eval.every as u64 == 0 && !self.heldout.is_empty() {
+        if self.cfg.eval.every > 0
+            && step % self.cfg.eval.every as u64 == 0
+            && !self.heldout.is_empty()
+        {
             self.trainable.set_training(false);
             let n = self.cfg.eval.prompts.min(self.heldout.len());
             let idx: Vec<usize> = (0..n).collect();
             let (es, _) = self.rollouts(step, &idx, true, true)?;
             let scored: Vec<Scored> = es.iter().filter_map(|s| s.scored.clone()).collect();
-            m.insert("eval/reward".into(), mean(&scored.iter().map(|s| s.reward).collect::<Vec<_>>()));
-            m.insert("eval/answer_score".into(), mean(&scored.iter().map(|s| s.answer_score).collect::<Vec<_>>()));
-            m.insert("eval/format_score".into(), mean(&scored.iter().map(|s| s.format_score).collect::<Vec<_>>()));
-            m.insert("eval/completions/mean_length".into(), mean(&es.iter().map(|s| s.tokens.len() as f64).collect::<Vec<_>>()));
+            m.insert(
+                "eval/reward".into(),
+                mean(&scored.iter().map(|s| s.reward).collect::<Vec<_>>()),
+            );
+            m.insert(
+                "eval/answer_score".into(),
+                mean(&scored.iter().map(|s| s.answer_score).collect::<Vec<_>>()),
+            );
+            m.insert(
+                "eval/format_score".into(),
+                mean(&scored.iter().map(|s| s.format_score).collect::<Vec<_>>()),
+            );
+            m.insert(
+                "eval/completions/mean_length".into(),
+                mean(&es.iter().map(|s| s.tokens.len() as f64).collect::<Vec<_>>()),
+            );
             per_constraint(&mut m, "eval/rewards", scored.into_iter());
             rollouts.extend(es.iter().map(|s| self.to_rollout(step, s, &idx, true)));
         }
         m.insert("step_time".into(), t_step.elapsed().as_secs_f64());
 
-        let want_ckpt = self.save_now || self.stop || step == self.last_step || (self.cfg.train.checkpoint_every > 0 && step % self.cfg.train.checkpoint_every as u64 == 0);
-        let checkpoint = if want_ckpt { Some(self.make_checkpoint(step)?) } else { None };
-        self.store.commit_step(&self.run_id, &StepCommit { step, metrics: m.clone(), rollouts, checkpoint })?;
+        let want_ckpt = self.save_now
+            || self.stop
+            || step == self.last_step
+            || (self.cfg.train.checkpoint_every > 0
+                && step % self.cfg.train.checkpoint_every as u64 == 0);
+        let checkpoint = if want_ckpt {
+            Some(self.make_checkpoint(step)?)
+        } else {
+            None
+        };
+        self.store.commit_step(
+            &self.run_id,
+            &StepCommit {
+                step,
+                metrics: m.clone(),
+                rollouts,
+                checkpoint,
+            },
+        )?;
         if want_ckpt {
             self.save_now = false;
             self.events.send(TrainerEvent::CheckpointSaved { step });
+            let keep = self.cfg.train.keep_checkpoints;
+            if keep > 0 {
+                let all = self.store.checkpoints(&self.run_id)?;
+                if all.len() > keep {
+                    for old in &all[..all.len() - keep] {
+                        self.store.delete_checkpoint(&self.run_id, old.step)?;
+                    }
+                }
+            }
         }
-        self.events.send(TrainerEvent::StepMetrics { step, metrics: m });
+        self.events
+            .send(TrainerEvent::StepMetrics { step, metrics: m });
         Ok(())
     }
 
     fn to_rollout(&self, step: u64, s: &Sample, records: &[usize], heldout: bool) -> Rollout {
-        let rec = if heldout { &self.heldout[records[s.prompt_index]] } else { &self.train[records[s.prompt_index]] };
+        let rec = if heldout {
+            &self.heldout[records[s.prompt_index]]
+        } else {
+            &self.train[records[s.prompt_index]]
+        };
         let sc = s.scored.clone().unwrap_or_else(|| unreachable_scored());
-        let prompt = self.lm.tokenizer.decode(&s.prompt_ids, false).unwrap_or_default();
+        let prompt = self
+            .lm
+            .tokenizer
+            .decode(&s.prompt_ids, false)
+            .unwrap_or_default();
         Rollout {
             step,
             // Held-out evaluation rollouts share the step's key space: offset their indices.
@@ -781,22 +1162,50 @@ impl Trainer {
             let sum = &manifest.files[name];
             if in_store {
                 blobs.push((name.clone(), std::fs::read(dir.join(name))?));
-                infos.push(BlobInfo { name: name.clone(), sha256: sum.sha256.clone(), bytes: sum.bytes });
+                infos.push(BlobInfo {
+                    name: name.clone(),
+                    sha256: sum.sha256.clone(),
+                    bytes: sum.bytes,
+                });
             } else {
-                let rel = Path::new("runs").join(&self.run_id).join(format!("step-{step}")).join(name);
-                files.push(FileInfo { path: rel.display().to_string(), sha256: sum.sha256.clone(), bytes: sum.bytes });
+                let rel = Path::new("runs")
+                    .join(&self.run_id)
+                    .join(format!("step-{step}"))
+                    .join(name);
+                files.push(FileInfo {
+                    path: rel.display().to_string(),
+                    sha256: sum.sha256.clone(),
+                    bytes: sum.bytes,
+                });
             }
         }
         if in_store {
             std::fs::remove_dir_all(&dir)?;
         }
-        let ck = CheckpointManifest { step, created_unix: now_unix(), manifest: serde_json::to_value(&manifest)?, blobs: infos, files };
+        let ck = CheckpointManifest {
+            step,
+            created_unix: now_unix(),
+            manifest: serde_json::to_value(&manifest)?,
+            blobs: infos,
+            files,
+        };
         Ok((ck, blobs))
     }
 }
 
 fn unreachable_scored() -> Scored {
-    Scored { reasoning: None, answer: None, format_ok: false, unscorable: Some("not scored".into()), satisfied: 0, total: 0, answer_score: -2.0, format_score: -1.0, reward: -3.0, verdicts: Vec::new() }
+    Scored {
+        reasoning: None,
+        answer: None,
+        format_ok: false,
+        unscorable: Some("not scored".into()),
+        satisfied: 0,
+        total: 0,
+        answer_score: -2.0,
+        format_score: -1.0,
+        reward: -3.0,
+        verdicts: Vec::new(),
+    }
 }
 
 /// `<prefix>/<constraint id>/mean`: the pass rate of each constraint type.
@@ -832,7 +1241,13 @@ mod tests {
         assert_eq!(sorted, (0..7).collect::<Vec<_>>());
         let e1: Vec<usize> = (7..14).map(|i| stream_index(3, n, i)).collect();
         assert_ne!(e0, e1, "each epoch reshuffles");
-        assert_eq!(e0, (0..7).map(|i| stream_index(3, n, i)).collect::<Vec<_>>());
-        assert_ne!(e0, (0..7).map(|i| stream_index(4, n, i)).collect::<Vec<_>>());
+        assert_eq!(
+            e0,
+            (0..7).map(|i| stream_index(3, n, i)).collect::<Vec<_>>()
+        );
+        assert_ne!(
+            e0,
+            (0..7).map(|i| stream_index(4, n, i)).collect::<Vec<_>>()
+        );
     }
 }

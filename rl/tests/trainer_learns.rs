@@ -17,7 +17,15 @@ fn write_data(path: &Path) {
     )
     .unwrap();
     let records: Vec<Record> = (0..6)
-        .map(|i| Record::new(format!("r{i}"), "test", Split::Train, vec![Message::user(format!("say the word {i}"))], tree.clone()))
+        .map(|i| {
+            Record::new(
+                format!("r{i}"),
+                "test",
+                Split::Train,
+                vec![Message::user(format!("say the word {i}"))],
+                tree.clone(),
+            )
+        })
         .collect();
     raif_datasets::record::write_records(path, &records).unwrap();
 }
@@ -48,14 +56,29 @@ fn config(model: &Path, data: &Path, seed: u64, lr: f64, steps: usize) -> RunCon
 
 fn run(home: &Path, cfg: RunConfig, id: &str) -> Vec<f64> {
     let store = Arc::new(Store::open(home).unwrap());
-    let h = trainer::spawn(store.clone(), TrainerSetup { config: cfg, run_id: id.into(), home: home.to_path_buf(), resume: false, stop_after: None }).unwrap();
+    let h = trainer::spawn(
+        store.clone(),
+        TrainerSetup {
+            config: cfg,
+            run_id: id.into(),
+            home: home.to_path_buf(),
+            resume: false,
+            stop_after: None,
+        },
+    )
+    .unwrap();
     for ev in h.events.iter() {
         if let TrainerEvent::Failed(e) = ev {
             panic!("run failed: {e}");
         }
     }
     h.thread.join().unwrap().unwrap();
-    store.metrics(id).unwrap().into_iter().map(|(_, m)| m["reward"]).collect()
+    store
+        .metrics(id)
+        .unwrap()
+        .into_iter()
+        .map(|(_, m)| m["reward"])
+        .collect()
 }
 
 fn mean(v: &[f64]) -> f64 {
@@ -66,7 +89,10 @@ fn mean(v: &[f64]) -> f64 {
 fn mean_reward_rises_with_training_and_not_without() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("tiny");
-    raif_model::tiny::tiny_model(raif_model::Arch::Qwen2, 3).unwrap().save_hf(&model).unwrap();
+    raif_model::tiny::tiny_model(raif_model::Arch::Qwen2, 3)
+        .unwrap()
+        .save_hf(&model)
+        .unwrap();
     let data = dir.path().join("data.jsonl");
     write_data(&data);
     let steps = 30;
@@ -78,7 +104,13 @@ fn mean_reward_rises_with_training_and_not_without() {
         let (t0, t1) = (mean(&trained[..8]), mean(&trained[steps - 8..]));
         let (f0, f1) = (mean(&frozen[..8]), mean(&frozen[steps - 8..]));
         eprintln!("seed {seed}: trained {t0:.3} → {t1:.3}; frozen {f0:.3} → {f1:.3}");
-        assert!(t1 > t0 + 1.0, "seed {seed}: reward must rise with training: {trained:?}");
-        assert!((f1 - f0).abs() < 0.75, "seed {seed}: without updates the reward stays put: {frozen:?}");
+        assert!(
+            t1 > t0 + 1.0,
+            "seed {seed}: reward must rise with training: {trained:?}"
+        );
+        assert!(
+            (f1 - f0).abs() < 0.75,
+            "seed {seed}: without updates the reward stays put: {frozen:?}"
+        );
     }
 }

@@ -21,7 +21,10 @@ pub struct SideGrads {
 
 impl SideGrads {
     fn add(&self, id: TensorId, g: Tensor) -> candle_core::Result<()> {
-        let mut m = self.inner.lock().map_err(|_| candle_core::Error::Msg("side grads poisoned".into()))?;
+        let mut m = self
+            .inner
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("side grads poisoned".into()))?;
         let v = match m.remove(&id) {
             Some(acc) => (acc + g)?,
             None => g,
@@ -63,24 +66,43 @@ impl CustomOp1 for Recompute {
         "checkpointed-block"
     }
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        Ok((s.device().zeros_impl(l.shape(), s.dtype())?, l.shape().clone()))
+        Ok((
+            s.device().zeros_impl(l.shape(), s.dtype())?,
+            l.shape().clone(),
+        ))
     }
     fn cuda_fwd(&self, s: &CudaStorage, l: &Layout) -> candle_core::Result<(CudaStorage, Shape)> {
-        Ok((s.device().zeros_impl(l.shape(), s.dtype())?, l.shape().clone()))
+        Ok((
+            s.device().zeros_impl(l.shape(), s.dtype())?,
+            l.shape().clone(),
+        ))
     }
     fn bwd(&self, x: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
         let err = |e: anyhow::Error| candle_core::Error::Msg(format!("{e:#}"));
         // Replay the same dropout masks as the forward drew.
         let after = match &self.rng_before {
             Some((rng, before)) => {
-                let mut r = rng.lock().map_err(|_| candle_core::Error::Msg("rng poisoned".into()))?;
+                let mut r = rng
+                    .lock()
+                    .map_err(|_| candle_core::Error::Msg("rng poisoned".into()))?;
                 Some(std::mem::replace(&mut *r, before.clone()))
             }
             None => None,
         };
         let xv = Var::from_tensor(&x.detach())?;
         let c = &self.ctx;
-        let out = self.block.forward(xv.as_tensor(), &c.cos, &c.sin, &c.mask, None, c.path, c.adapters).map_err(err)?;
+        let out = self
+            .block
+            .forward(
+                xv.as_tensor(),
+                &c.cos,
+                &c.sin,
+                &c.mask,
+                None,
+                c.path,
+                c.adapters,
+            )
+            .map_err(err)?;
         let gs = (out * grad.detach())?.sum_all()?.backward()?;
         if let (Some((rng, _)), Some(after)) = (&self.rng_before, after) {
             if let Ok(mut r) = rng.lock() {
@@ -99,20 +121,47 @@ impl CustomOp1 for Recompute {
 }
 
 /// Run `block` on `x` keeping only `x` for the backward.
-pub fn checkpointed_block(block: &Block, x: &Tensor, ctx: BlockCtx, side: &SideGrads) -> Result<Tensor> {
+pub fn checkpointed_block(
+    block: &Block,
+    x: &Tensor,
+    ctx: BlockCtx,
+    side: &SideGrads,
+) -> Result<Tensor> {
     let rng_before = match block.dropout_rng() {
         Some(rng) => {
-            let s = rng.lock().map_err(|_| anyhow::anyhow!("rng poisoned"))?.clone();
+            let s = rng
+                .lock()
+                .map_err(|_| anyhow::anyhow!("rng poisoned"))?
+                .clone();
             Some((rng, s))
         }
         None => None,
     };
     // Detached: trainable parameters would otherwise put the whole block in the graph again
     // (the graph built here is dropped at once).
-    let value = block.forward(&x.detach(), &ctx.cos, &ctx.sin, &ctx.mask, None, ctx.path, ctx.adapters)?.detach();
+    let value = block
+        .forward(
+            &x.detach(),
+            &ctx.cos,
+            &ctx.sin,
+            &ctx.mask,
+            None,
+            ctx.path,
+            ctx.adapters,
+        )?
+        .detach();
     // The op must be in the graph even when nothing before this block trains (LoRA: the
     // embeddings are frozen), so that the block's own parameters get their gradients.
-    let x_in = if x.track_op() { x.clone() } else { Var::from_tensor(x)?.as_tensor().clone() };
-    let op = Recompute { block: block.clone(), ctx, side: side.clone(), rng_before };
+    let x_in = if x.track_op() {
+        x.clone()
+    } else {
+        Var::from_tensor(x)?.as_tensor().clone()
+    };
+    let op = Recompute {
+        block: block.clone(),
+        ctx,
+        side: side.clone(),
+        rng_before,
+    };
     Ok((value + x_in.apply_op1(op)?)?)
 }

@@ -31,7 +31,11 @@ impl SeqBatch {
     /// left-padded like generation batches.
     pub fn new(seqs: &[Vec<u32>], starts: &[usize], device: &Device) -> Result<Self> {
         if seqs.len() != starts.len() || seqs.is_empty() {
-            bail!("SeqBatch: {} sequences, {} starts", seqs.len(), starts.len());
+            bail!(
+                "SeqBatch: {} sequences, {} starts",
+                seqs.len(),
+                starts.len()
+            );
         }
         let t = seqs.iter().map(Vec::len).max().unwrap_or(0);
         let mut targets = vec![0u32; seqs.len() * t];
@@ -69,7 +73,12 @@ impl SeqBatch {
     pub fn row_values(&self, t: &Tensor, b: usize) -> Result<Vec<f32>> {
         let row: Vec<f32> = t.get(b)?.to_dtype(DType::F32)?.to_vec1()?;
         let m: Vec<f32> = self.loss_mask.get(b)?.to_vec1()?;
-        Ok(row.into_iter().zip(m).filter(|(_, m)| *m > 0.0).map(|(v, _)| v).collect())
+        Ok(row
+            .into_iter()
+            .zip(m)
+            .filter(|(_, m)| *m > 0.0)
+            .map(|(v, _)| v)
+            .collect())
     }
 }
 
@@ -89,11 +98,19 @@ fn stat_dtype(d: DType) -> DType {
     }
 }
 
-fn chunk_stats(logits: &Tensor, targets: &Tensor, entropy: bool) -> Result<(Tensor, Option<Tensor>)> {
+fn chunk_stats(
+    logits: &Tensor,
+    targets: &Tensor,
+    entropy: bool,
+) -> Result<(Tensor, Option<Tensor>)> {
     let logits = logits.to_dtype(stat_dtype(logits.dtype()))?;
     let lsm = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
     let lp = lsm.gather(&targets.unsqueeze(1)?, 1)?.squeeze(1)?;
-    let ent = if entropy { Some((lsm.exp()? * &lsm)?.sum(D::Minus1)?.neg()?) } else { None };
+    let ent = if entropy {
+        Some((lsm.exp()? * &lsm)?.sum(D::Minus1)?.neg()?)
+    } else {
+        None
+    };
     Ok((lp, ent))
 }
 
@@ -114,15 +131,33 @@ impl CustomOp2 for LogProbGrad {
     fn name(&self) -> &'static str {
         "logprob-grad"
     }
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, _s2: &CpuStorage, _l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        _s2: &CpuStorage,
+        _l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let shape = Self::zeros_like_rows(l1)?;
         Ok((s1.device().zeros_impl(&shape, s1.dtype())?, shape))
     }
-    fn cuda_fwd(&self, s1: &CudaStorage, l1: &Layout, _s2: &CudaStorage, _l2: &Layout) -> candle_core::Result<(CudaStorage, Shape)> {
+    fn cuda_fwd(
+        &self,
+        s1: &CudaStorage,
+        l1: &Layout,
+        _s2: &CudaStorage,
+        _l2: &Layout,
+    ) -> candle_core::Result<(CudaStorage, Shape)> {
         let shape = Self::zeros_like_rows(l1)?;
         Ok((s1.device().zeros_impl(&shape, s1.dtype())?, shape))
     }
-    fn bwd(&self, h: &Tensor, w: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+    fn bwd(
+        &self,
+        h: &Tensor,
+        w: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
         let n = h.dim(0)?;
         let h = h.detach();
         let w = w.detach();
@@ -137,7 +172,11 @@ impl CustomOp2 for LogProbGrad {
             let logits = hc.matmul(&w.t()?)?.to_dtype(sdt)?;
             let p = candle_nn::ops::softmax_last_dim(&logits)?;
             let tc = self.targets.narrow(0, start, len)?;
-            let onehot = Tensor::zeros_like(&p)?.scatter_add(&tc.unsqueeze(1)?, &Tensor::ones((len, 1), sdt, p.device())?, 1)?;
+            let onehot = Tensor::zeros_like(&p)?.scatter_add(
+                &tc.unsqueeze(1)?,
+                &Tensor::ones((len, 1), sdt, p.device())?,
+                1,
+            )?;
             let gc = grad.narrow(0, start, len)?.unsqueeze(1)?;
             // d logp[target] / d logits = onehot - softmax.
             let gl = (onehot - p)?.broadcast_mul(&gc)?.to_dtype(h.dtype())?;
@@ -157,7 +196,12 @@ impl CustomOp2 for LogProbGrad {
 
 /// Log-probabilities of `batch.targets` under the model: `(B, T)`, differentiable with respect
 /// to the model's trainable parameters. `adapters: false` evaluates the LoRA reference policy.
-pub fn token_logprobs(model: &Transformer, batch: &SeqBatch, adapters: bool, entropy: bool) -> Result<LogProbs> {
+pub fn token_logprobs(
+    model: &Transformer,
+    batch: &SeqBatch,
+    adapters: bool,
+    entropy: bool,
+) -> Result<LogProbs> {
     token_logprobs_ckpt(model, batch, adapters, entropy, None)
 }
 
@@ -172,7 +216,11 @@ pub fn token_logprobs_ckpt(
 ) -> Result<LogProbs> {
     let (b, t) = batch.input_ids.dims2()?;
     let hidden = model.forward_hidden_train(
-        &Batch { input_ids: &batch.input_ids, positions: &batch.positions, mask: &batch.mask },
+        &Batch {
+            input_ids: &batch.input_ids,
+            positions: &batch.positions,
+            mask: &batch.mask,
+        },
         None,
         Path::Differentiable,
         adapters,
@@ -198,13 +246,20 @@ pub fn token_logprobs_ckpt(
     }
     let values = Tensor::cat(&lps, 0)?.to_dtype(h.dtype())?;
     // The graph: values + (zero whose backward is the chunked gradient).
-    let op = LogProbGrad { targets: targets.clone(), want_w_grad: w.is_variable() };
+    let op = LogProbGrad {
+        targets: targets.clone(),
+        want_w_grad: w.is_variable(),
+    };
     let logp = if h.track_op() || w.is_variable() {
         (values + h.apply_op2(w, op)?)?
     } else {
         values
     };
     let logp = logp.to_dtype(stat_dtype(h.dtype()))?.reshape((b, t))?;
-    let entropy = if entropy { Some(Tensor::cat(&ents, 0)?.reshape((b, t))?) } else { None };
+    let entropy = if entropy {
+        Some(Tensor::cat(&ents, 0)?.reshape((b, t))?)
+    } else {
+        None
+    };
     Ok(LogProbs { logp, entropy })
 }

@@ -25,12 +25,31 @@ impl Default for LoraConfig {
             r: 8,
             alpha: 16.0,
             dropout: 0.0,
-            targets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"].iter().map(|s| s.to_string()).collect(),
+            targets: [
+                "q_proj",
+                "k_proj",
+                "v_proj",
+                "o_proj",
+                "gate_proj",
+                "up_proj",
+                "down_proj",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
         }
     }
 }
 
-pub const LORA_MODULES: [&str; 7] = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+pub const LORA_MODULES: [&str; 7] = [
+    "q_proj",
+    "k_proj",
+    "v_proj",
+    "o_proj",
+    "gate_proj",
+    "up_proj",
+    "down_proj",
+];
 
 impl LoraConfig {
     pub fn validate(&self) -> Result<()> {
@@ -42,7 +61,10 @@ impl LoraConfig {
         }
         for t in &self.targets {
             if !LORA_MODULES.contains(&t.as_str()) {
-                bail!("lora target `{t}` is not one of {}", LORA_MODULES.join(", "));
+                bail!(
+                    "lora target `{t}` is not one of {}",
+                    LORA_MODULES.join(", ")
+                );
             }
         }
         if self.targets.is_empty() {
@@ -82,8 +104,19 @@ impl Lora {
                 let n = x.elem_count();
                 let keep = 1.0 - d.p;
                 let mask: Vec<f32> = {
-                    let mut rng = d.rng.lock().map_err(|_| candle_core::Error::Msg("lora dropout rng poisoned".into()))?;
-                    (0..n).map(|_| if rng.next_f64() < keep { (1.0 / keep) as f32 } else { 0.0 }).collect()
+                    let mut rng = d
+                        .rng
+                        .lock()
+                        .map_err(|_| candle_core::Error::Msg("lora dropout rng poisoned".into()))?;
+                    (0..n)
+                        .map(|_| {
+                            if rng.next_f64() < keep {
+                                (1.0 / keep) as f32
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect()
                 };
                 let m = Tensor::from_vec(mask, x.shape(), x.device())?.to_dtype(x.dtype())?;
                 (x * m)?
@@ -95,6 +128,9 @@ impl Lora {
 
     /// `scale · B A`, the update to fold into `W` when merging.
     pub fn merged_delta(&self) -> candle_core::Result<Tensor> {
-        self.b.to_dtype(DType::F32)?.matmul(&self.a.to_dtype(DType::F32)?)? * self.scale
+        self.b
+            .to_dtype(DType::F32)?
+            .matmul(&self.a.to_dtype(DType::F32)?)?
+            * self.scale
     }
 }

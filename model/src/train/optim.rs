@@ -30,7 +30,13 @@ pub struct AdamWConfig {
 impl Default for AdamWConfig {
     /// RAIF's values: betas (0.9, 0.95), no weight decay, clip 1.0.
     fn default() -> Self {
-        AdamWConfig { beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: 0.0, max_grad_norm: Some(1.0) }
+        AdamWConfig {
+            beta1: 0.9,
+            beta2: 0.95,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            max_grad_norm: Some(1.0),
+        }
     }
 }
 
@@ -47,7 +53,12 @@ pub struct LrSchedule {
 impl LrSchedule {
     /// RAIF: 3% warm-up, cosine to 10% of the peak.
     pub fn raif(peak: f64, total_steps: usize) -> Self {
-        LrSchedule { peak, warmup_steps: (total_steps as f64 * 0.03).ceil() as usize, total_steps, min_ratio: 0.1 }
+        LrSchedule {
+            peak,
+            warmup_steps: (total_steps as f64 * 0.03).ceil() as usize,
+            total_steps,
+            min_ratio: 0.1,
+        }
     }
 
     /// The learning rate of optimizer step `step` (0-based).
@@ -70,14 +81,25 @@ pub struct GradAccum {
 
 impl GradAccum {
     pub fn new(n: usize) -> Self {
-        GradAccum { grads: vec![None; n], micro_steps: 0 }
+        GradAccum {
+            grads: vec![None; n],
+            micro_steps: 0,
+        }
     }
 
     /// Add the gradients of one backward pass (and those its checkpointed blocks delivered
     /// on the side).
-    pub fn add(&mut self, vars: &[(String, Var)], store: &GradStore, side: Option<&SideGrads>) -> Result<()> {
+    pub fn add(
+        &mut self,
+        vars: &[(String, Var)],
+        store: &GradStore,
+        side: Option<&SideGrads>,
+    ) -> Result<()> {
         for (slot, (_, v)) in self.grads.iter_mut().zip(vars) {
-            let parts = [store.get(v.as_tensor()).map(|g| g.detach()), side.and_then(|s| s.take(v.as_tensor()))];
+            let parts = [
+                store.get(v.as_tensor()).map(|g| g.detach()),
+                side.and_then(|s| s.take(v.as_tensor())),
+            ];
             for g in parts.into_iter().flatten() {
                 *slot = Some(match slot.take() {
                     Some(acc) => (acc + g)?,
@@ -97,8 +119,14 @@ impl GradAccum {
 
 enum Moments {
     /// CPU f32: plain vectors updated in place.
-    Host { m: Vec<f32>, v: Vec<f32> },
-    Tensors { m: Tensor, v: Tensor },
+    Host {
+        m: Vec<f32>,
+        v: Vec<f32>,
+    },
+    Tensors {
+        m: Tensor,
+        v: Tensor,
+    },
 }
 
 /// What one optimizer step did.
@@ -138,11 +166,18 @@ impl InplaceOp2 for FusedAdamW<'_> {
     fn name(&self) -> &'static str {
         "fused-adamw"
     }
-    fn cpu_fwd(&self, s1: &mut CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<()> {
+    fn cpu_fwd(
+        &self,
+        s1: &mut CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<()> {
         let (CpuStorage::F32(p), CpuStorage::F32(g)) = (s1, s2) else {
             candle_core::bail!("fused adamw: f32 parameters and gradients only");
         };
-        let (Some((p0, p1)), Some((g0, g1))) = (l1.contiguous_offsets(), l2.contiguous_offsets()) else {
+        let (Some((p0, p1)), Some((g0, g1))) = (l1.contiguous_offsets(), l2.contiguous_offsets())
+        else {
             candle_core::bail!("fused adamw: contiguous tensors only");
         };
         let p = &mut p[p0..p1];
@@ -152,7 +187,16 @@ impl InplaceOp2 for FusedAdamW<'_> {
         if p.len() != g.len() || m.len() != p.len() || v.len() != p.len() {
             candle_core::bail!("fused adamw: size mismatch");
         }
-        let (lr, b1, b2, eps, wd, bc1, bc2, gs) = (self.lr, self.b1, self.b2, self.eps, self.wd, self.bc1, self.bc2, self.gscale);
+        let (lr, b1, b2, eps, wd, bc1, bc2, gs) = (
+            self.lr,
+            self.b1,
+            self.b2,
+            self.eps,
+            self.wd,
+            self.bc1,
+            self.bc2,
+            self.gscale,
+        );
         p.par_chunks_mut(PAR_CHUNK)
             .zip(m.par_chunks_mut(PAR_CHUNK))
             .zip(v.par_chunks_mut(PAR_CHUNK))
@@ -176,34 +220,60 @@ impl AdamW {
             .iter()
             .map(|(_, v)| {
                 Ok(if v.device().is_cpu() && v.dtype() == DType::F32 {
-                    Moments::Host { m: vec![0.0; v.elem_count()], v: vec![0.0; v.elem_count()] }
+                    Moments::Host {
+                        m: vec![0.0; v.elem_count()],
+                        v: vec![0.0; v.elem_count()],
+                    }
                 } else {
                     let z = Tensor::zeros(v.shape(), DType::F32, v.device())?;
                     Moments::Tensors { m: z.clone(), v: z }
                 })
             })
             .collect::<Result<_>>()?;
-        Ok(AdamW { cfg, step: 0, moments })
+        Ok(AdamW {
+            cfg,
+            step: 0,
+            moments,
+        })
     }
 
     /// Global L2 norm of a set of gradients.
     pub fn grad_norm(grads: &[Option<Tensor>]) -> Result<f64> {
         let mut sq = 0f64;
         for g in grads.iter().flatten() {
-            sq += g.to_dtype(DType::F32)?.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
+            sq += g
+                .to_dtype(DType::F32)?
+                .sqr()?
+                .sum_all()?
+                .to_scalar::<f32>()? as f64;
         }
         Ok(sq.sqrt())
     }
 
     /// One update with learning rate `lr`. Gradients are divided by `grad_divisor` first (e.g.
     /// the number of accumulated micro-batches when their losses were not pre-scaled).
-    pub fn step(&mut self, vars: &[(String, Var)], grads: &[Option<Tensor>], lr: f64, grad_divisor: f64) -> Result<StepInfo> {
+    pub fn step(
+        &mut self,
+        vars: &[(String, Var)],
+        grads: &[Option<Tensor>],
+        lr: f64,
+        grad_divisor: f64,
+    ) -> Result<StepInfo> {
         if grads.len() != vars.len() {
-            bail!("adamw: {} gradients for {} variables", grads.len(), vars.len());
+            bail!(
+                "adamw: {} gradients for {} variables",
+                grads.len(),
+                vars.len()
+            );
         }
         let raw_norm = Self::grad_norm(grads)? / grad_divisor;
         if !raw_norm.is_finite() {
-            return Ok(StepInfo { grad_norm: raw_norm, clipped: false, lr, applied: false });
+            return Ok(StepInfo {
+                grad_norm: raw_norm,
+                clipped: false,
+                lr,
+                applied: false,
+            });
         }
         let clip = match self.cfg.max_grad_norm {
             Some(max) if raw_norm > max => max / (raw_norm + 1e-6),
@@ -245,7 +315,12 @@ impl AdamW {
                 }
             }
         }
-        Ok(StepInfo { grad_norm: raw_norm, clipped: clip < 1.0, lr, applied: true })
+        Ok(StepInfo {
+            grad_norm: raw_norm,
+            clipped: clip < 1.0,
+            lr,
+            applied: true,
+        })
     }
 
     /// The moments as named tensors (`<var>.exp_avg`, `<var>.exp_avg_sq`) for checkpoints.
@@ -253,8 +328,13 @@ impl AdamW {
         let mut out = HashMap::new();
         for ((name, var), mom) in vars.iter().zip(&self.moments) {
             let (m, v) = match mom {
-                Moments::Host { m, v } => (Tensor::from_slice(m, var.shape(), &Device::Cpu)?, Tensor::from_slice(v, var.shape(), &Device::Cpu)?),
-                Moments::Tensors { m, v } => (m.to_device(&Device::Cpu)?, v.to_device(&Device::Cpu)?),
+                Moments::Host { m, v } => (
+                    Tensor::from_slice(m, var.shape(), &Device::Cpu)?,
+                    Tensor::from_slice(v, var.shape(), &Device::Cpu)?,
+                ),
+                Moments::Tensors { m, v } => {
+                    (m.to_device(&Device::Cpu)?, v.to_device(&Device::Cpu)?)
+                }
             };
             out.insert(format!("{name}.exp_avg"), m);
             out.insert(format!("{name}.exp_avg_sq"), v);
@@ -263,19 +343,40 @@ impl AdamW {
     }
 
     /// Restore moments saved by [`AdamW::state_tensors`].
-    pub fn load_state_tensors(&mut self, vars: &[(String, Var)], t: &HashMap<String, Tensor>, step: u64, source: &str) -> Result<()> {
+    pub fn load_state_tensors(
+        &mut self,
+        vars: &[(String, Var)],
+        t: &HashMap<String, Tensor>,
+        step: u64,
+        source: &str,
+    ) -> Result<()> {
         for ((name, var), mom) in vars.iter().zip(self.moments.iter_mut()) {
             let get = |k: String| -> Result<Tensor> {
-                let x = t.get(&k).with_context(|| format!("{source}: missing optimizer tensor `{k}`"))?;
+                let x = t
+                    .get(&k)
+                    .with_context(|| format!("{source}: missing optimizer tensor `{k}`"))?;
                 if x.dims() != var.dims() {
-                    bail!("{source}: optimizer tensor `{k}` has shape {:?}, expected {:?}", x.dims(), var.dims());
+                    bail!(
+                        "{source}: optimizer tensor `{k}` has shape {:?}, expected {:?}",
+                        x.dims(),
+                        var.dims()
+                    );
                 }
                 Ok(x.to_dtype(DType::F32)?)
             };
-            let (m, v) = (get(format!("{name}.exp_avg"))?, get(format!("{name}.exp_avg_sq"))?);
+            let (m, v) = (
+                get(format!("{name}.exp_avg"))?,
+                get(format!("{name}.exp_avg_sq"))?,
+            );
             *mom = match mom {
-                Moments::Host { .. } => Moments::Host { m: m.flatten_all()?.to_vec1()?, v: v.flatten_all()?.to_vec1()? },
-                Moments::Tensors { .. } => Moments::Tensors { m: m.to_device(var.device())?, v: v.to_device(var.device())? },
+                Moments::Host { .. } => Moments::Host {
+                    m: m.flatten_all()?.to_vec1()?,
+                    v: v.flatten_all()?.to_vec1()?,
+                },
+                Moments::Tensors { .. } => Moments::Tensors {
+                    m: m.to_device(var.device())?,
+                    v: v.to_device(var.device())?,
+                },
             };
         }
         self.step = step;

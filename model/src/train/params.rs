@@ -38,7 +38,12 @@ impl Trainable {
             vars.push((name, v));
         }
         // Re-tie: with tied embeddings the output projection reads embed_tokens, which is now a Var.
-        Ok(Trainable { mode: TrainMode::Full, vars, dropout_rng: Arc::new(Mutex::new(Rng::new(0))), dropout_active: Arc::default() })
+        Ok(Trainable {
+            mode: TrainMode::Full,
+            vars,
+            dropout_rng: Arc::new(Mutex::new(Rng::new(0))),
+            dropout_active: Arc::default(),
+        })
     }
 
     /// Attach LoRA adapters (A ~ U(±1/√in) as PEFT's Kaiming-uniform init, B = 0) to the
@@ -61,14 +66,21 @@ impl Trainable {
             }
             let (out_dim, in_dim) = lin.weight.dims2()?;
             let bound = 1.0 / (in_dim as f64).sqrt();
-            let a: Vec<f32> = (0..cfg.r * in_dim).map(|_| ((rng.next_f64() * 2.0 - 1.0) * bound) as f32).collect();
-            let a = Var::from_tensor(&Tensor::from_vec(a, (cfg.r, in_dim), &device)?.to_dtype(dtype)?)?;
+            let a: Vec<f32> = (0..cfg.r * in_dim)
+                .map(|_| ((rng.next_f64() * 2.0 - 1.0) * bound) as f32)
+                .collect();
+            let a =
+                Var::from_tensor(&Tensor::from_vec(a, (cfg.r, in_dim), &device)?.to_dtype(dtype)?)?;
             let b = Var::from_tensor(&Tensor::zeros((out_dim, cfg.r), dtype, &device)?)?;
             lin.lora = Some(Lora {
                 a: a.as_tensor().clone(),
                 b: b.as_tensor().clone(),
                 scale: cfg.scale(),
-                dropout: (cfg.dropout > 0.0).then(|| LoraDropout { p: cfg.dropout, rng: dropout_rng.clone(), active: dropout_active.clone() }),
+                dropout: (cfg.dropout > 0.0).then(|| LoraDropout {
+                    p: cfg.dropout,
+                    rng: dropout_rng.clone(),
+                    active: dropout_active.clone(),
+                }),
             });
             vars.push((format!("{prefix}.lora_A.weight"), a));
             vars.push((format!("{prefix}.lora_B.weight"), b));
@@ -76,7 +88,12 @@ impl Trainable {
         if vars.is_empty() {
             bail!("no module matched the LoRA targets {:?}", cfg.targets);
         }
-        Ok(Trainable { mode: TrainMode::Lora(cfg.clone()), vars, dropout_rng, dropout_active })
+        Ok(Trainable {
+            mode: TrainMode::Lora(cfg.clone()),
+            vars,
+            dropout_rng,
+            dropout_active,
+        })
     }
 
     /// Number of trainable scalars.
@@ -90,20 +107,37 @@ impl Trainable {
     }
 
     pub fn dropout_rng_state(&self) -> Result<[u64; 4]> {
-        Ok(self.dropout_rng.lock().map_err(|_| anyhow::anyhow!("dropout rng poisoned"))?.state())
+        Ok(self
+            .dropout_rng
+            .lock()
+            .map_err(|_| anyhow::anyhow!("dropout rng poisoned"))?
+            .state())
     }
 
     pub fn set_dropout_rng_state(&self, s: [u64; 4]) -> Result<()> {
-        *self.dropout_rng.lock().map_err(|_| anyhow::anyhow!("dropout rng poisoned"))? = Rng::from_state(s);
+        *self
+            .dropout_rng
+            .lock()
+            .map_err(|_| anyhow::anyhow!("dropout rng poisoned"))? = Rng::from_state(s);
         Ok(())
     }
 
     /// Overwrite the variables' values (e.g. from a checkpoint); names and shapes must match.
-    pub fn load_values(&self, values: &std::collections::HashMap<String, Tensor>, source: &str) -> Result<()> {
+    pub fn load_values(
+        &self,
+        values: &std::collections::HashMap<String, Tensor>,
+        source: &str,
+    ) -> Result<()> {
         for (name, var) in &self.vars {
-            let t = values.get(name).with_context(|| format!("{source}: missing tensor `{name}`"))?;
+            let t = values
+                .get(name)
+                .with_context(|| format!("{source}: missing tensor `{name}`"))?;
             if t.dims() != var.dims() {
-                bail!("{source}: tensor `{name}` has shape {:?}, expected {:?}", t.dims(), var.dims());
+                bail!(
+                    "{source}: tensor `{name}` has shape {:?}, expected {:?}",
+                    t.dims(),
+                    var.dims()
+                );
             }
             var.set(&t.to_dtype(var.dtype())?.to_device(var.device())?)?;
         }
@@ -116,7 +150,8 @@ pub fn merge_lora(model: &mut Transformer) -> Result<usize> {
     let mut n = 0;
     for (_, lin) in model.linears_mut() {
         if let Some(l) = lin.lora.take() {
-            let w = (lin.weight.to_dtype(DType::F32)? + l.merged_delta()?)?.to_dtype(lin.weight.dtype())?;
+            let w = (lin.weight.to_dtype(DType::F32)? + l.merged_delta()?)?
+                .to_dtype(lin.weight.dtype())?;
             lin.weight = w;
             n += 1;
         }
