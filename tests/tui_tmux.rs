@@ -122,6 +122,14 @@ fn workbench_in_tmux() {
     let home = dir.path().join("home");
     let bin = env!("CARGO_BIN_EXE_raif");
     let session = format!("raif-e2e-{}", std::process::id());
+    // Whatever fails below, the tmux session (and the raif in it) does not outlive the test.
+    struct KillOnDrop(String);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = tmux(&["kill-session", "-t", &self.0]);
+        }
+    }
+    let _guard = KillOnDrop(session.clone());
     let cmd = format!(
         "'{bin}' --home '{}' --config '{}'; echo RAIF_EXIT=$?; sleep 60",
         home.display(),
