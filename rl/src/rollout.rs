@@ -178,6 +178,15 @@ mod tests {
     }
 
     #[test]
+    fn the_system_prompt_is_the_same_text_in_the_model_and_the_verifier() {
+        // The template owns the prompt; raif-verify keeps a copy for crates without a model.
+        assert_eq!(
+            raif_verify::reward::SYSTEM_PROMPT,
+            raif_model::template::RAIF_SYSTEM
+        );
+    }
+
+    #[test]
     fn no_think_samples_are_scored_on_their_answer() {
         let s = score(
             "<answer>hi there</answer>",

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Tensor};
 use raif_datasets::{Record, Split};
 use raif_model::train::checkpoint::{self, Manifest};
 use raif_model::train::optim::{AdamW, AdamWConfig, GradAccum, LrSchedule};
@@ -1221,11 +1221,6 @@ fn per_constraint(m: &mut Metrics, prefix: &str, scored: impl Iterator<Item = Sc
     for (id, (pass, n)) in counts {
         m.insert(format!("{prefix}/{id}/mean"), pass / n);
     }
-}
-
-/// Device of a loaded model, for callers that need it.
-pub fn model_device(lm: &LoadedModel) -> Device {
-    lm.model.device().clone()
 }
 
 #[cfg(test)]

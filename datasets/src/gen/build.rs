@@ -407,39 +407,8 @@ pub fn count_unique_words(text: &str) -> usize {
     set.len()
 }
 
-const PRONOUNS: &[&str] = &[
-    "i",
-    "me",
-    "my",
-    "mine",
-    "myself",
-    "we",
-    "us",
-    "our",
-    "ours",
-    "ourselves",
-    "you",
-    "your",
-    "yours",
-    "yourself",
-    "yourselves",
-    "he",
-    "him",
-    "his",
-    "himself",
-    "she",
-    "her",
-    "hers",
-    "herself",
-    "it",
-    "its",
-    "itself",
-    "they",
-    "them",
-    "their",
-    "theirs",
-    "themselves",
-];
+// The verifier's own list, so a constructed answer counts pronouns as the check does.
+use raif_verify::ifbench::count::PRONOUNS;
 
 /// IFBench `count:pronouns`.
 pub fn count_pronouns(text: &str) -> usize {

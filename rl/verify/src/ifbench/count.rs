@@ -57,7 +57,8 @@ const NAMES: &[&str] = &[
     "Jonathan",
 ];
 
-const PRONOUNS: &[&str] = &[
+/// The pronouns `count:pronouns` counts (IFBench's list).
+pub const PRONOUNS: &[&str] = &[
     "i",
     "me",
     "my",
