@@ -12,6 +12,7 @@
 //! classes are the Unicode ones that Rust's `regex` crate uses, so NLTK ports use Rust classes.)
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 /// `string.punctuation`.
 pub const PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
@@ -700,67 +701,328 @@ fn escape(
     Ok((s, 2))
 }
 
-/// A compiled Python `re` pattern.
+/// A compiled Python `re` pattern (cheap to clone: compiled patterns are shared through a
+/// process-wide cache, see [`PyRegex::new`]).
+#[derive(Clone)]
 pub struct PyRegex {
-    /// Exact translation (Python's `\b` through look-around).
-    exact: fancy_regex::Regex,
-    /// Same pattern with Rust's `\b` (equal to Python's on ASCII text); None when identical.
-    ascii: Option<fancy_regex::Regex>,
+    inner: Arc<Compiled>,
+}
+
+enum Compiled {
+    /// The general case: the fancy-regex translation.
+    Fancy {
+        /// Exact translation (Python's `\b` through look-around).
+        exact: fancy_regex::Regex,
+        /// Same pattern with Rust's `\b` (equal to Python's on ASCII text); None when identical.
+        ascii: Option<fancy_regex::Regex>,
+        groups: usize,
+    },
+    /// A literal pattern with optional word boundaries, matched without look-around.
+    Literal(Literal),
+}
+
+/// What follows the literal body of a [`Literal`] pattern.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Tail {
+    Nothing,
+    /// `\b`
+    Boundary,
+    /// `(?=\s)`
+    SpaceAhead,
+}
+
+/// A pattern of the shape `[(?i)][\b]BODY[\b | (?=\s)]`, where BODY is a non-empty sequence of
+/// literal characters and non-nested capture groups of literal characters (the keyword patterns
+/// of IFEval and NLTK's contraction patterns).
+///
+/// Why it is exactly equivalent to the fancy-regex translation: fancy-regex compiles a
+/// case-insensitive literal or a class by delegating it to the `regex` crate, so BODY, translated
+/// by the same [`translate`] and compiled on its own, matches exactly the texts the body part of
+/// the full pattern matches; it matches one text character per pattern character (case folding
+/// is simple, one to one), so at a given start it has exactly one possible end. The full pattern
+/// matches at start `s` iff BODY matches at `s` and the assertions hold at both ends; trying the
+/// starts in increasing order (every start, not only after a failed candidate's end) finds the
+/// same leftmost match, and after a match, the search resumes at its end (BODY is never empty)
+/// as `re.finditer` does. The exact `\b` is `(?:(?<=W)(?!W)|(?<!W)(?=W))` with `W` =
+/// `[\p{L}\p{N}_]` (case-folded under IGNORECASE, as the delegate is), i.e. "W before" differs
+/// from "W after"; [`exact_word`] tests membership in that same class with `regex-syntax`'s
+/// tables. (On ASCII text the `ascii` variant's Rust `\b` is the same boundary: both word sets
+/// are `[0-9A-Za-z_]` there.) `(?=\s)` translates to `[\s\x{1c}-\x{1f}]`, which is
+/// [`is_space`]; whitespace has no case variants.
+struct Literal {
+    body: fancy_regex::Regex,
+    lead_b: bool,
+    tail: Tail,
+    casei: bool,
     groups: usize,
 }
+
+/// `[\p{L}\p{N}_]`, the translation's Python `\w`, as sorted code point ranges.
+fn word_ranges() -> &'static [(char, char)] {
+    static R: std::sync::LazyLock<Vec<(char, char)>> = std::sync::LazyLock::new(|| {
+        use regex_syntax::hir::{Class, HirKind};
+        match regex_syntax::parse(&format!("[{W}]")).map(|h| h.into_kind()) {
+            Ok(HirKind::Class(Class::Unicode(c))) => {
+                c.iter().map(|r| (r.start(), r.end())).collect()
+            }
+            // our own constant pattern: cannot happen (the tests check the class)
+            _ => Vec::new(),
+        }
+    });
+    &R
+}
+
+fn in_word_ranges(c: char) -> bool {
+    let r = word_ranges();
+    let i = r.partition_point(|&(_, e)| e < c);
+    r.get(i).is_some_and(|&(s, _)| s <= c)
+}
+
+/// Whether `c` is in the class `[\p{L}\p{N}_]` of the exact `\b` translation, case-folded when
+/// `casei` (`(?i)[...]` in `regex` is the class plus every simple case variant of its members, so
+/// `c` is in it iff `c` or one of its case variants is a member).
+fn exact_word(c: char, casei: bool) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c == '_';
+    }
+    if in_word_ranges(c) {
+        return true;
+    }
+    if !casei {
+        return false;
+    }
+    use regex_syntax::hir::{ClassUnicode, ClassUnicodeRange};
+    let mut cls = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
+    cls.case_fold_simple();
+    cls.iter()
+        .any(|r| (r.start()..=r.end()).any(in_word_ranges))
+}
+
+/// The exact `\b` at byte offset `at`.
+fn exact_boundary(text: &str, at: usize, casei: bool) -> bool {
+    let before = text[..at]
+        .chars()
+        .next_back()
+        .is_some_and(|c| exact_word(c, casei));
+    let after = text[at..]
+        .chars()
+        .next()
+        .is_some_and(|c| exact_word(c, casei));
+    before != after
+}
+
+/// Split `pat` into the parts of a [`Literal`] pattern: (inline `(?i)`, leading `\b`, body, tail),
+/// or None when it has another shape.
+fn literal_shape(pat: &str) -> Option<(bool, bool, &str, Tail)> {
+    let (inline_i, p) = match pat.strip_prefix("(?i)") {
+        Some(r) => (true, r),
+        None => (false, pat),
+    };
+    let (lead_b, p) = match p.strip_prefix(r"\b") {
+        Some(r) => (true, r),
+        None => (false, p),
+    };
+    let (body, tail) = if let Some(r) = p.strip_suffix(r"\b") {
+        (r, Tail::Boundary)
+    } else if let Some(r) = p.strip_suffix(r"(?=\s)") {
+        (r, Tail::SpaceAhead)
+    } else {
+        (p, Tail::Nothing)
+    };
+    // literal characters and `(literal characters)`; everything special to `re` is excluded
+    const SPECIAL: &str = r"\.^$*+?{}[]|()";
+    let mut in_group = false;
+    let mut group_len = 0;
+    for c in body.chars() {
+        match c {
+            '(' if !in_group => {
+                in_group = true;
+                group_len = 0;
+            }
+            ')' if in_group && group_len > 0 => in_group = false,
+            c if SPECIAL.contains(c) => return None,
+            _ => group_len += 1,
+        }
+    }
+    if in_group || body.is_empty() {
+        return None;
+    }
+    Some((inline_i, lead_b, body, tail))
+}
+
+fn build_fancy(src: &str, pat: &str) -> Result<fancy_regex::Regex, PatternError> {
+    fancy_regex::RegexBuilder::new(src)
+        .backtrack_limit(5_000_000)
+        .build()
+        .map_err(|e| PatternError(format!("invalid pattern {pat:?}: {e}")))
+}
+
+fn compile(pat: &str, ignore_case: bool, multiline: bool) -> Result<Compiled, PatternError> {
+    // translate first: it raises what `re.compile` raises, whatever the shape
+    let exact_src = translate(pat, ignore_case, multiline, true)?;
+    if let Some((inline_i, lead_b, body, tail)) = literal_shape(pat) {
+        let casei = ignore_case || inline_i;
+        let body_src = translate(body, casei, false, true)?;
+        let body = build_fancy(&body_src, pat)?;
+        let groups = body.captures_len().saturating_sub(1);
+        return Ok(Compiled::Literal(Literal {
+            body,
+            lead_b,
+            tail,
+            casei,
+            groups,
+        }));
+    }
+    compile_fancy(pat, &exact_src, ignore_case, multiline)
+}
+
+fn compile_fancy(
+    pat: &str,
+    exact_src: &str,
+    ignore_case: bool,
+    multiline: bool,
+) -> Result<Compiled, PatternError> {
+    let ascii_src = translate(pat, ignore_case, multiline, false)?;
+    let exact = build_fancy(exact_src, pat)?;
+    let ascii = if ascii_src != exact_src {
+        Some(build_fancy(&ascii_src, pat)?)
+    } else {
+        None
+    };
+    let groups = exact.captures_len().saturating_sub(1);
+    Ok(Compiled::Fancy {
+        exact,
+        ascii,
+        groups,
+    })
+}
+
+impl Literal {
+    /// Whether the assertions around a body match at `s..e` hold.
+    fn accepts(&self, text: &str, s: usize, e: usize) -> bool {
+        if self.lead_b && !exact_boundary(text, s, self.casei) {
+            return false;
+        }
+        match self.tail {
+            Tail::Nothing => true,
+            Tail::Boundary => exact_boundary(text, e, self.casei),
+            Tail::SpaceAhead => text[e..].chars().next().is_some_and(is_space),
+        }
+    }
+
+    /// The leftmost match starting at or after `pos`.
+    fn find_from(&self, text: &str, mut pos: usize) -> Result<Option<(usize, usize)>, PatternError> {
+        while pos <= text.len() {
+            let m = self
+                .body
+                .find_from_pos(text, pos)
+                .map_err(|e| PatternError(format!("regex failed: {e}")))?;
+            let Some(m) = m else { return Ok(None) };
+            let (s, e) = (m.start(), m.end());
+            if self.accepts(text, s, e) {
+                return Ok(Some((s, e)));
+            }
+            // the next start: one character later
+            match text[s..].chars().next() {
+                Some(c) => pos = s + c.len_utf8(),
+                None => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Compiled patterns by (pattern, IGNORECASE, MULTILINE): checkers are built per instruction,
+/// and the same keyword or marker recurs across prompts. Entries are immutable compiled
+/// patterns, so sharing one changes nothing; the cache is cleared when it grows large (a
+/// long-running reward server sees an unbounded stream of kwargs).
+type Cache = std::collections::HashMap<(String, bool, bool), Arc<Compiled>>;
+static CACHE: std::sync::LazyLock<Mutex<Cache>> = std::sync::LazyLock::new(Default::default);
+const CACHE_MAX: usize = 4096;
 
 impl PyRegex {
     /// Compile `pat` as `re.compile(pat, flags)` would.
     pub fn new(pat: &str, ignore_case: bool, multiline: bool) -> Result<Self, PatternError> {
+        let key = (pat.to_string(), ignore_case, multiline);
+        if let Some(c) = CACHE.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(PyRegex { inner: c });
+        }
+        let inner = Arc::new(compile(pat, ignore_case, multiline)?);
+        if let Ok(mut m) = CACHE.lock() {
+            if m.len() >= CACHE_MAX {
+                m.clear();
+            }
+            m.insert(key, inner.clone());
+        }
+        Ok(PyRegex { inner })
+    }
+
+    /// Always the general fancy-regex translation (the reference the fast paths are tested
+    /// against).
+    #[cfg(test)]
+    fn new_fancy(pat: &str, ignore_case: bool, multiline: bool) -> Result<Self, PatternError> {
         let exact_src = translate(pat, ignore_case, multiline, true)?;
-        let ascii_src = translate(pat, ignore_case, multiline, false)?;
-        let build = |s: &str| {
-            fancy_regex::RegexBuilder::new(s)
-                .backtrack_limit(5_000_000)
-                .build()
-                .map_err(|e| PatternError(format!("invalid pattern {pat:?}: {e}")))
-        };
-        let exact = build(&exact_src)?;
-        let ascii = if ascii_src != exact_src {
-            Some(build(&ascii_src)?)
-        } else {
-            None
-        };
-        let groups = exact.captures_len().saturating_sub(1);
         Ok(PyRegex {
-            exact,
-            ascii,
-            groups,
+            inner: Arc::new(compile_fancy(pat, &exact_src, ignore_case, multiline)?),
         })
     }
 
-    fn re_for(&self, text: &str) -> &fancy_regex::Regex {
-        match &self.ascii {
+    fn re_for<'a>(
+        exact: &'a fancy_regex::Regex,
+        ascii: &'a Option<fancy_regex::Regex>,
+        text: &str,
+    ) -> &'a fancy_regex::Regex {
+        match ascii {
             Some(a) if text.is_ascii() => a,
-            _ => &self.exact,
+            _ => exact,
+        }
+    }
+
+    fn groups(&self) -> usize {
+        match &*self.inner {
+            Compiled::Fancy { groups, .. } => *groups,
+            Compiled::Literal(l) => l.groups,
         }
     }
 
     /// `re.search(...) is not None`.
     pub fn search(&self, text: &str) -> Result<bool, PatternError> {
-        self.re_for(text)
-            .is_match(text)
-            .map_err(|e| PatternError(format!("regex failed: {e}")))
+        match &*self.inner {
+            Compiled::Fancy { exact, ascii, .. } => Self::re_for(exact, ascii, text)
+                .is_match(text)
+                .map_err(|e| PatternError(format!("regex failed: {e}"))),
+            Compiled::Literal(l) => Ok(l.find_from(text, 0)?.is_some()),
+        }
     }
 
     /// The first match's byte span.
     pub fn find(&self, text: &str) -> Result<Option<(usize, usize)>, PatternError> {
-        self.re_for(text)
-            .find(text)
-            .map(|m| m.map(|m| (m.start(), m.end())))
-            .map_err(|e| PatternError(format!("regex failed: {e}")))
+        match &*self.inner {
+            Compiled::Fancy { exact, ascii, .. } => Self::re_for(exact, ascii, text)
+                .find(text)
+                .map(|m| m.map(|m| (m.start(), m.end())))
+                .map_err(|e| PatternError(format!("regex failed: {e}"))),
+            Compiled::Literal(l) => l.find_from(text, 0),
+        }
     }
 
     /// Byte spans of `re.findall` / `re.finditer` matches.
     /// Python 3.7+ rules for empty matches: an empty match may follow a non-empty one at the
     /// same position; after an empty match the search must advance.
     pub fn find_all(&self, text: &str) -> Result<Vec<(usize, usize)>, PatternError> {
-        let re = self.re_for(text);
+        let re = match &*self.inner {
+            Compiled::Fancy { exact, ascii, .. } => Self::re_for(exact, ascii, text),
+            Compiled::Literal(l) => {
+                // matches are never empty: resume at the end of each
+                let mut v = Vec::new();
+                let mut pos = 0;
+                while let Some((s, e)) = l.find_from(text, pos)? {
+                    v.push((s, e));
+                    pos = e;
+                }
+                return Ok(v);
+            }
+        };
         let mut v = Vec::new();
         let mut pos = 0;
         let mut must_advance = false;
@@ -790,20 +1052,37 @@ impl PyRegex {
     /// `len(re.split(pattern, text))` (captured groups are included by `re.split`).
     pub fn split_count(&self, text: &str) -> Result<usize, PatternError> {
         let n = self.find_all(text)?.len();
-        Ok(n * (1 + self.groups) + 1)
+        Ok(n * (1 + self.groups()) + 1)
     }
 
     /// `re.sub(pattern, f, text)` with a replacement function.
     pub fn replace_all(&self, text: &str, f: impl Fn(&fancy_regex::Captures) -> String) -> String {
-        let re = self.re_for(text);
         let mut out = String::with_capacity(text.len());
         let mut last = 0;
-        for c in re.captures_iter(text) {
-            let Ok(c) = c else { break };
-            let Some(m) = c.get(0) else { continue };
-            out.push_str(&text[last..m.start()]);
-            out.push_str(&f(&c));
-            last = m.end();
+        match &*self.inner {
+            Compiled::Fancy { exact, ascii, .. } => {
+                let re = Self::re_for(exact, ascii, text);
+                for c in re.captures_iter(text) {
+                    let Ok(c) = c else { break };
+                    let Some(m) = c.get(0) else { continue };
+                    out.push_str(&text[last..m.start()]);
+                    out.push_str(&f(&c));
+                    last = m.end();
+                }
+            }
+            Compiled::Literal(l) => {
+                // (a failing search ends the substitutions, as a failing captures_iter does)
+                while let Ok(Some((s, _))) = l.find_from(text, last) {
+                    // the body matches at `s` (and only with this span): its captures
+                    let Ok(Some(c)) = l.body.captures_from_pos(text, s) else {
+                        break;
+                    };
+                    let Some(m) = c.get(0) else { break };
+                    out.push_str(&text[last..m.start()]);
+                    out.push_str(&f(&c));
+                    last = m.end();
+                }
+            }
         }
         out.push_str(&text[last..]);
         out
@@ -864,6 +1143,75 @@ mod tests {
             .unwrap()
             .search("concaté")
             .unwrap());
+    }
+
+    #[test]
+    fn exact_word_is_the_regex_class() {
+        // exact_word must be the class the fancy translation's look-arounds use, everywhere
+        let plain = regex::Regex::new(&format!("^[{W}]$")).unwrap();
+        let folded = regex::Regex::new(&format!("(?i)^[{W}]$")).unwrap();
+        let mut b = [0u8; 4];
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let s = c.encode_utf8(&mut b);
+            assert_eq!(exact_word(c, false), plain.is_match(s), "{c:?}");
+            assert_eq!(exact_word(c, true), folded.is_match(s), "{c:?} (case-folded)");
+        }
+    }
+
+    #[test]
+    fn literal_path_equals_fancy() {
+        let pats = [
+            (r"\bcat\b", true),
+            (r"\bcat\b", false),
+            (r"\bkiss\b", true),
+            (r"\bsing\b", true),
+            (r"\bİ\b", true),
+            (r"\bthe last\b", true),
+            (r"cat", true),
+            (r"is", true),
+            (r"\bé\b", true),
+            (r"\bι\b", true),
+            (r"(?i)\b(can)(not)\b", false),
+            (r"(?i)\b(wan)(na)(?=\s)", false),
+            (r"(?i) ('t)(is)\b", false),
+            (r"a-b's #1", true),
+        ];
+        let texts = [
+            "the cat sat; CAT, Cat! concat cats",
+            "KISS kiſs \u{212a}iss, ſing SING",
+            "İ ı i I Iİ",
+            "ι\u{345} \u{345}ι \u{3b9}x é É ée",
+            "cannot CANNOT can not cannotx xcannot",
+            "wanna go WANNA\twanna\u{1c}wannax wanna",
+            " 'tis 'TIS 'tisx  'tis",
+            "A-B'S #1 a-b's #12",
+            "",
+            "the last word is the last",
+            "日本語cat日本語 ñcatñ cat_ _cat 1cat cat1 ²cat",
+        ];
+        for (p, ic) in pats {
+            let lit = PyRegex::new(p, ic, false).unwrap();
+            assert!(matches!(&*lit.inner, Compiled::Literal(_)), "{p}");
+            let fancy = PyRegex::new_fancy(p, ic, false).unwrap();
+            for t in texts {
+                assert_eq!(lit.search(t).unwrap(), fancy.search(t).unwrap(), "{p} {t:?}");
+                assert_eq!(lit.find(t).unwrap(), fancy.find(t).unwrap(), "{p} {t:?}");
+                assert_eq!(lit.find_all(t).unwrap(), fancy.find_all(t).unwrap(), "{p} {t:?}");
+                assert_eq!(lit.split_count(t).unwrap(), fancy.split_count(t).unwrap());
+                let f = |c: &fancy_regex::Captures| {
+                    (0..c.len())
+                        .map(|i| format!("<{}>", c.get(i).map_or("-", |m| m.as_str())))
+                        .collect::<String>()
+                };
+                assert_eq!(lit.replace_all(t, f), fancy.replace_all(t, f), "{p} {t:?}");
+            }
+        }
+        // other shapes take the general path
+        for p in [r"\bca+t\b", r"\b(?:a)\b", r"a\\b", r"(a(b))", r"\b\b", "", r"()"] {
+            if let Ok(r) = PyRegex::new(p, true, false) {
+                assert!(matches!(&*r.inner, Compiled::Fancy { .. }), "{p}");
+            }
+        }
     }
 
     #[test]
