@@ -671,13 +671,7 @@ pub fn treebank_tokenize(sentence: &str) -> Vec<String> {
     t = apply(t, &ENDING_QUOTES);
     let candidate = contraction_candidate(&t);
     for re in contractions().iter().filter(|_| candidate) {
-        t = re.replace_all(&t, |c: &fancy_regex::Captures| {
-            format!(
-                " {} {} ",
-                c.get(1).map_or("", |m| m.as_str()),
-                c.get(2).map_or("", |m| m.as_str())
-            )
-        });
+        t = re.replace_all(&t, |c: &py::Caps| format!(" {} {} ", c.str(1), c.str(2)));
     }
     py::split_ws(&t).into_iter().map(String::from).collect()
 }

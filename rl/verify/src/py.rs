@@ -733,13 +733,16 @@ enum Tail {
 
 /// A pattern of the shape `[(?i)][\b]BODY[\b | (?=\s)]`, where BODY is a non-empty sequence of
 /// literal characters and non-nested capture groups of literal characters (the keyword patterns
-/// of IFEval and NLTK's contraction patterns).
+/// of IFEval and NLTK's contraction patterns), matched without compiling any regex.
 ///
-/// Why it is exactly equivalent to the fancy-regex translation: fancy-regex compiles a
-/// case-insensitive literal or a class by delegating it to the `regex` crate, so BODY, translated
-/// by the same [`translate`] and compiled on its own, matches exactly the texts the body part of
-/// the full pattern matches; it matches one text character per pattern character (case folding
-/// is simple, one to one), so at a given start it has exactly one possible end. The full pattern
+/// Why it is exactly equivalent to the fancy-regex translation: [`translate`] leaves a literal
+/// character as it is, except `i`, `I`, `ı`, `İ` under IGNORECASE, which become `[iIıİ]`;
+/// fancy-regex delegates a case-insensitive literal or class to the `regex` crate, whose
+/// translator makes it the class of the character(s) plus their simple case variants
+/// (`case_fold_simple`, computed here with the same `regex-syntax` function), and a
+/// case-sensitive literal matches itself only. So BODY matches one text character per pattern
+/// character, each from a known set ([`BodyChar`]), and at a given start has exactly one
+/// possible end. The full pattern
 /// matches at start `s` iff BODY matches at `s` and the assertions hold at both ends; trying the
 /// starts in increasing order (every start, not only after a failed candidate's end) finds the
 /// same leftmost match, and after a match, the search resumes at its end (BODY is never empty)
@@ -750,11 +753,39 @@ enum Tail {
 /// are `[0-9A-Za-z_]` there.) `(?=\s)` translates to `[\s\x{1c}-\x{1f}]`, which is
 /// [`is_space`]; whitespace has no case variants.
 struct Literal {
-    body: fancy_regex::Regex,
+    body: Vec<BodyChar>,
+    /// Character index ranges of the capture groups in `body`.
+    groups: Vec<(usize, usize)>,
     lead_b: bool,
     tail: Tail,
     casei: bool,
-    groups: usize,
+}
+
+/// The text characters one pattern character matches (sorted).
+struct BodyChar(Vec<char>);
+
+impl BodyChar {
+    fn new(c: char, casei: bool) -> BodyChar {
+        if !casei {
+            return BodyChar(vec![c]);
+        }
+        use regex_syntax::hir::{ClassUnicode, ClassUnicodeRange};
+        let base: &[char] = if matches!(c, 'i' | 'I' | 'ı' | 'İ') {
+            &['i', 'I', 'ı', 'İ']
+        } else {
+            &[c]
+        };
+        let mut cls = ClassUnicode::new(base.iter().map(|&c| ClassUnicodeRange::new(c, c)));
+        cls.case_fold_simple();
+        BodyChar(cls.iter().flat_map(|r| r.start()..=r.end()).collect())
+    }
+
+    fn matches(&self, c: char) -> bool {
+        match self.0.as_slice() {
+            [one] => *one == c,
+            set => set.contains(&c),
+        }
+    }
 }
 
 /// `[\p{L}\p{N}_]`, the translation's Python `\w`, as sorted code point ranges.
@@ -862,15 +893,25 @@ fn compile(pat: &str, ignore_case: bool, multiline: bool) -> Result<Compiled, Pa
     let exact_src = translate(pat, ignore_case, multiline, true)?;
     if let Some((inline_i, lead_b, body, tail)) = literal_shape(pat) {
         let casei = ignore_case || inline_i;
-        let body_src = translate(body, casei, false, true)?;
-        let body = build_fancy(&body_src, pat)?;
-        let groups = body.captures_len().saturating_sub(1);
+        let mut chars = Vec::new();
+        let mut groups = Vec::new();
+        for c in body.chars() {
+            match c {
+                '(' => groups.push((chars.len(), chars.len())),
+                ')' => {
+                    if let Some(g) = groups.last_mut() {
+                        g.1 = chars.len();
+                    }
+                }
+                c => chars.push(BodyChar::new(c, casei)),
+            }
+        }
         return Ok(Compiled::Literal(Literal {
-            body,
+            body: chars,
+            groups,
             lead_b,
             tail,
             casei,
-            groups,
         }));
     }
     compile_fancy(pat, &exact_src, ignore_case, multiline)
@@ -910,25 +951,82 @@ impl Literal {
         }
     }
 
-    /// The leftmost match starting at or after `pos`.
-    fn find_from(&self, text: &str, mut pos: usize) -> Result<Option<(usize, usize)>, PatternError> {
-        while pos <= text.len() {
-            let m = self
-                .body
-                .find_from_pos(text, pos)
-                .map_err(|e| PatternError(format!("regex failed: {e}")))?;
-            let Some(m) = m else { return Ok(None) };
-            let (s, e) = (m.start(), m.end());
-            if self.accepts(text, s, e) {
-                return Ok(Some((s, e)));
+    /// Where the body matching at byte `s` ends (and the end of each of its characters).
+    fn body_at(&self, text: &str, s: usize, ends: &mut Vec<usize>) -> Option<usize> {
+        ends.clear();
+        let mut it = text[s..].char_indices();
+        for b in &self.body {
+            let (i, c) = it.next()?;
+            if !b.matches(c) {
+                return None;
             }
-            // the next start: one character later
-            match text[s..].chars().next() {
-                Some(c) => pos = s + c.len_utf8(),
-                None => return Ok(None),
+            ends.push(s + i + c.len_utf8());
+        }
+        ends.last().copied()
+    }
+
+    /// The leftmost match starting at or after `pos` (a char boundary), with the end offset of
+    /// each body character.
+    fn find_from(&self, text: &str, pos: usize, ends: &mut Vec<usize>) -> Option<(usize, usize)> {
+        let first = self.body.first()?;
+        for (i, c) in text[pos..].char_indices() {
+            if !first.matches(c) {
+                continue;
+            }
+            let s = pos + i;
+            if let Some(e) = self.body_at(text, s, ends) {
+                if self.accepts(text, s, e) {
+                    return Some((s, e));
+                }
             }
         }
-        Ok(None)
+        None
+    }
+
+    /// The capture spans of a match at `s` (group 0 first).
+    fn caps<'t>(&self, text: &'t str, s: usize, ends: &[usize]) -> Caps<'t> {
+        let at = |k: usize| if k == 0 { s } else { ends[k - 1] };
+        let mut spans = vec![Some((s, at(ends.len())))];
+        spans.extend(self.groups.iter().map(|&(a, b)| Some((at(a), at(b)))));
+        Caps { text, spans }
+    }
+}
+
+/// The groups of one match, as `re.Match.group(i)` gives them (`get(0)`: the whole match).
+pub struct Caps<'t> {
+    text: &'t str,
+    spans: Vec<Option<(usize, usize)>>,
+}
+
+impl<'t> Caps<'t> {
+    /// Group `i`, None when it did not take part in the match (or does not exist).
+    pub fn get(&self, i: usize) -> Option<&'t str> {
+        let (a, b) = (*self.spans.get(i)?)?;
+        self.text.get(a..b)
+    }
+
+    /// `m.group(i) or ""`.
+    pub fn str(&self, i: usize) -> &'t str {
+        self.get(i).unwrap_or("")
+    }
+
+    /// The number of groups, group 0 included.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Never empty (group 0 is always there); for clippy.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    fn from_fancy(text: &'t str, c: &fancy_regex::Captures) -> Caps<'t> {
+        Caps {
+            text,
+            spans: (0..c.len())
+                .map(|i| c.get(i).map(|m| (m.start(), m.end())))
+                .collect(),
+        }
     }
 }
 
@@ -981,7 +1079,7 @@ impl PyRegex {
     fn groups(&self) -> usize {
         match &*self.inner {
             Compiled::Fancy { groups, .. } => *groups,
-            Compiled::Literal(l) => l.groups,
+            Compiled::Literal(l) => l.groups.len(),
         }
     }
 
@@ -991,7 +1089,7 @@ impl PyRegex {
             Compiled::Fancy { exact, ascii, .. } => Self::re_for(exact, ascii, text)
                 .is_match(text)
                 .map_err(|e| PatternError(format!("regex failed: {e}"))),
-            Compiled::Literal(l) => Ok(l.find_from(text, 0)?.is_some()),
+            Compiled::Literal(l) => Ok(l.find_from(text, 0, &mut Vec::new()).is_some()),
         }
     }
 
@@ -1002,7 +1100,7 @@ impl PyRegex {
                 .find(text)
                 .map(|m| m.map(|m| (m.start(), m.end())))
                 .map_err(|e| PatternError(format!("regex failed: {e}"))),
-            Compiled::Literal(l) => l.find_from(text, 0),
+            Compiled::Literal(l) => Ok(l.find_from(text, 0, &mut Vec::new())),
         }
     }
 
@@ -1016,7 +1114,8 @@ impl PyRegex {
                 // matches are never empty: resume at the end of each
                 let mut v = Vec::new();
                 let mut pos = 0;
-                while let Some((s, e)) = l.find_from(text, pos)? {
+                let mut ends = Vec::new();
+                while let Some((s, e)) = l.find_from(text, pos, &mut ends) {
                     v.push((s, e));
                     pos = e;
                 }
@@ -1056,7 +1155,7 @@ impl PyRegex {
     }
 
     /// `re.sub(pattern, f, text)` with a replacement function.
-    pub fn replace_all(&self, text: &str, f: impl Fn(&fancy_regex::Captures) -> String) -> String {
+    pub fn replace_all(&self, text: &str, f: impl Fn(&Caps) -> String) -> String {
         let mut out = String::with_capacity(text.len());
         let mut last = 0;
         match &*self.inner {
@@ -1066,21 +1165,16 @@ impl PyRegex {
                     let Ok(c) = c else { break };
                     let Some(m) = c.get(0) else { continue };
                     out.push_str(&text[last..m.start()]);
-                    out.push_str(&f(&c));
+                    out.push_str(&f(&Caps::from_fancy(text, &c)));
                     last = m.end();
                 }
             }
             Compiled::Literal(l) => {
-                // (a failing search ends the substitutions, as a failing captures_iter does)
-                while let Ok(Some((s, _))) = l.find_from(text, last) {
-                    // the body matches at `s` (and only with this span): its captures
-                    let Ok(Some(c)) = l.body.captures_from_pos(text, s) else {
-                        break;
-                    };
-                    let Some(m) = c.get(0) else { break };
-                    out.push_str(&text[last..m.start()]);
-                    out.push_str(&f(&c));
-                    last = m.end();
+                let mut ends = Vec::new();
+                while let Some((s, e)) = l.find_from(text, last, &mut ends) {
+                    out.push_str(&text[last..s]);
+                    out.push_str(&f(&l.caps(text, s, &ends)));
+                    last = e;
                 }
             }
         }
@@ -1154,7 +1248,11 @@ mod tests {
         for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
             let s = c.encode_utf8(&mut b);
             assert_eq!(exact_word(c, false), plain.is_match(s), "{c:?}");
-            assert_eq!(exact_word(c, true), folded.is_match(s), "{c:?} (case-folded)");
+            assert_eq!(
+                exact_word(c, true),
+                folded.is_match(s),
+                "{c:?} (case-folded)"
+            );
         }
     }
 
@@ -1175,6 +1273,10 @@ mod tests {
             (r"(?i)\b(wan)(na)(?=\s)", false),
             (r"(?i) ('t)(is)\b", false),
             (r"a-b's #1", true),
+            (r"\bété\b", true),
+            (r"straße", true),
+            (r"\bkelvin\b", true),
+            (r"(k)(iss)", false),
         ];
         let texts = [
             "the cat sat; CAT, Cat! concat cats",
@@ -1187,6 +1289,11 @@ mod tests {
             "A-B'S #1 a-b's #12",
             "",
             "the last word is the last",
+            "ÉTÉ été Été étéx STRASSE straße STRAẞE \u{212a}ELVIN Kelvin kelvin",
+            "e\u{301}te\u{301} ete",
+            "kiss Kiss \u{212a}iss",
+            "cat\u{301} \u{301}cat",
+            "a-b's #1",
             "日本語cat日本語 ñcatñ cat_ _cat 1cat cat1 ²cat",
         ];
         for (p, ic) in pats {
@@ -1194,20 +1301,36 @@ mod tests {
             assert!(matches!(&*lit.inner, Compiled::Literal(_)), "{p}");
             let fancy = PyRegex::new_fancy(p, ic, false).unwrap();
             for t in texts {
-                assert_eq!(lit.search(t).unwrap(), fancy.search(t).unwrap(), "{p} {t:?}");
+                assert_eq!(
+                    lit.search(t).unwrap(),
+                    fancy.search(t).unwrap(),
+                    "{p} {t:?}"
+                );
                 assert_eq!(lit.find(t).unwrap(), fancy.find(t).unwrap(), "{p} {t:?}");
-                assert_eq!(lit.find_all(t).unwrap(), fancy.find_all(t).unwrap(), "{p} {t:?}");
+                assert_eq!(
+                    lit.find_all(t).unwrap(),
+                    fancy.find_all(t).unwrap(),
+                    "{p} {t:?}"
+                );
                 assert_eq!(lit.split_count(t).unwrap(), fancy.split_count(t).unwrap());
-                let f = |c: &fancy_regex::Captures| {
+                let f = |c: &Caps| {
                     (0..c.len())
-                        .map(|i| format!("<{}>", c.get(i).map_or("-", |m| m.as_str())))
+                        .map(|i| format!("<{}>", c.get(i).unwrap_or("-")))
                         .collect::<String>()
                 };
                 assert_eq!(lit.replace_all(t, f), fancy.replace_all(t, f), "{p} {t:?}");
             }
         }
         // other shapes take the general path
-        for p in [r"\bca+t\b", r"\b(?:a)\b", r"a\\b", r"(a(b))", r"\b\b", "", r"()"] {
+        for p in [
+            r"\bca+t\b",
+            r"\b(?:a)\b",
+            r"a\\b",
+            r"(a(b))",
+            r"\b\b",
+            "",
+            r"()",
+        ] {
             if let Ok(r) = PyRegex::new(p, true, false) {
                 assert!(matches!(&*r.inner, Compiled::Fancy { .. }), "{p}");
             }

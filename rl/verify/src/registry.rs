@@ -143,8 +143,22 @@ pub fn evaluate_checker(id: &str, check: &CheckFn, response: &str) -> Instructio
     if strict_pass {
         loose_variant = Some(0);
     } else {
-        for (i, t) in loose_variants(response).iter().enumerate() {
-            match run_one(check, t) {
+        // A checker is a pure function of the text (kwargs are bound when it is built; nothing
+        // in a check reads mutable state, and langdetect is seeded per call), so a variant
+        // equal to a text already checked gets that text's result again: reuse it. Variant 0
+        // is the response itself, and many variants coincide (no '*', no first line, ...).
+        let variants = loose_variants(response);
+        let mut seen: Vec<(&str, Result<Verdict, String>)> = vec![(response, strict.clone())];
+        for (i, t) in variants.iter().enumerate() {
+            let result = match seen.iter().find(|(s, _)| *s == t.as_str()) {
+                Some((_, r)) => r.clone(),
+                None => {
+                    let r = run_one(check, t);
+                    seen.push((t, r.clone()));
+                    r
+                }
+            };
+            match result {
                 Ok(v) if v.pass => {
                     loose_variant = Some(i);
                     if i > 0 {

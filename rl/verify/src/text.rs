@@ -8,12 +8,12 @@ use std::sync::LazyLock;
 use crate::py::{self, PyRegex};
 use crate::py_re;
 
-fn sub(re: &PyRegex, text: &str, f: impl Fn(&fancy_regex::Captures) -> String) -> String {
+fn sub(re: &PyRegex, text: &str, f: impl Fn(&py::Caps) -> String) -> String {
     re.replace_all(text, f)
 }
 
-fn g<'a>(c: &'a fancy_regex::Captures, i: usize) -> &'a str {
-    c.get(i).map_or("", |m| m.as_str())
+fn g<'a>(c: &py::Caps<'a>, i: usize) -> &'a str {
+    c.str(i)
 }
 
 const STARTERS: &str = r"(Mr|Mrs|Ms|Dr|Prof|Capt|Cpt|Lt|He\s|She\s|It\s|They\s|Their\s|Our\s|We\s|But\s|However\s|That\s|This\s|Wherever)";
