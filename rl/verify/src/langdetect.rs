@@ -132,9 +132,80 @@ impl PyRandom {
     }
 }
 
+/// The n-gram probabilities, read in place from the table `build.rs` makes of
+/// `data/langdetect.txt.z` (layout described there).
+struct Profiles {
+    keys: &'static [u8],
+    starts: &'static [u8],
+    langs: &'static [u8],
+    probs: &'static [u8],
+}
+
+static PROFILES_BIN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/langdetect.bin"));
+
+fn u32_at(b: &[u8], i: usize) -> usize {
+    b.get(4 * i..4 * i + 4)
+        .and_then(|s| s.try_into().ok())
+        .map_or(0, |a| u32::from_le_bytes(a) as usize)
+}
+
+fn u64_at(b: &[u8], i: usize) -> u64 {
+    b.get(8 * i..8 * i + 8)
+        .and_then(|s| s.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+impl Profiles {
+    fn new(bin: &'static [u8]) -> Profiles {
+        let nk = u32_at(bin, 0);
+        let ne = u32_at(bin, 1);
+        // (a truncated table, impossible for our own build output, gives empty slices)
+        let mut rest = bin.get(8..).unwrap_or(&[]);
+        let mut take = |n: usize| {
+            let (a, b) = rest.split_at(n.min(rest.len()));
+            rest = b;
+            a
+        };
+        let keys = take(8 * nk);
+        let starts = take(4 * (nk + 1));
+        let langs = take(ne);
+        let probs = take(8 * ne);
+        Profiles {
+            keys,
+            starts,
+            langs,
+            probs,
+        }
+    }
+
+    /// The entries (index range) of the n-gram `gram` (1 to 3 chars), if it has a profile.
+    fn get(&self, gram: &[char]) -> Option<(usize, usize)> {
+        let key = gram.iter().fold(0u64, |k, &c| (k << 21) | c as u64);
+        let n = self.keys.len() / 8;
+        let (mut lo, mut hi) = (0usize, n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match u64_at(self.keys, mid).cmp(&key) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => {
+                    return Some((u32_at(self.starts, mid), u32_at(self.starts, mid + 1)))
+                }
+            }
+        }
+        None
+    }
+
+    /// Entry `i`: (language index, probability).
+    fn entry(&self, i: usize) -> (usize, f64) {
+        let l = self.langs.get(i).copied().unwrap_or(u8::MAX) as usize;
+        (l, f64::from_bits(u64_at(self.probs, i)))
+    }
+}
+
 struct Model {
     langs: Vec<String>,
-    probs: HashMap<String, Vec<(u8, f64)>>,
+    probs: Profiles,
     latin1_excluded: String,
     vi_chars: Vec<char>,
     dmarks: Vec<char>,
@@ -144,45 +215,12 @@ struct Model {
 }
 
 static MODEL: LazyLock<Model> = LazyLock::new(|| {
-    let text = crate::data::inflate(include_bytes!("../data/langdetect.txt.z"));
-    let mut lines = text.lines();
-    let langs: Vec<String> = lines
-        .next()
-        .unwrap_or("")
-        .split('\t')
-        .map(String::from)
-        .collect();
-    let nwords: Vec<Vec<f64>> = lines
-        .next()
-        .unwrap_or("")
-        .split('\t')
-        .map(|s| {
-            s.split(',')
-                .map(|x| x.parse::<f64>().unwrap_or(1.0))
-                .collect()
-        })
-        .collect();
-    let mut probs = HashMap::new();
-    for line in lines {
-        let Some((g, rest)) = line.split_once('\t') else {
-            continue;
-        };
-        let len = g.chars().count();
-        let v: Vec<(u8, f64)> = rest
-            .split(',')
-            .filter_map(|p| {
-                let (i, f) = p.split_once(':')?;
-                let i: usize = i.parse().ok()?;
-                let f: f64 = f.parse().ok()?;
-                let n = *nwords.get(i)?.get(len - 1)?;
-                Some((i as u8, 1.0 * f / n))
-            })
-            .collect();
-        probs.insert(g.to_string(), v);
-    }
     let mut m = Model {
-        langs,
-        probs,
+        langs: include_str!(concat!(env!("OUT_DIR"), "/langdetect_langs.txt"))
+            .split_whitespace()
+            .map(String::from)
+            .collect(),
+        probs: Profiles::new(PROFILES_BIN),
         latin1_excluded: String::new(),
         vi_chars: Vec::new(),
         dmarks: Vec::new(),
@@ -354,7 +392,7 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
         buf.retain(|&ch| !('A'..='z').contains(&ch));
     }
     // _extract_ngrams()
-    let mut ngrams: Vec<&Vec<(u8, f64)>> = Vec::new();
+    let mut ngrams: Vec<(usize, usize)> = Vec::new();
     let mut grams: Vec<char> = vec![' '];
     let mut capital = false;
     for &ch0 in &buf {
@@ -387,9 +425,9 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
             if grams.len() < n {
                 break;
             }
-            let w: String = grams[grams.len() - n..].iter().collect();
-            if !w.is_empty() && w != " " {
-                if let Some(p) = m.probs.get(&w) {
+            let w = &grams[grams.len() - n..];
+            if w != [' '] {
+                if let Some(p) = m.probs.get(w) {
                     ngrams.push(p);
                 }
             }
@@ -408,11 +446,12 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
         let weight = alpha / 10000.0;
         let mut i = 0usize;
         loop {
-            let word = ngrams[rng.randbelow(ngrams.len())];
+            let (a, b) = ngrams[rng.randbelow(ngrams.len())];
             lp.iter_mut().for_each(|x| *x = 0.0);
-            for (i, x) in word {
-                if let Some(s) = lp.get_mut(*i as usize) {
-                    *s = *x;
+            for k in a..b {
+                let (i, x) = m.probs.entry(k);
+                if let Some(s) = lp.get_mut(i) {
+                    *s = x;
                 }
             }
             for (p, l) in prob.iter_mut().zip(lp.iter()) {
