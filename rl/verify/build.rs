@@ -4,12 +4,14 @@
 //!
 //! Also writes `langdetect_langs.txt`, the profiles' languages in order, one a line.
 //!
-//! Layout (little-endian), sorted by key:
-//!   n_keys: u32, n_entries: u32,
-//!   keys: [u64; n_keys]            the n-gram, its 1 to 3 chars packed 21 bits each
-//!   starts: [u32; n_keys + 1]      entries of key k: starts[k]..starts[k + 1]
-//!   langs: [u8; n_entries]         language index
-//!   probs: [f64; n_entries]        frequency / n_words[lang][len - 1]
+//! Layout (little-endian): an open-addressing hash table (linear probing, [`SLOT_BITS`] bits,
+//! the slot of a key is [`slot_of`] of it; `src/langdetect.rs` has the same function), then the
+//! entries:
+//!   n_entries: u32,
+//!   slot_keys: [u64; 1 << SLOT_BITS]   the n-gram, its 1 to 3 chars packed 21 bits each; 0: empty
+//!   slot_ranges: [u32; 1 << SLOT_BITS] its entries: start << 6 | count
+//!   langs: [u8; n_entries]             language index
+//!   probs: [f64; n_entries]            frequency / n_words[lang][len - 1]
 //!
 //! The probabilities are computed here with exactly the parsing and the division the runtime
 //! code used before (the same f64 bits).
@@ -26,6 +28,14 @@ fn gram_key(g: &str) -> Option<u64> {
         n += 1;
     }
     (1..=3).contains(&n).then_some(k)
+}
+
+/// log2 of the number of slots (87,600 n-grams: a load of 1/3).
+const SLOT_BITS: u32 = 18;
+
+/// The slot where the search for `key` starts (Fibonacci hashing).
+fn slot_of(key: u64) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOT_BITS)) as usize
 }
 
 fn main() {
@@ -69,27 +79,37 @@ fn main() {
             .collect();
         probs.insert(key, v);
     }
-    let n_entries: usize = probs.values().map(Vec::len).sum();
+    let n_slots = 1usize << SLOT_BITS;
+    let mut slot_keys = vec![0u64; n_slots];
+    let mut slot_ranges = vec![0u32; n_slots];
+    let (mut langs_out, mut probs_out) = (Vec::new(), Vec::new());
+    for (&key, v) in &probs {
+        let start = langs_out.len();
+        assert!(
+            v.len() < 64 && start < 1 << 26,
+            "langdetect table: entry too large"
+        );
+        for (l, p) in v {
+            langs_out.push(*l);
+            probs_out.extend(p.to_le_bytes());
+        }
+        let mut i = slot_of(key);
+        while slot_keys[i] != 0 {
+            i = (i + 1) & (n_slots - 1);
+        }
+        slot_keys[i] = key;
+        slot_ranges[i] = ((start as u32) << 6) | v.len() as u32;
+    }
     let mut out = Vec::new();
-    out.extend((probs.len() as u32).to_le_bytes());
-    out.extend((n_entries as u32).to_le_bytes());
-    for k in probs.keys() {
+    out.extend((langs_out.len() as u32).to_le_bytes());
+    for k in &slot_keys {
         out.extend(k.to_le_bytes());
     }
-    let mut start = 0u32;
-    out.extend(start.to_le_bytes());
-    for v in probs.values() {
-        start += v.len() as u32;
-        out.extend(start.to_le_bytes());
+    for r in &slot_ranges {
+        out.extend(r.to_le_bytes());
     }
-    for v in probs.values() {
-        out.extend(v.iter().map(|(l, _)| *l));
-    }
-    for v in probs.values() {
-        for (_, p) in v {
-            out.extend(p.to_le_bytes());
-        }
-    }
+    out.extend(&langs_out);
+    out.extend(&probs_out);
     let dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
     std::fs::write(dir.join("langdetect.bin"), out).expect("write langdetect.bin");
     std::fs::write(dir.join("langdetect_langs.txt"), langs.replace('\t', "\n"))

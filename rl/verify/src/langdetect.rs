@@ -3,6 +3,7 @@
 //! and Python's Mersenne Twister, so that `detect(text)` with `DetectorFactory.seed = 0` (what the
 //! oracle sets) gives the same language, float for float.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -132,16 +133,24 @@ impl PyRandom {
     }
 }
 
-/// The n-gram probabilities, read in place from the table `build.rs` makes of
+/// The n-gram probabilities, read in place from the hash table `build.rs` makes of
 /// `data/langdetect.txt.z` (layout described there).
 struct Profiles {
-    keys: &'static [u8],
-    starts: &'static [u8],
+    slot_keys: &'static [u8],
+    slot_ranges: &'static [u8],
     langs: &'static [u8],
     probs: &'static [u8],
 }
 
 static PROFILES_BIN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/langdetect.bin"));
+
+/// As in build.rs.
+const SLOT_BITS: u32 = 18;
+
+/// As in build.rs.
+fn slot_of(key: u64) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOT_BITS)) as usize
+}
 
 fn u32_at(b: &[u8], i: usize) -> usize {
     b.get(4 * i..4 * i + 4)
@@ -157,22 +166,22 @@ fn u64_at(b: &[u8], i: usize) -> u64 {
 
 impl Profiles {
     fn new(bin: &'static [u8]) -> Profiles {
-        let nk = u32_at(bin, 0);
-        let ne = u32_at(bin, 1);
+        let n_slots = 1usize << SLOT_BITS;
+        let ne = u32_at(bin, 0);
         // (a truncated table, impossible for our own build output, gives empty slices)
-        let mut rest = bin.get(8..).unwrap_or(&[]);
+        let mut rest = bin.get(4..).unwrap_or(&[]);
         let mut take = |n: usize| {
             let (a, b) = rest.split_at(n.min(rest.len()));
             rest = b;
             a
         };
-        let keys = take(8 * nk);
-        let starts = take(4 * (nk + 1));
+        let slot_keys = take(8 * n_slots);
+        let slot_ranges = take(4 * n_slots);
         let langs = take(ne);
         let probs = take(8 * ne);
         Profiles {
-            keys,
-            starts,
+            slot_keys,
+            slot_ranges,
             langs,
             probs,
         }
@@ -181,16 +190,18 @@ impl Profiles {
     /// The entries (index range) of the n-gram `gram` (1 to 3 chars), if it has a profile.
     fn get(&self, gram: &[char]) -> Option<(usize, usize)> {
         let key = gram.iter().fold(0u64, |k, &c| (k << 21) | c as u64);
-        let n = self.keys.len() / 8;
-        let (mut lo, mut hi) = (0usize, n);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            match u64_at(self.keys, mid).cmp(&key) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => {
-                    return Some((u32_at(self.starts, mid), u32_at(self.starts, mid + 1)))
+        let mask = (1usize << SLOT_BITS) - 1;
+        let mut i = slot_of(key);
+        // every probe sequence ends at an empty slot (the table is a third full)
+        for _ in 0..=mask {
+            match u64_at(self.slot_keys, i) {
+                0 => return None,
+                k if k == key => {
+                    let r = u32_at(self.slot_ranges, i);
+                    let start = r >> 6;
+                    return Some((start, start + (r & 63)));
                 }
+                _ => i = (i + 1) & mask,
             }
         }
         None
@@ -325,8 +336,12 @@ fn normalize(c: char) -> char {
     }
 }
 
-fn normalize_vi(text: &str) -> String {
+fn normalize_vi(text: &str) -> Cow<'_, str> {
     let m = &*MODEL;
+    // a pair is only replaced when its second char is a diacritical mark
+    if !text.chars().any(|c| m.dmarks.contains(&c)) {
+        return Cow::Borrowed(text);
+    }
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
@@ -346,10 +361,10 @@ fn normalize_vi(text: &str) -> String {
         out.push(chars[i]);
         i += 1;
     }
-    out
+    Cow::Owned(out)
 }
 
-fn remove_urls_mails(text: &str) -> String {
+fn remove_urls_mails(text: &str) -> Cow<'_, str> {
     static URL: LazyLock<regex::Regex> = LazyLock::new(|| {
         regex::Regex::new(r"https?://[-_.?&~;+=/#0-9A-Za-z]{1,2076}").expect("static")
     });
@@ -357,8 +372,18 @@ fn remove_urls_mails(text: &str) -> String {
         regex::Regex::new(r"[-_.0-9A-Za-z]{1,64}@[-_0-9A-Za-z]{1,255}[-_.0-9A-Za-z]{1,255}")
             .expect("static")
     });
-    let t = URL.replace_all(text, " ");
-    MAIL.replace_all(&t, " ").into_owned()
+    // a URL starts with "http" and an address has an '@': without them nothing is replaced
+    // (and the patterns need not be compiled)
+    let t = if text.contains("http") {
+        URL.replace_all(text, " ")
+    } else {
+        Cow::Borrowed(text)
+    };
+    if t.contains('@') {
+        Cow::Owned(MAIL.replace_all(&t, " ").into_owned())
+    } else {
+        t
+    }
 }
 
 /// Why detection failed (langdetect raises `LangDetectException`).
@@ -369,7 +394,8 @@ pub struct NoFeatures;
 pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
     let m = &*MODEL;
     // append()
-    let t = normalize_vi(&remove_urls_mails(text));
+    let cleaned = remove_urls_mails(text);
+    let t = normalize_vi(&cleaned);
     let mut buf: Vec<char> = Vec::new();
     let mut pre = '\0';
     for ch in t.chars().take(10000) {
@@ -400,7 +426,8 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
         let last = *grams.last().unwrap_or(&' ');
         let mut skip_add = false;
         if last == ' ' {
-            grams = vec![' '];
+            grams.clear();
+            grams.push(' ');
             capital = false;
             if ch == ' ' {
                 skip_add = true;
@@ -439,23 +466,32 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
     let nl = m.langs.len();
     let mut langprob = vec![0.0f64; nl];
     let mut rng = PyRandom::new(seed);
-    let mut lp = vec![0.0f64; nl];
+    let mut factor = vec![0.0f64; nl];
     for _ in 0..7 {
         let mut prob = vec![1.0 / nl as f64; nl];
         let alpha = 0.5 + rng.gauss(0.0, 1.0) * 0.05;
         let weight = alpha / 10000.0;
+        // prob[l] *= weight + p(word | l), with p = 0.0 for the languages the word has no
+        // entry for: `factor` holds those sums, `weight + 0.0` except at the word's entries
+        // (the same values as summing every time, without rewriting the whole vector)
+        factor.iter_mut().for_each(|f| *f = weight + 0.0);
         let mut i = 0usize;
         loop {
             let (a, b) = ngrams[rng.randbelow(ngrams.len())];
-            lp.iter_mut().for_each(|x| *x = 0.0);
             for k in a..b {
-                let (i, x) = m.probs.entry(k);
-                if let Some(s) = lp.get_mut(i) {
-                    *s = x;
+                let (l, x) = m.probs.entry(k);
+                if let Some(f) = factor.get_mut(l) {
+                    *f = weight + x;
                 }
             }
-            for (p, l) in prob.iter_mut().zip(lp.iter()) {
-                *p *= weight + l;
+            for (p, f) in prob.iter_mut().zip(factor.iter()) {
+                *p *= f;
+            }
+            for k in a..b {
+                let (l, _) = m.probs.entry(k);
+                if let Some(f) = factor.get_mut(l) {
+                    *f = weight + 0.0;
+                }
             }
             if i.is_multiple_of(5) {
                 let sum: f64 = prob.iter().fold(0.0, |a, b| a + b);
