@@ -1,7 +1,12 @@
-//! Turns the langdetect profiles (`data/langdetect.txt.z`) into a binary table that
-//! `src/langdetect.rs` reads in place, so that no process parses 1.7 MB of text and builds a
-//! 90,000-entry hash map before its first language detection.
+//! Turns the embedded data files into tables the library reads in place, so that no process
+//! parses megabytes of text and builds big hash maps before its first check:
+//! - the langdetect profiles (`data/langdetect.txt.z`), below;
+//! - the POS tagger (`data/tagger.txt.z`), the Punkt parameters (`data/punkt_english.txt`) and
+//!   the syllable counts (`data/syllapy.csv`), as `src/table.rs` tables: see [`tagger`],
+//!   [`punkt`], [`syllapy`]. Each parses its file exactly as the library did before (a repeated
+//!   key: the last line wins, as `HashMap::insert` did).
 //!
+//! The langdetect profiles:
 //! Also writes `langdetect_langs.txt`, the profiles' languages in order, one a line.
 //!
 //! Layout (little-endian): an open-addressing hash table (linear probing, [`SLOT_BITS`] bits,
@@ -17,7 +22,127 @@
 //! code used before (the same f64 bits).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+#[path = "src/table.rs"]
+mod table;
+
+type Entries = BTreeMap<Vec<u8>, Vec<u8>>;
+
+fn inflate(path: &str) -> String {
+    let raw = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    String::from_utf8(
+        miniz_oxide::inflate::decompress_to_vec_zlib(&raw)
+            .unwrap_or_else(|e| panic!("{path}: bad zlib: {e:?}")),
+    )
+    .unwrap_or_else(|e| panic!("{path}: not UTF-8: {e}"))
+}
+
+/// `tagger_classes.txt` (the classes, tab-separated), `tagger_dict.bin` (word -> tag) and
+/// `tagger_weights.bin` (feature -> (class u16, weight f64) pairs).
+fn tagger(out: &Path) {
+    let text = inflate("data/tagger.txt.z");
+    let mut classes = String::new();
+    let (mut dict, mut weights) = (Entries::new(), Entries::new());
+    for line in text.lines() {
+        let mut parts = line.split('\t');
+        match parts.next() {
+            Some("CLASSES") => classes = parts.collect::<Vec<_>>().join("\t"),
+            Some("D") => {
+                if let (Some(w), Some(tag)) = (parts.next(), parts.next()) {
+                    dict.insert(w.into(), tag.into());
+                }
+            }
+            Some("W") => {
+                if let (Some(f), Some(ws)) = (parts.next(), parts.next()) {
+                    let mut v = Vec::new();
+                    for p in ws.split(' ') {
+                        let parsed = p.split_once(':').and_then(|(a, b)| {
+                            Some((a.parse::<u16>().ok()?, b.parse::<f64>().ok()?))
+                        });
+                        if let Some((a, b)) = parsed {
+                            v.extend(a.to_le_bytes());
+                            v.extend(b.to_le_bytes());
+                        }
+                    }
+                    weights.insert(f.into(), v);
+                }
+            }
+            _ => {}
+        }
+    }
+    write(out, "tagger_classes.txt", classes.as_bytes());
+    write(out, "tagger_dict.bin", &table::write(&dict));
+    write(out, "tagger_weights.bin", &table::write(&weights));
+}
+
+/// `punkt_{abbrev,colloc,starters}.bin` (sets; a collocation is `first\tsecond`) and
+/// `punkt_ortho.bin` (type -> u32 flags).
+fn punkt(out: &Path) {
+    let text = std::fs::read_to_string("data/punkt_english.txt").expect("punkt_english.txt");
+    let (mut abbrev, mut colloc, mut starters, mut ortho) = (
+        Entries::new(),
+        Entries::new(),
+        Entries::new(),
+        Entries::new(),
+    );
+    let mut section = "";
+    for line in text.lines() {
+        if line.starts_with('[') && line.ends_with(']') {
+            section = match line {
+                "[abbrev]" => "a",
+                "[colloc]" => "c",
+                "[starters]" => "s",
+                "[ortho]" => "o",
+                _ => "",
+            };
+            continue;
+        }
+        match section {
+            "a" => {
+                abbrev.insert(line.into(), Vec::new());
+            }
+            "s" => {
+                starters.insert(line.into(), Vec::new());
+            }
+            "c" => {
+                if let Some((a, b)) = line.split_once('\t') {
+                    colloc.insert(format!("{a}\t{b}").into_bytes(), Vec::new());
+                }
+            }
+            "o" => {
+                if let Some((a, b)) = line.split_once('\t') {
+                    let flags: u32 = b.parse().unwrap_or(0);
+                    ortho.insert(a.into(), flags.to_le_bytes().to_vec());
+                }
+            }
+            _ => {}
+        }
+    }
+    write(out, "punkt_abbrev.bin", &table::write(&abbrev));
+    write(out, "punkt_colloc.bin", &table::write(&colloc));
+    write(out, "punkt_starters.bin", &table::write(&starters));
+    write(out, "punkt_ortho.bin", &table::write(&ortho));
+}
+
+/// `syllapy.bin`: word -> syllable count (i64).
+fn syllapy(out: &Path) {
+    let text = std::fs::read_to_string("data/syllapy.csv").expect("syllapy.csv");
+    let mut m = Entries::new();
+    for l in text.lines() {
+        let Some((w, n)) = l.rsplit_once(',') else {
+            continue;
+        };
+        if let Ok(n) = n.trim().parse::<i64>() {
+            m.insert(w.into(), n.to_le_bytes().to_vec());
+        }
+    }
+    write(out, "syllapy.bin", &table::write(&m));
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) {
+    std::fs::write(dir.join(name), bytes).unwrap_or_else(|e| panic!("write {name}: {e}"));
+}
 
 /// The key of an n-gram of 1 to 3 chars (chars are never NUL, so lengths cannot collide).
 fn gram_key(g: &str) -> Option<u64> {
@@ -39,13 +164,25 @@ fn slot_of(key: u64) -> usize {
 }
 
 fn main() {
-    println!("cargo:rerun-if-changed=data/langdetect.txt.z");
-    println!("cargo:rerun-if-changed=build.rs");
-    let raw = std::fs::read("data/langdetect.txt.z").expect("data/langdetect.txt.z");
-    let text = String::from_utf8(
-        miniz_oxide::inflate::decompress_to_vec_zlib(&raw).expect("langdetect.txt.z: bad zlib"),
-    )
-    .expect("langdetect.txt.z: not UTF-8");
+    for f in [
+        "build.rs",
+        "src/table.rs",
+        "data/langdetect.txt.z",
+        "data/tagger.txt.z",
+        "data/punkt_english.txt",
+        "data/syllapy.csv",
+    ] {
+        println!("cargo:rerun-if-changed={f}");
+    }
+    let dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
+    tagger(&dir);
+    punkt(&dir);
+    syllapy(&dir);
+    langdetect(&dir);
+}
+
+fn langdetect(dir: &Path) {
+    let text = inflate("data/langdetect.txt.z");
     let mut lines = text.lines();
     let langs = lines.next().unwrap_or("");
     let nwords: Vec<Vec<f64>> = lines
@@ -110,7 +247,6 @@ fn main() {
     }
     out.extend(&langs_out);
     out.extend(&probs_out);
-    let dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
     std::fs::write(dir.join("langdetect.bin"), out).expect("write langdetect.bin");
     std::fs::write(dir.join("langdetect_langs.txt"), langs.replace('\t', "\n"))
         .expect("write langdetect_langs.txt");

@@ -5,6 +5,9 @@
 //! - [`ifeval`], [`ifbench`]: the checkers, one module per instruction family.
 //! - [`py`], [`nltk`], [`langdetect`], [`text`], [`pyjson`]: ports of the Python library
 //!   behaviour the official checkers depend on.
+#[macro_use]
+mod table;
+
 pub mod check;
 pub mod checker;
 pub mod data;

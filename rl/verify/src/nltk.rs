@@ -7,12 +7,13 @@
 //! Unicode classes that Rust's `regex` crate uses; those patterns are written here directly.
 //! The two contraction lists that NLTK compiles with stdlib `re` go through [`crate::py`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use fancy_regex::Regex as FRegex;
 
 use crate::py;
+use crate::table::Table;
 
 fn fre(p: &str) -> FRegex {
     FRegex::new(p).expect("static NLTK pattern")
@@ -55,53 +56,36 @@ pub fn count_stopwords(text: &str) -> usize {
 // ------------------------------------------------------------------------------------------
 // Punkt
 
+/// The Punkt English parameters, read in place from the tables `build.rs` makes of
+/// `data/punkt_english.txt`.
 struct PunktParams {
-    abbrev: HashSet<String>,
-    colloc: HashSet<(String, String)>,
-    starters: HashSet<String>,
-    ortho: HashMap<String, u32>,
+    abbrev: Table<'static>,
+    /// `first\tsecond`
+    colloc: Table<'static>,
+    starters: Table<'static>,
+    /// type -> u32 flags
+    ortho: Table<'static>,
 }
 
-static PUNKT: LazyLock<PunktParams> = LazyLock::new(|| {
-    let mut p = PunktParams {
-        abbrev: HashSet::new(),
-        colloc: HashSet::new(),
-        starters: HashSet::new(),
-        ortho: HashMap::new(),
-    };
-    let mut section = "";
-    for line in include_str!("../data/punkt_english.txt").lines() {
-        if line.starts_with('[') && line.ends_with(']') {
-            section = match line {
-                "[abbrev]" => "a",
-                "[colloc]" => "c",
-                "[starters]" => "s",
-                "[ortho]" => "o",
-                _ => "",
-            };
-            continue;
-        }
-        match section {
-            "a" => {
-                p.abbrev.insert(line.to_string());
-            }
-            "s" => {
-                p.starters.insert(line.to_string());
-            }
-            "c" => {
-                if let Some((a, b)) = line.split_once('\t') {
-                    p.colloc.insert((a.to_string(), b.to_string()));
-                }
-            }
-            "o" => {
-                if let Some((a, b)) = line.split_once('\t') {
-                    p.ortho.insert(a.to_string(), b.parse().unwrap_or(0));
-                }
-            }
-            _ => {}
-        }
+impl PunktParams {
+    fn colloc(&self, a: &str, b: &str) -> bool {
+        // (the first of a stored pair never has a tab, so the key is unambiguous)
+        !a.contains('\t') && self.colloc.contains(format!("{a}\t{b}").as_bytes())
     }
-    p
+
+    fn ortho(&self, t: &str) -> u32 {
+        self.ortho
+            .get(t.as_bytes())
+            .and_then(|v| v.try_into().ok())
+            .map_or(0, u32::from_le_bytes)
+    }
+}
+
+static PUNKT: LazyLock<PunktParams> = LazyLock::new(|| PunktParams {
+    abbrev: table!("punkt_abbrev.bin"),
+    colloc: table!("punkt_colloc.bin"),
+    starters: table!("punkt_starters.bin"),
+    ortho: table!("punkt_ortho.bin"),
 });
 
 const ORTHO_BEG_UC: u32 = 1 << 1;
@@ -245,7 +229,7 @@ fn first_pass(t: &mut Tok) {
     } else if t.period_final && !tok.ends_with("..") {
         let stem = py::lower(&tok[..tok.len() - 1]);
         let last = stem.rsplit('-').next().unwrap_or("");
-        if p.abbrev.contains(&stem) || p.abbrev.contains(last) {
+        if p.abbrev.contains(stem.as_bytes()) || p.abbrev.contains(last.as_bytes()) {
             t.abbr = true;
         } else {
             t.sentbreak = true;
@@ -263,11 +247,7 @@ fn ortho_heuristic(t: &Tok) -> Ortho {
     if [";", ":", ",", ".", "!", "?"].contains(&t.tok.as_str()) {
         return Ortho::False;
     }
-    let oc = PUNKT
-        .ortho
-        .get(t.type_no_sentperiod())
-        .copied()
-        .unwrap_or(0);
+    let oc = PUNKT.ortho(t.type_no_sentperiod());
     if t.first_upper() && (oc & ORTHO_LC) != 0 && (oc & ORTHO_MID_UC) == 0 {
         return Ortho::True;
     }
@@ -285,7 +265,7 @@ fn second_pass(t1: &mut Tok, t2: &Tok) {
     let typ = t1.type_no_period().to_string();
     let next_typ = t2.type_no_sentperiod().to_string();
     let initial = t1.is_initial();
-    if p.colloc.contains(&(typ.clone(), next_typ.clone())) {
+    if p.colloc(&typ, &next_typ) {
         t1.sentbreak = false;
         t1.abbr = true;
         return;
@@ -295,7 +275,7 @@ fn second_pass(t1: &mut Tok, t2: &Tok) {
             t1.sentbreak = true;
             return;
         }
-        if t2.first_upper() && p.starters.contains(&next_typ) {
+        if t2.first_upper() && p.starters.contains(next_typ.as_bytes()) {
             t1.sentbreak = true;
             return;
         }
@@ -308,10 +288,7 @@ fn second_pass(t1: &mut Tok, t2: &Tok) {
             return;
         }
         if let Ortho::Unknown = o {
-            if initial
-                && t2.first_upper()
-                && (p.ortho.get(&next_typ).copied().unwrap_or(0) & ORTHO_LC) == 0
-            {
+            if initial && t2.first_upper() && (p.ortho(&next_typ) & ORTHO_LC) == 0 {
                 t1.sentbreak = false;
                 t1.abbr = true;
             }
@@ -687,45 +664,26 @@ pub fn word_tokenize(text: &str) -> Vec<String> {
 // ------------------------------------------------------------------------------------------
 // Averaged perceptron tagger (English), first token only
 
+/// The tagger, read in place from the tables `build.rs` makes of `data/tagger.txt.z`.
 struct Tagger {
-    classes: Vec<String>,
-    tagdict: HashMap<String, String>,
-    weights: HashMap<String, Vec<(u16, f64)>>,
+    classes: Vec<&'static str>,
+    /// word -> tag
+    tagdict: Table<'static>,
+    /// feature -> (class u16, weight f64) pairs
+    weights: Table<'static>,
 }
 
 static TAGGER: LazyLock<Tagger> = LazyLock::new(|| {
-    let raw = include_bytes!("../data/tagger.txt.z");
-    let text = crate::data::inflate(raw);
-    let mut t = Tagger {
-        classes: Vec::new(),
-        tagdict: HashMap::new(),
-        weights: HashMap::new(),
-    };
-    for line in text.lines() {
-        let mut parts = line.split('\t');
-        match parts.next() {
-            Some("CLASSES") => t.classes = parts.map(String::from).collect(),
-            Some("D") => {
-                if let (Some(w), Some(tag)) = (parts.next(), parts.next()) {
-                    t.tagdict.insert(w.to_string(), tag.to_string());
-                }
-            }
-            Some("W") => {
-                if let (Some(f), Some(ws)) = (parts.next(), parts.next()) {
-                    let v = ws
-                        .split(' ')
-                        .filter_map(|p| {
-                            let (a, b) = p.split_once(':')?;
-                            Some((a.parse().ok()?, b.parse().ok()?))
-                        })
-                        .collect();
-                    t.weights.insert(f.to_string(), v);
-                }
-            }
-            _ => {}
-        }
+    let classes = include_str!(concat!(env!("OUT_DIR"), "/tagger_classes.txt"));
+    Tagger {
+        classes: if classes.is_empty() {
+            Vec::new()
+        } else {
+            classes.split('\t').collect()
+        },
+        tagdict: table!("tagger_dict.bin"),
+        weights: table!("tagger_weights.bin"),
     }
-    t
 });
 
 fn tagger_normalize(word: &str) -> String {
@@ -754,9 +712,9 @@ fn last3(s: &str) -> &str {
 pub fn first_pos_tag(tokens: &[String]) -> Option<String> {
     let t = &*TAGGER;
     let word = tokens.first()?;
-    if let Some(tag) = t.tagdict.get(word) {
+    if let Some(tag) = t.tagdict.get(word.as_bytes()) {
         if !tag.is_empty() {
-            return Some(tag.clone());
+            return Some(String::from_utf8_lossy(tag).into_owned());
         }
     }
     let ctx = |k: usize| -> String {
@@ -792,16 +750,18 @@ pub fn first_pos_tag(tokens: &[String]) -> Option<String> {
         if !seen.insert(f.as_str()) {
             continue;
         }
-        if let Some(ws) = t.weights.get(f) {
-            for (label, w) in ws {
-                if let Some(s) = scores.get_mut(*label as usize) {
+        if let Some(ws) = t.weights.get(f.as_bytes()) {
+            for e in ws.chunks_exact(10) {
+                let label = u16::from_le_bytes([e[0], e[1]]);
+                let w = f64::from_le_bytes([e[2], e[3], e[4], e[5], e[6], e[7], e[8], e[9]]);
+                if let Some(s) = scores.get_mut(label as usize) {
                     *s += w;
                 }
             }
         }
     }
-    let mut best: Option<(f64, &String)> = None;
-    for (i, c) in t.classes.iter().enumerate() {
+    let mut best: Option<(f64, &str)> = None;
+    for (i, &c) in t.classes.iter().enumerate() {
         let s = scores[i];
         let better = match best {
             None => true,
@@ -811,7 +771,7 @@ pub fn first_pos_tag(tokens: &[String]) -> Option<String> {
             best = Some((s, c));
         }
     }
-    best.map(|(_, c)| c.clone())
+    best.map(|(_, c)| c.to_string())
 }
 
 #[cfg(test)]

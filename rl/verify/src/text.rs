@@ -2,7 +2,7 @@
 //! (`split_into_sentences`, used by IFBench), `emoji.is_emoji`, `syllapy.count`, Python's `csv`
 //! reader, NFKD-to-ASCII folding and Unicode digit values.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use crate::py::{self, PyRegex};
@@ -107,15 +107,8 @@ pub fn is_emoji(c: char) -> bool {
 
 /// `syllapy.count(word)`.
 pub fn syllables(word: &str) -> i64 {
-    static D: LazyLock<HashMap<String, i64>> = LazyLock::new(|| {
-        include_str!("../data/syllapy.csv")
-            .lines()
-            .filter_map(|l| {
-                let (w, n) = l.rsplit_once(',')?;
-                Some((w.to_string(), n.trim().parse().ok()?))
-            })
-            .collect()
-    });
+    // word -> count, the table build.rs makes of data/syllapy.csv
+    static D: LazyLock<crate::table::Table<'static>> = LazyLock::new(|| table!("syllapy.bin"));
     let low = py::lower(py::strip(word));
     let w = py::strip_chars(&low, py::PUNCTUATION);
     if w.is_empty() {
@@ -124,8 +117,8 @@ pub fn syllables(word: &str) -> i64 {
     if py_re!(r"\d").search(w).unwrap_or(false) {
         return 0;
     }
-    if let Some(n) = D.get(w) {
-        return *n;
+    if let Some(n) = D.get(w.as_bytes()).and_then(|v| v.try_into().ok()) {
+        return i64::from_le_bytes(n);
     }
     // re.match("([^-]+)-(.+)", word)
     if let Some(i) = w.find('-') {
