@@ -6,17 +6,8 @@
 //!   [`punkt`], [`syllapy`]. Each parses its file exactly as the library did before (a repeated
 //!   key: the last line wins, as `HashMap::insert` did).
 //!
-//! The langdetect profiles:
-//! Also writes `langdetect_langs.txt`, the profiles' languages in order, one a line.
-//!
-//! Layout (little-endian): an open-addressing hash table (linear probing, [`SLOT_BITS`] bits,
-//! the slot of a key is [`slot_of`] of it; `src/langdetect.rs` has the same function), then the
-//! entries:
-//!   n_entries: u32,
-//!   slot_keys: [u64; 1 << SLOT_BITS]   the n-gram, its 1 to 3 chars packed 21 bits each; 0: empty
-//!   slot_ranges: [u32; 1 << SLOT_BITS] its entries: start << 6 | count
-//!   langs: [u8; n_entries]             language index
-//!   probs: [f64; n_entries]            frequency / n_words[lang][len - 1]
+//! The langdetect profiles are a `table::write_grams` table (`langdetect.bin`), with
+//! `langdetect_langs.txt`, the profiles' languages in order, one a line.
 //!
 //! The probabilities are computed here with exactly the parsing and the division the runtime
 //! code used before (the same f64 bits).
@@ -144,25 +135,6 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) {
     std::fs::write(dir.join(name), bytes).unwrap_or_else(|e| panic!("write {name}: {e}"));
 }
 
-/// The key of an n-gram of 1 to 3 chars (chars are never NUL, so lengths cannot collide).
-fn gram_key(g: &str) -> Option<u64> {
-    let mut k = 0u64;
-    let mut n = 0;
-    for c in g.chars() {
-        k = (k << 21) | c as u64;
-        n += 1;
-    }
-    (1..=3).contains(&n).then_some(k)
-}
-
-/// log2 of the number of slots (87,600 n-grams: a load of 1/3).
-const SLOT_BITS: u32 = 18;
-
-/// The slot where the search for `key` starts (Fibonacci hashing).
-fn slot_of(key: u64) -> usize {
-    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOT_BITS)) as usize
-}
-
 fn main() {
     for f in [
         "build.rs",
@@ -201,9 +173,13 @@ fn langdetect(dir: &Path) {
         let Some((g, rest)) = line.split_once('\t') else {
             continue;
         };
+        let chars: Vec<char> = g.chars().collect();
+        let len = chars.len();
         // longer grams are never looked up
-        let Some(key) = gram_key(g) else { continue };
-        let len = g.chars().count();
+        if !(1..=3).contains(&len) {
+            continue;
+        }
+        let key = table::gram_key(&chars);
         let v: Vec<(u8, f64)> = rest
             .split(',')
             .filter_map(|p| {
@@ -216,37 +192,7 @@ fn langdetect(dir: &Path) {
             .collect();
         probs.insert(key, v);
     }
-    let n_slots = 1usize << SLOT_BITS;
-    let mut slot_keys = vec![0u64; n_slots];
-    let mut slot_ranges = vec![0u32; n_slots];
-    let (mut langs_out, mut probs_out) = (Vec::new(), Vec::new());
-    for (&key, v) in &probs {
-        let start = langs_out.len();
-        assert!(
-            v.len() < 64 && start < 1 << 26,
-            "langdetect table: entry too large"
-        );
-        for (l, p) in v {
-            langs_out.push(*l);
-            probs_out.extend(p.to_le_bytes());
-        }
-        let mut i = slot_of(key);
-        while slot_keys[i] != 0 {
-            i = (i + 1) & (n_slots - 1);
-        }
-        slot_keys[i] = key;
-        slot_ranges[i] = ((start as u32) << 6) | v.len() as u32;
-    }
-    let mut out = Vec::new();
-    out.extend((langs_out.len() as u32).to_le_bytes());
-    for k in &slot_keys {
-        out.extend(k.to_le_bytes());
-    }
-    for r in &slot_ranges {
-        out.extend(r.to_le_bytes());
-    }
-    out.extend(&langs_out);
-    out.extend(&probs_out);
+    let out = table::write_grams(&probs);
     std::fs::write(dir.join("langdetect.bin"), out).expect("write langdetect.bin");
     std::fs::write(dir.join("langdetect_langs.txt"), langs.replace('\t', "\n"))
         .expect("write langdetect_langs.txt");

@@ -7,6 +7,8 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use crate::table::{gram_key, GramEntries, GramTable};
+
 /// `random.Random` (CPython's MT19937 and the methods langdetect uses).
 pub struct PyRandom {
     mt: [u32; 624],
@@ -133,90 +135,11 @@ impl PyRandom {
     }
 }
 
-/// The n-gram probabilities, read in place from the hash table `build.rs` makes of
-/// `data/langdetect.txt.z` (layout described there).
-struct Profiles {
-    slot_keys: &'static [u8],
-    slot_ranges: &'static [u8],
-    langs: &'static [u8],
-    probs: &'static [u8],
-}
-
-static PROFILES_BIN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/langdetect.bin"));
-
-/// As in build.rs.
-const SLOT_BITS: u32 = 18;
-
-/// As in build.rs.
-fn slot_of(key: u64) -> usize {
-    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOT_BITS)) as usize
-}
-
-fn u32_at(b: &[u8], i: usize) -> usize {
-    b.get(4 * i..4 * i + 4)
-        .and_then(|s| s.try_into().ok())
-        .map_or(0, |a| u32::from_le_bytes(a) as usize)
-}
-
-fn u64_at(b: &[u8], i: usize) -> u64 {
-    b.get(8 * i..8 * i + 8)
-        .and_then(|s| s.try_into().ok())
-        .map_or(0, u64::from_le_bytes)
-}
-
-impl Profiles {
-    fn new(bin: &'static [u8]) -> Profiles {
-        let n_slots = 1usize << SLOT_BITS;
-        let ne = u32_at(bin, 0);
-        // (a truncated table, impossible for our own build output, gives empty slices)
-        let mut rest = bin.get(4..).unwrap_or(&[]);
-        let mut take = |n: usize| {
-            let (a, b) = rest.split_at(n.min(rest.len()));
-            rest = b;
-            a
-        };
-        let slot_keys = take(8 * n_slots);
-        let slot_ranges = take(4 * n_slots);
-        let langs = take(ne);
-        let probs = take(8 * ne);
-        Profiles {
-            slot_keys,
-            slot_ranges,
-            langs,
-            probs,
-        }
-    }
-
-    /// The entries (index range) of the n-gram `gram` (1 to 3 chars), if it has a profile.
-    fn get(&self, gram: &[char]) -> Option<(usize, usize)> {
-        let key = gram.iter().fold(0u64, |k, &c| (k << 21) | c as u64);
-        let mask = (1usize << SLOT_BITS) - 1;
-        let mut i = slot_of(key);
-        // every probe sequence ends at an empty slot (the table is a third full)
-        for _ in 0..=mask {
-            match u64_at(self.slot_keys, i) {
-                0 => return None,
-                k if k == key => {
-                    let r = u32_at(self.slot_ranges, i);
-                    let start = r >> 6;
-                    return Some((start, start + (r & 63)));
-                }
-                _ => i = (i + 1) & mask,
-            }
-        }
-        None
-    }
-
-    /// Entry `i`: (language index, probability).
-    fn entry(&self, i: usize) -> (usize, f64) {
-        let l = self.langs.get(i).copied().unwrap_or(u8::MAX) as usize;
-        (l, f64::from_bits(u64_at(self.probs, i)))
-    }
-}
-
 struct Model {
     langs: Vec<String>,
-    probs: Profiles,
+    /// The n-gram probabilities, read in place from the table `build.rs` makes of
+    /// `data/langdetect.txt.z`.
+    probs: GramTable<'static>,
     latin1_excluded: String,
     vi_chars: Vec<char>,
     dmarks: Vec<char>,
@@ -231,7 +154,7 @@ static MODEL: LazyLock<Model> = LazyLock::new(|| {
             .split_whitespace()
             .map(String::from)
             .collect(),
-        probs: Profiles::new(PROFILES_BIN),
+        probs: GramTable::new(include_bytes!(concat!(env!("OUT_DIR"), "/langdetect.bin"))),
         latin1_excluded: String::new(),
         vi_chars: Vec::new(),
         dmarks: Vec::new(),
@@ -386,6 +309,56 @@ fn remove_urls_mails(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// The n-grams' probabilities as dense rows (one f64 per language, 0.0 where the n-gram has no
+/// entry), decoded the first time an n-gram is drawn: the update is then one vectorisable pass.
+struct Rows {
+    nl: usize,
+    /// open addressing: entries offset + 1 (0: empty) -> row index
+    slots: Vec<(u32, u32)>,
+    data: Vec<f64>,
+}
+
+impl Rows {
+    fn new(nl: usize, n_ngrams: usize) -> Rows {
+        // at most 7 × 1001 draws; at most half full
+        let n = (2 * n_ngrams.min(7 * 1001)).next_power_of_two();
+        Rows {
+            nl,
+            slots: vec![(0, 0); n],
+            data: Vec::new(),
+        }
+    }
+
+    fn get(&mut self, table: &GramTable, e: GramEntries) -> &[f64] {
+        let mask = self.slots.len() - 1;
+        let key = e.0 + 1;
+        let mut i = (key.wrapping_mul(0x9E37_79B9) >> 7) as usize & mask;
+        let row = loop {
+            match self.slots[i] {
+                (0, _) => {
+                    let row = self.data.len() / self.nl.max(1);
+                    self.data.resize(self.data.len() + self.nl, 0.0);
+                    let r = &mut self.data[row * self.nl..];
+                    for k in 0..e.1 as usize {
+                        let Some((l, x)) = table.entry(e, k) else {
+                            break;
+                        };
+                        // (a later entry for the same language wins, as it did)
+                        if let Some(v) = r.get_mut(l).filter(|_| l < self.nl) {
+                            *v = x;
+                        }
+                    }
+                    self.slots[i] = (key, row as u32);
+                    break row;
+                }
+                (k, row) if k == key => break row as usize,
+                _ => i = (i + 1) & mask,
+            }
+        };
+        &self.data[row * self.nl..(row + 1) * self.nl]
+    }
+}
+
 /// Why detection failed (langdetect raises `LangDetectException`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NoFeatures;
@@ -418,7 +391,7 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
         buf.retain(|&ch| !('A'..='z').contains(&ch));
     }
     // _extract_ngrams()
-    let mut ngrams: Vec<(usize, usize)> = Vec::new();
+    let mut ngrams: Vec<GramEntries> = Vec::new();
     let mut grams: Vec<char> = vec![' '];
     let mut capital = false;
     for &ch0 in &buf {
@@ -454,7 +427,7 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
             }
             let w = &grams[grams.len() - n..];
             if w != [' '] {
-                if let Some(p) = m.probs.get(w) {
+                if let Some(p) = m.probs.get(gram_key(w)) {
                     ngrams.push(p);
                 }
             }
@@ -466,32 +439,18 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
     let nl = m.langs.len();
     let mut langprob = vec![0.0f64; nl];
     let mut rng = PyRandom::new(seed);
-    let mut factor = vec![0.0f64; nl];
+    let mut rows = Rows::new(nl, ngrams.len());
     for _ in 0..7 {
         let mut prob = vec![1.0 / nl as f64; nl];
         let alpha = 0.5 + rng.gauss(0.0, 1.0) * 0.05;
         let weight = alpha / 10000.0;
-        // prob[l] *= weight + p(word | l), with p = 0.0 for the languages the word has no
-        // entry for: `factor` holds those sums, `weight + 0.0` except at the word's entries
-        // (the same values as summing every time, without rewriting the whole vector)
-        factor.iter_mut().for_each(|f| *f = weight + 0.0);
         let mut i = 0usize;
         loop {
-            let (a, b) = ngrams[rng.randbelow(ngrams.len())];
-            for k in a..b {
-                let (l, x) = m.probs.entry(k);
-                if let Some(f) = factor.get_mut(l) {
-                    *f = weight + x;
-                }
-            }
-            for (p, f) in prob.iter_mut().zip(factor.iter()) {
-                *p *= f;
-            }
-            for k in a..b {
-                let (l, _) = m.probs.entry(k);
-                if let Some(f) = factor.get_mut(l) {
-                    *f = weight + 0.0;
-                }
+            let word = ngrams[rng.randbelow(ngrams.len())];
+            // prob[l] *= weight + p(word | l), p = 0.0 where the word has no entry for l
+            let row = rows.get(&m.probs, word);
+            for (p, x) in prob.iter_mut().zip(row) {
+                *p *= weight + x;
             }
             if i.is_multiple_of(5) {
                 let sum: f64 = prob.iter().fold(0.0, |a, b| a + b);

@@ -117,6 +117,114 @@ impl<'a> Table<'a> {
     }
 }
 
+/// The langdetect n-gram table: an n-gram of 1 to 3 chars, packed 21 bits a char into a u64
+/// key ([`gram_key`]), to its (language index, probability) entries.
+///
+/// Layout (little-endian): `slots: [(key: u64, entries: u32); 1 << GRAM_SLOT_BITS]` (key 0:
+/// empty; `entries` = offset << 8 | count), then the entries, each `language: u8, probability:
+/// f64`. Open addressing with linear probing, at most three quarters full (two thirds for the
+/// profiles): finding an n-gram reads one 12-byte slot, most of the time in one cache line.
+pub const GRAM_SLOT_BITS: u32 = 17;
+const GRAM_SLOT: usize = 12;
+
+/// The key of an n-gram (chars are never NUL, so n-grams of different lengths never collide).
+pub fn gram_key(gram: &[char]) -> u64 {
+    gram.iter().fold(0u64, |k, &c| (k << 21) | c as u64)
+}
+
+/// The first slot of a key (Fibonacci hashing).
+fn gram_slot(key: u64) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - GRAM_SLOT_BITS)) as usize
+}
+
+/// Build the n-gram table.
+pub fn write_grams(grams: &BTreeMap<u64, Vec<(u8, f64)>>) -> Vec<u8> {
+    let n_slots = 1usize << GRAM_SLOT_BITS;
+    assert!(4 * grams.len() <= 3 * n_slots, "n-gram table too full");
+    let mut slots = vec![(0u64, 0u32); n_slots];
+    let mut entries = Vec::new();
+    for (&key, v) in grams {
+        assert!(key != 0, "n-gram key 0");
+        let mut i = gram_slot(key);
+        while slots[i].0 != 0 {
+            i = (i + 1) & (n_slots - 1);
+        }
+        let at = entries.len() / 9;
+        assert!(at < 1 << 24 && v.len() < 256, "n-gram entries too large");
+        slots[i] = (key, (at as u32) << 8 | v.len() as u32);
+        for (l, p) in v {
+            entries.push(*l);
+            entries.extend(p.to_le_bytes());
+        }
+    }
+    let mut out = Vec::with_capacity(GRAM_SLOT * n_slots + entries.len());
+    for (k, e) in slots {
+        out.extend(k.to_le_bytes());
+        out.extend(e.to_le_bytes());
+    }
+    out.extend(entries);
+    out
+}
+
+/// A table made by [`write_grams`], read in place.
+#[derive(Clone, Copy)]
+pub struct GramTable<'a> {
+    slots: &'a [u8],
+    entries: &'a [u8],
+}
+
+/// Where an n-gram's entries are in a [`GramTable`]: (index of the first, count).
+pub type GramEntries = (u32, u8);
+
+impl<'a> GramTable<'a> {
+    /// The table in `bin` (a truncated one, impossible for our build output, is empty).
+    pub fn new(bin: &'a [u8]) -> GramTable<'a> {
+        let n = GRAM_SLOT << GRAM_SLOT_BITS;
+        match (bin.get(..n), bin.get(n..)) {
+            (Some(slots), Some(entries)) => GramTable { slots, entries },
+            _ => GramTable {
+                slots: &[],
+                entries: &[],
+            },
+        }
+    }
+
+    /// The entries of the n-gram with key `key`.
+    pub fn get(&self, key: u64) -> Option<GramEntries> {
+        let n_slots = self.slots.len() / GRAM_SLOT;
+        if n_slots == 0 || key == 0 {
+            return None;
+        }
+        let mut i = gram_slot(key);
+        // at most three quarters full: every probe sequence reaches an empty slot
+        for _ in 0..n_slots {
+            let s: &[u8; GRAM_SLOT] = self
+                .slots
+                .get(GRAM_SLOT * i..GRAM_SLOT * (i + 1))?
+                .try_into()
+                .ok()?;
+            let k = u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]);
+            if k == key {
+                let e = u32::from_le_bytes([s[8], s[9], s[10], s[11]]);
+                return Some((e >> 8, e as u8));
+            }
+            if k == 0 {
+                return None;
+            }
+            i = (i + 1) & (n_slots - 1);
+        }
+        None
+    }
+
+    /// Entry `k` of `e`: (language index, probability); None past the end.
+    pub fn entry(&self, e: GramEntries, k: usize) -> Option<(usize, f64)> {
+        let at = 9 * (e.0 as usize + k);
+        let r: &[u8; 9] = self.entries.get(at..at + 9)?.try_into().ok()?;
+        let p = f64::from_le_bytes([r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]]);
+        Some((r[0] as usize, p))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +244,30 @@ mod tests {
         assert_eq!(t.get(b"k1000"), None);
         assert_eq!(Table::new(&[]).get(b"x"), None);
         assert_eq!(Table::new(&[3, 0, 0, 0]).get(b"x"), None);
+    }
+
+    #[test]
+    fn gram_round_trip() {
+        let mut m = BTreeMap::new();
+        for c in ['a', 'é', '日', ' '] {
+            for d in ['b', 'ß', ' '] {
+                m.insert(
+                    gram_key(&[c, d]),
+                    vec![(3u8, 0.25f64), (7, f64::MIN_POSITIVE)],
+                );
+            }
+            m.insert(gram_key(&[c]), vec![]);
+        }
+        let bin = write_grams(&m);
+        let t = GramTable::new(&bin);
+        for (k, v) in &m {
+            let e = t.get(*k).unwrap();
+            assert_eq!(e.1 as usize, v.len());
+            for (i, (l, p)) in v.iter().enumerate() {
+                assert_eq!(t.entry(e, i), Some((*l as usize, *p)));
+            }
+        }
+        assert_eq!(t.get(gram_key(&['x', 'y', 'z'])), None);
+        assert_eq!(GramTable::new(&[]).get(1), None);
     }
 }
