@@ -8,7 +8,7 @@
 //! The two contraction lists that NLTK compiles with stdlib `re` go through [`crate::py`].
 
 use std::collections::HashSet;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use fancy_regex::Regex as FRegex;
 
@@ -22,10 +22,26 @@ fn fre(p: &str) -> FRegex {
 // ------------------------------------------------------------------------------------------
 // Word counting and stop words
 
-/// `nltk.tokenize.RegexpTokenizer(r"\w+").tokenize(text)`.
+/// `nltk.tokenize.RegexpTokenizer(r"\w+").tokenize(text)`: the maximal runs of `\w` (the
+/// `regex` module's Unicode `\w`, the class `regex_syntax::is_word_character` tests), which is
+/// what the greedy, leftmost `\w+` finds.
 pub fn word_tokens(text: &str) -> Vec<&str> {
-    static W: LazyLock<regex::Regex> = LazyLock::new(|| regex::Regex::new(r"\w+").expect("static"));
-    W.find_iter(text).map(|m| m.as_str()).collect()
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (is_word_char(c), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push(&text[s..i]);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push(&text[s..]);
+    }
+    out
 }
 
 /// `instructions_util.count_words`.
@@ -97,17 +113,146 @@ const ORTHO_UNK_LC: u32 = 1 << 6;
 const ORTHO_UC: u32 = ORTHO_BEG_UC | ORTHO_MID_UC | ORTHO_UNK_UC;
 const ORTHO_LC: u32 = ORTHO_BEG_LC | ORTHO_MID_LC | ORTHO_UNK_LC;
 
-const NON_WORD: &str = r#"(?:[)";}\]\*:@'\({\[\x{2018}\x{2019}\x{201c}\x{201d}\x{ab}\x{bb}?!])"#;
-const MULTI_CHAR: &str = r"(?:\-{2,}|\.{2,}|(?:\.\s){2,}\.)";
-
-static PUNKT_WORD_RE: LazyLock<FRegex> = LazyLock::new(|| {
-    let p = format!(
+/// Punkt's word tokenizer pattern (`PunktLanguageVars._word_tokenize_fmt`), which
+/// [`punkt_word_tokenize`] implements by hand (the pattern is kept for the tests):
+/// `(?:MC|(?=[^\(\"\`{\[:;&\#\*@\)}\]\-,])\S+?(?=\s|$|NW|MC|,(?=$|\s|NW|MC))|\S)`
+#[cfg(test)]
+fn punkt_word_pattern() -> String {
+    const NON_WORD: &str =
+        r#"(?:[)";}\]\*:@'\({\[\x{2018}\x{2019}\x{201c}\x{201d}\x{ab}\x{bb}?!])"#;
+    const MULTI_CHAR: &str = r"(?:\-{2,}|\.{2,}|(?:\.\s){2,}\.)";
+    format!(
         r#"(?:{mc}|(?=[^\(\"\`{{\[:;&\#\*@\)}}\]\-,])\S+?(?=\s|$|{nw}|{mc}|,(?=$|\s|{nw}|{mc}))|\S)"#,
         mc = MULTI_CHAR,
         nw = NON_WORD
-    );
-    fre(&p)
-});
+    )
+}
+
+/// `NW`, the non-word characters: `[)";}\]\*:@'\({\[‘’“”«»?!]`.
+fn punkt_non_word(c: char) -> bool {
+    matches!(
+        c,
+        ')' | '"'
+            | ';'
+            | '}'
+            | ']'
+            | '*'
+            | ':'
+            | '@'
+            | '\''
+            | '('
+            | '{'
+            | '['
+            | '\u{2018}'
+            | '\u{2019}'
+            | '\u{201c}'
+            | '\u{201d}'
+            | '\u{ab}'
+            | '\u{bb}'
+            | '?'
+            | '!'
+    )
+}
+
+/// The characters a word may not start with: `[\(\"\`{\[:;&\#\*@\)}\]\-,]`.
+fn punkt_no_word_start(c: char) -> bool {
+    matches!(
+        c,
+        '(' | '"'
+            | '`'
+            | '{'
+            | '['
+            | ':'
+            | ';'
+            | '&'
+            | '#'
+            | '*'
+            | '@'
+            | ')'
+            | '}'
+            | ']'
+            | '-'
+            | ','
+    )
+}
+
+/// The byte length of the `MC` match at the start of `s`,
+/// `(?:\-{2,}|\.{2,}|(?:\.\s){2,}\.)`, greedy, alternatives in order.
+fn punkt_multi_char(s: &str) -> Option<usize> {
+    let run = |ch: char| s.len() - s.trim_start_matches(ch).len();
+    if s.starts_with("--") {
+        return Some(run('-'));
+    }
+    if s.starts_with("..") {
+        return Some(run('.'));
+    }
+    // (?:\.\s){2,}\. : the most repetitions k of "." + whitespace, then "."; when the char
+    // after them is not ".", giving one repetition back leaves its "." to end the match
+    let mut ends = Vec::new(); // byte offset after each repetition
+    let mut it = s.char_indices().peekable();
+    while let (Some((_, '.')), Some(&(j, w))) = (it.next(), it.peek()) {
+        if !w.is_whitespace() {
+            break;
+        }
+        it.next();
+        ends.push(j + w.len_utf8());
+    }
+    let k = ends.len();
+    match ends.last() {
+        Some(&e) if k >= 2 && s[e..].starts_with('.') => Some(e + 1),
+        _ if k >= 3 => Some(ends[k - 2] + 1),
+        _ => None,
+    }
+}
+
+/// The look-ahead that ends a word at `p`: `(?=\s|$|NW|MC|,(?=$|\s|NW|MC))` (`$`: the end of
+/// the text, no MULTILINE).
+fn punkt_word_ends(s: &str, p: usize) -> bool {
+    let simple = |q: usize| match s[q..].chars().next() {
+        None => true,
+        Some(c) => c.is_whitespace() || punkt_non_word(c) || punkt_multi_char(&s[q..]).is_some(),
+    };
+    simple(p) || (s[p..].starts_with(',') && simple(p + 1))
+}
+
+/// `re.findall(word pattern, line)`, the pattern of [`punkt_word_pattern`] done by hand: at each
+/// position, leftmost first, `MC`; else, on a non-space char that may start a word, the
+/// shortest run of non-space chars after which [`punkt_word_ends`] holds (it always ends: at
+/// the next space or the end at the latest); else one non-space char. `\s` and `\S` are the
+/// `regex` module's (Unicode White_Space, `char::is_whitespace`).
+fn punkt_word_spans(line: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(c) = line[i..].chars().next() {
+        if let Some(n) = punkt_multi_char(&line[i..]) {
+            out.push((i, i + n));
+            i += n;
+            continue;
+        }
+        if c.is_whitespace() {
+            i += c.len_utf8();
+            continue;
+        }
+        if punkt_no_word_start(c) {
+            out.push((i, i + c.len_utf8()));
+            i += c.len_utf8();
+            continue;
+        }
+        let mut e = i;
+        for d in line[i..].chars() {
+            if d.is_whitespace() {
+                break;
+            }
+            e += d.len_utf8();
+            if punkt_word_ends(line, e) {
+                break;
+            }
+        }
+        out.push((i, e));
+        i = e;
+    }
+    out
+}
 
 #[derive(Debug, Clone)]
 struct Tok {
@@ -119,25 +264,49 @@ struct Tok {
     ellipsis: bool,
 }
 
+/// The `regex` module's `\w` (Unicode): Alphabetic, Mark, Nd, Pc, Join_Control; the table the
+/// `regex` crate's `\w` and `\b` use.
 fn is_word_char(c: char) -> bool {
-    // the `regex` module's \w (Unicode): Alphabetic, Mark, Nd, Pc, Join_Control
-    static W: LazyLock<regex::Regex> =
-        LazyLock::new(|| regex::Regex::new(r"^\w$").expect("static"));
     if c.is_ascii() {
         return c.is_ascii_alphanumeric() || c == '_';
     }
-    let mut b = [0u8; 4];
-    W.is_match(c.encode_utf8(&mut b))
+    regex_syntax::is_word_character(c)
 }
 
+/// The `regex` module's `\d` (Unicode Nd), as the `regex` crate's `\d` has it.
 fn is_unicode_digit(c: char) -> bool {
-    static D: LazyLock<regex::Regex> =
-        LazyLock::new(|| regex::Regex::new(r"^\d$").expect("static"));
+    static D: LazyLock<Vec<(char, char)>> = LazyLock::new(|| {
+        use regex_syntax::hir::{Class, HirKind};
+        match regex_syntax::parse(r"\d").map(|h| h.into_kind()) {
+            Ok(HirKind::Class(Class::Unicode(c))) => {
+                c.iter().map(|r| (r.start(), r.end())).collect()
+            }
+            _ => Vec::new(),
+        }
+    });
     if c.is_ascii() {
         return c.is_ascii_digit();
     }
-    let mut b = [0u8; 4];
-    D.is_match(c.encode_utf8(&mut b))
+    let i = D.partition_point(|&(_, e)| e < c);
+    D.get(i).is_some_and(|&(s, _)| s <= c)
+}
+
+/// The end of the match of `^-?[\.,]?\d[\d,\.-]*\.?(?=\n?\z)` in `s`, if any. Each part is
+/// forced: `-` and `[.,]` are not digits, so skipping them leaves nothing for `\d`; the greedy
+/// `[\d,.-]*` takes the whole run (`\.?` then finds no "."), and the look-ahead needs the rest
+/// to be "" or "\n"; giving back run characters leaves a rest that starts with one of them, so
+/// no shorter run can succeed.
+fn number_prefix(s: &str) -> Option<usize> {
+    let mut t = s.strip_prefix('-').unwrap_or(s);
+    t = t.strip_prefix(['.', ',']).unwrap_or(t);
+    let mut it = t.chars();
+    if !it.next().is_some_and(is_unicode_digit) {
+        return None;
+    }
+    let rest = it
+        .as_str()
+        .trim_start_matches(|c: char| matches!(c, ',' | '.' | '-') || is_unicode_digit(c));
+    (rest.is_empty() || rest == "\n").then(|| s.len() - rest.len())
 }
 
 fn non_punct_char(c: char) -> bool {
@@ -146,11 +315,10 @@ fn non_punct_char(c: char) -> bool {
 
 impl Tok {
     fn new(tok: &str) -> Tok {
-        static NUM: LazyLock<FRegex> = LazyLock::new(|| fre(r"^-?[\.,]?\d[\d,\.-]*\.?(?=\n?\z)"));
         let low = py::lower(tok);
-        let ty = match NUM.find(&low) {
-            Ok(Some(m)) => format!("##number##{}", &low[m.end()..]),
-            _ => low,
+        let ty = match number_prefix(&low) {
+            Some(end) => format!("##number##{}", &low[end..]),
+            None => low,
         };
         Tok {
             tok: tok.to_string(),
@@ -193,10 +361,9 @@ impl Tok {
 }
 
 fn punkt_word_tokenize(line: &str) -> Vec<String> {
-    PUNKT_WORD_RE
-        .find_iter(line)
-        .filter_map(|m| m.ok())
-        .map(|m| m.as_str().to_string())
+    punkt_word_spans(line)
+        .into_iter()
+        .map(|(a, b)| line[a..b].to_string())
         .collect()
 }
 
@@ -496,54 +663,100 @@ pub fn sent_tokenize(text: &str) -> Vec<&str> {
 // ------------------------------------------------------------------------------------------
 // NLTKWordTokenizer
 
-type Sub = (FRegex, &'static str);
-
-fn subs(list: &[(&str, &'static str)]) -> Vec<Sub> {
-    list.iter().map(|(p, r)| (fre(p), *r)).collect()
+/// One substitution of the tokenizer, `re.sub(pattern, replacement, text)`.
+///
+/// Every match of `pattern` contains one of the strings in `needs`, so a text without any of
+/// them is left as it is without running (or compiling) the pattern: exactly what the
+/// substitution would give. Patterns are compiled the first time they are needed.
+struct Sub {
+    pattern: &'static str,
+    replacement: &'static str,
+    needs: &'static [&'static str],
+    re: OnceLock<FRegex>,
 }
 
-static STARTING_QUOTES: LazyLock<Vec<Sub>> = LazyLock::new(|| {
-    subs(&[
-        (r"([«“‘„]|[`]+)", " $1 "),
-        (r#"^""#, "``"),
-        (r"(``)", " $1 "),
-        (r#"([ \(\[{<])("|'{2})"#, "$1 `` "),
-    ])
-});
+const fn sub(
+    pattern: &'static str,
+    replacement: &'static str,
+    needs: &'static [&'static str],
+) -> Sub {
+    Sub {
+        pattern,
+        replacement,
+        needs,
+        re: OnceLock::new(),
+    }
+}
+
+static STARTING_QUOTES: [Sub; 4] = [
+    sub(r"([«“‘„]|[`]+)", " $1 ", &["«", "“", "‘", "„", "`"]),
+    sub(r#"^""#, "``", &["\""]),
+    sub(r"(``)", " $1 ", &["``"]),
+    sub(r#"([ \(\[{<])("|'{2})"#, "$1 `` ", &["\"", "''"]),
+];
 
 static QUOTE_START: LazyLock<FRegex> =
     LazyLock::new(|| fre(r"(?i)(?<!\w)(')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w)"));
 
-static PUNCTUATION_A: LazyLock<Vec<Sub>> = LazyLock::new(|| subs(&[(r"([:,])([^\d])", " $1 $2")]));
+static PUNCTUATION_A: [Sub; 1] = [sub(r"([:,])([^\d])", " $1 $2", &[":", ","])];
 
-static PUNCTUATION_B: LazyLock<Vec<Sub>> = LazyLock::new(|| {
-    subs(&[
-        (r"\.{2,}", " $0 "),
-        (r"[;@#$%&]", " $0 "),
-        (r"[\x{2012}-\x{2015}]", " $0 "),
-    ])
-});
+static PUNCTUATION_B: [Sub; 3] = [
+    sub(r"\.{2,}", " $0 ", &[".."]),
+    sub(r"[;@#$%&]", " $0 ", &[";", "@", "#", "$", "%", "&"]),
+    sub(
+        r"[\x{2012}-\x{2015}]",
+        " $0 ",
+        &["\u{2012}", "\u{2013}", "\u{2014}", "\u{2015}"],
+    ),
+];
 
-static PUNCTUATION_C: LazyLock<Vec<Sub>> = LazyLock::new(|| {
-    subs(&[
-        (r"[?!]", " $0 "),
-        (r"([^'])' ", "$1 ' "),
-        (r"[*]", " $0 "),
-        (r"[\]\[\(\)\{\}\<\>]", " $0 "),
-        (r"--", " -- "),
-    ])
-});
+static PUNCTUATION_C: [Sub; 5] = [
+    sub(r"[?!]", " $0 ", &["?", "!"]),
+    sub(r"([^'])' ", "$1 ' ", &["' "]),
+    sub(r"[*]", " $0 ", &["*"]),
+    sub(
+        r"[\]\[\(\)\{\}\<\>]",
+        " $0 ",
+        &["]", "[", "(", ")", "{", "}", "<", ">"],
+    ),
+    sub(r"--", " -- ", &["--"]),
+];
 
-static ENDING_QUOTES: LazyLock<Vec<Sub>> = LazyLock::new(|| {
-    subs(&[
-        (r"([»”’])", " $1 "),
-        (r"''", " '' "),
-        (r#"""#, " '' "),
-        (r"\s+", " "),
-        (r"([^' ])('[sS]|'[mM]|'[dD]|') ", "$1 $2 "),
-        (r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ", "$1 $2 "),
-    ])
-});
+static ENDING_QUOTES_A: [Sub; 3] = [
+    sub(r"([»”’])", " $1 ", &["»", "”", "’"]),
+    sub(r"''", " '' ", &["''"]),
+    sub(r#"""#, " '' ", &["\""]),
+];
+
+// (between the two: `\s+` -> " ", see collapse_spaces)
+
+static ENDING_QUOTES_B: [Sub; 2] = [
+    sub(r"([^' ])('[sS]|'[mM]|'[dD]|') ", "$1 $2 ", &["'"]),
+    sub(
+        r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ",
+        "$1 $2 ",
+        &["'"],
+    ),
+];
+
+/// `re.sub(r"\s+", " ", t)` (the `regex` module's `\s`, Unicode White_Space, which is what
+/// `char::is_whitespace` tests): every maximal run of whitespace becomes one space.
+fn collapse_spaces(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    let mut in_run = false;
+    for c in t.chars() {
+        if c.is_whitespace() {
+            if !in_run {
+                out.push(' ');
+            }
+            in_run = true;
+        } else {
+            out.push(c);
+            in_run = false;
+        }
+    }
+    out
+}
 
 fn contractions() -> &'static [py::PyRegex] {
     static C: LazyLock<Vec<py::PyRegex>> = LazyLock::new(|| {
@@ -568,8 +781,15 @@ fn contractions() -> &'static [py::PyRegex] {
 
 fn apply(text: String, list: &[Sub]) -> String {
     let mut t = text;
-    for (re, rep) in list {
-        t = re.replace_all(&t, *rep).into_owned();
+    for s in list {
+        if !s.needs.iter().any(|n| t.contains(n)) {
+            continue;
+        }
+        let re = s.re.get_or_init(|| fre(s.pattern));
+        // (a borrowed result: no match, the text is unchanged)
+        if let std::borrow::Cow::Owned(o) = re.replace_all(&t, s.replacement) {
+            t = o;
+        }
     }
     t
 }
@@ -645,7 +865,9 @@ pub fn treebank_tokenize(sentence: &str) -> Vec<String> {
     t = final_period(&t, "])}>\"'", false);
     t = apply(t, &PUNCTUATION_C);
     t = format!(" {t} ");
-    t = apply(t, &ENDING_QUOTES);
+    t = apply(t, &ENDING_QUOTES_A);
+    t = collapse_spaces(&t);
+    t = apply(t, &ENDING_QUOTES_B);
     let candidate = contraction_candidate(&t);
     for re in contractions().iter().filter(|_| candidate) {
         t = re.replace_all(&t, |c: &py::Caps| format!(" {} {} ", c.str(1), c.str(2)));
@@ -787,6 +1009,54 @@ mod tests {
             ")", "3.5", "U.S.A.", "e.g", ".", "test", "--", "it",
         ];
         assert_eq!(toks, want);
+    }
+
+    /// Random strings over `alphabet` (a fixed-seed generator: reproducible).
+    pub(crate) fn random_texts(alphabet: &[char], n: usize, max_len: usize) -> Vec<String> {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        (0..n)
+            .map(|_| {
+                let len = (next() % (max_len as u64 + 1)) as usize;
+                (0..len)
+                    .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                    .collect()
+            })
+            .collect()
+    }
+
+    const TRICKY: &[char] = &[
+        'a', 'B', 'z', '1', '٣', '_', 'é', '\u{301}', 'ſ', 'K', ' ', ' ', '\t', '\n', '\u{a0}',
+        '\u{2003}', '.', '.', '-', '-', ',', ':', ';', '\'', '"', '`', '(', ')', '[', ']', '{',
+        '}', '&', '#', '*', '@', '?', '!', '‘', '’', '“', '”', '«', '»', '$', '日', '²',
+    ];
+
+    #[test]
+    fn hand_tokenizers_equal_their_patterns() {
+        let w = regex::Regex::new(r"\w+").unwrap();
+        let punkt = fancy_regex::Regex::new(&punkt_word_pattern()).unwrap();
+        let num = fancy_regex::Regex::new(r"^-?[\.,]?\d[\d,\.-]*\.?(?=\n?\z)").unwrap();
+        let mut texts = random_texts(TRICKY, 30_000, 24);
+        let digits: Vec<char> = "-.,1٣²\na.".chars().collect();
+        texts.extend(random_texts(&digits, 5_000, 8));
+        let dots: Vec<char> = ". .\u{a0}-,x\n".chars().collect();
+        texts.extend(random_texts(&dots, 10_000, 12));
+        for t in &texts {
+            let want: Vec<&str> = w.find_iter(t).map(|m| m.as_str()).collect();
+            assert_eq!(word_tokens(t), want, "{t:?}");
+            let want: Vec<(usize, usize)> = punkt
+                .find_iter(t)
+                .map(|m| m.map(|m| (m.start(), m.end())).unwrap())
+                .collect();
+            assert_eq!(punkt_word_spans(t), want, "{t:?}");
+            let want = num.find(t).unwrap().map(|m| m.end());
+            assert_eq!(number_prefix(t), want, "{t:?}");
+        }
     }
 
     #[test]
