@@ -672,7 +672,60 @@ struct Sub {
     pattern: &'static str,
     replacement: &'static str,
     needs: &'static [&'static str],
-    re: OnceLock<FRegex>,
+    re: OnceLock<(FRegex, Template)>,
+}
+
+/// A replacement string (`$N` for group N, the rest literal), parsed once rather than at every
+/// match: the expansion `re.sub` (and fancy-regex) gives these strings.
+struct Template(Vec<Piece>);
+
+enum Piece {
+    Lit(&'static str),
+    Group(usize),
+}
+
+impl Template {
+    /// Our own constant replacements: `$` is always followed by a group number.
+    fn new(s: &'static str) -> Template {
+        let mut pieces = Vec::new();
+        let mut rest = s;
+        while let Some(i) = rest.find('$') {
+            if i > 0 {
+                pieces.push(Piece::Lit(&rest[..i]));
+            }
+            let name_len = rest[i + 1..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len() - i - 1);
+            let n = rest[i + 1..i + 1 + name_len]
+                .parse()
+                .expect("replacement: `$` and a group number");
+            pieces.push(Piece::Group(n));
+            rest = &rest[i + 1 + name_len..];
+        }
+        if !rest.is_empty() {
+            pieces.push(Piece::Lit(rest));
+        }
+        Template(pieces)
+    }
+}
+
+impl fancy_regex::Replacer for &Template {
+    fn replace_append(&mut self, caps: &fancy_regex::Captures<'_>, dst: &mut String) {
+        for p in &self.0 {
+            match p {
+                Piece::Lit(s) => dst.push_str(s),
+                Piece::Group(i) => dst.push_str(caps.get(*i).map_or("", |m| m.as_str())),
+            }
+        }
+    }
+
+    fn no_expansion(&mut self) -> Option<std::borrow::Cow<'_, str>> {
+        match self.0.as_slice() {
+            [] => Some("".into()),
+            [Piece::Lit(s)] => Some((*s).into()),
+            _ => None,
+        }
+    }
 }
 
 const fn sub(
@@ -695,8 +748,44 @@ static STARTING_QUOTES: [Sub; 4] = [
     sub(r#"([ \(\[{<])("|'{2})"#, "$1 `` ", &["\"", "''"]),
 ];
 
-static QUOTE_START: LazyLock<FRegex> =
-    LazyLock::new(|| fre(r"(?i)(?<!\w)(')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w)"));
+/// `re.sub(r"(?i)(?<!\w)(')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w)", r"\1 ", t)` by hand: a space
+/// after each `'` that follows no word char, precedes one, and does not start one of the
+/// suffixes (case-insensitively: each suffix char or one of its simple case variants, as the
+/// `regex` crate folds it) followed by a word boundary. (`\w` is not case-folded: the `regex`
+/// crate's Unicode `\w` is closed under case folding. A suffix ends with a word char, so the
+/// boundary after it is "no word char next".)
+fn quote_start(t: &str) -> String {
+    static SUFFIXES: LazyLock<Vec<Vec<Vec<char>>>> = LazyLock::new(|| {
+        ["re", "ve", "ll", "m", "t", "s", "d", "n"]
+            .iter()
+            .map(|s| s.chars().map(py::case_variants).collect())
+            .collect()
+    });
+    let suffix_then_boundary = |rest: &str| {
+        SUFFIXES.iter().any(|suf| {
+            let mut it = rest.chars();
+            suf.iter()
+                .all(|set| it.next().is_some_and(|c| set.contains(&c)))
+                && !it.next().is_some_and(is_word_char)
+        })
+    };
+    let mut out = String::with_capacity(t.len() + 8);
+    let mut last = 0;
+    for (i, _) in t.match_indices('\'') {
+        let rest = &t[i + 1..];
+        if t[..i].chars().next_back().is_some_and(is_word_char)
+            || !rest.chars().next().is_some_and(is_word_char)
+            || suffix_then_boundary(rest)
+        {
+            continue;
+        }
+        out.push_str(&t[last..=i]);
+        out.push(' ');
+        last = i + 1;
+    }
+    out.push_str(&t[last..]);
+    out
+}
 
 static PUNCTUATION_A: [Sub; 1] = [sub(r"([:,])([^\d])", " $1 $2", &[":", ","])];
 
@@ -785,9 +874,10 @@ fn apply(text: String, list: &[Sub]) -> String {
         if !s.needs.iter().any(|n| t.contains(n)) {
             continue;
         }
-        let re = s.re.get_or_init(|| fre(s.pattern));
+        let (re, rep) =
+            s.re.get_or_init(|| (fre(s.pattern), Template::new(s.replacement)));
         // (a borrowed result: no match, the text is unchanged)
-        if let std::borrow::Cow::Owned(o) = re.replace_all(&t, s.replacement) {
+        if let std::borrow::Cow::Owned(o) = re.replace_all(&t, rep) {
             t = o;
         }
     }
@@ -856,7 +946,7 @@ fn contraction_candidate(t: &str) -> bool {
 pub fn treebank_tokenize(sentence: &str) -> Vec<String> {
     let mut t = apply(sentence.to_string(), &STARTING_QUOTES);
     if t.contains('\'') {
-        t = QUOTE_START.replace_all(&t, "$1 ").into_owned();
+        t = quote_start(&t);
     }
     t = final_period(&t, "])}>\"'»”’ ", true);
     t = apply(t, &PUNCTUATION_A);
@@ -1056,6 +1146,45 @@ mod tests {
             assert_eq!(punkt_word_spans(t), want, "{t:?}");
             let want = num.find(t).unwrap().map(|m| m.end());
             assert_eq!(number_prefix(t), want, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn substitutions_equal_plain_re_sub() {
+        let all = STARTING_QUOTES
+            .iter()
+            .chain(&PUNCTUATION_A)
+            .chain(&PUNCTUATION_B)
+            .chain(&PUNCTUATION_C)
+            .chain(&ENDING_QUOTES_A)
+            .chain(&ENDING_QUOTES_B);
+        let mut texts = random_texts(TRICKY, 5_000, 20);
+        let words: Vec<char> = "n'tNTsSmMdDlLrReEvV ``\"x".chars().collect();
+        texts.extend(random_texts(&words, 5_000, 12));
+        texts.push("I can't, he'd've  said \"it's\" -- 'twas ... ``ok'' (a) [b] {c} <d>?!".into());
+        for s in all {
+            let re = fre(s.pattern);
+            let tpl = Template::new(s.replacement);
+            for t in &texts {
+                let want = re.replace_all(t, s.replacement);
+                // the needs: a text without them has no match
+                if !s.needs.iter().any(|n| t.contains(n)) {
+                    assert_eq!(want, t.as_str(), "{} {t:?}", s.pattern);
+                }
+                assert_eq!(re.replace_all(t, &tpl), want, "{} {t:?}", s.pattern);
+            }
+        }
+        let q = fre(r"(?i)(?<!\w)(')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w)");
+        let quotes: Vec<char> = "\u{27}\u{27}\u{27}rRevVlLmMtTsSſdDnNx é_1 -\u{301}"
+            .chars()
+            .collect();
+        texts.extend(random_texts(&quotes, 20_000, 10));
+        for t in &texts {
+            assert_eq!(quote_start(t), q.replace_all(t, "$1 "), "{t:?}");
+        }
+        let sp = regex::Regex::new(r"\s+").unwrap();
+        for t in &texts {
+            assert_eq!(collapse_spaces(t), sp.replace_all(t, " "), "{t:?}");
         }
     }
 

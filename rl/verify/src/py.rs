@@ -754,11 +754,23 @@ enum Tail {
 /// [`is_space`]; whitespace has no case variants.
 struct Literal {
     body: Vec<BodyChar>,
+    /// The first UTF-8 bytes of the chars the first body char matches: a match can only start
+    /// at such a byte (a leading byte is always a char boundary).
+    first_bytes: [bool; 256],
     /// Character index ranges of the capture groups in `body`.
     groups: Vec<(usize, usize)>,
     lead_b: bool,
     tail: Tail,
     casei: bool,
+}
+
+/// `c` and its simple case variants: what a case-insensitive `c` matches in the `regex` crate
+/// (its translator folds a literal with this same `regex-syntax` function).
+pub(crate) fn case_variants(c: char) -> Vec<char> {
+    use regex_syntax::hir::{ClassUnicode, ClassUnicodeRange};
+    let mut cls = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
+    cls.case_fold_simple();
+    cls.iter().flat_map(|r| r.start()..=r.end()).collect()
 }
 
 /// The text characters one pattern character matches (sorted).
@@ -906,7 +918,13 @@ fn compile(pat: &str, ignore_case: bool, multiline: bool) -> Result<Compiled, Pa
                 c => chars.push(BodyChar::new(c, casei)),
             }
         }
+        let mut first_bytes = [false; 256];
+        for &c in chars.first().map_or(&[][..], |b| b.0.as_slice()) {
+            let mut buf = [0u8; 4];
+            first_bytes[c.encode_utf8(&mut buf).as_bytes()[0] as usize] = true;
+        }
         return Ok(Compiled::Literal(Literal {
+            first_bytes,
             body: chars,
             groups,
             lead_b,
@@ -968,12 +986,11 @@ impl Literal {
     /// The leftmost match starting at or after `pos` (a char boundary), with the end offset of
     /// each body character.
     fn find_from(&self, text: &str, pos: usize, ends: &mut Vec<usize>) -> Option<(usize, usize)> {
-        let first = self.body.first()?;
-        for (i, c) in text[pos..].char_indices() {
-            if !first.matches(c) {
+        let bytes = text.as_bytes();
+        for s in pos..bytes.len() {
+            if !self.first_bytes[bytes[s] as usize] {
                 continue;
             }
-            let s = pos + i;
             if let Some(e) = self.body_at(text, s, ends) {
                 if self.accepts(text, s, e) {
                     return Some((s, e));
