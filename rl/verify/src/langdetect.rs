@@ -214,6 +214,10 @@ fn block(c: char) -> &'static str {
 }
 
 fn normalize(c: char) -> char {
+    if c.is_ascii() {
+        // UNICODE_BASIC_LATIN: letters stay, everything else is a space
+        return if c.is_ascii_alphabetic() { c } else { ' ' };
+    }
     let m = &*MODEL;
     match block(c) {
         "UNICODE_BASIC_LATIN" => {
@@ -392,24 +396,28 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
     }
     // _extract_ngrams()
     let mut ngrams: Vec<GramEntries> = Vec::new();
-    let mut grams: Vec<char> = vec![' '];
+    // the n-gram window (langdetect's NGram: at most 3 chars, reset to " " after a space)
+    let mut grams = [' '; 3];
+    let mut len = 1;
     let mut capital = false;
     for &ch0 in &buf {
         let ch = normalize(ch0);
-        let last = *grams.last().unwrap_or(&' ');
+        let last = grams[len - 1];
         let mut skip_add = false;
         if last == ' ' {
-            grams.clear();
-            grams.push(' ');
+            grams[0] = ' ';
+            len = 1;
             capital = false;
             if ch == ' ' {
                 skip_add = true;
             }
-        } else if grams.len() >= 3 {
-            grams.remove(0);
+        } else if len >= 3 {
+            grams = [grams[1], grams[2], ' '];
+            len = 2;
         }
         if !skip_add {
-            grams.push(ch);
+            grams[len] = ch;
+            len += 1;
             if crate::py::char_is_upper(ch) {
                 if crate::py::char_is_upper(last) {
                     capital = true;
@@ -421,11 +429,8 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
         if capital {
             continue;
         }
-        for n in 1..=3 {
-            if grams.len() < n {
-                break;
-            }
-            let w = &grams[grams.len() - n..];
+        for n in 1..=len {
+            let w = &grams[len - n..len];
             if w != [' '] {
                 if let Some(p) = m.probs.get(gram_key(w)) {
                     ngrams.push(p);

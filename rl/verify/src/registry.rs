@@ -1,6 +1,8 @@
 //! The registry: official instruction id + kwargs -> checker, and strict / loose evaluation
 //! exactly as the official `evaluation_lib` does it.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::checker::{BuildError, CheckFn, Kw, Verdict};
@@ -71,6 +73,63 @@ pub fn build(id: &str, kwargs: &Map<String, Value>) -> Result<CheckFn, BuildErro
 
 /// The 8 texts of the loose evaluation, in the official order.
 pub fn loose_variants(response: &str) -> [String; 8] {
+    let v = LooseVariants::new(response);
+    std::array::from_fn(|i| v.get(i).into_owned())
+}
+
+/// The loose variants, made when asked for: the line-removed ones are slices of the response
+/// (joining the lines after the first one is the text after the first newline, and so on), and
+/// only the '*'-removed ones of a text with a '*' need a new string.
+struct LooseVariants<'a> {
+    response: &'a str,
+    first: &'a str,
+    last: &'a str,
+    both: &'a str,
+}
+
+impl<'a> LooseVariants<'a> {
+    fn new(response: &'a str) -> Self {
+        let (f, l) = (response.find('\n'), response.rfind('\n'));
+        // r = response.split("\n"): "\n".join(r[1:]), "\n".join(r[:-1]), "\n".join(r[1:-1])
+        let first = f.map_or("", |i| py::strip(&response[i + 1..]));
+        let last = l.map_or("", |j| py::strip(&response[..j]));
+        let both = match (f, l) {
+            (Some(i), Some(j)) if i < j => py::strip(&response[i + 1..j]),
+            _ => "",
+        };
+        LooseVariants {
+            response,
+            first,
+            last,
+            both,
+        }
+    }
+
+    fn get(&self, i: usize) -> Cow<'a, str> {
+        let no_star = |s: &'a str| {
+            if s.contains('*') {
+                Cow::Owned(s.replace('*', ""))
+            } else {
+                Cow::Borrowed(s)
+            }
+        };
+        match i {
+            0 => Cow::Borrowed(self.response),
+            1 => no_star(self.response),
+            2 => Cow::Borrowed(self.first),
+            3 => Cow::Borrowed(self.last),
+            4 => Cow::Borrowed(self.both),
+            5 => no_star(self.first),
+            6 => no_star(self.last),
+            _ => no_star(self.both),
+        }
+    }
+}
+
+/// The 8 texts of the loose evaluation as the official code builds them (the reference
+/// [`LooseVariants`] is tested against).
+#[cfg(test)]
+fn loose_variants_joined(response: &str) -> [String; 8] {
     let r: Vec<&str> = response.split('\n').collect();
     let n = r.len();
     let first = py::strip(&r[1.min(n)..].join("\n")).to_string();
@@ -147,13 +206,15 @@ pub fn evaluate_checker(id: &str, check: &CheckFn, response: &str) -> Instructio
         // in a check reads mutable state, and langdetect is seeded per call), so a variant
         // equal to a text already checked gets that text's result again: reuse it. Variant 0
         // is the response itself, and many variants coincide (no '*', no first line, ...).
-        let variants = loose_variants(response);
-        let mut seen: Vec<(&str, Result<Verdict, String>)> = vec![(response, strict.clone())];
-        for (i, t) in variants.iter().enumerate() {
-            let result = match seen.iter().find(|(s, _)| *s == t.as_str()) {
+        let variants = LooseVariants::new(response);
+        let mut seen: Vec<(Cow<str>, Result<Verdict, String>)> =
+            vec![(Cow::Borrowed(response), strict.clone())];
+        for i in 0..LOOSE_VARIANT_NAMES.len() {
+            let t = variants.get(i);
+            let result = match seen.iter().find(|(s, _)| *s == t) {
                 Some((_, r)) => r.clone(),
                 None => {
-                    let r = run_one(check, t);
+                    let r = run_one(check, &t);
                     seen.push((t, r.clone()));
                     r
                 }
@@ -217,4 +278,30 @@ pub fn check_strict(
             reason: format!("the official code raises: {e}"),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loose_variants_are_the_joined_lines() {
+        let parts = ["", "a", "*b*", " ", "\n", "\r", "**", "x y", "\u{a0}"];
+        let mut texts = vec![String::new()];
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    for d in parts {
+                        texts.push(format!("{a}\n{b}{c}\n{d}"));
+                        texts.push(format!("{a}{b}\n{c}{d}"));
+                        texts.push(format!("{a}{b}{c}{d}"));
+                        texts.push(format!("{a}\n{b}\n{c}\n{d}"));
+                    }
+                }
+            }
+        }
+        for t in &texts {
+            assert_eq!(loose_variants(t), loose_variants_joined(t), "{t:?}");
+        }
+    }
 }
