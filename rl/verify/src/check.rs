@@ -7,6 +7,9 @@
 //! "loose", "instructions": [{"id", "strict", "loose", "reason"}]}`; a malformed line gives
 //! `{"line", "error"}` instead. Problems (malformed lines, unknown ids, bad kwargs, missing
 //! responses) are also listed with their line numbers, and the rest of the file is still checked.
+//!
+//! Lines are checked on several threads (`RAIF_CHECK_THREADS`, default: the available
+//! parallelism); the output is written in input order and does not depend on the count.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -192,6 +195,111 @@ fn check_record(
     })
 }
 
+/// What checking one input line gave: its output line, its problems (`FILE:LINE: message`)
+/// and, for a checked record, its counts.
+struct LineOutcome {
+    text: String,
+    problems: Vec<String>,
+    checked: Option<Checked>,
+}
+
+fn check_line(
+    input_name: &str,
+    lineno: usize,
+    line: &str,
+    responses: Option<&HashMap<String, String>>,
+) -> LineOutcome {
+    let rec: Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => {
+            let msg = format!("malformed JSON: {e}");
+            return LineOutcome {
+                text: serde_json::json!({"line": lineno, "error": msg}).to_string(),
+                problems: vec![format!("{input_name}:{lineno}: {msg}")],
+                checked: None,
+            };
+        }
+    };
+    match check_record(&rec, responses) {
+        Ok(mut c) => LineOutcome {
+            text: std::mem::take(&mut c.line),
+            problems: c
+                .problems
+                .iter()
+                .map(|p| format!("{input_name}:{lineno}: {p}"))
+                .collect(),
+            checked: Some(c),
+        },
+        Err(e) => LineOutcome {
+            text: serde_json::json!({"line": lineno, "key": rec.get("key"), "error": e})
+                .to_string(),
+            problems: vec![format!("{input_name}:{lineno}: {e}")],
+            checked: None,
+        },
+    }
+}
+
+/// How many threads check lines: `RAIF_CHECK_THREADS` if set (1: no extra thread), else the
+/// available parallelism (at most 16).
+fn worker_count() -> usize {
+    std::env::var("RAIF_CHECK_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .min(16)
+        })
+        .max(1)
+}
+
+/// Check a block of (line number, line) on `threads` threads; the outcomes in input order.
+/// Lines are independent (checkers are pure functions of their input; the shared caches only
+/// hold compiled patterns and tables), so the outcome of a line does not depend on the thread
+/// that checked it, and the output is the same as checking the lines one after the other.
+fn check_block(
+    input_name: &str,
+    block: &[(usize, String)],
+    responses: Option<&HashMap<String, String>>,
+    threads: usize,
+) -> Vec<LineOutcome> {
+    let threads = threads.min(block.len());
+    if threads <= 1 {
+        return block
+            .iter()
+            .map(|(n, l)| check_line(input_name, *n, l, responses))
+            .collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::OnceLock<LineOutcome>> =
+        block.iter().map(|_| std::sync::OnceLock::new()).collect();
+    let work = || loop {
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some((n, l)) = block.get(i) else { break };
+        let _ = slots[i].set(check_line(input_name, *n, l, responses));
+    };
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(work);
+        }
+        work();
+    });
+    // (every index below block.len() was taken by exactly one worker; a worker that panicked
+    // has propagated its panic out of the scope above)
+    slots
+        .into_iter()
+        .zip(block)
+        .map(|(o, (n, l))| {
+            o.into_inner()
+                .unwrap_or_else(|| check_line(input_name, *n, l, responses))
+        })
+        .collect()
+}
+
+/// Lines read and checked at a time.
+const BLOCK: usize = 4096;
+
 /// Run `raif check` on readers/writers (the testable core).
 pub fn check_stream(
     input_name: &str,
@@ -202,27 +310,37 @@ pub fn check_stream(
     let mut rep = CheckReport::default();
     let (mut n, mut ps, mut pl, mut ni, mut is, mut il) =
         (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
-    for (i, line) in input.lines().enumerate() {
-        let lineno = i + 1;
-        let line = line.with_context(|| format!("{input_name}:{lineno}: cannot read"))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let rec: Value = match serde_json::from_str(&line) {
-            Ok(v) => v,
-            Err(e) => {
-                let msg = format!("malformed JSON: {e}");
-                rep.problems.push(format!("{input_name}:{lineno}: {msg}"));
-                writeln!(out, "{}", serde_json::json!({"line": lineno, "error": msg}))?;
-                continue;
-            }
-        };
-        match check_record(&rec, responses) {
-            Ok(c) => {
-                for p in &c.problems {
-                    rep.problems.push(format!("{input_name}:{lineno}: {p}"));
+    let threads = worker_count();
+    let mut lines = input.lines().enumerate();
+    let mut block = Vec::new();
+    loop {
+        block.clear();
+        let mut read_error = None;
+        let mut ended = false;
+        while block.len() < BLOCK {
+            match lines.next() {
+                None => {
+                    ended = true;
+                    break;
                 }
-                writeln!(out, "{}", c.line)?;
+                Some((i, Ok(line))) => {
+                    if !line.trim().is_empty() {
+                        block.push((i + 1, line));
+                    }
+                }
+                Some((i, Err(e))) => {
+                    read_error = Some(
+                        anyhow::Error::new(e)
+                            .context(format!("{input_name}:{}: cannot read", i + 1)),
+                    );
+                    break;
+                }
+            }
+        }
+        for o in check_block(input_name, &block, responses, threads) {
+            rep.problems.extend(o.problems);
+            writeln!(out, "{}", o.text)?;
+            if let Some(c) = o.checked {
                 n += 1;
                 is += c.strict_ok;
                 il += c.loose_ok;
@@ -230,14 +348,12 @@ pub fn check_stream(
                 pl += c.prompt_loose as usize;
                 ni += c.n;
             }
-            Err(e) => {
-                rep.problems.push(format!("{input_name}:{lineno}: {e}"));
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::json!({"line": lineno, "key": rec.get("key"), "error": e})
-                )?;
-            }
+        }
+        if let Some(e) = read_error {
+            return Err(e);
+        }
+        if ended {
+            break;
         }
     }
     let div = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
