@@ -672,6 +672,9 @@ struct Sub {
     pattern: &'static str,
     replacement: &'static str,
     needs: &'static [&'static str],
+    /// The same substitution done by hand (None: no match), where it is simple; the tests
+    /// compare it with the pattern.
+    fast: Option<fn(&str) -> Option<String>>,
     re: OnceLock<(FRegex, Template)>,
 }
 
@@ -737,15 +740,117 @@ const fn sub(
         pattern,
         replacement,
         needs,
+        fast: None,
         re: OnceLock::new(),
     }
 }
 
+/// A [`sub`] with a hand-written equivalent.
+const fn fast_sub(
+    pattern: &'static str,
+    replacement: &'static str,
+    needs: &'static [&'static str],
+    fast: fn(&str) -> Option<String>,
+) -> Sub {
+    Sub {
+        pattern,
+        replacement,
+        needs,
+        fast: Some(fast),
+        re: OnceLock::new(),
+    }
+}
+
+/// Rewrite `t` left to right: at each position, `m(rest)` gives the byte length of a match
+/// starting there and its replacement, or None; after a match the scan resumes at its end
+/// (matches are never empty), as `re.sub` does. None when nothing matched.
+fn rewrite(t: &str, m: impl Fn(&str, usize) -> Option<(usize, String)>) -> Option<String> {
+    let mut out = String::new();
+    let mut last = 0;
+    let mut i = 0;
+    while i < t.len() {
+        if let Some((n, rep)) = m(t, i) {
+            if out.is_empty() {
+                out.reserve(t.len() + 16);
+            }
+            out.push_str(&t[last..i]);
+            out.push_str(&rep);
+            i += n;
+            last = i;
+        } else {
+            i += t[i..].chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    (last > 0).then(|| {
+        out.push_str(&t[last..]);
+        out
+    })
+}
+
+/// `re.sub(r"[SET]", r" \g<0> ", t)` for a set of single chars.
+fn pad_chars(t: &str, set: fn(char) -> bool) -> Option<String> {
+    if !t.chars().any(set) {
+        return None;
+    }
+    let mut out = String::with_capacity(t.len() + 16);
+    for c in t.chars() {
+        if set(c) {
+            out.push(' ');
+            out.push(c);
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+/// `t.replace(from, to)` as a substitution of a literal pattern (None: no occurrence).
+fn replace_literal(t: &str, from: &str, to: &str) -> Option<String> {
+    t.contains(from).then(|| t.replace(from, to))
+}
+
 static STARTING_QUOTES: [Sub; 4] = [
-    sub(r"([«“‘„]|[`]+)", " $1 ", &["«", "“", "‘", "„", "`"]),
-    sub(r#"^""#, "``", &["\""]),
-    sub(r"(``)", " $1 ", &["``"]),
-    sub(r#"([ \(\[{<])("|'{2})"#, "$1 `` ", &["\"", "''"]),
+    fast_sub(
+        r"([«“‘„]|[`]+)",
+        " $1 ",
+        &["«", "“", "‘", "„", "`"],
+        |t| {
+            // one opening quote, or the whole run of backticks
+            rewrite(t, |t, i| {
+                let rest = &t[i..];
+                match rest.chars().next()? {
+                    c @ ('«' | '“' | '‘' | '„') => Some((c.len_utf8(), format!(" {c} "))),
+                    '`' => {
+                        let n = rest.len() - rest.trim_start_matches('`').len();
+                        Some((n, format!(" {} ", &rest[..n])))
+                    }
+                    _ => None,
+                }
+            })
+        },
+    ),
+    fast_sub(r#"^""#, "``", &["\""], |t| {
+        t.strip_prefix('"').map(|r| format!("``{r}"))
+    }),
+    fast_sub(r"(``)", " $1 ", &["``"], |t| {
+        replace_literal(t, "``", " `` ")
+    }),
+    fast_sub(r#"([ \(\[{<])("|'{2})"#, "$1 `` ", &["\"", "''"], |t| {
+        rewrite(t, |t, i| {
+            let rest = &t[i..];
+            let c = rest.chars().next().filter(|c| " ([{<".contains(*c))?;
+            let q = &rest[1..];
+            let n = if q.starts_with('"') {
+                1
+            } else if q.starts_with("''") {
+                2
+            } else {
+                return None;
+            };
+            Some((1 + n, format!("{c} `` ")))
+        })
+    }),
 ];
 
 /// `re.sub(r"(?i)(?<!\w)(')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w)", r"\1 ", t)` by hand: a space
@@ -787,46 +892,95 @@ fn quote_start(t: &str) -> String {
     out
 }
 
-static PUNCTUATION_A: [Sub; 1] = [sub(r"([:,])([^\d])", " $1 $2", &[":", ","])];
+static PUNCTUATION_A: [Sub; 1] = [fast_sub(r"([:,])([^\d])", " $1 $2", &[":", ","], |t| {
+    // a ':' or ',' and the next char, when that is not a digit (`\d`: Unicode Nd)
+    rewrite(t, |t, i| {
+        let mut it = t[i..].chars();
+        let sep = it.next().filter(|c| matches!(c, ':' | ','))?;
+        let c = it.next().filter(|&c| !is_unicode_digit(c))?;
+        Some((1 + c.len_utf8(), format!(" {sep} {c}")))
+    })
+})];
 
 static PUNCTUATION_B: [Sub; 3] = [
-    sub(r"\.{2,}", " $0 ", &[".."]),
-    sub(r"[;@#$%&]", " $0 ", &[";", "@", "#", "$", "%", "&"]),
-    sub(
+    fast_sub(r"\.{2,}", " $0 ", &[".."], |t| {
+        // every run of two or more dots
+        rewrite(t, |t, i| {
+            let rest = &t[i..];
+            let n = rest.len() - rest.trim_start_matches('.').len();
+            (n >= 2).then(|| (n, format!(" {} ", &rest[..n])))
+        })
+    }),
+    fast_sub(r"[;@#$%&]", " $0 ", &[";", "@", "#", "$", "%", "&"], |t| {
+        pad_chars(t, |c| matches!(c, ';' | '@' | '#' | '$' | '%' | '&'))
+    }),
+    fast_sub(
         r"[\x{2012}-\x{2015}]",
         " $0 ",
         &["\u{2012}", "\u{2013}", "\u{2014}", "\u{2015}"],
+        |t| pad_chars(t, |c| ('\u{2012}'..='\u{2015}').contains(&c)),
     ),
 ];
 
 static PUNCTUATION_C: [Sub; 5] = [
-    sub(r"[?!]", " $0 ", &["?", "!"]),
+    fast_sub(r"[?!]", " $0 ", &["?", "!"], |t| {
+        pad_chars(t, |c| matches!(c, '?' | '!'))
+    }),
     sub(r"([^'])' ", "$1 ' ", &["' "]),
-    sub(r"[*]", " $0 ", &["*"]),
-    sub(
+    fast_sub(r"[*]", " $0 ", &["*"], |t| pad_chars(t, |c| c == '*')),
+    fast_sub(
         r"[\]\[\(\)\{\}\<\>]",
         " $0 ",
         &["]", "[", "(", ")", "{", "}", "<", ">"],
+        |t| {
+            pad_chars(t, |c| {
+                matches!(c, ']' | '[' | '(' | ')' | '{' | '}' | '<' | '>')
+            })
+        },
     ),
-    sub(r"--", " -- ", &["--"]),
+    fast_sub(r"--", " -- ", &["--"], |t| replace_literal(t, "--", " -- ")),
 ];
 
 static ENDING_QUOTES_A: [Sub; 3] = [
-    sub(r"([»”’])", " $1 ", &["»", "”", "’"]),
-    sub(r"''", " '' ", &["''"]),
-    sub(r#"""#, " '' ", &["\""]),
+    fast_sub(r"([»”’])", " $1 ", &["»", "”", "’"], |t| {
+        pad_chars(t, |c| matches!(c, '»' | '”' | '’'))
+    }),
+    fast_sub(r"''", " '' ", &["''"], |t| replace_literal(t, "''", " '' ")),
+    fast_sub(r#"""#, " '' ", &["\""], |t| {
+        replace_literal(t, "\"", " '' ")
+    }),
 ];
 
 // (between the two: `\s+` -> " ", see collapse_spaces)
 
 static ENDING_QUOTES_B: [Sub; 2] = [
-    sub(r"([^' ])('[sS]|'[mM]|'[dD]|') ", "$1 $2 ", &["'"]),
-    sub(
+    fast_sub(r"([^' ])('[sS]|'[mM]|'[dD]|') ", "$1 $2 ", &["'"], |t| {
+        clitic(t, &["'s", "'S", "'m", "'M", "'d", "'D", "'"])
+    }),
+    fast_sub(
         r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ",
         "$1 $2 ",
         &["'"],
+        |t| clitic(t, &["'ll", "'LL", "'re", "'RE", "'ve", "'VE", "n't", "N'T"]),
     ),
 ];
+
+/// `re.sub(r"([^' ])(ALT1|ALT2|...) ", r"\1 \2 ", t)`: a char other than `'` and space, then
+/// the first alternative (in order) that is followed by a space.
+fn clitic(t: &str, alts: &[&str]) -> Option<String> {
+    rewrite(t, |t, i| {
+        let c = t[i..].chars().next().filter(|c| !matches!(c, '\'' | ' '))?;
+        let rest = &t[i + c.len_utf8()..];
+        // every alternative starts with ', n or N
+        if !matches!(rest.as_bytes().first(), Some(b'\'' | b'n' | b'N')) {
+            return None;
+        }
+        let alt = alts
+            .iter()
+            .find(|a| rest.strip_prefix(**a).is_some_and(|r| r.starts_with(' ')))?;
+        Some((c.len_utf8() + alt.len() + 1, format!("{c} {alt} ")))
+    })
+}
 
 /// `re.sub(r"\s+", " ", t)` (the `regex` module's `\s`, Unicode White_Space, which is what
 /// `char::is_whitespace` tests): every maximal run of whitespace becomes one space.
@@ -874,6 +1028,12 @@ fn apply(text: String, list: &[Sub]) -> String {
         if !s.needs.iter().any(|n| t.contains(n)) {
             continue;
         }
+        if let Some(fast) = s.fast {
+            if let Some(o) = fast(&t) {
+                t = o;
+            }
+            continue;
+        }
         let (re, rep) =
             s.re.get_or_init(|| (fre(s.pattern), Template::new(s.replacement)));
         // (a borrowed result: no match, the text is unchanged)
@@ -888,35 +1048,25 @@ fn apply(text: String, list: &[Sub]) -> String {
 /// sentence-final period rules, done by hand (the pattern is anchored at the end, at most one
 /// match; `[SET]*` cannot contain the period).
 fn final_period(t: &str, set: &str, spaced: bool) -> String {
-    let chars: Vec<(usize, char)> = t.char_indices().collect();
-    let n = chars.len();
     // trailing whitespace (the regex module's \s, i.e. Unicode White_Space)
-    let mut ws = n;
-    while ws > 0 && chars[ws - 1].1.is_whitespace() {
-        ws -= 1;
-    }
+    let ws = t.trim_end_matches(char::is_whitespace).len();
     // the run of SET characters just before it
-    let mut k0 = ws;
-    while k0 > 0 && set.contains(chars[k0 - 1].1) {
-        k0 -= 1;
-    }
-    if k0 < 2 || chars[k0 - 1].1 != '.' || chars[k0 - 2].1 == '.' {
-        return t.to_string();
-    }
+    let k0 = t[..ws].trim_end_matches(|c| set.contains(c)).len();
+    let mut before = t[..k0].chars().rev();
+    let c1 = match (before.next(), before.next()) {
+        (Some('.'), Some(c1)) if c1 != '.' => c1,
+        _ => return t.to_string(),
+    };
     // the (possessive or greedy) run from k0 may extend into trailing spaces when SET has ' '
-    let mut r = k0;
-    while r < n && set.contains(chars[r].1) {
-        r += 1;
-    }
-    let p = chars[k0 - 2].0;
-    let run_start = if k0 < n { chars[k0].0 } else { t.len() };
-    let run_end = if r < n { chars[r].0 } else { t.len() };
-    let c1 = chars[k0 - 2].1;
+    let r = t[k0..]
+        .find(|c| !set.contains(c))
+        .map_or(t.len(), |n| k0 + n);
+    let p = k0 - 1 - c1.len_utf8();
     let mut out = String::with_capacity(t.len() + 4);
     out.push_str(&t[..p]);
     out.push(c1);
     out.push_str(if spaced { " . " } else { " ." });
-    out.push_str(&t[run_start..run_end]);
+    out.push_str(&t[k0..r]);
     out.push(' ');
     out
 }
@@ -1123,7 +1273,8 @@ mod tests {
     const TRICKY: &[char] = &[
         'a', 'B', 'z', '1', '٣', '_', 'é', '\u{301}', 'ſ', 'K', ' ', ' ', '\t', '\n', '\u{a0}',
         '\u{2003}', '.', '.', '-', '-', ',', ':', ';', '\'', '"', '`', '(', ')', '[', ']', '{',
-        '}', '&', '#', '*', '@', '?', '!', '‘', '’', '“', '”', '«', '»', '$', '日', '²',
+        '}', '&', '#', '*', '@', '?', '!', '‘', '’', '“', '”', '«', '»', '$', '日', '²', '„', '‒',
+        '–', '—', '―', '<', '>', '%',
     ];
 
     #[test]
@@ -1172,6 +1323,10 @@ mod tests {
                     assert_eq!(want, t.as_str(), "{} {t:?}", s.pattern);
                 }
                 assert_eq!(re.replace_all(t, &tpl), want, "{} {t:?}", s.pattern);
+                if let Some(fast) = s.fast {
+                    let got = fast(t);
+                    assert_eq!(got.as_deref().unwrap_or(t), want, "{} {t:?}", s.pattern);
+                }
             }
         }
         let q = fre(r"(?i)(?<!\w)(')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w)");
@@ -1185,6 +1340,53 @@ mod tests {
         let sp = regex::Regex::new(r"\s+").unwrap();
         for t in &texts {
             assert_eq!(collapse_spaces(t), sp.replace_all(t, " "), "{t:?}");
+        }
+    }
+
+    /// `final_period` as it was first written (over a char vector), the reference for the
+    /// slice version.
+    fn final_period_reference(t: &str, set: &str, spaced: bool) -> String {
+        let chars: Vec<(usize, char)> = t.char_indices().collect();
+        let n = chars.len();
+        let mut ws = n;
+        while ws > 0 && chars[ws - 1].1.is_whitespace() {
+            ws -= 1;
+        }
+        let mut k0 = ws;
+        while k0 > 0 && set.contains(chars[k0 - 1].1) {
+            k0 -= 1;
+        }
+        if k0 < 2 || chars[k0 - 1].1 != '.' || chars[k0 - 2].1 == '.' {
+            return t.to_string();
+        }
+        let mut r = k0;
+        while r < n && set.contains(chars[r].1) {
+            r += 1;
+        }
+        let p = chars[k0 - 2].0;
+        let run_start = if k0 < n { chars[k0].0 } else { t.len() };
+        let run_end = if r < n { chars[r].0 } else { t.len() };
+        let c1 = chars[k0 - 2].1;
+        let mut out = String::with_capacity(t.len() + 4);
+        out.push_str(&t[..p]);
+        out.push(c1);
+        out.push_str(if spaced { " . " } else { " ." });
+        out.push_str(&t[run_start..run_end]);
+        out.push(' ');
+        out
+    }
+
+    #[test]
+    fn final_period_equals_reference() {
+        let alphabet: Vec<char> = ".. a])}>\"'»”’\n\u{a0}é".chars().collect();
+        for t in random_texts(&alphabet, 20_000, 10) {
+            for (set, spaced) in [("])}>\"'»”’ ", true), ("])}>\"'", false)] {
+                assert_eq!(
+                    final_period(&t, set, spaced),
+                    final_period_reference(&t, set, spaced),
+                    "{t:?}"
+                );
+            }
         }
     }
 
