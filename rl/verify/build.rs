@@ -6,7 +6,9 @@
 //!   [`punkt`], [`syllapy`]. Each parses its file exactly as the library did before (a repeated
 //!   key: the last line wins, as `HashMap::insert` did).
 //!
-//! The langdetect profiles are a `table::write_grams` table (`langdetect.bin`), with
+//! The langdetect profiles are a `table::write_grams` table (`langdetect.bin`), its answers for
+//! the n-grams of lowercase ASCII letters and spaces as a direct table
+//! (`langdetect_small.bin`, see `table::small_gram_index`), with
 //! `langdetect_langs.txt`, the profiles' languages in order, one a line.
 //!
 //! The probabilities are computed here with exactly the parsing and the division the runtime
@@ -193,6 +195,15 @@ fn langdetect(dir: &Path) {
         probs.insert(key, v);
     }
     let out = table::write_grams(&probs);
+    // the direct table of the n-grams of lowercase ASCII letters and spaces: the hash table's
+    // own answers, in the order `table::small_gram_index` numbers them
+    let grams = table::GramTable::new(&out);
+    let mut small = Vec::new();
+    for i in 0..table::SMALL_GRAMS {
+        let e = grams.get(table::small_gram_key(i));
+        small.extend(table::encode_small(e).to_le_bytes());
+    }
+    std::fs::write(dir.join("langdetect_small.bin"), small).expect("write langdetect_small.bin");
     std::fs::write(dir.join("langdetect.bin"), out).expect("write langdetect.bin");
     std::fs::write(dir.join("langdetect_langs.txt"), langs.replace('\t', "\n"))
         .expect("write langdetect_langs.txt");

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use crate::table::{gram_key, GramEntries, GramTable};
+use crate::table::{decode_small, gram_key, small_gram_index, GramEntries, GramTable};
 
 /// `random.Random` (CPython's MT19937 and the methods langdetect uses).
 pub struct PyRandom {
@@ -140,6 +140,9 @@ struct Model {
     /// The n-gram probabilities, read in place from the table `build.rs` makes of
     /// `data/langdetect.txt.z`.
     probs: GramTable<'static>,
+    /// The same table's answers for the n-grams of spaces and lowercase ASCII letters, by
+    /// `small_gram_index`: one small array read instead of a probe of the big table.
+    small: &'static [u8],
     latin1_excluded: String,
     vi_chars: Vec<char>,
     dmarks: Vec<char>,
@@ -155,6 +158,7 @@ static MODEL: LazyLock<Model> = LazyLock::new(|| {
             .map(String::from)
             .collect(),
         probs: GramTable::new(include_bytes!(concat!(env!("OUT_DIR"), "/langdetect.bin"))),
+        small: include_bytes!(concat!(env!("OUT_DIR"), "/langdetect_small.bin")),
         latin1_excluded: String::new(),
         vi_chars: Vec::new(),
         dmarks: Vec::new(),
@@ -190,6 +194,19 @@ static MODEL: LazyLock<Model> = LazyLock::new(|| {
     }
     m
 });
+
+impl Model {
+    /// The profile entries of an n-gram of 1 to 3 chars.
+    fn lookup(&self, gram: &[char]) -> Option<GramEntries> {
+        match small_gram_index(gram) {
+            Some(i) => {
+                let b = self.small.get(4 * i..4 * i + 4)?;
+                decode_small(u32::from_le_bytes(b.try_into().ok()?))
+            }
+            None => self.probs.get(gram_key(gram)),
+        }
+    }
+}
 
 fn block(c: char) -> &'static str {
     let cp = c as u32;
@@ -432,7 +449,7 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
         for n in 1..=len {
             let w = &grams[len - n..len];
             if w != [' '] {
-                if let Some(p) = m.probs.get(gram_key(w)) {
+                if let Some(p) = m.lookup(w) {
                     ngrams.push(p);
                 }
             }
@@ -496,6 +513,31 @@ pub fn detect(text: &str) -> Result<String, NoFeatures> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_table_is_the_big_one() {
+        let m = &*MODEL;
+        let alphabet: Vec<char> = " abcdefghijklmnopqrstuvwxyz".chars().collect();
+        let mut n = 0;
+        for &a in &alphabet {
+            for gram in [vec![a]]
+                .into_iter()
+                .chain(alphabet.iter().map(|&b| vec![a, b]))
+                .chain(
+                    alphabet
+                        .iter()
+                        .flat_map(|&b| alphabet.iter().map(move |&c| vec![a, b, c])),
+                )
+            {
+                assert!(small_gram_index(&gram).is_some());
+                assert_eq!(m.lookup(&gram), m.probs.get(gram_key(&gram)), "{gram:?}");
+                n += 1;
+            }
+        }
+        assert_eq!(n, crate::table::SMALL_GRAMS);
+        assert_eq!(small_gram_index(&['A']), None);
+        assert_eq!(small_gram_index(&['a', 'é']), None);
+    }
 
     #[test]
     fn mt_matches_cpython() {

@@ -225,6 +225,77 @@ impl<'a> GramTable<'a> {
     }
 }
 
+/// The alphabet of the direct n-gram table: space and the lowercase ASCII letters (most
+/// n-grams of most texts), numbered 0 to 26.
+const SMALL_ALPHABET: usize = 27;
+
+/// How many n-grams (of 1 to 3 chars) the direct table has.
+pub const SMALL_GRAMS: usize =
+    SMALL_ALPHABET + SMALL_ALPHABET * SMALL_ALPHABET + SMALL_ALPHABET.pow(3);
+
+fn small_code(c: char) -> Option<usize> {
+    match c {
+        ' ' => Some(0),
+        'a'..='z' => Some(c as usize - 'a' as usize + 1),
+        _ => None,
+    }
+}
+
+/// The direct-table index of an n-gram of 1 to 3 chars of the alphabet, None for another
+/// n-gram: 1-grams first, then 2-grams, then 3-grams, each in base-27 order.
+pub fn small_gram_index(gram: &[char]) -> Option<usize> {
+    let mut i = 0;
+    for &c in gram {
+        i = i * SMALL_ALPHABET + small_code(c)?;
+    }
+    match gram.len() {
+        1 => Some(i),
+        2 => Some(SMALL_ALPHABET + i),
+        3 => Some(SMALL_ALPHABET + SMALL_ALPHABET * SMALL_ALPHABET + i),
+        _ => None,
+    }
+}
+
+/// The key of the n-gram with direct-table index `i` (the inverse of [`small_gram_index`]).
+pub fn small_gram_key(i: usize) -> u64 {
+    let a = SMALL_ALPHABET;
+    let (len, mut j) = if i < a {
+        (1, i)
+    } else if i < a + a * a {
+        (2, i - a)
+    } else {
+        (3, i - a - a * a)
+    };
+    let mut chars = [' '; 3];
+    for k in (0..len).rev() {
+        let d = j % a;
+        chars[k] = if d == 0 {
+            ' '
+        } else {
+            (b'a' + d as u8 - 1) as char
+        };
+        j /= a;
+    }
+    gram_key(&chars[..len])
+}
+
+/// A direct-table cell: `index << 8 | count` of the entries, or `u32::MAX` for an n-gram
+/// without a profile (an n-gram with no entries is still present).
+pub fn encode_small(e: Option<GramEntries>) -> u32 {
+    match e {
+        Some((i, n)) => {
+            assert!(i < 1 << 24, "n-gram entries too many for the direct table");
+            (i << 8) | n as u32
+        }
+        None => u32::MAX,
+    }
+}
+
+/// The inverse of [`encode_small`].
+pub fn decode_small(v: u32) -> Option<GramEntries> {
+    (v != u32::MAX).then_some((v >> 8, v as u8))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
