@@ -273,24 +273,6 @@ fn is_word_char(c: char) -> bool {
     regex_syntax::is_word_character(c)
 }
 
-/// The `regex` module's `\d` (Unicode Nd), as the `regex` crate's `\d` has it.
-fn is_unicode_digit(c: char) -> bool {
-    static D: LazyLock<Vec<(char, char)>> = LazyLock::new(|| {
-        use regex_syntax::hir::{Class, HirKind};
-        match regex_syntax::parse(r"\d").map(|h| h.into_kind()) {
-            Ok(HirKind::Class(Class::Unicode(c))) => {
-                c.iter().map(|r| (r.start(), r.end())).collect()
-            }
-            _ => Vec::new(),
-        }
-    });
-    if c.is_ascii() {
-        return c.is_ascii_digit();
-    }
-    let i = D.partition_point(|&(_, e)| e < c);
-    D.get(i).is_some_and(|&(s, _)| s <= c)
-}
-
 /// The end of the match of `^-?[\.,]?\d[\d,\.-]*\.?(?=\n?\z)` in `s`, if any. Each part is
 /// forced: `-` and `[.,]` are not digits, so skipping them leaves nothing for `\d`; the greedy
 /// `[\d,.-]*` takes the whole run (`\.?` then finds no "."), and the look-ahead needs the rest
@@ -300,17 +282,17 @@ fn number_prefix(s: &str) -> Option<usize> {
     let mut t = s.strip_prefix('-').unwrap_or(s);
     t = t.strip_prefix(['.', ',']).unwrap_or(t);
     let mut it = t.chars();
-    if !it.next().is_some_and(is_unicode_digit) {
+    if !it.next().is_some_and(py::is_nd) {
         return None;
     }
     let rest = it
         .as_str()
-        .trim_start_matches(|c: char| matches!(c, ',' | '.' | '-') || is_unicode_digit(c));
+        .trim_start_matches(|c: char| matches!(c, ',' | '.' | '-') || py::is_nd(c));
     (rest.is_empty() || rest == "\n").then(|| s.len() - rest.len())
 }
 
 fn non_punct_char(c: char) -> bool {
-    is_word_char(c) && !is_unicode_digit(c)
+    is_word_char(c) && !py::is_nd(c)
 }
 
 impl Tok {
@@ -761,32 +743,6 @@ const fn fast_sub(
     }
 }
 
-/// Rewrite `t` left to right: at each position, `m(rest)` gives the byte length of a match
-/// starting there and its replacement, or None; after a match the scan resumes at its end
-/// (matches are never empty), as `re.sub` does. None when nothing matched.
-fn rewrite(t: &str, m: impl Fn(&str, usize) -> Option<(usize, String)>) -> Option<String> {
-    let mut out = String::new();
-    let mut last = 0;
-    let mut i = 0;
-    while i < t.len() {
-        if let Some((n, rep)) = m(t, i) {
-            if out.is_empty() {
-                out.reserve(t.len() + 16);
-            }
-            out.push_str(&t[last..i]);
-            out.push_str(&rep);
-            i += n;
-            last = i;
-        } else {
-            i += t[i..].chars().next().map_or(1, char::len_utf8);
-        }
-    }
-    (last > 0).then(|| {
-        out.push_str(&t[last..]);
-        out
-    })
-}
-
 /// `re.sub(r"[SET]", r" \g<0> ", t)` for a set of single chars.
 fn pad_chars(t: &str, set: fn(char) -> bool) -> Option<String> {
     if !t.chars().any(set) {
@@ -817,7 +773,7 @@ static STARTING_QUOTES: [Sub; 4] = [
         &["«", "“", "‘", "„", "`"],
         |t| {
             // one opening quote, or the whole run of backticks
-            rewrite(t, |t, i| {
+            py::rewrite(t, |t, i| {
                 let rest = &t[i..];
                 match rest.chars().next()? {
                     c @ ('«' | '“' | '‘' | '„') => Some((c.len_utf8(), format!(" {c} "))),
@@ -837,7 +793,7 @@ static STARTING_QUOTES: [Sub; 4] = [
         replace_literal(t, "``", " `` ")
     }),
     fast_sub(r#"([ \(\[{<])("|'{2})"#, "$1 `` ", &["\"", "''"], |t| {
-        rewrite(t, |t, i| {
+        py::rewrite(t, |t, i| {
             let rest = &t[i..];
             let c = rest.chars().next().filter(|c| " ([{<".contains(*c))?;
             let q = &rest[1..];
@@ -894,10 +850,10 @@ fn quote_start(t: &str) -> String {
 
 static PUNCTUATION_A: [Sub; 1] = [fast_sub(r"([:,])([^\d])", " $1 $2", &[":", ","], |t| {
     // a ':' or ',' and the next char, when that is not a digit (`\d`: Unicode Nd)
-    rewrite(t, |t, i| {
+    py::rewrite(t, |t, i| {
         let mut it = t[i..].chars();
         let sep = it.next().filter(|c| matches!(c, ':' | ','))?;
-        let c = it.next().filter(|&c| !is_unicode_digit(c))?;
+        let c = it.next().filter(|&c| !py::is_nd(c))?;
         Some((1 + c.len_utf8(), format!(" {sep} {c}")))
     })
 })];
@@ -905,7 +861,7 @@ static PUNCTUATION_A: [Sub; 1] = [fast_sub(r"([:,])([^\d])", " $1 $2", &[":", ",
 static PUNCTUATION_B: [Sub; 3] = [
     fast_sub(r"\.{2,}", " $0 ", &[".."], |t| {
         // every run of two or more dots
-        rewrite(t, |t, i| {
+        py::rewrite(t, |t, i| {
             let rest = &t[i..];
             let n = rest.len() - rest.trim_start_matches('.').len();
             (n >= 2).then(|| (n, format!(" {} ", &rest[..n])))
@@ -968,7 +924,7 @@ static ENDING_QUOTES_B: [Sub; 2] = [
 /// `re.sub(r"([^' ])(ALT1|ALT2|...) ", r"\1 \2 ", t)`: a char other than `'` and space, then
 /// the first alternative (in order) that is followed by a space.
 fn clitic(t: &str, alts: &[&str]) -> Option<String> {
-    rewrite(t, |t, i| {
+    py::rewrite(t, |t, i| {
         let c = t[i..].chars().next().filter(|c| !matches!(c, '\'' | ' '))?;
         let rest = &t[i + c.len_utf8()..];
         // every alternative starts with ', n or N
@@ -1237,7 +1193,7 @@ pub fn first_pos_tag(tokens: &[String]) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]

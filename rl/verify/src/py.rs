@@ -120,16 +120,8 @@ pub fn is_lower(s: &str) -> bool {
 }
 
 fn is_decimal(c: char) -> bool {
-    static ND: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"^\p{Nd}$").expect("static regex"));
-    if c.is_ascii_digit() {
-        return true;
-    }
-    if c.is_ascii() {
-        return false;
-    }
-    let mut b = [0u8; 4];
-    ND.is_match(c.encode_utf8(&mut b))
+    // \p{Nd}
+    is_nd(c)
 }
 
 /// `c.isdigit()`: decimal digits plus the Numeric_Type=Digit characters (superscripts,
@@ -151,13 +143,12 @@ pub fn is_digit(s: &str) -> bool {
 
 /// `s.isalpha()` for one char (letters: categories L*).
 pub fn char_is_alpha(c: char) -> bool {
-    static L: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"^\p{L}$").expect("static regex"));
+    static L: std::sync::LazyLock<Vec<(char, char)>> =
+        std::sync::LazyLock::new(|| class_ranges(r"\p{L}"));
     if c.is_ascii() {
         return c.is_ascii_alphabetic();
     }
-    let mut b = [0u8; 4];
-    L.is_match(c.encode_utf8(&mut b))
+    in_ranges(&L, c)
 }
 
 /// Char-index slicing `s[a:b]` with Python's clamping (non-negative bounds only).
@@ -186,6 +177,125 @@ pub fn slice_chars(s: &str, start: usize, end: usize) -> &str {
 /// The character at code-point index `i` (`s[i]`), or `None`.
 pub fn char_at(s: &str, i: usize) -> Option<char> {
     s.chars().nth(i)
+}
+
+/// `\d` of the `regex` crate (Unicode Nd), which is also what NLTK's `regex` module and
+/// [`translate`]'s `\d` (Python's `\d` on str) match.
+pub(crate) fn is_nd(c: char) -> bool {
+    static D: std::sync::LazyLock<Vec<(char, char)>> =
+        std::sync::LazyLock::new(|| class_ranges(r"\d"));
+    if c.is_ascii() {
+        return c.is_ascii_digit();
+    }
+    in_ranges(&D, c)
+}
+
+/// The code point ranges of a `regex` class pattern, from the `regex-syntax` tables the `regex`
+/// crate compiles it from (our own constant patterns: a failure gives an empty class, which the
+/// tests would catch).
+pub(crate) fn class_ranges(class: &str) -> Vec<(char, char)> {
+    use regex_syntax::hir::{Class, HirKind};
+    match regex_syntax::parse(class).map(|h| h.into_kind()) {
+        Ok(HirKind::Class(Class::Unicode(c))) => c.iter().map(|r| (r.start(), r.end())).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether `c` is in sorted, disjoint `ranges`.
+pub(crate) fn in_ranges(ranges: &[(char, char)], c: char) -> bool {
+    let i = ranges.partition_point(|&(_, e)| e < c);
+    ranges.get(i).is_some_and(|&(s, _)| s <= c)
+}
+
+/// Byte spans of `re.findall(r"\d+", text)`: the maximal runs of `\d` (Unicode Nd), which is
+/// what the greedy, leftmost `\d+` finds.
+pub fn digit_runs(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (is_nd(c), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, text.len()));
+    }
+    out
+}
+
+/// Python's `\w` as [`translate`] has it (`[\p{L}\p{N}_]`, not case-folded).
+pub(crate) fn is_py_word(c: char) -> bool {
+    exact_word(c, false)
+}
+
+/// Rewrite `t` left to right: at each position, `m(rest)` gives the byte length of a match
+/// starting there and its replacement, or None; after a match the scan resumes at its end
+/// (matches are never empty), as `re.sub` does. None when nothing matched.
+pub(crate) fn rewrite(
+    t: &str,
+    m: impl Fn(&str, usize) -> Option<(usize, String)>,
+) -> Option<String> {
+    rewrite_at(t, Some, m)
+}
+
+/// [`rewrite`], trying `m` only at the candidate starts `next(pos)` gives: the first position
+/// at or after `pos` where a match could start (it must not pass over any position where one
+/// does), or None when there is none.
+pub(crate) fn rewrite_at(
+    t: &str,
+    mut next: impl FnMut(usize) -> Option<usize>,
+    m: impl Fn(&str, usize) -> Option<(usize, String)>,
+) -> Option<String> {
+    let mut out = String::new();
+    let mut last = 0;
+    let mut pos = 0;
+    while let Some(i) = next(pos) {
+        if i >= t.len() {
+            break;
+        }
+        if let Some((n, rep)) = m(t, i) {
+            if out.is_empty() {
+                out.reserve(t.len() + 16);
+            }
+            out.push_str(&t[last..i]);
+            out.push_str(&rep);
+            pos = i + n;
+            last = pos;
+        } else {
+            pos = i + t[i..].chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    (last > 0).then(|| {
+        out.push_str(&t[last..]);
+        out
+    })
+}
+
+/// Candidate starts for [`rewrite_at`] when every match has the byte `anchor` at `offset`
+/// bytes from its start (the candidates are the anchors' positions minus `offset`, at char
+/// boundaries).
+pub(crate) fn anchored(
+    t: &str,
+    anchor: u8,
+    offset: usize,
+) -> impl FnMut(usize) -> Option<usize> + '_ {
+    move |pos| {
+        let b = t.as_bytes();
+        let mut from = pos + offset;
+        loop {
+            let p = from + memchr::memchr(anchor, b.get(from..)?)?;
+            let i = p - offset;
+            if t.is_char_boundary(i) {
+                return Some(i);
+            }
+            from = p + 1;
+        }
+    }
 }
 
 // ------------------------------------------------------------------------------------------
@@ -802,23 +912,13 @@ impl BodyChar {
 
 /// `[\p{L}\p{N}_]`, the translation's Python `\w`, as sorted code point ranges.
 fn word_ranges() -> &'static [(char, char)] {
-    static R: std::sync::LazyLock<Vec<(char, char)>> = std::sync::LazyLock::new(|| {
-        use regex_syntax::hir::{Class, HirKind};
-        match regex_syntax::parse(&format!("[{W}]")).map(|h| h.into_kind()) {
-            Ok(HirKind::Class(Class::Unicode(c))) => {
-                c.iter().map(|r| (r.start(), r.end())).collect()
-            }
-            // our own constant pattern: cannot happen (the tests check the class)
-            _ => Vec::new(),
-        }
-    });
+    static R: std::sync::LazyLock<Vec<(char, char)>> =
+        std::sync::LazyLock::new(|| class_ranges(&format!("[{W}]")));
     &R
 }
 
 fn in_word_ranges(c: char) -> bool {
-    let r = word_ranges();
-    let i = r.partition_point(|&(_, e)| e < c);
-    r.get(i).is_some_and(|&(s, _)| s <= c)
+    in_ranges(word_ranges(), c)
 }
 
 /// Whether `c` is in the class `[\p{L}\p{N}_]` of the exact `\b` translation, case-folded when
@@ -1350,6 +1450,34 @@ mod tests {
         ] {
             if let Ok(r) = PyRegex::new(p, true, false) {
                 assert!(matches!(&*r.inner, Compiled::Fancy { .. }), "{p}");
+            }
+        }
+    }
+
+    #[test]
+    fn class_tables_are_the_regex_classes() {
+        let nd = regex::Regex::new(r"^\p{Nd}$").unwrap();
+        let l = regex::Regex::new(r"^\p{L}$").unwrap();
+        let d = regex::Regex::new(r"^\d$").unwrap();
+        let mut b = [0u8; 4];
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let s = c.encode_utf8(&mut b);
+            assert_eq!(is_decimal(c), nd.is_match(s), "{c:?}");
+            assert_eq!(is_nd(c), d.is_match(s), "{c:?}");
+            assert_eq!(char_is_alpha(c), l.is_match(s), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn hand_patterns_equal_their_regexes() {
+        let alphabet: Vec<char> = "0123²٣ aAbBcC_-.,/\n\u{a0}é日".chars().collect();
+        let texts = crate::nltk::tests::random_texts(&alphabet, 30_000, 12);
+        let d = PyRegex::new(r"\d+", false, false).unwrap();
+        let w = PyRegex::new(r"\w", false, false).unwrap();
+        for t in &texts {
+            assert_eq!(digit_runs(t), d.find_all(t).unwrap(), "{t:?}");
+            for c in t.chars() {
+                assert_eq!(is_py_word(c), w.search(&c.to_string()).unwrap(), "{c:?}");
             }
         }
     }

@@ -5,67 +5,215 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use crate::py::{self, PyRegex};
-use crate::py_re;
+use crate::py;
 
-fn sub(re: &PyRegex, text: &str, f: impl Fn(&py::Caps) -> String) -> String {
-    re.replace_all(text, f)
-}
-
-fn g<'a>(c: &py::Caps<'a>, i: usize) -> &'a str {
-    c.str(i)
-}
-
+#[cfg_attr(not(test), allow(dead_code))] // (the pattern STARTER_ALTS spells out)
 const STARTERS: &str = r"(Mr|Mrs|Ms|Dr|Prof|Capt|Cpt|Lt|He\s|She\s|It\s|They\s|Their\s|Our\s|We\s|But\s|However\s|That\s|This\s|Wherever)";
 
-/// `instructions_util.split_into_sentences(text)` (the regex splitter, not Punkt).
+/// The alternatives of [`STARTERS`] in order, each with whether `\s` follows it.
+const STARTER_ALTS: [(&str, bool); 20] = [
+    ("Mr", false),
+    ("Mrs", false),
+    ("Ms", false),
+    ("Dr", false),
+    ("Prof", false),
+    ("Capt", false),
+    ("Cpt", false),
+    ("Lt", false),
+    ("He", true),
+    ("She", true),
+    ("It", true),
+    ("They", true),
+    ("Their", true),
+    ("Our", true),
+    ("We", true),
+    ("But", true),
+    ("However", true),
+    ("That", true),
+    ("This", true),
+    ("Wherever", false),
+];
+
+/// The [`STARTERS`] group at the start of `s`: the first alternative that matches (nothing
+/// follows the group in the patterns, so it is the one taken).
+fn starter(s: &str) -> Option<&str> {
+    STARTER_ALTS.iter().find_map(|&(w, space)| {
+        let rest = s.strip_prefix(w)?;
+        if !space {
+            return Some(&s[..w.len()]);
+        }
+        let c = rest.chars().next().filter(|&c| py::is_space(c))?;
+        Some(&s[..w.len() + c.len_utf8()])
+    })
+}
+
+/// The first of `alts` that `s` starts with and that is followed by `then`.
+fn alt_then<'a>(s: &str, alts: &[&'a str], then: &str) -> Option<&'a str> {
+    alts.iter()
+        .find(|a| s.strip_prefix(**a).is_some_and(|r| r.starts_with(then)))
+        .copied()
+}
+
+fn ascii_letter(s: &str, at: usize) -> Option<char> {
+    s.as_bytes()
+        .get(at)
+        .filter(|b| b.is_ascii_alphabetic())
+        .map(|&b| b as char)
+}
+
+/// Where a hand-written pattern's matches can start (see [`py::rewrite_at`]).
+#[derive(Clone, Copy)]
+enum Starts {
+    /// At the byte `.0` minus `.1` bytes (every match has it there).
+    Anchor(u8, usize),
+    /// At one of three bytes (every match starts with one of them).
+    Bytes3(u8, u8, u8),
+    /// Two chars before a '.' that follows an ASCII letter (`\s([A-Za-z])[.] `).
+    SpaceLetterDot,
+}
+
+fn starts(t: &str, s: Starts) -> Box<dyn FnMut(usize) -> Option<usize> + '_> {
+    match s {
+        Starts::Anchor(b, offset) => Box::new(py::anchored(t, b, offset)),
+        Starts::Bytes3(a, b, c) => Box::new(move |pos| {
+            let bytes = t.as_bytes().get(pos..)?;
+            Some(pos + memchr::memchr3(a, b, c, bytes)?)
+        }),
+        Starts::SpaceLetterDot => Box::new(move |pos| {
+            // every match is (a char) (an ASCII letter) '.', so its '.' is 2 chars after its
+            // start; the candidates come in increasing order (two such '.' are 2+ bytes apart)
+            let b = t.as_bytes();
+            let mut from = pos + 2;
+            loop {
+                let p = from + memchr::memchr(b'.', b.get(from..)?)?;
+                from = p + 1;
+                if !b[p - 1].is_ascii_alphabetic() {
+                    continue;
+                }
+                let Some(c) = t[..p - 1].chars().next_back() else {
+                    continue;
+                };
+                let i = p - 1 - c.len_utf8();
+                if i >= pos {
+                    return Some(i);
+                }
+            }
+        }),
+    }
+}
+
+/// `t` with the matches of a hand-written pattern replaced.
+fn apply(t: String, s: Starts, m: impl Fn(&str, usize) -> Option<(usize, String)>) -> String {
+    match py::rewrite_at(&t, starts(&t, s), m) {
+        Some(r) => r,
+        None => t,
+    }
+}
+
+/// `instructions_util.split_into_sentences(text)` (the regex splitter, not Punkt). Each
+/// `re.sub` is done by hand, by a matcher that says whether (and with what) its pattern
+/// matches at a position, taking the pattern's alternatives in order; the patterns are in the
+/// comments and a test compares the whole with the regex version.
 pub fn split_into_sentences(text: &str) -> Vec<String> {
     let mut t = format!(" {text}  ");
     t = t.replace('\n', " ");
-    t = sub(py_re!(r"(Mr|St|Mrs|Ms|Dr)[.]"), &t, |c| {
-        format!("{}<prd>", g(c, 1))
+    // (Mr|St|Mrs|Ms|Dr)[.] -> \1<prd>
+    t = apply(t, Starts::Bytes3(b'M', b'S', b'D'), |t, i| {
+        let a = alt_then(&t[i..], &["Mr", "St", "Mrs", "Ms", "Dr"], ".")?;
+        Some((a.len() + 1, format!("{a}<prd>")))
     });
-    t = sub(py_re!(r"[.](com|net|org|io|gov|edu|me)"), &t, |c| {
-        format!("<prd>{}", g(c, 1))
+    // [.](com|net|org|io|gov|edu|me) -> <prd>\1
+    t = apply(t, Starts::Anchor(b'.', 0), |t, i| {
+        let rest = t[i..].strip_prefix('.')?;
+        let a = alt_then(rest, &["com", "net", "org", "io", "gov", "edu", "me"], "")?;
+        Some((1 + a.len(), format!("<prd>{a}")))
     });
-    t = sub(py_re!(r"([0-9])[.]([0-9])"), &t, |c| {
-        format!("{}<prd>{}", g(c, 1), g(c, 2))
+    // ([0-9])[.]([0-9]) -> \1<prd>\2
+    t = apply(t, Starts::Anchor(b'.', 1), |t, i| {
+        match t.as_bytes().get(i..i + 3)? {
+            [a, b'.', b] if a.is_ascii_digit() && b.is_ascii_digit() => {
+                Some((3, format!("{}<prd>{}", *a as char, *b as char)))
+            }
+            _ => None,
+        }
     });
-    t = sub(py_re!(r"\.{2,}"), &t, |c| {
-        format!("{}<stop>", "<prd>".repeat(g(c, 0).chars().count()))
+    // \.{2,} -> <prd> per dot, then <stop>
+    t = apply(t, Starts::Anchor(b'.', 0), |t, i| {
+        let rest = &t[i..];
+        let n = rest.len() - rest.trim_start_matches('.').len();
+        (n >= 2).then(|| (n, format!("{}<stop>", "<prd>".repeat(n))))
     });
     if t.contains("Ph.D") {
         t = t.replace("Ph.D.", "Ph<prd>D<prd>");
     }
-    t = sub(py_re!(r"\s([A-Za-z])[.] "), &t, |c| {
-        format!(" {}<prd> ", g(c, 1))
+    // \s([A-Za-z])[.]  -> " \1<prd> "
+    t = apply(t, Starts::SpaceLetterDot, |t, i| {
+        let c = t[i..].chars().next().filter(|&c| py::is_space(c))?;
+        let j = i + c.len_utf8();
+        let l = ascii_letter(t, j)?;
+        t[j + 1..]
+            .starts_with(". ")
+            .then(|| (c.len_utf8() + 3, format!(" {l}<prd> ")))
     });
-    static ACR: LazyLock<PyRegex> = LazyLock::new(|| {
-        PyRegex::new(
-            &format!(r"([A-Z][.][A-Z][.](?:[A-Z][.])?) {STARTERS}"),
-            false,
-            false,
-        )
-        .expect("static")
+    // ([A-Z][.][A-Z][.](?:[A-Z][.])?) STARTERS -> \1<stop> \2 (the greedy optional part
+    // first, then without it)
+    t = apply(t, Starts::Anchor(b'.', 1), |t, i| {
+        let b = t.as_bytes();
+        let up_dot =
+            |k: usize| b.get(k).is_some_and(u8::is_ascii_uppercase) && b.get(k + 1) == Some(&b'.');
+        if !(up_dot(i) && up_dot(i + 2)) {
+            return None;
+        }
+        [6, 4].into_iter().find_map(|g| {
+            if g == 6 && !up_dot(i + 4) {
+                return None;
+            }
+            let st = starter(t[i + g..].strip_prefix(' ')?)?;
+            Some((g + 1 + st.len(), format!("{}<stop> {st}", &t[i..i + g])))
+        })
     });
-    t = sub(&ACR, &t, |c| format!("{}<stop> {}", g(c, 1), g(c, 2)));
-    t = sub(
-        py_re!(r"([A-Za-z])[.]([A-Za-z])[.]([A-Za-z])[.]"),
-        &t,
-        |c| format!("{}<prd>{}<prd>{}<prd>", g(c, 1), g(c, 2), g(c, 3)),
-    );
-    t = sub(py_re!(r"([A-Za-z])[.]([A-Za-z])[.]"), &t, |c| {
-        format!("{}<prd>{}<prd>", g(c, 1), g(c, 2))
+    // ([A-Za-z])[.]([A-Za-z])[.]([A-Za-z])[.] -> \1<prd>\2<prd>\3<prd>
+    t = apply(t, Starts::Anchor(b'.', 1), |t, i| {
+        let b = t.as_bytes();
+        let l = |k: usize| ascii_letter(t, i + k);
+        let dot = |k: usize| b.get(i + k) == Some(&b'.');
+        if !dot(1) {
+            return None;
+        }
+        let (x, y, z) = (l(0)?, l(2)?, l(4)?);
+        (dot(1) && dot(3) && dot(5)).then(|| (6, format!("{x}<prd>{y}<prd>{z}<prd>")))
     });
-    static SUF: LazyLock<PyRegex> = LazyLock::new(|| {
-        PyRegex::new(&format!(r" (Inc|Ltd|Jr|Sr|Co)[.] {STARTERS}"), false, false).expect("static")
+    // ([A-Za-z])[.]([A-Za-z])[.] -> \1<prd>\2<prd>
+    t = apply(t, Starts::Anchor(b'.', 1), |t, i| {
+        let b = t.as_bytes();
+        let l = |k: usize| ascii_letter(t, i + k);
+        let dot = |k: usize| b.get(i + k) == Some(&b'.');
+        if !dot(1) {
+            return None;
+        }
+        let (x, y) = (l(0)?, l(2)?);
+        (dot(1) && dot(3)).then(|| (4, format!("{x}<prd>{y}<prd>")))
     });
-    t = sub(&SUF, &t, |c| format!(" {}<stop> {}", g(c, 1), g(c, 2)));
-    t = sub(py_re!(r" (Inc|Ltd|Jr|Sr|Co)[.]"), &t, |c| {
-        format!(" {}<prd>", g(c, 1))
+    // " (Inc|Ltd|Jr|Sr|Co)[.] STARTERS" -> " \1<stop> \2" (no alternative is a prefix of
+    // another, so at most one can match)
+    const SUFFIXES: [&str; 5] = ["Inc", "Ltd", "Jr", "Sr", "Co"];
+    t = apply(t, Starts::Bytes3(b' ', b' ', b' '), |t, i| {
+        let rest = t[i..].strip_prefix(' ')?;
+        let a = alt_then(rest, &SUFFIXES, ". ")?;
+        let st = starter(&rest[a.len() + 2..])?;
+        Some((1 + a.len() + 2 + st.len(), format!(" {a}<stop> {st}")))
     });
-    t = sub(py_re!(r" ([A-Za-z])[.]"), &t, |c| {
-        format!(" {}<prd>", g(c, 1))
+    // " (Inc|Ltd|Jr|Sr|Co)[.]" -> " \1<prd>"
+    t = apply(t, Starts::Bytes3(b' ', b' ', b' '), |t, i| {
+        let rest = t[i..].strip_prefix(' ')?;
+        let a = alt_then(rest, &SUFFIXES, ".")?;
+        Some((1 + a.len() + 1, format!(" {a}<prd>")))
+    });
+    // " ([A-Za-z])[.]" -> " \1<prd>"
+    t = apply(t, Starts::Bytes3(b' ', b' ', b' '), |t, i| {
+        let b = t.as_bytes();
+        let l = ascii_letter(t, i + 1)?;
+        (b[i] == b' ' && b.get(i + 2) == Some(&b'.')).then(|| (3, format!(" {l}<prd>")))
     });
     if t.contains('”') {
         t = t.replace(".”", "”.");
@@ -114,7 +262,8 @@ pub fn syllables(word: &str) -> i64 {
     if w.is_empty() {
         return 0;
     }
-    if py_re!(r"\d").search(w).unwrap_or(false) {
+    // re.search(r"\d", w)
+    if w.chars().any(py::is_nd) {
         return 0;
     }
     if let Some(n) = D.get(w.as_bytes()).and_then(|v| v.try_into().ok()) {
@@ -341,8 +490,157 @@ pub fn py_int(s: &str) -> Option<i64> {
 }
 
 #[cfg(test)]
+mod reference {
+    use super::*;
+    use crate::py::PyRegex;
+    use crate::py_re;
+
+    fn sub(re: &PyRegex, text: &str, f: impl Fn(&py::Caps) -> String) -> String {
+        re.replace_all(text, f)
+    }
+
+    fn g<'a>(c: &py::Caps<'a>, i: usize) -> &'a str {
+        c.str(i)
+    }
+
+    /// The regex version of [`split_into_sentences`] (the reference the tests compare it with).
+    pub(crate) fn split_into_sentences_reference(text: &str) -> Vec<String> {
+        let mut t = format!(" {text}  ");
+        t = t.replace('\n', " ");
+        t = sub(py_re!(r"(Mr|St|Mrs|Ms|Dr)[.]"), &t, |c| {
+            format!("{}<prd>", g(c, 1))
+        });
+        t = sub(py_re!(r"[.](com|net|org|io|gov|edu|me)"), &t, |c| {
+            format!("<prd>{}", g(c, 1))
+        });
+        t = sub(py_re!(r"([0-9])[.]([0-9])"), &t, |c| {
+            format!("{}<prd>{}", g(c, 1), g(c, 2))
+        });
+        t = sub(py_re!(r"\.{2,}"), &t, |c| {
+            format!("{}<stop>", "<prd>".repeat(g(c, 0).chars().count()))
+        });
+        if t.contains("Ph.D") {
+            t = t.replace("Ph.D.", "Ph<prd>D<prd>");
+        }
+        t = sub(py_re!(r"\s([A-Za-z])[.] "), &t, |c| {
+            format!(" {}<prd> ", g(c, 1))
+        });
+        static ACR: LazyLock<PyRegex> = LazyLock::new(|| {
+            PyRegex::new(
+                &format!(r"([A-Z][.][A-Z][.](?:[A-Z][.])?) {STARTERS}"),
+                false,
+                false,
+            )
+            .expect("static")
+        });
+        t = sub(&ACR, &t, |c| format!("{}<stop> {}", g(c, 1), g(c, 2)));
+        t = sub(
+            py_re!(r"([A-Za-z])[.]([A-Za-z])[.]([A-Za-z])[.]"),
+            &t,
+            |c| format!("{}<prd>{}<prd>{}<prd>", g(c, 1), g(c, 2), g(c, 3)),
+        );
+        t = sub(py_re!(r"([A-Za-z])[.]([A-Za-z])[.]"), &t, |c| {
+            format!("{}<prd>{}<prd>", g(c, 1), g(c, 2))
+        });
+        static SUF: LazyLock<PyRegex> = LazyLock::new(|| {
+            PyRegex::new(&format!(r" (Inc|Ltd|Jr|Sr|Co)[.] {STARTERS}"), false, false)
+                .expect("static")
+        });
+        t = sub(&SUF, &t, |c| format!(" {}<stop> {}", g(c, 1), g(c, 2)));
+        t = sub(py_re!(r" (Inc|Ltd|Jr|Sr|Co)[.]"), &t, |c| {
+            format!(" {}<prd>", g(c, 1))
+        });
+        t = sub(py_re!(r" ([A-Za-z])[.]"), &t, |c| {
+            format!(" {}<prd>", g(c, 1))
+        });
+        if t.contains('”') {
+            t = t.replace(".”", "”.");
+        }
+        if t.contains('"') {
+            t = t.replace(".\"", "\".");
+        }
+        if t.contains('!') {
+            t = t.replace("!\"", "\"!");
+        }
+        if t.contains('?') {
+            t = t.replace("?\"", "\"?");
+        }
+        t = t
+            .replace('.', ".<stop>")
+            .replace('?', "?<stop>")
+            .replace('!', "!<stop>")
+            .replace("<prd>", ".");
+        let mut s: Vec<String> = t
+            .split("<stop>")
+            .map(|x| py::strip(x).to_string())
+            .collect();
+        if s.last().is_some_and(|x| x.is_empty()) {
+            s.pop();
+        }
+        s
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sentence_splitter_equals_the_regex_version() {
+        let alphabet: Vec<char> = "MrsStDcomnegvdui.IncLtdJrCoPhAB HeWTyO\u{a0}\u{1c}\t\n01!?\"”xE"
+            .chars()
+            .collect();
+        let mut texts = crate::nltk::tests::random_texts(&alphabet, 40_000, 16);
+        let words = [
+            "Mr.",
+            "Mrs.",
+            "St.",
+            "Dr.",
+            "Ms.",
+            ".com",
+            ".io",
+            ".me",
+            "3.5",
+            "...",
+            "Ph.D.",
+            " a. ",
+            "U.S.A. He ",
+            "A.B. Mrs ",
+            "A.B.C. They\t",
+            " Inc. We ",
+            " Co. Wherever",
+            " Jr.",
+            " x.",
+            "e.g.",
+            "i.e. ",
+            "!\"",
+            "?\"",
+            ".\"",
+            ".”",
+            " Ltd. However ",
+        ];
+        let mut x = 7u64;
+        for _ in 0..20_000 {
+            let mut t = String::new();
+            for _ in 0..6 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                t.push_str(words[(x % words.len() as u64) as usize]);
+                if x & 0x100 != 0 {
+                    t.push(' ');
+                }
+            }
+            texts.push(t);
+        }
+        for t in &texts {
+            assert_eq!(
+                split_into_sentences(t),
+                crate::text::reference::split_into_sentences_reference(t),
+                "{t:?}"
+            );
+        }
+    }
 
     #[test]
     fn sentences() {

@@ -1,7 +1,6 @@
 //! IFBench `count:*`.
 use crate::checker::{verdict, BuildError, CheckFn, Kw};
 use crate::py::{self, PUNCT_SPACE};
-use crate::py_re;
 use std::collections::HashSet;
 
 const NAMES: &[&str] = &[
@@ -155,10 +154,7 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
             let n = kw.count("N")?;
             Ok(Box::new(move |value| {
                 let v = py::remove_punct(value);
-                let c = py_re!(r"\d+")
-                    .find_all(&v)
-                    .map_err(|e| e.to_string())?
-                    .len() as i64;
+                let c = py::digit_runs(&v).len() as i64;
                 verdict(c == n, format!("{c} numbers (needs exactly {n})"))
             }))
         }

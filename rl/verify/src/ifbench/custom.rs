@@ -34,13 +34,23 @@ const CAPITALS: &[&str] = &[
     "Zagreb",
 ];
 
+/// `re.search(r"^\d{4}-\d{2}-\d{2}$", d)`: 4, 2 and 2 `\d` (Unicode Nd) between dashes, then
+/// the end or a final newline (Python's `$`).
+fn is_iso_date(d: &str) -> bool {
+    let body = d.strip_suffix('\n').unwrap_or(d);
+    let c: Vec<char> = body.chars().collect();
+    c.len() == 10
+        && c.iter().enumerate().all(|(i, &ch)| match i {
+            4 | 7 => ch == '-',
+            _ => py::is_nd(ch),
+        })
+}
+
 pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
     match kw.id {
         "custom:multiples" => Ok(Box::new(|value| {
             let v = value.replace(',', ", ");
-            let nums: Vec<&str> = py_re!(r"\d+")
-                .find_all(&v)
-                .map_err(|e| e.to_string())?
+            let nums: Vec<&str> = py::digit_runs(&v)
                 .into_iter()
                 .map(|(a, b)| &v[a..b])
                 .collect();
@@ -300,10 +310,7 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
         "custom:date_format_list" => Ok(Box::new(|value| {
             for d in py::strip(value).split(',') {
                 let d = py::strip(d);
-                if !py_re!(r"^\d{4}-\d{2}-\d{2}$")
-                    .search(d)
-                    .map_err(|e| e.to_string())?
-                {
+                if !is_iso_date(d) {
                     return verdict(false, format!("{d:?} is not YYYY-MM-DD"));
                 }
                 let d = d.trim_end_matches('\n');
@@ -321,5 +328,23 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
             verdict(true, "every date is YYYY-MM-DD")
         })),
         _ => Err(BuildError::UnknownId(kw.id.into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_date_equals_the_pattern() {
+        let re = crate::py::PyRegex::new(r"^\d{4}-\d{2}-\d{2}$", false, false).unwrap();
+        let alphabet: Vec<char> = "0-12٣²\n x".chars().collect();
+        let mut texts = crate::nltk::tests::random_texts(&alphabet, 50_000, 12);
+        texts.extend(
+            ["2024-01-31", "2024-01-31\n", "2024-01-31\n\n", "٢٠٢٤-01-31"].map(String::from),
+        );
+        for t in &texts {
+            assert_eq!(is_iso_date(t), re.search(t).unwrap(), "{t:?}");
+        }
     }
 }

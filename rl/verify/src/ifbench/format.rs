@@ -1,11 +1,21 @@
 //! IFBench `format:*`.
 use crate::checker::{verdict, BuildError, CheckFn, Kw};
 use crate::py::{self, PUNCT_SPACE};
-use crate::py_re;
 use crate::text::{is_emoji, split_into_sentences};
 
 fn indent(l: &str) -> usize {
     l.chars().count() - l.trim_start_matches(' ').chars().count()
+}
+
+/// Whether `re.search(r"\W*[aA]\W*[bB]\W*[cC]\W*", options)` matches at 0: a letter cannot be
+/// `\W`, so each greedy `\W*` takes exactly the run of non-word chars before the next letter,
+/// which must then be the next of a, b, c (either case).
+fn abc_at_start(options: &str) -> bool {
+    let mut it = options.chars().filter(|&c| py::is_py_word(c));
+    ['a', 'b', 'c'].iter().all(|&l| {
+        it.next()
+            .is_some_and(|c| c.to_ascii_lowercase() == l && c.is_ascii())
+    })
 }
 
 pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
@@ -61,11 +71,7 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
         })),
         "format:options" => {
             let options = kw.str("options")?;
-            let strict = py_re!(r"\W*[aA]\W*[bB]\W*[cC]\W*")
-                .find(&options)
-                .ok()
-                .flatten()
-                .is_some_and(|(a, _)| a == 0);
+            let strict = abc_at_start(&options);
             let sep = if options.contains('/') {
                 "/"
             } else if options.contains("or") {
@@ -302,5 +308,22 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
             }
         })),
         _ => Err(BuildError::UnknownId(kw.id.into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn abc_at_start_equals_the_pattern() {
+        let re = crate::py::PyRegex::new(r"\W*[aA]\W*[bB]\W*[cC]\W*", false, false).unwrap();
+        let alphabet: Vec<char> = "aAbBcC ,/().1_éxÀ\n".chars().collect();
+        let mut texts = crate::nltk::tests::random_texts(&alphabet, 50_000, 10);
+        texts.extend(["A) B) C)", "a / b / c", "(a), (b) or (c)"].map(String::from));
+        for t in &texts {
+            let want = re.find(t).unwrap().is_some_and(|(a, _)| a == 0);
+            assert_eq!(abc_at_start(t), want, "{t:?}");
+        }
     }
 }
