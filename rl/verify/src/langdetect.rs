@@ -332,22 +332,33 @@ fn remove_urls_mails(text: &str) -> Cow<'_, str> {
 
 /// The n-grams' probabilities as dense rows (one f64 per language, 0.0 where the n-gram has no
 /// entry), decoded the first time an n-gram is drawn: the update is then one vectorisable pass.
+#[derive(Default)]
 struct Rows {
     nl: usize,
-    /// open addressing: entries offset + 1 (0: empty) -> row index
+    /// open addressing: entries offset + 1 (0: empty) -> row index; at most half full
     slots: Vec<(u32, u32)>,
+    /// the slots in use, to clear them for the next text
+    used: Vec<usize>,
     data: Vec<f64>,
 }
 
 impl Rows {
-    fn new(nl: usize, n_ngrams: usize) -> Rows {
-        // at most 7 × 1001 draws; at most half full
+    /// Empty rows of `nl` languages for `n_ngrams` n-grams (reusing the memory of the last
+    /// detection).
+    fn reset(&mut self, nl: usize, n_ngrams: usize) {
+        // at most 7 × 1001 draws; at most half full (and small: probed at every draw)
         let n = (2 * n_ngrams.min(7 * 1001)).next_power_of_two();
-        Rows {
-            nl,
-            slots: vec![(0, 0); n],
-            data: Vec::new(),
+        if self.slots.len() == n {
+            for &i in &self.used {
+                self.slots[i] = (0, 0);
+            }
+        } else {
+            self.slots.clear();
+            self.slots.resize(n, (0, 0));
         }
+        self.used.clear();
+        self.data.clear();
+        self.nl = nl;
     }
 
     fn get(&mut self, table: &GramTable, e: GramEntries) -> &[f64] {
@@ -370,6 +381,7 @@ impl Rows {
                         }
                     }
                     self.slots[i] = (key, row as u32);
+                    self.used.push(i);
                     break row;
                 }
                 (k, row) if k == key => break row as usize,
@@ -387,10 +399,39 @@ pub struct NoFeatures;
 /// `langdetect.detect(text)` with `DetectorFactory.seed = seed`.
 pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
     let m = &*MODEL;
+    SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        let Scratch { buf, ngrams, rows } = &mut *s;
+        detect_with(m, text, seed, buf, ngrams, rows)
+    })
+}
+
+/// Buffers reused from one detection to the next on a thread (a detection allocates nothing
+/// once they have grown: fresh large allocations cost page faults).
+#[derive(Default)]
+struct Scratch {
+    buf: Vec<char>,
+    ngrams: Vec<GramEntries>,
+    rows: Rows,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+fn detect_with(
+    m: &Model,
+    text: &str,
+    seed: u32,
+    buf: &mut Vec<char>,
+    ngrams: &mut Vec<GramEntries>,
+    rows: &mut Rows,
+) -> Result<String, NoFeatures> {
+    buf.clear();
+    ngrams.clear();
     // append()
     let cleaned = remove_urls_mails(text);
     let t = normalize_vi(&cleaned);
-    let mut buf: Vec<char> = Vec::new();
     let mut pre = '\0';
     for ch in t.chars().take(10000) {
         if ch != ' ' || pre != ' ' {
@@ -400,7 +441,7 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
     }
     // cleaning_text()
     let (mut latin, mut non_latin) = (0usize, 0usize);
-    for &ch in &buf {
+    for &ch in buf.iter() {
         if ('A'..='z').contains(&ch) {
             latin += 1;
         } else if ch >= '\u{0300}' {
@@ -412,12 +453,12 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
         buf.retain(|&ch| !('A'..='z').contains(&ch));
     }
     // _extract_ngrams()
-    let mut ngrams: Vec<GramEntries> = Vec::new();
+
     // the n-gram window (langdetect's NGram: at most 3 chars, reset to " " after a space)
     let mut grams = [' '; 3];
     let mut len = 1;
     let mut capital = false;
-    for &ch0 in &buf {
+    for &ch0 in buf.iter() {
         let ch = normalize(ch0);
         let last = grams[len - 1];
         let mut skip_add = false;
@@ -461,7 +502,7 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
     let nl = m.langs.len();
     let mut langprob = vec![0.0f64; nl];
     let mut rng = PyRandom::new(seed);
-    let mut rows = Rows::new(nl, ngrams.len());
+    rows.reset(nl, ngrams.len());
     for _ in 0..7 {
         let mut prob = vec![1.0 / nl as f64; nl];
         let alpha = 0.5 + rng.gauss(0.0, 1.0) * 0.05;

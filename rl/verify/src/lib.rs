@@ -19,6 +19,7 @@ pub mod py;
 pub mod pyjson;
 pub mod registry;
 pub mod reward;
+pub mod scan;
 pub mod text;
 pub mod tree;
 pub mod xml;

@@ -2,7 +2,7 @@
 //! title, and RAIF's XML.
 use crate::checker::{verdict, BuildError, CheckFn, Kw};
 use crate::py::{self, PyRegex};
-use crate::py_re;
+use crate::scan;
 
 fn strip_fences<'a>(v: &'a str, langs: &[&str]) -> &'a str {
     let mut s = py::strip(v);
@@ -20,14 +20,9 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
         "detectable_format:number_bullet_lists" => {
             let n = kw.count("num_bullets")?;
             Ok(Box::new(move |value| {
-                let a = py_re!(r"^\s*\*[^\*].*$", false, true)
-                    .find_all(value)
-                    .map_err(|e| e.to_string())?
-                    .len();
-                let b = py_re!(r"^\s*-.*$", false, true)
-                    .find_all(value)
-                    .map_err(|e| e.to_string())?
-                    .len();
+                // re.findall(r"^\s*\*[^\*].*$", value, re.MULTILINE) and r"^\s*-.*$"
+                let a = scan::star_bullets(value);
+                let b = scan::dash_bullets(value);
                 let c = (a + b) as i64;
                 verdict(
                     c == n,
@@ -52,18 +47,14 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
             let n = kw.count("num_highlights")?;
             Ok(Box::new(move |value| {
                 let mut c = 0i64;
-                for (a, b) in py_re!(r"\*[^\n\*]*\*")
-                    .find_all(value)
-                    .map_err(|e| e.to_string())?
-                {
+                // re.findall(r"\*[^\n\*]*\*", value)
+                for (a, b) in scan::starred(value) {
                     if !py::strip(value[a..b].trim_matches('*')).is_empty() {
                         c += 1;
                     }
                 }
-                for (a, b) in py_re!(r"\*\*[^\n\*]*\*\*")
-                    .find_all(value)
-                    .map_err(|e| e.to_string())?
-                {
+                // re.findall(r"\*\*[^\n\*]*\*\*", value)
+                for (a, b) in scan::double_starred(value) {
                     let h = &value[a..b];
                     let h = h.strip_prefix("**").unwrap_or(h);
                     let h = h.strip_suffix("**").unwrap_or(h);
@@ -80,11 +71,23 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
         "detectable_format:multiple_sections" => {
             let sp = py::strip(&kw.str("section_spliter")?).to_string();
             let n = kw.count("num_sections")?;
-            let re = PyRegex::new(&format!(r"\s?{sp}\s?\d+\s?"), false, false)
-                .map_err(|e| e.to_string());
+            // re.split(r"\s?" + sp + r"\s?\d+\s?", value): by hand for a plain spliter
+            let re = if scan::is_plain_literal(&sp) {
+                None
+            } else {
+                Some(
+                    PyRegex::new(&format!(r"\s?{sp}\s?\d+\s?"), false, false)
+                        .map_err(|e| e.to_string()),
+                )
+            };
             Ok(Box::new(move |value| {
-                let re = re.as_ref().map_err(Clone::clone)?;
-                let c = re.split_count(value).map_err(|e| e.to_string())? as i64 - 1;
+                let c = match &re {
+                    None => scan::sections(value, &sp) as i64,
+                    Some(re) => {
+                        let re = re.as_ref().map_err(Clone::clone)?;
+                        re.split_count(value).map_err(|e| e.to_string())? as i64 - 1
+                    }
+                };
                 verdict(
                     c >= n,
                     format!("{c} sections marked {sp:?} N (needs at least {n})"),
@@ -99,10 +102,8 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
             }
         })),
         "detectable_format:title" => Ok(Box::new(|value| {
-            for (a, b) in py_re!(r"<<[^\n]+>>")
-                .find_all(value)
-                .map_err(|e| e.to_string())?
-            {
+            // re.findall(r"<<[^\n]+>>", value)
+            for (a, b) in scan::titles(value) {
                 let t = value[a..b].trim_start_matches('<').trim_end_matches('>');
                 if !py::strip(t).is_empty() {
                     return verdict(

@@ -1,7 +1,6 @@
 //! `length_constraints:*`: sentences (Punkt), paragraphs, words (NLTK `\w+`), nth paragraph first word.
 use crate::checker::{verdict, BuildError, CheckFn, Kw};
 use crate::py;
-use crate::py_re;
 
 pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
     match kw.id {
@@ -19,9 +18,8 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
         "length_constraints:number_paragraphs" => {
             let n = kw.count("num_paragraphs")?;
             Ok(Box::new(move |value| {
-                let parts = py_re!(r"\s?\*\*\*\s?")
-                    .split(value)
-                    .map_err(|e| e.to_string())?;
+                // re.split(r"\s?\*\*\*\s?", value)
+                let parts = crate::scan::split_dividers(value);
                 let mut count = parts.len() as i64;
                 let last = parts.len() - 1;
                 for (i, p) in parts.iter().enumerate() {
