@@ -151,30 +151,25 @@ pub fn placeholders(t: &str) -> usize {
     n
 }
 
-/// `re.split(r"\s?\*\*\*\s?", t)`: "***" with the whitespace char before it (when there is
-/// one: "***" cannot start with a space, so no other choice matches) and one after it.
+/// `re.split(r"\s?\*\*\*\s?", t)`: every match has a "***"; the first "***" at or after the
+/// resume point starts the leftmost match, with the whitespace char just before it when there
+/// is one after the resume point (a start there takes it: "***" cannot start with a space),
+/// and takes one whitespace char after it.
 pub fn split_dividers(t: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut last = 0;
-    let mut pos = 0;
-    while pos < t.len() {
-        let c = t[pos..].chars().next().map_or(' ', |c| c);
-        let star = if py::is_space(c) {
-            pos + c.len_utf8()
-        } else {
-            pos
+    while let Some(k) = memchr::memmem::find(&t.as_bytes()[last..], b"***") {
+        let star = last + k;
+        let start = match t[last..star].chars().next_back() {
+            Some(w) if py::is_space(w) => star - w.len_utf8(),
+            _ => star,
         };
-        if t[star..].starts_with("***") {
-            let mut e = star + 3;
-            if let Some(w) = t[e..].chars().next().filter(|&w| py::is_space(w)) {
-                e += w.len_utf8();
-            }
-            out.push(&t[last..pos]);
-            last = e;
-            pos = e;
-        } else {
-            pos += c.len_utf8();
+        let mut e = star + 3;
+        if let Some(w) = t[e..].chars().next().filter(|&w| py::is_space(w)) {
+            e += w.len_utf8();
         }
+        out.push(&t[last..start]);
+        last = e;
     }
     out.push(&t[last..]);
     out
