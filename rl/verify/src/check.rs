@@ -124,21 +124,19 @@ fn check_record(
         Some(Value::Array(a)) => a,
         Some(_) => return Err("field `kwargs`: not a list".into()),
     };
-    let response: String = match responses {
+    let response: &str = match responses {
         Some(map) => {
             let p = rec
                 .get("prompt")
                 .and_then(Value::as_str)
                 .ok_or("field `prompt`: missing or not a string")?;
             map.get(p)
-                .cloned()
                 .ok_or("no response for this prompt in the responses file")?
         }
         None => rec
             .get("response")
             .and_then(Value::as_str)
-            .ok_or("field `response`: missing or not a string")?
-            .to_string(),
+            .ok_or("field `response`: missing or not a string")?,
     };
     let mut results = Vec::new();
     let mut problems = Vec::new();
@@ -146,13 +144,13 @@ fn check_record(
         let Some(id) = id.as_str() else {
             return Err(format!("field `instruction_id_list[{i}]`: not a string"));
         };
-        let kw: Map<String, Value> = kwargs
+        let no_kwargs = Map::new();
+        let kw: &Map<String, Value> = kwargs
             .get(i)
             .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        match registry::build(id, &kw) {
-            Ok(c) => results.push(registry::evaluate_checker(id, &c, &response)),
+            .unwrap_or(&no_kwargs);
+        match registry::build(id, kw) {
+            Ok(c) => results.push(registry::evaluate_checker(id, &c, response)),
             Err(e) => {
                 problems.push(format!("instruction {i}: {e}"));
                 results.push(registry::InstructionResult {

@@ -1087,8 +1087,8 @@ impl Literal {
     /// each body character.
     fn find_from(&self, text: &str, pos: usize, ends: &mut Vec<usize>) -> Option<(usize, usize)> {
         let bytes = text.as_bytes();
-        for s in pos..bytes.len() {
-            if !self.first_bytes[bytes[s] as usize] {
+        for (s, &b) in bytes.iter().enumerate().skip(pos) {
+            if !self.first_bytes[b as usize] {
                 continue;
             }
             if let Some(e) = self.body_at(text, s, ends) {

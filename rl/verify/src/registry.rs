@@ -209,7 +209,7 @@ pub fn evaluate_checker(id: &str, check: &CheckFn, response: &str) -> Instructio
         let variants = LooseVariants::new(response);
         let mut seen: Vec<(Cow<str>, Result<Verdict, String>)> =
             vec![(Cow::Borrowed(response), strict.clone())];
-        for i in 0..LOOSE_VARIANT_NAMES.len() {
+        for (i, name) in LOOSE_VARIANT_NAMES.iter().enumerate() {
             let t = variants.get(i);
             let result = match seen.iter().find(|(s, _)| *s == t) {
                 Some((_, r)) => r.clone(),
@@ -223,10 +223,7 @@ pub fn evaluate_checker(id: &str, check: &CheckFn, response: &str) -> Instructio
                 Ok(v) if v.pass => {
                     loose_variant = Some(i);
                     if i > 0 {
-                        reason = format!(
-                            "{reason}; loose: passes with {} ({})",
-                            LOOSE_VARIANT_NAMES[i], v.reason
-                        );
+                        reason = format!("{reason}; loose: passes with {name} ({})", v.reason);
                     }
                     break;
                 }
