@@ -5,6 +5,7 @@ pub mod config;
 pub mod device;
 pub mod fetch;
 pub mod generate;
+pub mod kernels;
 pub mod loaded;
 pub mod rng;
 pub mod template;

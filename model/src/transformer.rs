@@ -233,19 +233,35 @@ impl Attention {
             None => (k, v.contiguous()?),
         };
         let tk = k.dim(2)?;
+        let scale = 1.0 / (hd as f64).sqrt();
+        let cpu_fused = path == Path::Fused && x.device().is_cpu() && x.dtype() == DType::F32;
+        if cpu_fused && t == 1 && k.stride()[3] == 1 && v.stride()[3] == 1 {
+            // A decode step: one fused kernel for all sequences and heads.
+            let op = crate::kernels::DecodeAttention {
+                mask: mask.flatten_all()?.to_vec1::<f32>()?,
+                scale: scale as f32,
+            };
+            let y = q.contiguous()?.apply_op3_no_bwd(&k, &v, &op)?;
+            return self.o_proj.forward_opts(&y, ad);
+        }
         let n_rep = nh / nkv;
         // Grouped-query attention without copying K/V: the n_rep query heads that share a KV
         // head are stacked along the time axis.
         let q = q.contiguous()?.reshape((b, nkv, n_rep * t, hd))?;
-        let scale = 1.0 / (hd as f64).sqrt();
-        let att = (q.matmul(&k.t()?)? * scale)?;
-        let att = att
-            .reshape((b, nkv, n_rep, t, tk))?
-            .broadcast_add(mask)?
-            .reshape((b, nkv, n_rep * t, tk))?;
-        let att = match path {
-            Path::Fused => candle_nn::ops::softmax_last_dim(&att)?,
-            Path::Differentiable => candle_nn::ops::softmax(&att, D::Minus1)?,
+        let att = if cpu_fused {
+            // One pass of mask + softmax per score row (no broadcast copy of the mask).
+            (q * scale)?
+                .matmul(&k.t()?)?
+                .apply_op2_no_bwd(mask, &crate::kernels::MaskedSoftmax)?
+        } else {
+            let att = (q.matmul(&k.t()?)? * scale)?
+                .reshape((b, nkv, n_rep, t, tk))?
+                .broadcast_add(mask)?
+                .reshape((b, nkv, n_rep * t, tk))?;
+            match path {
+                Path::Fused => candle_nn::ops::softmax_last_dim(&att)?,
+                Path::Differentiable => candle_nn::ops::softmax(&att, D::Minus1)?,
+            }
         };
         let y = att.matmul(&v)?; // (b, nkv, n_rep*t, hd)
         let y = y

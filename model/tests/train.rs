@@ -441,7 +441,12 @@ fn exported_folders_reload_with_identical_logits_and_peft_layout() {
         positions: &p,
         mask: &mask,
     };
-    let a: Vec<f32> = m
+    // The same weights frozen (not `Var`s), so both forwards take the same kernels.
+    let mut frozen = m.clone();
+    for (_, t) in frozen.params_mut() {
+        *t = t.detach();
+    }
+    let a: Vec<f32> = frozen
         .forward(&batch, None, Path::Fused)
         .unwrap()
         .flatten_all()

@@ -29,6 +29,17 @@ impl CustomOp2 for FrozenMatmulT {
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let (m, n, k) = dims(l1, l2)?;
+        // A decode step (a few rows): stream the weight once instead of packing it for GEMM.
+        if m <= crate::kernels::SMALL_M {
+            if let (CpuStorage::F32(x), CpuStorage::F32(w)) = (s1, s2) {
+                if let (Some((x0, x1)), Some((w0, w1))) =
+                    (l1.contiguous_offsets(), l2.contiguous_offsets())
+                {
+                    let y = crate::kernels::matmul_t_small_m(&x[x0..x1], &w[w0..w1], m, n, k);
+                    return Ok((CpuStorage::F32(y), Shape::from((m, n))));
+                }
+            }
+        }
         let out = s1.matmul(s2, (1, m, n, k), l1, &l2.transpose(0, 1)?)?;
         Ok((out, Shape::from((m, n))))
     }
