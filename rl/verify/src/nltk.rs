@@ -1039,8 +1039,20 @@ fn final_colon(t: &str) -> String {
     }
 }
 
+/// A cheap gate before the contraction patterns: true whenever one of them could match. The
+/// patterns are case-insensitive, so every character is lowered to what it can match: its
+/// simple lowercase, and `İ`, `ı` → `i`, `ſ` → `s`, `K` (Kelvin) → `k` (a false positive only
+/// costs time; `str::to_lowercase` would turn `İ` into two characters and miss `GİMME`).
 fn contraction_candidate(t: &str) -> bool {
-    let l = t.to_lowercase();
+    let l: String = t
+        .chars()
+        .map(|c| match c {
+            'İ' | 'ı' => 'i',
+            'ſ' => 's',
+            '\u{212A}' => 'k',
+            c => c.to_lowercase().next().unwrap_or(c),
+        })
+        .collect();
     [
         "can", "d'ye", "gim", "gon", "got", "lem", "more'n", "wan", "'t",
     ]
@@ -1205,6 +1217,10 @@ pub(crate) mod tests {
             ")", "3.5", "U.S.A.", "e.g", ".", "test", "--", "it",
         ];
         assert_eq!(toks, want);
+        // NLTK splits contractions case-insensitively, dotted capital I included (NLTK 3.9:
+        // NLTKWordTokenizer().tokenize('GİMME that') == ['GİM', 'ME', 'that']).
+        assert_eq!(treebank_tokenize("GİMME that"), ["GİM", "ME", "that"]);
+        assert_eq!(treebank_tokenize("cAnnot"), ["cAn", "not"]);
     }
 
     /// Random strings over `alphabet` (a fixed-seed generator: reproducible).

@@ -230,7 +230,7 @@ pub fn digit_runs(text: &str) -> Vec<(usize, usize)> {
 
 /// Python's `\w` as [`translate`] has it (`[\p{L}\p{N}_]`, not case-folded).
 pub(crate) fn is_py_word(c: char) -> bool {
-    exact_word(c, false)
+    exact_word(c)
 }
 
 /// Rewrite `t` left to right: at each position, `m(rest)` gives the byte length of a match
@@ -723,10 +723,11 @@ fn escape(
             if in_class {
                 W.to_string()
             } else {
-                format!("[{W}]")
+                // Python does not case-fold a category: `\w` under IGNORECASE is still `\w`.
+                format!("(?-i:[{W}])")
             }
         }
-        'W' => format!("[^{W}]"),
+        'W' => format!("(?-i:[^{W}])"),
         's' => {
             if in_class {
                 S.to_string()
@@ -740,14 +741,14 @@ fn escape(
         'b' if in_class => r"\x08".into(),
         'b' => {
             if exact_b {
-                format!("(?:(?<=[{W}])(?![{W}])|(?<![{W}])(?=[{W}]))")
+                format!("(?-i:(?<=[{W}])(?![{W}])|(?<![{W}])(?=[{W}]))")
             } else {
                 r"\b".into()
             }
         }
         'B' => {
             if exact_b {
-                format!("(?:(?<=[{W}])(?=[{W}])|(?<![{W}])(?![{W}]))")
+                format!("(?-i:(?<=[{W}])(?=[{W}])|(?<![{W}])(?![{W}]))")
             } else {
                 r"\B".into()
             }
@@ -856,8 +857,8 @@ enum Tail {
 /// matches at start `s` iff BODY matches at `s` and the assertions hold at both ends; trying the
 /// starts in increasing order (every start, not only after a failed candidate's end) finds the
 /// same leftmost match, and after a match, the search resumes at its end (BODY is never empty)
-/// as `re.finditer` does. The exact `\b` is `(?:(?<=W)(?!W)|(?<!W)(?=W))` with `W` =
-/// `[\p{L}\p{N}_]` (case-folded under IGNORECASE, as the delegate is), i.e. "W before" differs
+/// as `re.finditer` does. The exact `\b` is `(?-i:(?<=W)(?!W)|(?<!W)(?=W))` with `W` =
+/// `[\p{L}\p{N}_]` (never case-folded, as in Python), i.e. "W before" differs
 /// from "W after"; [`exact_word`] tests membership in that same class with `regex-syntax`'s
 /// tables. (On ASCII text the `ascii` variant's Rust `\b` is the same boundary: both word sets
 /// are `[0-9A-Za-z_]` there.) `(?=\s)` translates to `[\s\x{1c}-\x{1f}]`, which is
@@ -921,36 +922,26 @@ fn in_word_ranges(c: char) -> bool {
     in_ranges(word_ranges(), c)
 }
 
-/// Whether `c` is in the class `[\p{L}\p{N}_]` of the exact `\b` translation, case-folded when
-/// `casei` (`(?i)[...]` in `regex` is the class plus every simple case variant of its members, so
-/// `c` is in it iff `c` or one of its case variants is a member).
-fn exact_word(c: char, casei: bool) -> bool {
+/// Whether `c` is in the class `[\p{L}\p{N}_]` of the exact `\b` translation. Never case-folded:
+/// Python tests `\w`, `\b` by category even under IGNORECASE (U+0345, which folds to ι, is not a
+/// word character there), and the translation wraps them in `(?-i:…)` to match.
+fn exact_word(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphanumeric() || c == '_';
     }
-    if in_word_ranges(c) {
-        return true;
-    }
-    if !casei {
-        return false;
-    }
-    use regex_syntax::hir::{ClassUnicode, ClassUnicodeRange};
-    let mut cls = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
-    cls.case_fold_simple();
-    cls.iter()
-        .any(|r| (r.start()..=r.end()).any(in_word_ranges))
+    in_word_ranges(c)
 }
 
 /// The exact `\b` at byte offset `at`.
-fn exact_boundary(text: &str, at: usize, casei: bool) -> bool {
+fn exact_boundary(text: &str, at: usize) -> bool {
     let before = text[..at]
         .chars()
         .next_back()
-        .is_some_and(|c| exact_word(c, casei));
+        .is_some_and(exact_word);
     let after = text[at..]
         .chars()
         .next()
-        .is_some_and(|c| exact_word(c, casei));
+        .is_some_and(exact_word);
     before != after
 }
 
@@ -1059,12 +1050,12 @@ fn compile_fancy(
 impl Literal {
     /// Whether the assertions around a body match at `s..e` hold.
     fn accepts(&self, text: &str, s: usize, e: usize) -> bool {
-        if self.lead_b && !exact_boundary(text, s, self.casei) {
+        if self.lead_b && !exact_boundary(text, s) {
             return false;
         }
         match self.tail {
             Tail::Nothing => true,
-            Tail::Boundary => exact_boundary(text, e, self.casei),
+            Tail::Boundary => exact_boundary(text, e),
             Tail::SpaceAhead => text[e..].chars().next().is_some_and(is_space),
         }
     }
@@ -1358,19 +1349,19 @@ mod tests {
 
     #[test]
     fn exact_word_is_the_regex_class() {
-        // exact_word must be the class the fancy translation's look-arounds use, everywhere
+        // exact_word must be the class the fancy translation's look-arounds use, everywhere,
+        // and IGNORECASE must not widen it (Python: re.search(r'\w', '\u0345', re.I) is None)
         let plain = regex::Regex::new(&format!("^[{W}]$")).unwrap();
-        let folded = regex::Regex::new(&format!("(?i)^[{W}]$")).unwrap();
         let mut b = [0u8; 4];
         for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
             let s = c.encode_utf8(&mut b);
-            assert_eq!(exact_word(c, false), plain.is_match(s), "{c:?}");
-            assert_eq!(
-                exact_word(c, true),
-                folded.is_match(s),
-                "{c:?} (case-folded)"
-            );
+            assert_eq!(exact_word(c), plain.is_match(s), "{c:?}");
         }
+        let w = PyRegex::new(r"\w", true, false).unwrap();
+        assert!(!w.search("\u{345}").unwrap());
+        assert!(w.search("\u{212a}").unwrap());
+        let kw = PyRegex::new(r"\bfoo\b", true, false).unwrap();
+        assert!(kw.search("\u{345}FOO").unwrap());
     }
 
     #[test]
