@@ -169,6 +169,24 @@ mod x86 {
         }
     }
 
+    /// [`super::exp_sub`] compiled for AVX-512.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn exp_sub_avx512(a: &mut [f32], max: f32) -> f32 {
+        super::exp_sub(a, max)
+    }
+
+    /// [`super::exp_sub`] compiled for AVX2 + FMA.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn exp_sub_avx2(a: &mut [f32], max: f32) -> f32 {
+        super::exp_sub(a, max)
+    }
+
     /// Up to 8 dot products sharing the weight row `w` (the AVX2 + FMA fallback).
     ///
     /// # Safety
@@ -220,6 +238,27 @@ mod tests {
     }
 
     #[test]
+    fn fast_exp_matches_std_exp() {
+        let mut xs: Vec<f32> = (0..20_000).map(|i| -100.0 + i as f32 * 0.005).collect();
+        xs.extend([f32::NEG_INFINITY, -87.0, -1e-30, 0.0]);
+        for exp in [pick_exp(), exp_sub as ExpFn] {
+            let mut a = xs.clone();
+            let sum = exp(&mut a, 0.0);
+            let mut want_sum = 0f64;
+            for (&x, &got) in xs.iter().zip(&a) {
+                let want = (x as f64).exp();
+                want_sum += if x < -87.3 { 0.0 } else { want };
+                if x < -87.3 {
+                    assert_eq!(got, 0.0, "exp({x})");
+                } else {
+                    assert!(((got as f64) - want).abs() <= 3e-7 * want, "exp({x}) = {got}, want {want}");
+                }
+            }
+            assert!(((sum as f64) - want_sum).abs() <= 1e-5 * want_sum);
+        }
+    }
+
+    #[test]
     fn small_m_matches_reference_on_ragged_shapes() {
         let mut rng = crate::rng::Rng::for_stream(7, 0);
         for &(m, n, k) in &[(1, 1, 1), (1, 130, 17), (3, 65, 16), (8, 200, 576), (9, 64, 33), (16, 129, 40)] {
@@ -242,11 +281,12 @@ mod tests {
 
 /// Row-wise `softmax(att + mask)` for attention scores `att` of shape `(B, H, R·T, Tk)`
 /// (H key/value heads, R query heads sharing each, T queries) and an additive mask `(B, T, Tk)`
-/// shared by every head: one pass per row, no broadcast copy of the mask. Entries masked with
-/// −∞ are skipped (a causal prefill masks half of them) and come out as exact zeros.
+/// shared by every head: one pass per row, no broadcast copy of the mask. A fully masked row
+/// gives NaN, as candle's softmax does.
 pub fn masked_softmax(att: &mut [f32], mask: &[f32], b: usize, rows_per_b: usize, t: usize, tk: usize) {
     debug_assert_eq!(att.len(), b * rows_per_b * tk);
     debug_assert_eq!(mask.len(), b * t * tk);
+    let exp = pick_exp();
     att.par_chunks_mut(tk).enumerate().for_each(|(row, a)| {
         let bi = row / rows_per_b;
         let q = row % rows_per_b % t;
@@ -257,36 +297,86 @@ pub fn masked_softmax(att: &mut [f32], mask: &[f32], b: usize, rows_per_b: usize
             max = max.max(*x);
         }
         if max == f32::NEG_INFINITY {
-            // Every key masked: candle's softmax gives NaN here too; keep the same contract.
             a.iter_mut().for_each(|x| *x = f32::NAN);
             return;
         }
-        let mut sum = 0f32;
-        for x in a.iter_mut() {
-            *x = if *x == f32::NEG_INFINITY { 0.0 } else { (*x - max).exp() };
-            sum += *x;
-        }
+        let sum = exp(a, max);
         let inv = 1.0 / sum;
         a.iter_mut().for_each(|x| *x *= inv);
     });
 }
 
-/// [`masked_softmax`] as a candle op (CPU, f32). Inputs: scores `(B, H, R·T, Tk)`, mask
-/// `(B, 1, 1, T, Tk)` or `(B, T, Tk)`.
+/// `a[i] = exp(a[i] − max)` in place (−∞ gives 0), returning the sum.
+type ExpFn = fn(&mut [f32], f32) -> f32;
+
+fn pick_exp() -> ExpFn {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return |a, max| unsafe { x86::exp_sub_avx512(a, max) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            return |a, max| unsafe { x86::exp_sub_avx2(a, max) };
+        }
+    }
+    exp_sub
+}
+
+/// The body of [`pick_exp`]'s functions: branch-free, so the compiler vectorises it for the
+/// instruction set of the caller. `exp(x) = 2^k · p(r)` with `x = k ln 2 + r`, |r| ≤ ln2/2, and a
+/// degree-6 Taylor polynomial for `p` (relative error < 2e-7, below f32 rounding of the sum).
+/// Inputs below −87.3 (including −∞) give exactly 0.
+#[inline(always)]
+pub fn exp_sub(a: &mut [f32], max: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    const ROUND: f32 = 12_582_912.0; // 1.5 · 2^23: adding it rounds to an integer
+    let mut sum = [0f32; 16];
+    let mut chunks = a.chunks_exact_mut(16);
+    let one = |v: &mut f32| {
+        let x = *v - max;
+        let zero = x < -87.3;
+        let x = if zero { -87.3 } else { x };
+        let k = (x * LOG2E + ROUND) - ROUND;
+        let r = x - k * LN2_HI - k * LN2_LO;
+        let p = 1.0
+            + r * (1.0
+                + r * (0.5
+                    + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+        let scale = f32::from_bits(((k as i32 + 127) as u32) << 23);
+        *v = if zero { 0.0 } else { p * scale };
+        *v
+    };
+    for c in &mut chunks {
+        for (l, v) in c.iter_mut().enumerate() {
+            sum[l] += one(v);
+        }
+    }
+    let mut total: f32 = sum.iter().sum();
+    for v in chunks.into_remainder() {
+        total += one(v);
+    }
+    total
+}
+
+/// [`masked_softmax`] in place as a candle op (CPU, f32): scores `(B, H, R·T, Tk)`, contiguous
+/// and owned by the caller; mask `(B, 1, 1, T, Tk)` or `(B, T, Tk)`.
 pub struct MaskedSoftmax;
 
-impl candle_core::CustomOp2 for MaskedSoftmax {
+impl candle_core::InplaceOp2 for MaskedSoftmax {
     fn name(&self) -> &'static str {
         "masked-softmax"
     }
 
     fn cpu_fwd(
         &self,
-        s1: &candle_core::CpuStorage,
+        s1: &mut candle_core::CpuStorage,
         l1: &candle_core::Layout,
         s2: &candle_core::CpuStorage,
         l2: &candle_core::Layout,
-    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+    ) -> candle_core::Result<()> {
         use candle_core::CpuStorage;
         let (CpuStorage::F32(a), CpuStorage::F32(m)) = (s1, s2) else {
             candle_core::bail!("masked-softmax: f32 only");
@@ -295,16 +385,15 @@ impl candle_core::CustomOp2 for MaskedSoftmax {
         else {
             candle_core::bail!("masked-softmax: inputs must be contiguous");
         };
-        let (b, _h, rows, tk) = l1.shape().dims4()?;
+        let (b, h, rows, tk) = l1.shape().dims4()?;
         let md = l2.shape().dims();
         let (mb, mtk) = (md[0], md[md.len() - 1]);
         let t = (m1 - m0) / (mb * mtk).max(1);
         if mb != b || mtk != tk || t == 0 || rows % t != 0 {
             candle_core::bail!("masked-softmax: scores {:?} do not fit mask {:?}", l1.shape(), l2.shape());
         }
-        let mut out = a[a0..a1].to_vec();
-        masked_softmax(&mut out, &m[m0..m1], b, rows * l1.shape().dims()[1], t, tk);
-        Ok((CpuStorage::F32(out), l1.shape().clone()))
+        masked_softmax(&mut a[a0..a1], &m[m0..m1], b, rows * h, t, tk);
+        Ok(())
     }
 }
 

@@ -250,9 +250,10 @@ impl Attention {
         let q = q.contiguous()?.reshape((b, nkv, n_rep * t, hd))?;
         let att = if cpu_fused {
             // One pass of mask + softmax per score row (no broadcast copy of the mask).
-            (q * scale)?
-                .matmul(&k.t()?)?
-                .apply_op2_no_bwd(mask, &crate::kernels::MaskedSoftmax)?
+            let att = (q * scale)?.matmul(&k.t()?)?;
+            // In place: `att` is a fresh tensor that nothing else holds.
+            att.inplace_op2(mask, &crate::kernels::MaskedSoftmax)?;
+            att
         } else {
             let att = (q.matmul(&k.t()?)? * scale)?
                 .reshape((b, nkv, n_rep, t, tk))?
