@@ -182,7 +182,14 @@ fn evaluate(
 ) -> Result<(EvalRun, Vec<EvalItem>)> {
     let path = bench_path(home, bench, &a.data)?;
     let records = bench.load(&path)?;
-    let (lm, ck) = load_target(home, store, model, checkpoint, &a.device, a.template.as_deref())?;
+    let (lm, ck) = load_target(
+        home,
+        store,
+        model,
+        checkpoint,
+        &a.device,
+        a.template.as_deref(),
+    )?;
     let setup = EvalSetup {
         model: model.to_string(),
         checkpoint: ck,
@@ -289,12 +296,18 @@ pub fn metrics_json(run: &EvalRun) -> serde_json::Value {
     m.insert("eval.id".into(), serde_json::json!(run.id));
     m.insert("eval.status".into(), serde_json::json!(run.status));
     m.insert("eval.items".into(), serde_json::json!(run.done));
-    m.insert("eval.tokens_per_s".into(), serde_json::json!(tokens_per_s(run)));
+    m.insert(
+        "eval.tokens_per_s".into(),
+        serde_json::json!(tokens_per_s(run)),
+    );
     m.insert(
         "eval.generated_tokens".into(),
         serde_json::json!(run.timing.generated_tokens),
     );
-    m.insert("eval.generate_s".into(), serde_json::json!(run.timing.generate_s));
+    m.insert(
+        "eval.generate_s".into(),
+        serde_json::json!(run.timing.generate_s),
+    );
     m.insert("eval.score_s".into(), serde_json::json!(run.timing.score_s));
     m.insert("eval.wall_s".into(), serde_json::json!(run.timing.wall_s));
     serde_json::Value::Object(m)
@@ -425,9 +438,9 @@ impl SideSpec {
 
 /// Parses `TARGET:MODE`; TARGET is a checkpoint when it has `@` and names a run in the store.
 pub fn parse_side(spec: &str, is_run: &dyn Fn(&str) -> bool) -> Result<SideSpec> {
-    let (target, mode) = spec
-        .rsplit_once(':')
-        .with_context(|| format!("`{spec}`: expected TARGET:MODE, e.g. default:cot or RUN@STEP:think"))?;
+    let (target, mode) = spec.rsplit_once(':').with_context(|| {
+        format!("`{spec}`: expected TARGET:MODE, e.g. default:cot or RUN@STEP:think")
+    })?;
     let mode: PromptMode = mode.parse().with_context(|| format!("`{spec}`"))?;
     if mode == PromptMode::NoThink {
         bail!("`{spec}`: the mode must be io, cot or think");
@@ -531,11 +544,31 @@ pub fn compare(home: &Home, a: CompareArgs) -> Result<()> {
             ),
             None => None,
         };
-        let (ma, _) = load_target(home, &store, &sa.model, sa.checkpoint.as_deref(), &a.device, None)?;
-        let (mb, _) = load_target(home, &store, &sb.model, sb.checkpoint.as_deref(), &a.device, None)?;
+        let (ma, _) = load_target(
+            home,
+            &store,
+            &sa.model,
+            sa.checkpoint.as_deref(),
+            &a.device,
+            None,
+        )?;
+        let (mb, _) = load_target(
+            home,
+            &store,
+            &sb.model,
+            sb.checkpoint.as_deref(),
+            &a.device,
+            None,
+        )?;
         let (ia, ib) = compare_prompt(
-            &Side { model: &ma, mode: sa.mode },
-            &Side { model: &mb, mode: sb.mode },
+            &Side {
+                model: &ma,
+                mode: sa.mode,
+            },
+            &Side {
+                model: &mb,
+                mode: sb.mode,
+            },
             prompt,
             tree.as_ref(),
             judge.as_ref(),
@@ -564,7 +597,10 @@ pub fn compare(home: &Home, a: CompareArgs) -> Result<()> {
     };
     let bench = Bench::parse(b)?;
     if bench.judged() && judge.is_none() {
-        bail!("{} is scored by an LLM judge: pass --judge MODEL", bench.name());
+        bail!(
+            "{} is scored by an LLM judge: pass --judge MODEL",
+            bench.name()
+        );
     }
     let stop = interrupt_flag();
     let ea = EvalArgs {
@@ -619,7 +655,10 @@ pub fn compare(home: &Home, a: CompareArgs) -> Result<()> {
     }
     println!("A: {}\n{}\n", sa.label(), summary_text(ra));
     println!("B: {}\n{}\n", sb.label(), summary_text(rb));
-    println!("{:>6}  {:<28} {:>6} {:>6}  winner", "item", "record", "A", "B");
+    println!(
+        "{:>6}  {:<28} {:>6} {:>6}  winner",
+        "item", "record", "A", "B"
+    );
     for r in &t.rows {
         println!(
             "{:>6}  {:<28} {:>6.2} {:>6.2}  {}",

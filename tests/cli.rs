@@ -147,8 +147,22 @@ fn eval_compare_and_bench_eval_on_tiny_models() {
         raif(
             home.path(),
             &[
-                "eval", "--model", d, "--bench", "ifeval", "--mode", "io", "--limit", limit,
-                "--data", data, "--max-new-tokens", "6", "--device", "cpu", "--json",
+                "eval",
+                "--model",
+                d,
+                "--bench",
+                "ifeval",
+                "--mode",
+                "io",
+                "--limit",
+                limit,
+                "--data",
+                data,
+                "--max-new-tokens",
+                "6",
+                "--device",
+                "cpu",
+                "--json",
             ],
         )
     };
@@ -173,53 +187,144 @@ fn eval_compare_and_bench_eval_on_tiny_models() {
     assert!(o.status.success(), "{err}");
     assert!(err.contains("(3 resumed)"), "{err}");
     let m2: serde_json::Value = serde_json::from_str(out2.trim()).unwrap();
-    assert_eq!((m2["eval.id"].clone(), m2["eval.items"].clone()), (m["eval.id"].clone(), 4.into()));
+    assert_eq!(
+        (m2["eval.id"].clone(), m2["eval.items"].clone()),
+        (m["eval.id"].clone(), 4.into())
+    );
     let o = raif(home.path(), &["eval", "--list"]);
-    assert!(text(&o).0.contains(m["eval.id"].as_str().unwrap()), "{}", text(&o).0);
+    assert!(
+        text(&o).0.contains(m["eval.id"].as_str().unwrap()),
+        "{}",
+        text(&o).0
+    );
     // The summary table names the metrics, tokens/s and the time taken.
     let o = raif(
         home.path(),
-        &["eval", "--model", d, "--bench", "ifeval", "--mode", "io", "--limit", "4",
-          "--data", data, "--max-new-tokens", "6", "--device", "cpu"],
+        &[
+            "eval",
+            "--model",
+            d,
+            "--bench",
+            "ifeval",
+            "--mode",
+            "io",
+            "--limit",
+            "4",
+            "--data",
+            data,
+            "--max-new-tokens",
+            "6",
+            "--device",
+            "cpu",
+        ],
     );
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
-    assert!(out.contains("prompt strict") && out.contains("tokens/s") && out.contains("time taken"), "{out}");
+    assert!(
+        out.contains("prompt strict") && out.contains("tokens/s") && out.contains("time taken"),
+        "{out}"
+    );
     // A judge-scored benchmark without --judge is refused with the reason.
-    let o = raif(home.path(), &["eval", "--model", d, "--bench", "infobench", "--data", data]);
+    let o = raif(
+        home.path(),
+        &["eval", "--model", d, "--bench", "infobench", "--data", data],
+    );
     assert!(!o.status.success());
     assert!(text(&o).1.contains("--judge"), "{}", text(&o).1);
 
     // Compare: one prompt, two sides, scored against a constraint.
     let o = raif(
         home.path(),
-        &["compare", "--a", &format!("{d}:io"), "--b", &format!("{d}:think"),
-          "--prompt", "say hi", "--constraints",
-          r#"{"type":"and","children":[{"type":"rule","id":"punctuation:no_comma","kwargs":{}}]}"#,
-          "--max-new-tokens", "6", "--device", "cpu", "--width", "120"],
+        &[
+            "compare",
+            "--a",
+            &format!("{d}:io"),
+            "--b",
+            &format!("{d}:think"),
+            "--prompt",
+            "say hi",
+            "--constraints",
+            r#"{"type":"and","children":[{"type":"rule","id":"punctuation:no_comma","kwargs":{}}]}"#,
+            "--max-new-tokens",
+            "6",
+            "--device",
+            "cpu",
+            "--width",
+            "120",
+        ],
     );
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
-    assert!(out.contains("A: ") && out.contains("B: ") && out.contains("── verdicts ──"), "{out}");
+    assert!(
+        out.contains("A: ") && out.contains("B: ") && out.contains("── verdicts ──"),
+        "{out}"
+    );
     // Over a benchmark: per-item wins, losses and ties.
     let o = raif(
         home.path(),
-        &["compare", "--a", &format!("{d}:io"), "--b", &format!("{d}:cot"), "--bench", "ifeval",
-          "--limit", "3", "--data", data, "--max-new-tokens", "6", "--device", "cpu", "--json"],
+        &[
+            "compare",
+            "--a",
+            &format!("{d}:io"),
+            "--b",
+            &format!("{d}:cot"),
+            "--bench",
+            "ifeval",
+            "--limit",
+            "3",
+            "--data",
+            data,
+            "--max-new-tokens",
+            "6",
+            "--device",
+            "cpu",
+            "--json",
+        ],
     );
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
     let c: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    let n = c["a_wins"].as_u64().unwrap() + c["b_wins"].as_u64().unwrap() + c["ties"].as_u64().unwrap();
+    let n =
+        c["a_wins"].as_u64().unwrap() + c["b_wins"].as_u64().unwrap() + c["ties"].as_u64().unwrap();
     assert_eq!(n, 3, "{out}");
-    let o = raif(home.path(), &["compare", "--a", "nope@3:think", "--b", &format!("{d}:io"), "--prompt", "x"]);
-    assert!(!o.status.success() && text(&o).1.contains("no run `nope`"), "{}", text(&o).1);
+    let o = raif(
+        home.path(),
+        &[
+            "compare",
+            "--a",
+            "nope@3:think",
+            "--b",
+            &format!("{d}:io"),
+            "--prompt",
+            "x",
+        ],
+    );
+    assert!(
+        !o.status.success() && text(&o).1.contains("no run `nope`"),
+        "{}",
+        text(&o).1
+    );
 
     // The throughput benchmark.
     let o = raif(
         home.path(),
-        &["bench", "eval", "--model", d, "--limit", "2", "--batch", "2", "--max-new-tokens", "4",
-          "--data", data, "--device", "cpu", "--json"],
+        &[
+            "bench",
+            "eval",
+            "--model",
+            d,
+            "--limit",
+            "2",
+            "--batch",
+            "2",
+            "--max-new-tokens",
+            "4",
+            "--data",
+            data,
+            "--device",
+            "cpu",
+            "--json",
+        ],
     );
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");

@@ -240,14 +240,32 @@ fn a_checkpoint_is_evaluated_with_its_trained_weights() {
         let err = raif_rl::trainer::load_checkpoint_model(&store, &home, "ck", Some(7), "cpu")
             .err()
             .unwrap();
-        assert!(format!("{err:#}").contains("no checkpoint at step 7"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("no checkpoint at step 7"),
+            "{err:#}"
+        );
     }
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ifeval/input_data.jsonl");
     let o = raif()
         .arg("--home")
         .arg(&home)
-        .args(["eval", "--checkpoint", "ck@2", "--bench", "ifeval", "--limit", "2"])
-        .args(["--max-new-tokens", "4", "--device", "cpu", "--json", "--data"])
+        .args([
+            "eval",
+            "--checkpoint",
+            "ck@2",
+            "--bench",
+            "ifeval",
+            "--limit",
+            "2",
+        ])
+        .args([
+            "--max-new-tokens",
+            "4",
+            "--device",
+            "cpu",
+            "--json",
+            "--data",
+        ])
         .arg(&data)
         .output()
         .unwrap();

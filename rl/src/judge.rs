@@ -28,6 +28,9 @@ pub const JUDGE_SYSTEM: &str = "You are a strict evaluator. You are given an ins
 - YES: only if the generated text entirely fulfils the condition in the question. Even a small inaccuracy or omission means NO. For example, if the question asks whether every sentence is in the second person and one sentence is not, the answer is NO.\n\
 - NO: if the generated text does not meet the condition, or gives nothing to judge it by. For example, if the question asks about the second sentence and the text has only one sentence, the answer is NO.";
 
+/// Log-probabilities by row, position and token.
+type RowPositionToken = Vec<Vec<Vec<f32>>>;
+
 /// The reply that means "satisfied".
 pub const YES: &str = "YES";
 /// The reply that means "not satisfied".
@@ -271,7 +274,7 @@ impl ModelJudge {
     /// For each row (left-padded into one batch), the log-softmax at its last `k` positions
     /// of the reply tokens only: `(tokens, values[row][position][token index])`, `tokens`
     /// sorted (the whole vocabulary is never read back).
-    fn reply_logprobs(&self, rows: &[&[u32]], k: usize) -> Result<(Vec<u32>, Vec<Vec<Vec<f32>>>)> {
+    fn reply_logprobs(&self, rows: &[&[u32]], k: usize) -> Result<(Vec<u32>, RowPositionToken)> {
         let model = &self.lm.model;
         let device = model.device();
         let (ids, pos, mask) = padded_inputs(rows, &vec![0; rows.len()], 0, device)?;

@@ -249,9 +249,15 @@ impl CheckpointFolder {
         let d = tmp.path().join("ck");
         std::fs::create_dir_all(&d)?;
         for b in &ck.blobs {
-            std::fs::write(d.join(&b.name), store.checkpoint_blob(run, ck.step, &b.name)?)?;
+            std::fs::write(
+                d.join(&b.name),
+                store.checkpoint_blob(run, ck.step, &b.name)?,
+            )?;
         }
-        std::fs::write(d.join("manifest.json"), serde_json::to_string(&ck.manifest)?)?;
+        std::fs::write(
+            d.join("manifest.json"),
+            serde_json::to_string(&ck.manifest)?,
+        )?;
         Ok(CheckpointFolder {
             path: d,
             _tmp: Some(tmp),
@@ -305,7 +311,11 @@ pub fn load_checkpoint_model(
                 .unwrap_or_default();
             format!(
                 "run `{run}` has no checkpoint at step {s} (checkpoints: {})",
-                if have.is_empty() { "none".to_string() } else { have.join(", ") }
+                if have.is_empty() {
+                    "none".to_string()
+                } else {
+                    have.join(", ")
+                }
             )
         })?,
         None => store

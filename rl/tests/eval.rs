@@ -53,10 +53,14 @@ fn check_input(path: &Path, responses: &HashMap<u32, String>) -> String {
     out
 }
 
-fn check(path: &Path, responses: &HashMap<u32, String>) -> (raif_verify::check::Summary, Vec<Value>) {
+fn check(
+    path: &Path,
+    responses: &HashMap<u32, String>,
+) -> (raif_verify::check::Summary, Vec<Value>) {
     let input = check_input(path, responses);
     let mut out = Vec::new();
-    let rep = raif_verify::check::check_stream("in.jsonl", input.as_bytes(), &mut out, None).unwrap();
+    let rep =
+        raif_verify::check::check_stream("in.jsonl", input.as_bytes(), &mut out, None).unwrap();
     let lines = String::from_utf8(out)
         .unwrap()
         .lines()
@@ -82,15 +86,25 @@ fn eval_of_a_tiny_model_matches_raif_check_on_its_responses() {
     let store = Store::open(home.path()).unwrap();
     let path = ifeval_path();
     let records = Bench::Ifeval.load(&path).unwrap();
-    let ev = Evaluation { store: &store, policy: &lm, judge: None, stop: None };
+    let ev = Evaluation {
+        store: &store,
+        policy: &lm,
+        judge: None,
+        stop: None,
+    };
     let st = setup(Bench::Ifeval, PromptMode::Io, 8, 4, &path);
     let run = ev.run(&st, &records, &mut |_| {}).unwrap();
-    assert_eq!((run.status.as_str(), run.done, run.target), ("finished", 8, 8));
+    assert_eq!(
+        (run.status.as_str(), run.done, run.target),
+        ("finished", 8, 8)
+    );
     assert!(run.timing.generated_tokens > 0 && run.timing.generate_s > 0.0);
     let items = store.eval_items(&run.id).unwrap();
     assert_eq!(items.len(), 8);
-    let responses: HashMap<u32, String> =
-        items.iter().map(|i| (i.index, i.response.clone())).collect();
+    let responses: HashMap<u32, String> = items
+        .iter()
+        .map(|i| (i.index, i.response.clone()))
+        .collect();
     let (summary, lines) = check(&path, &responses);
     assert_metrics_match(&run.metrics, &summary);
     // Per instruction, too.
@@ -120,20 +134,30 @@ fn crafted_responses_score_like_raif_check_and_think_mode_scores_the_answer() {
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            (i as u32, &records[i], Generated {
-                text: t.to_string(),
-                prompt_tokens: 1,
-                tokens: 1,
-                finish: "stop".into(),
-            })
+            (
+                i as u32,
+                &records[i],
+                Generated {
+                    text: t.to_string(),
+                    prompt_tokens: 1,
+                    tokens: 1,
+                    finish: "stop".into(),
+                },
+            )
         })
         .collect();
     let items = score_batch(Bench::Ifeval, &lm, PromptMode::Io, None, &batch).unwrap();
     let m = score::metrics(Bench::Ifeval, &items, &records).unwrap();
-    let responses: HashMap<u32, String> =
-        texts.iter().enumerate().map(|(i, t)| (i as u32, t.to_string())).collect();
+    let responses: HashMap<u32, String> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (i as u32, t.to_string()))
+        .collect();
     let (summary, _) = check(&path, &responses);
-    assert!(summary.instruction_loose > 0.0, "crafted to pass something: {summary:?}");
+    assert!(
+        summary.instruction_loose > 0.0,
+        "crafted to pass something: {summary:?}"
+    );
     assert_metrics_match(&m, &summary);
 
     // Think mode scores only the extracted answer; a response without tags scores nothing.
@@ -145,12 +169,16 @@ fn crafted_responses_score_like_raif_check_and_think_mode_scores_the_answer() {
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            (i as u32, &records[i], Generated {
-                text: t.clone(),
-                prompt_tokens: 1,
-                tokens: 1,
-                finish: "stop".into(),
-            })
+            (
+                i as u32,
+                &records[i],
+                Generated {
+                    text: t.clone(),
+                    prompt_tokens: 1,
+                    tokens: 1,
+                    finish: "stop".into(),
+                },
+            )
         })
         .collect();
     let think = score_batch(Bench::Ifeval, &lm, PromptMode::Think, None, &batch).unwrap();
@@ -166,11 +194,23 @@ fn crafted_responses_score_like_raif_check_and_think_mode_scores_the_answer() {
         &lm,
         PromptMode::Think,
         None,
-        &[(0, &records[0], Generated { text: texts[0].into(), prompt_tokens: 1, tokens: 1, finish: "stop".into() })],
+        &[(
+            0,
+            &records[0],
+            Generated {
+                text: texts[0].into(),
+                prompt_tokens: 1,
+                tokens: 1,
+                finish: "stop".into(),
+            },
+        )],
     )
     .unwrap();
     assert!(bad[0].unscorable.is_some() && !bad[0].format_ok);
-    assert!(bad[0].verdicts.iter().all(|v| !v.strict && v.reason.starts_with("not scored")));
+    assert!(bad[0]
+        .verdicts
+        .iter()
+        .all(|v| !v.strict && v.reason.starts_with("not scored")));
 }
 
 #[test]
@@ -183,45 +223,78 @@ fn an_interrupted_evaluation_resumes_where_it_stopped() {
     // Uninterrupted, in its own home.
     let h1 = tempfile::tempdir().unwrap();
     let s1 = Store::open(h1.path()).unwrap();
-    let full = Evaluation { store: &s1, policy: &lm, judge: None, stop: None }
-        .run(&st, &records, &mut |_| {})
-        .unwrap();
+    let full = Evaluation {
+        store: &s1,
+        policy: &lm,
+        judge: None,
+        stop: None,
+    }
+    .run(&st, &records, &mut |_| {})
+    .unwrap();
     let full_items = s1.eval_items(&full.id).unwrap();
 
     // Stopped after the first batch (as Ctrl-C does), then the same command again.
     let h2 = tempfile::tempdir().unwrap();
     let s2 = Store::open(h2.path()).unwrap();
     let stop = AtomicBool::new(false);
-    let first = Evaluation { store: &s2, policy: &lm, judge: None, stop: Some(&stop) }
-        .run(&st, &records, &mut |_| stop.store(true, Ordering::SeqCst))
-        .unwrap();
+    let first = Evaluation {
+        store: &s2,
+        policy: &lm,
+        judge: None,
+        stop: Some(&stop),
+    }
+    .run(&st, &records, &mut |_| stop.store(true, Ordering::SeqCst))
+    .unwrap();
     assert_eq!((first.status.as_str(), first.done), ("interrupted", 2));
     assert_eq!(s2.eval_items(&first.id).unwrap().len(), 2);
     drop(s2);
     // A new process: the store is reopened.
     let s2 = Store::open(h2.path()).unwrap();
     let mut resumed_from = None;
-    let second = Evaluation { store: &s2, policy: &lm, judge: None, stop: None }
-        .run(&st, &records, &mut |p| {
-            resumed_from.get_or_insert(p.resumed);
-        })
-        .unwrap();
-    assert_eq!(resumed_from, Some(2), "the two stored items are not generated again");
+    let second = Evaluation {
+        store: &s2,
+        policy: &lm,
+        judge: None,
+        stop: None,
+    }
+    .run(&st, &records, &mut |p| {
+        resumed_from.get_or_insert(p.resumed);
+    })
+    .unwrap();
+    assert_eq!(
+        resumed_from,
+        Some(2),
+        "the two stored items are not generated again"
+    );
     assert_eq!((second.status.as_str(), second.done), ("finished", 6));
     assert_eq!(second.id, first.id);
     assert_eq!(s2.eval_items(&second.id).unwrap(), full_items);
     assert_eq!(second.metrics, full.metrics);
     // A larger limit adds items to the same evaluation.
-    let more = Evaluation { store: &s2, policy: &lm, judge: None, stop: None }
-        .run(&setup(Bench::Ifeval, PromptMode::Think, 8, 2, &path), &records, &mut |_| {})
-        .unwrap();
+    let more = Evaluation {
+        store: &s2,
+        policy: &lm,
+        judge: None,
+        stop: None,
+    }
+    .run(
+        &setup(Bench::Ifeval, PromptMode::Think, 8, 2, &path),
+        &records,
+        &mut |_| {},
+    )
+    .unwrap();
     assert_eq!((more.id.as_str(), more.done), (second.id.as_str(), 8));
     // Changed data is refused, not mixed in.
     let mut other = records.clone();
     other.swap(0, 1);
-    let err = Evaluation { store: &s2, policy: &lm, judge: None, stop: None }
-        .run(&st, &other, &mut |_| {})
-        .unwrap_err();
+    let err = Evaluation {
+        store: &s2,
+        policy: &lm,
+        judge: None,
+        stop: None,
+    }
+    .run(&st, &other, &mut |_| {})
+    .unwrap_err();
     assert!(format!("{err:#}").contains("the data changed"), "{err:#}");
 }
 
@@ -238,7 +311,10 @@ fn the_judge_compares_teacher_forced_yes_and_no() {
     // The judge is its own model with its own template (here a different tiny model).
     let judge = big_judge(11);
     let (yes, no) = judge.reply_tokens();
-    assert!(yes.len() > 1 && no.len() > 1, "the tiny tokenizer spells the replies in bytes");
+    assert!(
+        yes.len() > 1 && no.len() > 1,
+        "the tiny tokenizer spells the replies in bytes"
+    );
     let qs: Vec<JudgeQuery> = ["Is it short?", "Does it mention cats?", "Is it polite?"]
         .iter()
         .map(|q| JudgeQuery {
@@ -267,9 +343,7 @@ fn the_judge_compares_teacher_forced_yes_and_no() {
     }
     // Batched and one by one agree.
     for (q, v) in qs.iter().zip(&vs) {
-        let one = big_judge(11)
-            .ask_batch(std::slice::from_ref(q))
-            .unwrap();
+        let one = big_judge(11).ask_batch(std::slice::from_ref(q)).unwrap();
         assert!((one[0].logp_yes - v.logp_yes).abs() < 1e-3);
     }
     // Too long for the judge: reported, not truncated, counted as not satisfied.
@@ -279,7 +353,10 @@ fn the_judge_compares_teacher_forced_yes_and_no() {
     assert!(!v[0].pass && v[0].overlong.is_some_and(|(n, l)| n > 200 && l == 200));
     assert!(v[0].reason().contains("not judged"));
     use raif_verify::reward::Judge;
-    assert!(small.ask("i", "a", "q").is_err(), "the single-question API says so too");
+    assert!(
+        small.ask("i", "a", "q").is_err(),
+        "the single-question API says so too"
+    );
 }
 
 #[test]
@@ -293,7 +370,9 @@ fn judge_scored_evaluation_stores_every_verdict() {
                 format!("infobench-{i}"),
                 "infobench",
                 Split::Test,
-                vec![Message::user(format!("Describe thing {i} in two sentences."))],
+                vec![Message::user(format!(
+                    "Describe thing {i} in two sentences."
+                ))],
                 Constraint::And {
                     children: vec![q("Is it two sentences?"), q("Does it describe the thing?")],
                 },
@@ -302,14 +381,30 @@ fn judge_scored_evaluation_stores_every_verdict() {
         .collect();
     let home = tempfile::tempdir().unwrap();
     let store = Store::open(home.path()).unwrap();
-    let mut st = setup(Bench::Infobench, PromptMode::Cot, 3, 2, Path::new("in-test"));
+    let mut st = setup(
+        Bench::Infobench,
+        PromptMode::Cot,
+        3,
+        2,
+        Path::new("in-test"),
+    );
     st.judge = Some("tiny-judge".into());
-    let no_judge = Evaluation { store: &store, policy: &policy, judge: None, stop: None }
-        .run(&st, &records, &mut |_| {});
+    let no_judge = Evaluation {
+        store: &store,
+        policy: &policy,
+        judge: None,
+        stop: None,
+    }
+    .run(&st, &records, &mut |_| {});
     assert!(format!("{:#}", no_judge.unwrap_err()).contains("--judge"));
-    let run = Evaluation { store: &store, policy: &policy, judge: Some(&judge), stop: None }
-        .run(&st, &records, &mut |_| {})
-        .unwrap();
+    let run = Evaluation {
+        store: &store,
+        policy: &policy,
+        judge: Some(&judge),
+        stop: None,
+    }
+    .run(&st, &records, &mut |_| {})
+    .unwrap();
     let items = store.eval_items(&run.id).unwrap();
     assert_eq!(items.len(), 3);
     let mut yes = 0;

@@ -111,7 +111,13 @@ pub fn compare_prompt(
     } else {
         Bench::Ifeval
     };
-    let record = Record::new("prompt", "prompt", Split::Test, vec![Message::user(prompt)], tree);
+    let record = Record::new(
+        "prompt",
+        "prompt",
+        Split::Test,
+        vec![Message::user(prompt)],
+        tree,
+    );
     let mut out = Vec::new();
     for side in [a, b] {
         let (mut g, _) = generate_batch(side.model, &[&record], side.mode, max_new_tokens)?;

@@ -165,7 +165,12 @@ impl EvalSetup {
             h.update([0u8]);
         }
         let hash = hex::encode(h.finalize());
-        format!("{}-{}-{}", self.bench.key(), mode_name(self.mode), &hash[..12])
+        format!(
+            "{}-{}-{}",
+            self.bench.key(),
+            mode_name(self.mode),
+            &hash[..12]
+        )
     }
 }
 
@@ -393,9 +398,7 @@ impl Evaluation<'_> {
             }
         }
         pending.sort();
-        let resumed = (0..target)
-            .filter(|i| done.contains(&(*i as u32)))
-            .count();
+        let resumed = (0..target).filter(|i| done.contains(&(*i as u32))).count();
         let mut done_now = resumed;
         let mut interrupted = false;
         for chunk in pending.chunks(setup.batch) {

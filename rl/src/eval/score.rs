@@ -39,7 +39,11 @@ pub const PROMPT_TOO_LONG: &str = "prompt_too_long";
 /// The text the judge sees as "the instruction": the user turn, or for a conversation
 /// (FB-Bench's query, first response and feedback; CELLO's history) the whole transcript.
 pub fn instruction_text(r: &Record) -> String {
-    let turns: Vec<_> = r.messages.iter().filter(|m| m.role != Role::System).collect();
+    let turns: Vec<_> = r
+        .messages
+        .iter()
+        .filter(|m| m.role != Role::System)
+        .collect();
     if turns.len() <= 1 {
         return r.prompt().to_string();
     }
@@ -212,7 +216,10 @@ pub fn score_item(
     };
     if bench == Bench::Cello {
         let Some(leaves) = flat_leaves(tree) else {
-            bail!("record `{}`: CELLO records are an And of scorers", record.id);
+            bail!(
+                "record `{}`: CELLO records are an And of scorers",
+                record.id
+            );
         };
         let previous = previous_answer(record);
         return leaves
@@ -364,9 +371,9 @@ pub fn metrics(bench: Bench, items: &[EvalItem], records: &[Record]) -> Result<M
         mean(items.iter().map(|i| f64::from(i.tokens))).unwrap_or(0.0),
     );
     let record = |it: &EvalItem| -> Result<&Record> {
-        records.get(it.index as usize).ok_or_else(|| {
-            anyhow::anyhow!("evaluation item {} has no benchmark record", it.index)
-        })
+        records
+            .get(it.index as usize)
+            .ok_or_else(|| anyhow::anyhow!("evaluation item {} has no benchmark record", it.index))
     };
     match bench {
         Bench::Ifeval | Bench::Ifbench => {
@@ -551,7 +558,11 @@ pub fn headline(bench: Bench) -> &'static [(&'static str, &'static str)] {
         ],
         Bench::Followbench => &[("hsr", "HSR"), ("ssr", "SSR")],
         Bench::Infobench => &[("drfr", "DRFR"), ("all_yes", "all yes")],
-        Bench::Cfbench => &[("csr", "CSR"), ("isr", "ISR"), ("primary_all", "primary all")],
+        Bench::Cfbench => &[
+            ("csr", "CSR"),
+            ("isr", "ISR"),
+            ("primary_all", "primary all"),
+        ],
         Bench::Fbbench => &[("score", "score"), ("all_yes", "all yes")],
     }
 }

@@ -970,9 +970,9 @@ impl Store {
         let mut out = Vec::new();
         for k in self.tree(&name)?.iter().keys() {
             let k = k.context("reading the run store")?;
-            let b: [u8; 4] = k[..].try_into().map_err(|_| {
-                corrupt(id, &name, &k, anyhow!("the key is not an item index"))
-            })?;
+            let b: [u8; 4] = k[..]
+                .try_into()
+                .map_err(|_| corrupt(id, &name, &k, anyhow!("the key is not an item index")))?;
             out.push(u32::from_be_bytes(b));
         }
         Ok(out)

@@ -41,11 +41,13 @@ fn criteria(kwargs: &Map<String, Value>) -> Result<Vec<(String, Value)>, String>
     list.iter()
         .enumerate()
         .map(|(i, c)| {
-            let crit = c
-                .get("criterion")
-                .and_then(Value::as_str)
-                .ok_or_else(|| format!("kwarg `criteria[{i}].criterion`: missing or not a string"))?;
-            Ok((crit.to_string(), c.get("limit").cloned().unwrap_or(Value::Null)))
+            let crit = c.get("criterion").and_then(Value::as_str).ok_or_else(|| {
+                format!("kwarg `criteria[{i}].criterion`: missing or not a string")
+            })?;
+            Ok((
+                crit.to_string(),
+                c.get("limit").cloned().unwrap_or(Value::Null),
+            ))
         })
         .collect()
 }
@@ -120,7 +122,10 @@ pub fn score(
             None => Ok(nan("no keywords criterion")),
             Some((_, l)) => {
                 let (s, r) = keyword_share(answer, l)?;
-                Ok(CelloScore { score: s, reason: r })
+                Ok(CelloScore {
+                    score: s,
+                    reason: r,
+                })
             }
         },
         "cello:input_dependent_query" => match find(&cs, &["keywords"]) {
@@ -135,7 +140,10 @@ pub fn score(
                             reason: format!("{r}; BLEU-4 against the input {b:.3}"),
                         })
                     }
-                    _ => Ok(CelloScore { score: s, reason: r }),
+                    _ => Ok(CelloScore {
+                        score: s,
+                        reason: r,
+                    }),
                 }
             }
         },
@@ -373,7 +381,12 @@ fn sentence_count(
 ) -> Result<(f64, Option<String>), String> {
     let Some((mode, l)) = find(
         cs,
-        &["sentence-max", "sentence-min", "sentence-min-max", "sentence-exact"],
+        &[
+            "sentence-max",
+            "sentence-min",
+            "sentence-min-max",
+            "sentence-exact",
+        ],
     ) else {
         return Ok((f64::NAN, None));
     };
@@ -403,11 +416,7 @@ fn sentence_count(
     Ok((s, Some(format!("{mode} {l}: {n} sentences, {s:.3}"))))
 }
 
-fn revise(
-    cs: &[(String, Value)],
-    prev: &str,
-    now: &str,
-) -> Result<(f64, Option<String>), String> {
+fn revise(cs: &[(String, Value)], prev: &str, now: &str) -> Result<(f64, Option<String>), String> {
     let Some((_, l)) = find(cs, &["revise"]) else {
         return Ok((f64::NAN, None));
     };
@@ -415,7 +424,11 @@ fn revise(
     let s = match l.as_str() {
         Some("longer") => f64::from(u8::from(b >= a)),
         Some("shorter") => f64::from(u8::from(b <= a)),
-        _ => return Err(format!("revise limit must be \"longer\" or \"shorter\": {l}")),
+        _ => {
+            return Err(format!(
+                "revise limit must be \"longer\" or \"shorter\": {l}"
+            ))
+        }
     };
     Ok((
         s,
@@ -426,7 +439,10 @@ fn revise(
 /// Whether `answer` parses as the structure `limit` names (None: not checked).
 fn resolves(answer: &str, limit: &Value) -> (Option<bool>, String) {
     let Some(kind) = limit.as_str() else {
-        return (Some(false), format!("resolve {limit}: not a format name, scores 0"));
+        return (
+            Some(false),
+            format!("resolve {limit}: not a format name, scores 0"),
+        );
     };
     let ok = match kind {
         "json" | "dict" => matches!(pylit::parse(answer), Ok(pylit::Lit::Dict)),
@@ -506,7 +522,11 @@ pub mod pylit {
         /// Skip spaces; inside brackets also newlines; and comments.
         fn ws(&mut self) {
             while let Some(&c) = self.b.get(self.i) {
-                if c == ' ' || c == '\t' || c == '\x0c' || (self.depth > 0 && (c == '\n' || c == '\r')) {
+                if c == ' '
+                    || c == '\t'
+                    || c == '\x0c'
+                    || (self.depth > 0 && (c == '\n' || c == '\r'))
+                {
                     self.i += 1;
                 } else if c == '\\' && matches!(self.b.get(self.i + 1), Some('\n')) {
                     self.i += 2;
@@ -640,11 +660,13 @@ pub mod pylit {
                 }
                 c if c.is_ascii_digit() || c == '.' => {
                     let s = self.i;
-                    while self.b.get(self.i).is_some_and(|c| {
-                        c.is_ascii_alphanumeric() || *c == '.' || *c == '_'
-                    }) || (self.i > s
-                        && matches!(self.b.get(self.i), Some('+' | '-'))
-                        && matches!(self.b.get(self.i - 1), Some('e' | 'E')))
+                    while self
+                        .b
+                        .get(self.i)
+                        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '_')
+                        || (self.i > s
+                            && matches!(self.b.get(self.i), Some('+' | '-'))
+                            && matches!(self.b.get(self.i - 1), Some('e' | 'E')))
                     {
                         self.i += 1;
                     }
@@ -693,7 +715,11 @@ pub mod pylit {
     /// What `eval(text)` of a Python literal gives (a top-level `a, b` is a tuple).
     pub fn parse(text: &str) -> Result<Lit, String> {
         let b: Vec<char> = text.chars().collect();
-        let mut p = P { b: &b, i: 0, depth: 0 };
+        let mut p = P {
+            b: &b,
+            i: 0,
+            depth: 0,
+        };
         // eval drops leading spaces and tabs; blank lines are fine.
         while p.b.get(p.i).is_some_and(|c| c.is_whitespace()) {
             p.i += 1;
@@ -749,12 +775,16 @@ mod tests {
 
     #[test]
     fn keywords_and_input_copying() {
-        let k = kw(json!({"criteria": [{"criterion": "keywords", "limit": ["甲", "乙"]}], "lang": "ch"}));
+        let k = kw(
+            json!({"criteria": [{"criterion": "keywords", "limit": ["甲", "乙"]}], "lang": "ch"}),
+        );
         let s = score("cello:task_prescribed_phrases", &k, "甲和丙", None).unwrap();
         assert_eq!(s.score, 0.5);
         // Copying the input verbatim gives BLEU 1 and so a score of 0.
-        let k = kw(json!({"criteria": [{"criterion": "keywords", "limit": ["报价"]}], "lang": "ch",
-                          "input_text": "会员报价回购交易"}));
+        let k = kw(
+            json!({"criteria": [{"criterion": "keywords", "limit": ["报价"]}], "lang": "ch",
+                          "input_text": "会员报价回购交易"}),
+        );
         let copy = score("cello:input_dependent_query", &k, "会员报价回购交易", None).unwrap();
         assert!(copy.score.abs() < 1e-12, "{copy:?}");
         let own = score("cello:input_dependent_query", &k, "报价要看额度", None).unwrap();
@@ -766,36 +796,113 @@ mod tests {
     #[test]
     fn count_limits() {
         let k = kw(json!({"criteria": [{"criterion": "word-max", "limit": 4}], "lang": "ch"}));
-        assert_eq!(score("cello:count_limit", &k, "一二三", None).unwrap().score, 1.0);
+        assert_eq!(
+            score("cello:count_limit", &k, "一二三", None)
+                .unwrap()
+                .score,
+            1.0
+        );
         // 8 characters against a maximum of 4: 1 − 4/8.
-        assert_eq!(score("cello:count_limit", &k, "一二三四五六七八", None).unwrap().score, 0.5);
-        let k = kw(json!({"criteria": [{"criterion": "sentence-exact", "limit": 2}], "lang": "ch"}));
-        assert_eq!(score("cello:count_limit", &k, "第一句。第二句！", None).unwrap().score, 1.0);
-        assert_eq!(score("cello:count_limit", &k, "只有一句。", None).unwrap().score, 0.0);
-        let k = kw(json!({"criteria": [{"criterion": "sample-min", "limit": [["A", 2], ["B", 1]]}], "lang": "ch"}));
-        assert_eq!(score("cello:count_limit", &k, "A A", None).unwrap().score, 0.5);
+        assert_eq!(
+            score("cello:count_limit", &k, "一二三四五六七八", None)
+                .unwrap()
+                .score,
+            0.5
+        );
+        let k =
+            kw(json!({"criteria": [{"criterion": "sentence-exact", "limit": 2}], "lang": "ch"}));
+        assert_eq!(
+            score("cello:count_limit", &k, "第一句。第二句！", None)
+                .unwrap()
+                .score,
+            1.0
+        );
+        assert_eq!(
+            score("cello:count_limit", &k, "只有一句。", None)
+                .unwrap()
+                .score,
+            0.0
+        );
+        let k = kw(
+            json!({"criteria": [{"criterion": "sample-min", "limit": [["A", 2], ["B", 1]]}], "lang": "ch"}),
+        );
+        assert_eq!(
+            score("cello:count_limit", &k, "A A", None).unwrap().score,
+            0.5
+        );
         let k = kw(json!({"criteria": [{"criterion": "sample-number", "limit": 3}], "lang": "ch"}));
-        assert_eq!(score("cello:count_limit", &k, "1. x 2. y 3. z", None).unwrap().score, 1.0);
-        assert_eq!(score("cello:count_limit", &k, "1 2 3 4", None).unwrap().score, 0.0);
+        assert_eq!(
+            score("cello:count_limit", &k, "1. x 2. y 3. z", None)
+                .unwrap()
+                .score,
+            1.0
+        );
+        assert_eq!(
+            score("cello:count_limit", &k, "1 2 3 4", None)
+                .unwrap()
+                .score,
+            0.0
+        );
         let k = kw(json!({"criteria": [{"criterion": "sample-table", "limit": 2}], "lang": "ch"}));
-        assert_eq!(score("cello:count_limit", &k, "|a|\n|-|\n|1|\n|2|", None).unwrap().score, 1.0);
-        let k = kw(json!({"criteria": [{"criterion": "revise", "limit": "shorter"}], "lang": "ch"}));
-        assert_eq!(score("cello:count_limit", &k, "短", Some("长一些")).unwrap().score, 1.0);
-        assert_eq!(score("cello:count_limit", &k, "更长一些的", Some("短")).unwrap().score, 0.0);
+        assert_eq!(
+            score("cello:count_limit", &k, "|a|\n|-|\n|1|\n|2|", None)
+                .unwrap()
+                .score,
+            1.0
+        );
+        let k =
+            kw(json!({"criteria": [{"criterion": "revise", "limit": "shorter"}], "lang": "ch"}));
+        assert_eq!(
+            score("cello:count_limit", &k, "短", Some("长一些"))
+                .unwrap()
+                .score,
+            1.0
+        );
+        assert_eq!(
+            score("cello:count_limit", &k, "更长一些的", Some("短"))
+                .unwrap()
+                .score,
+            0.0
+        );
         // Without a previous answer revise does not apply.
-        assert!(score("cello:count_limit", &k, "x", None).unwrap().score.is_nan());
+        assert!(score("cello:count_limit", &k, "x", None)
+            .unwrap()
+            .score
+            .is_nan());
     }
 
     #[test]
     fn answer_format() {
-        let k = kw(json!({"criteria": [{"criterion": "resolve", "limit": "json"},
-                                       {"criterion": "keywords", "limit": ["name"]}], "lang": "ch"}));
-        assert_eq!(score("cello:answer_format", &k, "{'name': 1}", None).unwrap().score, 1.0);
-        assert_eq!(score("cello:answer_format", &k, "name: 1", None).unwrap().score, 0.5);
+        let k = kw(
+            json!({"criteria": [{"criterion": "resolve", "limit": "json"},
+                                       {"criterion": "keywords", "limit": ["name"]}], "lang": "ch"}),
+        );
+        assert_eq!(
+            score("cello:answer_format", &k, "{'name': 1}", None)
+                .unwrap()
+                .score,
+            1.0
+        );
+        assert_eq!(
+            score("cello:answer_format", &k, "name: 1", None)
+                .unwrap()
+                .score,
+            0.5
+        );
         let k = kw(json!({"criteria": [{"criterion": "resolve", "limit": ["xml"]}], "lang": "ch"}));
-        assert_eq!(score("cello:answer_format", &k, "<a/>", None).unwrap().score, 0.0);
+        assert_eq!(
+            score("cello:answer_format", &k, "<a/>", None)
+                .unwrap()
+                .score,
+            0.0
+        );
         let k = kw(json!({"criteria": [{"criterion": "resolve", "limit": "xml"}], "lang": "ch"}));
-        assert_eq!(score("cello:answer_format", &k, "<a><b>x</b></a>", None).unwrap().score, 1.0);
+        assert_eq!(
+            score("cello:answer_format", &k, "<a><b>x</b></a>", None)
+                .unwrap()
+                .score,
+            1.0
+        );
         assert!(score("cello:nope", &k, "x", None).is_err());
     }
 }
