@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use raif_model::fetch::CachedModel;
 use raif_rl::config::RunConfig;
-use raif_rl::store::{Metrics, Rollout, RolloutFilter, RunInfo};
+use raif_rl::store::{EvalRun, Metrics, Rollout, RolloutFilter, RunInfo};
 use raif_rl::trainer::{TrainerCommand, TrainerEvent};
 
 /// The screens.
@@ -18,16 +18,19 @@ pub enum View {
     Curves,
     Replay,
     Tokens,
+    /// Stored benchmark evaluations per model, mode and checkpoint.
+    Eval,
 }
 
 impl View {
-    pub const ALL: [View; 6] = [
+    pub const ALL: [View; 7] = [
         View::Launch,
         View::Live,
         View::Group,
         View::Curves,
         View::Replay,
         View::Tokens,
+        View::Eval,
     ];
 
     pub fn title(self) -> &'static str {
@@ -38,6 +41,7 @@ impl View {
             View::Curves => "Curves",
             View::Replay => "Replay",
             View::Tokens => "Tokens",
+            View::Eval => "Eval",
         }
     }
 
@@ -50,6 +54,7 @@ impl View {
             View::Curves => '4',
             View::Replay => '5',
             View::Tokens => '6',
+            View::Eval => '7',
         }
     }
 }
@@ -159,6 +164,8 @@ pub enum Action {
     /// The trainer thread ended (its result), after its last event.
     TrainerExited(Result<u64, String>),
     Runs(Vec<RunInfo>),
+    /// The stored evaluations (`raif eval`), newest first.
+    Evals(Vec<EvalRun>),
     RunLoaded {
         run: String,
         steps: Vec<u64>,
@@ -194,6 +201,7 @@ pub enum Action {
 #[derive(Debug)]
 pub enum Request {
     ListRuns,
+    ListEvals,
     ListModels,
     LoadRun(String),
     LoadStep {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use raif_model::fetch::CachedModel;
 use raif_rl::config::{AnswerFormat, RunConfig, PRESETS};
-use raif_rl::store::{Metrics, Rollout, RolloutFilter, RunInfo};
+use raif_rl::store::{EvalRun, Metrics, Rollout, RolloutFilter, RunInfo};
 use raif_rl::trainer::{TrainerCommand, TrainerEvent};
 
 use crate::action::{Action, InputTarget, Request, RolloutKey, View};
@@ -555,6 +555,45 @@ pub struct App {
     pub replay: ReplayState,
     pub tokens: TokensState,
     pub launch: LaunchState,
+    pub evals: EvalState,
+}
+
+/// The Eval view: stored evaluations in table order, one selected.
+#[derive(Clone, Debug, Default)]
+pub struct EvalState {
+    pub runs: Vec<EvalRun>,
+    pub selected: usize,
+    pub loaded: bool,
+}
+
+impl EvalState {
+    /// Benchmark, then model or checkpoint, then mode: evaluations to compare sit together.
+    pub fn set(&mut self, mut runs: Vec<EvalRun>) {
+        let sel = self.runs.get(self.selected).map(|r| r.id.clone());
+        runs.sort_by(|a, b| {
+            (
+                &a.bench,
+                a.checkpoint.as_ref().unwrap_or(&a.model),
+                &a.mode,
+                &a.id,
+            )
+                .cmp(&(
+                    &b.bench,
+                    b.checkpoint.as_ref().unwrap_or(&b.model),
+                    &b.mode,
+                    &b.id,
+                ))
+        });
+        self.selected = sel
+            .and_then(|id| runs.iter().position(|r| r.id == id))
+            .unwrap_or(0);
+        self.runs = runs;
+        self.loaded = true;
+    }
+
+    pub fn selected(&self) -> Option<&EvalRun> {
+        self.runs.get(self.selected)
+    }
 }
 
 fn step_sel(sel: &mut usize, len: usize, delta: i64) {
@@ -588,6 +627,7 @@ impl App {
             replay: ReplayState::default(),
             tokens: TokensState::default(),
             launch: LaunchState::new(model, preset),
+            evals: EvalState::default(),
         }
     }
 
@@ -638,6 +678,9 @@ impl App {
                 if v == View::Replay {
                     out.push(Request::ListRuns);
                 }
+                if v == View::Eval {
+                    out.push(Request::ListEvals);
+                }
             }
             Action::NextView | Action::PrevView => {
                 let i = View::ALL.iter().position(|v| *v == self.view).unwrap_or(0);
@@ -650,6 +693,9 @@ impl App {
                 self.view = View::ALL[j];
                 if self.view == View::Replay {
                     out.push(Request::ListRuns);
+                }
+                if self.view == View::Eval {
+                    out.push(Request::ListEvals);
                 }
             }
             Action::ToggleHelp => {
@@ -886,6 +932,7 @@ impl App {
                     _ => self.message = Some("select a rollout first".into()),
                 }
             }
+            Action::Refresh if self.view == View::Eval => out.push(Request::ListEvals),
             Action::Refresh => {
                 out.push(Request::ListRuns);
                 if let Some(r) = self.replay.run() {
@@ -941,6 +988,7 @@ impl App {
                 }
                 out.push(Request::ListRuns);
             }
+            Action::Evals(runs) => self.evals.set(runs),
             Action::Runs(runs) => {
                 let keep = self.replay.run().map(|r| r.id.clone());
                 self.replay.runs = runs;
@@ -1233,6 +1281,7 @@ impl App {
                 let n = self.tokens.rollout.as_ref().map_or(0, |r| r.tokens.len());
                 step_sel(&mut self.tokens.selected, n, d.saturating_mul(16));
             }
+            View::Eval => step_sel(&mut self.evals.selected, self.evals.runs.len(), d),
             View::Replay => {
                 let r = &mut self.replay;
                 match r.level {
@@ -1299,7 +1348,7 @@ impl App {
                     self.enter(out);
                 }
             }
-            View::Live => {}
+            View::Live | View::Eval => {}
         }
     }
 
@@ -1356,6 +1405,7 @@ impl App {
             }
             View::Curves => {}
             View::Tokens => {}
+            View::Eval => {}
         }
     }
 

@@ -13,6 +13,7 @@ use crate::action::{Action, InputTarget, View};
 use crate::app::{App, Phase};
 
 pub mod curves;
+pub mod eval;
 pub mod group;
 pub mod launch;
 pub mod live;
@@ -41,14 +42,15 @@ pub fn component(v: View) -> &'static dyn Component {
         View::Curves => &curves::CurvesView,
         View::Replay => &replay::ReplayView,
         View::Tokens => &tokens::TokensView,
+        View::Eval => &eval::EvalView,
     }
 }
 
 /// Keys that work everywhere.
 pub const GLOBAL_KEYS: &[(&str, &str)] = &[
     (
-        "1-6, Tab, S-Tab",
-        "switch view (Launch, Live, Group, Curves, Replay, Tokens)",
+        "1-7, Tab, S-Tab",
+        "switch view (Launch, Live, Group, Curves, Replay, Tokens, Eval)",
     ),
     ("↑↓ j k, PgUp PgDn, Home End", "move; mouse wheel scrolls"),
     ("← → h l, Enter, Esc", "back / open / close"),
@@ -126,7 +128,7 @@ pub fn map_key(app: &App, k: KeyEvent) -> Option<Action> {
         KeyCode::Char('q') => Action::Quit,
         KeyCode::Tab => Action::NextView,
         KeyCode::BackTab => Action::PrevView,
-        KeyCode::Char(c @ '1'..='6') => Action::SwitchView(View::ALL[(c as u8 - b'1') as usize]),
+        KeyCode::Char(c @ '1'..='7') => Action::SwitchView(View::ALL[(c as u8 - b'1') as usize]),
         KeyCode::Esc => Action::Back,
         KeyCode::Char(' ') => Action::PauseResume,
         KeyCode::Char('S') => Action::SaveNow,
