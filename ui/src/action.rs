@@ -20,10 +20,12 @@ pub enum View {
     Tokens,
     /// Stored benchmark evaluations per model, mode and checkpoint.
     Eval,
+    /// Two evaluations of the same benchmark side by side, item by item.
+    Compare,
 }
 
 impl View {
-    pub const ALL: [View; 7] = [
+    pub const ALL: [View; 8] = [
         View::Launch,
         View::Live,
         View::Group,
@@ -31,6 +33,7 @@ impl View {
         View::Replay,
         View::Tokens,
         View::Eval,
+        View::Compare,
     ];
 
     pub fn title(self) -> &'static str {
@@ -42,6 +45,7 @@ impl View {
             View::Replay => "Replay",
             View::Tokens => "Tokens",
             View::Eval => "Eval",
+            View::Compare => "Compare",
         }
     }
 
@@ -55,6 +59,7 @@ impl View {
             View::Replay => '5',
             View::Tokens => '6',
             View::Eval => '7',
+            View::Compare => '8',
         }
     }
 }
@@ -166,6 +171,13 @@ pub enum Action {
     Runs(Vec<RunInfo>),
     /// The stored evaluations (`raif eval`), newest first.
     Evals(Vec<EvalRun>),
+    /// Eval view: make the selected evaluation side A (true) or B (false) of Compare.
+    MarkCompare(bool),
+    /// The items of a stored evaluation.
+    EvalItems {
+        id: String,
+        items: Vec<raif_rl::store::EvalItem>,
+    },
     RunLoaded {
         run: String,
         steps: Vec<u64>,
@@ -202,6 +214,7 @@ pub enum Action {
 pub enum Request {
     ListRuns,
     ListEvals,
+    EvalItems(String),
     ListModels,
     LoadRun(String),
     LoadStep {

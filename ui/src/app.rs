@@ -556,6 +556,39 @@ pub struct App {
     pub tokens: TokensState,
     pub launch: LaunchState,
     pub evals: EvalState,
+    pub compare: CompareState,
+}
+
+/// The Compare view: two stored evaluations (A, B), their items, the selected item.
+#[derive(Clone, Debug, Default)]
+pub struct CompareState {
+    pub a: Option<(EvalRun, Vec<raif_rl::store::EvalItem>)>,
+    pub b: Option<(EvalRun, Vec<raif_rl::store::EvalItem>)>,
+    pub selected: usize,
+}
+
+impl CompareState {
+    /// Per-item comparison of A and B (None until both are loaded).
+    pub fn tally(&self) -> Option<Result<raif_rl::eval::compare::Tally, String>> {
+        let (Some((_, a)), Some((_, b))) = (&self.a, &self.b) else {
+            return None;
+        };
+        Some(raif_rl::eval::compare::compare_items(a, b).map_err(|e| format!("{e:#}")))
+    }
+
+    /// The items of A and B at the selected row of the tally.
+    pub fn selected_pair(&self) -> Option<(&raif_rl::store::EvalItem, &raif_rl::store::EvalItem)> {
+        let t = self.tally()?.ok()?;
+        let row = t.rows.get(self.selected)?;
+        fn find(
+            s: &Option<(EvalRun, Vec<raif_rl::store::EvalItem>)>,
+            index: u32,
+        ) -> Option<&raif_rl::store::EvalItem> {
+            s.as_ref()
+                .and_then(|(_, items)| items.iter().find(|i| i.index == index))
+        }
+        Some((find(&self.a, row.index)?, find(&self.b, row.index)?))
+    }
 }
 
 /// The Eval view: stored evaluations in table order, one selected.
@@ -628,6 +661,7 @@ impl App {
             tokens: TokensState::default(),
             launch: LaunchState::new(model, preset),
             evals: EvalState::default(),
+            compare: CompareState::default(),
         }
     }
 
@@ -989,6 +1023,32 @@ impl App {
                 out.push(Request::ListRuns);
             }
             Action::Evals(runs) => self.evals.set(runs),
+            Action::MarkCompare(is_a) => {
+                if let Some(r) = self.evals.selected().cloned() {
+                    self.message = Some(format!(
+                        "{} is side {} of Compare (8)",
+                        r.id,
+                        if is_a { "A" } else { "B" }
+                    ));
+                    out.push(Request::EvalItems(r.id.clone()));
+                    let slot = if is_a {
+                        &mut self.compare.a
+                    } else {
+                        &mut self.compare.b
+                    };
+                    *slot = Some((r, Vec::new()));
+                    self.compare.selected = 0;
+                }
+            }
+            Action::EvalItems { id, items } => {
+                for slot in [&mut self.compare.a, &mut self.compare.b] {
+                    if let Some((r, its)) = slot.as_mut() {
+                        if r.id == id {
+                            *its = items.clone();
+                        }
+                    }
+                }
+            }
             Action::Runs(runs) => {
                 let keep = self.replay.run().map(|r| r.id.clone());
                 self.replay.runs = runs;
@@ -1282,6 +1342,14 @@ impl App {
                 step_sel(&mut self.tokens.selected, n, d.saturating_mul(16));
             }
             View::Eval => step_sel(&mut self.evals.selected, self.evals.runs.len(), d),
+            View::Compare => {
+                let n = self
+                    .compare
+                    .tally()
+                    .and_then(Result::ok)
+                    .map_or(0, |t| t.rows.len());
+                step_sel(&mut self.compare.selected, n, d);
+            }
             View::Replay => {
                 let r = &mut self.replay;
                 match r.level {
@@ -1348,7 +1416,7 @@ impl App {
                     self.enter(out);
                 }
             }
-            View::Live | View::Eval => {}
+            View::Live | View::Eval | View::Compare => {}
         }
     }
 
@@ -1405,7 +1473,7 @@ impl App {
             }
             View::Curves => {}
             View::Tokens => {}
-            View::Eval => {}
+            View::Eval | View::Compare => {}
         }
     }
 

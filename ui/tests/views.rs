@@ -654,3 +654,33 @@ fn eval_view() {
         Some(Action::SwitchView(View::Eval))
     );
 }
+
+#[test]
+fn compare_view() {
+    let mut fx = fixture();
+    let mut app = app(&mut fx);
+    fixtures::build_evals(&fx.ctx.store).expect("evals");
+    let mut run = |app: &mut App, a: Action| {
+        for r in app.update(a) {
+            for a in raif_ui::worker::serve(&mut fx.ctx, r) {
+                app.update(a);
+            }
+        }
+    };
+    run(&mut app, Action::SwitchView(View::Compare));
+    snap("compare_unset", &mut app);
+    run(&mut app, Action::SwitchView(View::Eval));
+    run(&mut app, Action::MarkCompare(true));
+    run(&mut app, Action::Down);
+    run(&mut app, Action::MarkCompare(false));
+    run(&mut app, Action::SwitchView(View::Compare));
+    let t = app.compare.tally().unwrap().unwrap();
+    // cot (base) against think (checkpoint): B satisfies more on items 0 and 1, A on item 2
+    // ("a quiet note" against "Third, Note").
+    assert_eq!((t.a_wins, t.b_wins, t.ties), (1, 2, 0));
+    snap("compare", &mut app);
+    run(&mut app, Action::Down);
+    run(&mut app, Action::Down);
+    assert_eq!(app.compare.selected_pair().unwrap().0.index, 2);
+    snap("compare_a_wins", &mut app);
+}

@@ -141,6 +141,8 @@ impl Component for EvalView {
     fn key(&self, _app: &App, k: KeyEvent) -> Option<Action> {
         Some(match k.code {
             KeyCode::Char('r') => Action::Refresh,
+            KeyCode::Char('a') => Action::MarkCompare(true),
+            KeyCode::Char('b') => Action::MarkCompare(false),
             KeyCode::PageUp => Action::ScrollDetail(-10),
             KeyCode::PageDown => Action::ScrollDetail(10),
             _ => return None,
@@ -150,6 +152,7 @@ impl Component for EvalView {
     fn help(&self) -> &'static [(&'static str, &'static str)] {
         &[
             ("↑ ↓", "select an evaluation"),
+            ("a / b", "make it side A / B of Compare (8)"),
             ("r", "reload from the store"),
             ("PgUp PgDn", "scroll the details"),
         ]

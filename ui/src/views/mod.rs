@@ -12,6 +12,7 @@ use ratatui::Frame;
 use crate::action::{Action, InputTarget, View};
 use crate::app::{App, Phase};
 
+pub mod compare;
 pub mod curves;
 pub mod eval;
 pub mod group;
@@ -43,14 +44,15 @@ pub fn component(v: View) -> &'static dyn Component {
         View::Replay => &replay::ReplayView,
         View::Tokens => &tokens::TokensView,
         View::Eval => &eval::EvalView,
+        View::Compare => &compare::CompareView,
     }
 }
 
 /// Keys that work everywhere.
 pub const GLOBAL_KEYS: &[(&str, &str)] = &[
     (
-        "1-7, Tab, S-Tab",
-        "switch view (Launch, Live, Group, Curves, Replay, Tokens, Eval)",
+        "1-8, Tab, S-Tab",
+        "switch view (Launch, Live, Group, Curves, Replay, Tokens, Eval, Compare)",
     ),
     ("↑↓ j k, PgUp PgDn, Home End", "move; mouse wheel scrolls"),
     ("← → h l, Enter, Esc", "back / open / close"),
@@ -128,7 +130,7 @@ pub fn map_key(app: &App, k: KeyEvent) -> Option<Action> {
         KeyCode::Char('q') => Action::Quit,
         KeyCode::Tab => Action::NextView,
         KeyCode::BackTab => Action::PrevView,
-        KeyCode::Char(c @ '1'..='7') => Action::SwitchView(View::ALL[(c as u8 - b'1') as usize]),
+        KeyCode::Char(c @ '1'..='8') => Action::SwitchView(View::ALL[(c as u8 - b'1') as usize]),
         KeyCode::Esc => Action::Back,
         KeyCode::Char(' ') => Action::PauseResume,
         KeyCode::Char('S') => Action::SaveNow,
@@ -205,8 +207,14 @@ fn render_tabs(app: &App, f: &mut Frame, area: Rect) {
         ),
         Span::raw(" "),
     ];
+    // Eight tabs fit 80 columns only without the space after each.
+    let narrow = area.width < 100;
     for v in View::ALL {
-        let label = format!(" {} {} ", v.key(), v.title());
+        let label = if narrow {
+            format!(" {} {}", v.key(), v.title())
+        } else {
+            format!(" {} {} ", v.key(), v.title())
+        };
         let style = if v == app.view {
             Style::default()
                 .fg(Color::Black)
