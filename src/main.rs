@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod check;
 mod data;
+mod eval_cmd;
 mod home;
 mod model_cmd;
 mod runs_cmd;
@@ -56,6 +57,10 @@ pub enum Command {
     Config(train_cmd::ConfigArgs),
     /// Runs in the store: list, show metrics, read rollouts.
     Runs(runs_cmd::RunsArgs),
+    /// Evaluate a model or checkpoint on a benchmark (greedy, batched, resumable, stored).
+    Eval(eval_cmd::EvalArgs),
+    /// Two models or checkpoints side by side: one prompt, or a benchmark item by item.
+    Compare(eval_cmd::CompareArgs),
     /// Serve the RAIF reward over HTTP (OpenRLHF /get_reward, /v1/score, /health, /metrics).
     ServeReward(raif_serve::ServeArgs),
     /// Import a TRL / verl run or our JSONL export into the store for replay.
@@ -96,6 +101,8 @@ fn run_command(home: &home::Home, command: Command) -> Result<()> {
         Command::Train(a) => train_cmd::train(&home, a),
         Command::Config(a) => train_cmd::config(a),
         Command::Runs(a) => runs_cmd::run(home.root(), a),
+        Command::Eval(a) => eval_cmd::eval(&home, a),
+        Command::Compare(a) => eval_cmd::compare(&home, a),
         Command::ServeReward(a) => raif_serve::run(a),
         Command::Import { what } => raif_rl::store::Store::open(home.root())
             .and_then(|s| raif_interop::cli::run_import(&s, &what))

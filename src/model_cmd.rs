@@ -1,4 +1,5 @@
-//! `raif model …`, `raif generate`, `raif bench generate`.
+//! `raif model …`, `raif generate`, `raif bench generate|train-step` (`raif bench eval` is in
+//! `eval_cmd`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -106,6 +107,10 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         reps: usize,
     },
+    /// Evaluation throughput: a batched `raif eval` (generation + scoring, stored in a
+    /// temporary store) of the first --limit items of a rule-scored benchmark: tokens/s,
+    /// items/s and time taken.
+    Eval(crate::eval_cmd::BenchEvalArgs),
     /// One optimizer step (forward, backward, AdamW) on 8 sequences × 256 tokens: seconds per
     /// step, tokens/s and peak memory; full fine-tune or LoRA.
     TrainStep {
@@ -314,6 +319,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 pub fn bench(home: &Home, a: BenchArgs) -> Result<()> {
     match a.command {
         BenchCommand::Generate { sel, json, reps } => bench_generate(home, sel, json, reps),
+        BenchCommand::Eval(a) => crate::eval_cmd::bench_eval(home, a),
         BenchCommand::TrainStep {
             sel,
             lora,

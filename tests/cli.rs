@@ -127,3 +127,208 @@ fn bad_model_arguments_fail_with_a_clear_message() {
     assert!(!o.status.success());
     assert!(text(&o).1.contains("OWNER/NAME"));
 }
+
+fn shared_ifeval() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ifeval/input_data.jsonl")
+}
+
+#[test]
+fn eval_compare_and_bench_eval_on_tiny_models() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("tiny-qwen");
+    raif_model::tiny::tiny_model(raif_model::Arch::Qwen2, 2)
+        .unwrap()
+        .save_hf(&dir)
+        .unwrap();
+    let d = dir.to_str().unwrap();
+    let data = shared_ifeval();
+    let data = data.to_str().unwrap();
+    let eval = |limit: &str| {
+        raif(
+            home.path(),
+            &[
+                "eval",
+                "--model",
+                d,
+                "--bench",
+                "ifeval",
+                "--mode",
+                "io",
+                "--limit",
+                limit,
+                "--data",
+                data,
+                "--max-new-tokens",
+                "6",
+                "--device",
+                "cpu",
+                "--json",
+            ],
+        )
+    };
+    let o = eval("3");
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let m: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    for k in [
+        "ifeval.prompt_strict",
+        "ifeval.prompt_loose",
+        "ifeval.instruction_strict",
+        "ifeval.instruction_loose",
+        "eval.tokens_per_s",
+        "eval.wall_s",
+    ] {
+        assert!(m[k].is_number(), "{k} in {out}");
+    }
+    assert_eq!(m["eval.items"], 3);
+    // The same command with a larger limit continues the same evaluation.
+    let o = eval("4");
+    let (out2, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("(3 resumed)"), "{err}");
+    let m2: serde_json::Value = serde_json::from_str(out2.trim()).unwrap();
+    assert_eq!(
+        (m2["eval.id"].clone(), m2["eval.items"].clone()),
+        (m["eval.id"].clone(), 4.into())
+    );
+    let o = raif(home.path(), &["eval", "--list"]);
+    assert!(
+        text(&o).0.contains(m["eval.id"].as_str().unwrap()),
+        "{}",
+        text(&o).0
+    );
+    // The summary table names the metrics, tokens/s and the time taken.
+    let o = raif(
+        home.path(),
+        &[
+            "eval",
+            "--model",
+            d,
+            "--bench",
+            "ifeval",
+            "--mode",
+            "io",
+            "--limit",
+            "4",
+            "--data",
+            data,
+            "--max-new-tokens",
+            "6",
+            "--device",
+            "cpu",
+        ],
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        out.contains("prompt strict") && out.contains("tokens/s") && out.contains("time taken"),
+        "{out}"
+    );
+    // A judge-scored benchmark without --judge is refused with the reason.
+    let o = raif(
+        home.path(),
+        &["eval", "--model", d, "--bench", "infobench", "--data", data],
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("--judge"), "{}", text(&o).1);
+
+    // Compare: one prompt, two sides, scored against a constraint.
+    let o = raif(
+        home.path(),
+        &[
+            "compare",
+            "--a",
+            &format!("{d}:io"),
+            "--b",
+            &format!("{d}:think"),
+            "--prompt",
+            "say hi",
+            "--constraints",
+            r#"{"type":"and","children":[{"type":"rule","id":"punctuation:no_comma","kwargs":{}}]}"#,
+            "--max-new-tokens",
+            "6",
+            "--device",
+            "cpu",
+            "--width",
+            "120",
+        ],
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        out.contains("A: ") && out.contains("B: ") && out.contains("── verdicts ──"),
+        "{out}"
+    );
+    // Over a benchmark: per-item wins, losses and ties.
+    let o = raif(
+        home.path(),
+        &[
+            "compare",
+            "--a",
+            &format!("{d}:io"),
+            "--b",
+            &format!("{d}:cot"),
+            "--bench",
+            "ifeval",
+            "--limit",
+            "3",
+            "--data",
+            data,
+            "--max-new-tokens",
+            "6",
+            "--device",
+            "cpu",
+            "--json",
+        ],
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let c: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let n =
+        c["a_wins"].as_u64().unwrap() + c["b_wins"].as_u64().unwrap() + c["ties"].as_u64().unwrap();
+    assert_eq!(n, 3, "{out}");
+    let o = raif(
+        home.path(),
+        &[
+            "compare",
+            "--a",
+            "nope@3:think",
+            "--b",
+            &format!("{d}:io"),
+            "--prompt",
+            "x",
+        ],
+    );
+    assert!(
+        !o.status.success() && text(&o).1.contains("no run `nope`"),
+        "{}",
+        text(&o).1
+    );
+
+    // The throughput benchmark.
+    let o = raif(
+        home.path(),
+        &[
+            "bench",
+            "eval",
+            "--model",
+            d,
+            "--limit",
+            "2",
+            "--batch",
+            "2",
+            "--max-new-tokens",
+            "4",
+            "--data",
+            data,
+            "--device",
+            "cpu",
+            "--json",
+        ],
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let b: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(b["items"], 2);
+    assert!(b["tokens_per_s"].as_f64().unwrap() > 0.0, "{out}");
+}

@@ -198,3 +198,82 @@ fn config_show_prints_a_complete_loadable_file() {
         .unwrap();
     assert!(!o.status.success());
 }
+
+#[test]
+fn a_checkpoint_is_evaluated_with_its_trained_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = fixture(dir.path());
+    let home = dir.path().join("home");
+    let o = raif()
+        .arg("--home")
+        .arg(&home)
+        .args(["train", "--config"])
+        .arg(&cfg)
+        .args(["--run-id", "ck", "--steps", "2"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    {
+        let store = Store::open(&home).unwrap();
+        let (lm, cfg, step) =
+            raif_rl::trainer::load_checkpoint_model(&store, &home, "ck", None, "cpu").unwrap();
+        assert_eq!(step, 2);
+        let base = raif_model::LoadedModel::load(
+            Path::new(&cfg.model.path),
+            raif_model::candle_core::DType::F32,
+            &raif_model::candle_core::Device::Cpu,
+        )
+        .unwrap();
+        // The LoRA adapters were trained (B left zero) and merged into q_proj.
+        let w = |m: &raif_model::Transformer| -> Vec<f32> {
+            m.named_tensors()
+                .into_iter()
+                .find(|(n, _)| n == "model.layers.0.self_attn.q_proj.weight")
+                .unwrap()
+                .1
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap()
+        };
+        assert_ne!(w(&lm.model), w(&base.model), "checkpoint weights loaded");
+        let err = raif_rl::trainer::load_checkpoint_model(&store, &home, "ck", Some(7), "cpu")
+            .err()
+            .unwrap();
+        assert!(
+            format!("{err:#}").contains("no checkpoint at step 7"),
+            "{err:#}"
+        );
+    }
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ifeval/input_data.jsonl");
+    let o = raif()
+        .arg("--home")
+        .arg(&home)
+        .args([
+            "eval",
+            "--checkpoint",
+            "ck@2",
+            "--bench",
+            "ifeval",
+            "--limit",
+            "2",
+        ])
+        .args([
+            "--max-new-tokens",
+            "4",
+            "--device",
+            "cpu",
+            "--json",
+            "--data",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The run records the checkpoint's evaluation by step.
+    let store = Store::open(&home).unwrap();
+    let evals = store.evals("ck").unwrap();
+    assert_eq!(evals.len(), 1);
+    assert_eq!((evals[0].step, evals[0].name.as_str()), (2, "ifeval/think"));
+    assert!(evals[0].metrics.contains_key("ifeval.prompt_strict"));
+}

@@ -281,16 +281,31 @@ impl ChatTemplate {
 
     /// The prompt text for one instruction in a RAIF mode (generation prompt included).
     pub fn prompt(&self, instruction: &str, mode: PromptMode) -> Result<String> {
+        self.prompt_conversation(&[Message::user(instruction)], mode)
+    }
+
+    /// The prompt text for a conversation (earlier turns included, the last turn the user's)
+    /// in a RAIF mode: `cot` appends the step-by-step instruction to the last user turn;
+    /// `think` / `no-think` put the RAIF system prompt first (after any system turn of the
+    /// conversation, which is kept) unless the template reasons natively (R1-style).
+    pub fn prompt_conversation(&self, conversation: &[Message], mode: PromptMode) -> Result<String> {
         let r1 = self.is_r1_style();
-        let messages = match mode {
-            PromptMode::Io => vec![Message::user(instruction)],
-            PromptMode::Cot => vec![Message::user(format!("{instruction}{COT_SUFFIX}"))],
-            // R1-style models reason natively and are best used without a system prompt.
-            PromptMode::Think | PromptMode::NoThink if r1 => vec![Message::user(instruction)],
-            PromptMode::Think | PromptMode::NoThink => {
-                vec![Message::system(RAIF_SYSTEM), Message::user(instruction)]
-            }
+        let Some(last_user) = conversation.iter().rposition(|m| m.role == Role::User) else {
+            bail!("a prompt needs a user turn");
         };
+        let mut messages: Vec<Message> = conversation.to_vec();
+        if mode == PromptMode::Cot {
+            messages[last_user].content.push_str(COT_SUFFIX);
+        }
+        if matches!(mode, PromptMode::Think | PromptMode::NoThink) && !r1 {
+            match messages.first_mut() {
+                // One system turn: the conversation's own instructions follow RAIF's.
+                Some(m) if m.role == Role::System => {
+                    m.content = format!("{RAIF_SYSTEM}\n\n{}", m.content)
+                }
+                _ => messages.insert(0, Message::system(RAIF_SYSTEM)),
+            }
+        }
         let mut s = self.render(&messages, true)?;
         match mode {
             PromptMode::Think => s += "<think>\n",

@@ -4,9 +4,13 @@
 //! - [`config`]: the TOML run configuration and its presets.
 //! - [`rollout`]: prompts in the RAIF modes and scoring of one response.
 //! - [`trainer`]: the GRPO loop on its own thread, its events and commands.
-//! - [`store`]: runs, metrics, rollouts and checkpoints in sled.
+//! - [`store`]: runs, metrics, rollouts, checkpoints and evaluations in sled.
+//! - [`judge`]: the log-prob YES/NO judge on a local model (ALGORITHM §2).
+//! - [`eval`]: benchmark evaluation (greedy, batched, resumable) and side-by-side comparison.
 pub mod config;
+pub mod eval;
 pub mod grpo;
+pub mod judge;
 pub mod rollout;
 pub mod store;
 pub mod trainer;

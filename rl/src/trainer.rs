@@ -224,6 +224,139 @@ fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
+/// A checkpoint's files in one folder: full weights are files in their checkpoint folder
+/// (verified by checksum when loaded); LoRA checkpoints live in the store and are unpacked to a
+/// temporary folder, removed when this is dropped.
+pub struct CheckpointFolder {
+    path: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl CheckpointFolder {
+    pub fn open(store: &Store, home: &Path, run: &str, ck: &CheckpointManifest) -> Result<Self> {
+        if let Some(f) = ck.files.first() {
+            let path = home
+                .join(&f.path)
+                .parent()
+                .context("checkpoint file has no folder")?
+                .to_path_buf();
+            return Ok(CheckpointFolder { path, _tmp: None });
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix(".checkpoint-")
+            .tempdir_in(home)
+            .with_context(|| format!("cannot create a temporary folder in {}", home.display()))?;
+        let d = tmp.path().join("ck");
+        std::fs::create_dir_all(&d)?;
+        for b in &ck.blobs {
+            std::fs::write(
+                d.join(&b.name),
+                store.checkpoint_blob(run, ck.step, &b.name)?,
+            )?;
+        }
+        std::fs::write(
+            d.join("manifest.json"),
+            serde_json::to_string(&ck.manifest)?,
+        )?;
+        Ok(CheckpointFolder {
+            path: d,
+            _tmp: Some(tmp),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Parses `RUN@STEP` (`RUN@last` or a bare `RUN`: the newest checkpoint).
+pub fn parse_checkpoint_spec(spec: &str) -> Result<(String, Option<u64>)> {
+    let (run, step) = match spec.rsplit_once('@') {
+        Some((r, "last")) | Some((r, "")) => (r, None),
+        Some((r, s)) => (
+            r,
+            Some(s.parse::<u64>().with_context(|| {
+                format!("checkpoint `{spec}`: the step after `@` must be a number (or `last`)")
+            })?),
+        ),
+        None => (spec, None),
+    };
+    if run.is_empty() {
+        bail!("checkpoint `{spec}`: expected RUN@STEP");
+    }
+    Ok((run.to_string(), step))
+}
+
+/// Load a run's model at a checkpoint for inference: the run's base model (from its stored
+/// configuration) with the checkpoint's weights, LoRA adapters merged into the base weights.
+/// `step` None takes the newest checkpoint. Returns the model, the run's configuration and
+/// the step loaded.
+pub fn load_checkpoint_model(
+    store: &Store,
+    home: &Path,
+    run: &str,
+    step: Option<u64>,
+    device_spec: &str,
+) -> Result<(LoadedModel, RunConfig, u64)> {
+    let info = store
+        .run(run)?
+        .with_context(|| format!("no run `{run}` in the store (see `raif runs list`)"))?;
+    let cfg: RunConfig = serde_json::from_value(info.config.clone())
+        .with_context(|| format!("run `{run}`: the stored run configuration is unreadable"))?;
+    let ck = match step {
+        Some(s) => store.checkpoint(run, s)?.with_context(|| {
+            let have: Vec<String> = store
+                .checkpoints(run)
+                .map(|v| v.iter().map(|c| c.step.to_string()).collect())
+                .unwrap_or_default();
+            format!(
+                "run `{run}` has no checkpoint at step {s} (checkpoints: {})",
+                if have.is_empty() {
+                    "none".to_string()
+                } else {
+                    have.join(", ")
+                }
+            )
+        })?,
+        None => store
+            .last_checkpoint(run)?
+            .with_context(|| format!("run `{run}` has no checkpoint"))?,
+    };
+    let path = raif_model::fetch::resolve(&home.join("models"), &cfg.model.path, &mut |_| {})?;
+    let dev = device::parse_device(device_spec)?;
+    let dtype = device::default_dtype(&dev);
+    let mut lm = LoadedModel::load(&path, dtype, &dev)?;
+    if let Some(t) = &cfg.model.template {
+        lm.template = raif_model::ChatTemplate::by_name(t)?;
+    }
+    let trainable = match &cfg.train.mode {
+        Mode::Full => Trainable::full(&mut lm.model)?,
+        Mode::Lora(l) => Trainable::lora(&mut lm.model, l, mix(&[cfg.train.seed, 7]))?,
+    };
+    let folder = CheckpointFolder::open(store, home, run, &ck)?;
+    let manifest = checkpoint::verify(folder.path())?;
+    if manifest.mode != trainable.mode {
+        bail!(
+            "run `{run}` step {}: the checkpoint was trained as {:?}, the run's configuration says {:?}",
+            ck.step,
+            manifest.mode,
+            trainable.mode
+        );
+    }
+    let src = folder.path().join("trainable.safetensors");
+    let values = candle_core::safetensors::load(&src, &candle_core::Device::Cpu)
+        .with_context(|| format!("cannot read {}", src.display()))?;
+    trainable.load_values(&values, &src.display().to_string())?;
+    trainable.set_training(false);
+    drop(trainable);
+    raif_model::train::params::merge_lora(&mut lm.model)?;
+    // Inference only: no gradient tracking on the weights.
+    for (_, t) in lm.model.params_mut() {
+        *t = t.detach();
+    }
+    Ok((lm, cfg, ck.step))
+}
+
 /// The records a run trains on: a file, or the built-in generator.
 pub fn load_records(cfg: &RunConfig) -> Result<Vec<Record>> {
     if cfg.data.path.is_empty() {
@@ -404,35 +537,8 @@ impl Trainer {
                 self.first_step = 1;
             }
             Some(ck) => {
-                // Full weights are files in their checkpoint folder (verified by checksum on
-                // load); LoRA checkpoints live in the store and are unpacked to a temporary one.
-                let tmp = tempfile::Builder::new()
-                    .prefix(".resume-")
-                    .tempdir_in(&self.home)?;
-                let ckdir = match ck.files.first() {
-                    Some(f) => self
-                        .home
-                        .join(&f.path)
-                        .parent()
-                        .context("checkpoint file has no folder")?
-                        .to_path_buf(),
-                    None => {
-                        let d = tmp.path().join("ck");
-                        std::fs::create_dir_all(&d)?;
-                        for b in &ck.blobs {
-                            std::fs::write(
-                                d.join(&b.name),
-                                self.store.checkpoint_blob(&self.run_id, ck.step, &b.name)?,
-                            )?;
-                        }
-                        std::fs::write(
-                            d.join("manifest.json"),
-                            serde_json::to_string(&ck.manifest)?,
-                        )?;
-                        d
-                    }
-                };
-                checkpoint::load(&ckdir, &self.trainable, &mut self.opt)?;
+                let folder = CheckpointFolder::open(&self.store, &self.home, &self.run_id, &ck)?;
+                checkpoint::load(folder.path(), &self.trainable, &mut self.opt)?;
                 self.store.truncate_after(&self.run_id, ck.step)?;
                 self.first_step = ck.step + 1;
             }

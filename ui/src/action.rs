@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use raif_model::fetch::CachedModel;
 use raif_rl::config::RunConfig;
-use raif_rl::store::{Metrics, Rollout, RolloutFilter, RunInfo};
+use raif_rl::store::{EvalRun, Metrics, Rollout, RolloutFilter, RunInfo};
 use raif_rl::trainer::{TrainerCommand, TrainerEvent};
 
 /// The screens.
@@ -18,16 +18,22 @@ pub enum View {
     Curves,
     Replay,
     Tokens,
+    /// Stored benchmark evaluations per model, mode and checkpoint.
+    Eval,
+    /// Two evaluations of the same benchmark side by side, item by item.
+    Compare,
 }
 
 impl View {
-    pub const ALL: [View; 6] = [
+    pub const ALL: [View; 8] = [
         View::Launch,
         View::Live,
         View::Group,
         View::Curves,
         View::Replay,
         View::Tokens,
+        View::Eval,
+        View::Compare,
     ];
 
     pub fn title(self) -> &'static str {
@@ -38,6 +44,8 @@ impl View {
             View::Curves => "Curves",
             View::Replay => "Replay",
             View::Tokens => "Tokens",
+            View::Eval => "Eval",
+            View::Compare => "Compare",
         }
     }
 
@@ -50,6 +58,8 @@ impl View {
             View::Curves => '4',
             View::Replay => '5',
             View::Tokens => '6',
+            View::Eval => '7',
+            View::Compare => '8',
         }
     }
 }
@@ -159,6 +169,15 @@ pub enum Action {
     /// The trainer thread ended (its result), after its last event.
     TrainerExited(Result<u64, String>),
     Runs(Vec<RunInfo>),
+    /// The stored evaluations (`raif eval`), newest first.
+    Evals(Vec<EvalRun>),
+    /// Eval view: make the selected evaluation side A (true) or B (false) of Compare.
+    MarkCompare(bool),
+    /// The items of a stored evaluation.
+    EvalItems {
+        id: String,
+        items: Vec<raif_rl::store::EvalItem>,
+    },
     RunLoaded {
         run: String,
         steps: Vec<u64>,
@@ -194,6 +213,8 @@ pub enum Action {
 #[derive(Debug)]
 pub enum Request {
     ListRuns,
+    ListEvals,
+    EvalItems(String),
     ListModels,
     LoadRun(String),
     LoadStep {

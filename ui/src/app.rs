@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use raif_model::fetch::CachedModel;
 use raif_rl::config::{AnswerFormat, RunConfig, PRESETS};
-use raif_rl::store::{Metrics, Rollout, RolloutFilter, RunInfo};
+use raif_rl::store::{EvalRun, Metrics, Rollout, RolloutFilter, RunInfo};
 use raif_rl::trainer::{TrainerCommand, TrainerEvent};
 
 use crate::action::{Action, InputTarget, Request, RolloutKey, View};
@@ -555,6 +555,78 @@ pub struct App {
     pub replay: ReplayState,
     pub tokens: TokensState,
     pub launch: LaunchState,
+    pub evals: EvalState,
+    pub compare: CompareState,
+}
+
+/// The Compare view: two stored evaluations (A, B), their items, the selected item.
+#[derive(Clone, Debug, Default)]
+pub struct CompareState {
+    pub a: Option<(EvalRun, Vec<raif_rl::store::EvalItem>)>,
+    pub b: Option<(EvalRun, Vec<raif_rl::store::EvalItem>)>,
+    pub selected: usize,
+}
+
+impl CompareState {
+    /// Per-item comparison of A and B (None until both are loaded).
+    pub fn tally(&self) -> Option<Result<raif_rl::eval::compare::Tally, String>> {
+        let (Some((_, a)), Some((_, b))) = (&self.a, &self.b) else {
+            return None;
+        };
+        Some(raif_rl::eval::compare::compare_items(a, b).map_err(|e| format!("{e:#}")))
+    }
+
+    /// The items of A and B at the selected row of the tally.
+    pub fn selected_pair(&self) -> Option<(&raif_rl::store::EvalItem, &raif_rl::store::EvalItem)> {
+        let t = self.tally()?.ok()?;
+        let row = t.rows.get(self.selected)?;
+        fn find(
+            s: &Option<(EvalRun, Vec<raif_rl::store::EvalItem>)>,
+            index: u32,
+        ) -> Option<&raif_rl::store::EvalItem> {
+            s.as_ref()
+                .and_then(|(_, items)| items.iter().find(|i| i.index == index))
+        }
+        Some((find(&self.a, row.index)?, find(&self.b, row.index)?))
+    }
+}
+
+/// The Eval view: stored evaluations in table order, one selected.
+#[derive(Clone, Debug, Default)]
+pub struct EvalState {
+    pub runs: Vec<EvalRun>,
+    pub selected: usize,
+    pub loaded: bool,
+}
+
+impl EvalState {
+    /// Benchmark, then model or checkpoint, then mode: evaluations to compare sit together.
+    pub fn set(&mut self, mut runs: Vec<EvalRun>) {
+        let sel = self.runs.get(self.selected).map(|r| r.id.clone());
+        runs.sort_by(|a, b| {
+            (
+                &a.bench,
+                a.checkpoint.as_ref().unwrap_or(&a.model),
+                &a.mode,
+                &a.id,
+            )
+                .cmp(&(
+                    &b.bench,
+                    b.checkpoint.as_ref().unwrap_or(&b.model),
+                    &b.mode,
+                    &b.id,
+                ))
+        });
+        self.selected = sel
+            .and_then(|id| runs.iter().position(|r| r.id == id))
+            .unwrap_or(0);
+        self.runs = runs;
+        self.loaded = true;
+    }
+
+    pub fn selected(&self) -> Option<&EvalRun> {
+        self.runs.get(self.selected)
+    }
 }
 
 fn step_sel(sel: &mut usize, len: usize, delta: i64) {
@@ -588,6 +660,8 @@ impl App {
             replay: ReplayState::default(),
             tokens: TokensState::default(),
             launch: LaunchState::new(model, preset),
+            evals: EvalState::default(),
+            compare: CompareState::default(),
         }
     }
 
@@ -638,6 +712,9 @@ impl App {
                 if v == View::Replay {
                     out.push(Request::ListRuns);
                 }
+                if v == View::Eval {
+                    out.push(Request::ListEvals);
+                }
             }
             Action::NextView | Action::PrevView => {
                 let i = View::ALL.iter().position(|v| *v == self.view).unwrap_or(0);
@@ -650,6 +727,9 @@ impl App {
                 self.view = View::ALL[j];
                 if self.view == View::Replay {
                     out.push(Request::ListRuns);
+                }
+                if self.view == View::Eval {
+                    out.push(Request::ListEvals);
                 }
             }
             Action::ToggleHelp => {
@@ -886,6 +966,7 @@ impl App {
                     _ => self.message = Some("select a rollout first".into()),
                 }
             }
+            Action::Refresh if self.view == View::Eval => out.push(Request::ListEvals),
             Action::Refresh => {
                 out.push(Request::ListRuns);
                 if let Some(r) = self.replay.run() {
@@ -940,6 +1021,33 @@ impl App {
                     self.should_quit = true;
                 }
                 out.push(Request::ListRuns);
+            }
+            Action::Evals(runs) => self.evals.set(runs),
+            Action::MarkCompare(is_a) => {
+                if let Some(r) = self.evals.selected().cloned() {
+                    self.message = Some(format!(
+                        "{} is side {} of Compare (8)",
+                        r.id,
+                        if is_a { "A" } else { "B" }
+                    ));
+                    out.push(Request::EvalItems(r.id.clone()));
+                    let slot = if is_a {
+                        &mut self.compare.a
+                    } else {
+                        &mut self.compare.b
+                    };
+                    *slot = Some((r, Vec::new()));
+                    self.compare.selected = 0;
+                }
+            }
+            Action::EvalItems { id, items } => {
+                for slot in [&mut self.compare.a, &mut self.compare.b] {
+                    if let Some((r, its)) = slot.as_mut() {
+                        if r.id == id {
+                            *its = items.clone();
+                        }
+                    }
+                }
             }
             Action::Runs(runs) => {
                 let keep = self.replay.run().map(|r| r.id.clone());
@@ -1233,6 +1341,15 @@ impl App {
                 let n = self.tokens.rollout.as_ref().map_or(0, |r| r.tokens.len());
                 step_sel(&mut self.tokens.selected, n, d.saturating_mul(16));
             }
+            View::Eval => step_sel(&mut self.evals.selected, self.evals.runs.len(), d),
+            View::Compare => {
+                let n = self
+                    .compare
+                    .tally()
+                    .and_then(Result::ok)
+                    .map_or(0, |t| t.rows.len());
+                step_sel(&mut self.compare.selected, n, d);
+            }
             View::Replay => {
                 let r = &mut self.replay;
                 match r.level {
@@ -1299,7 +1416,7 @@ impl App {
                     self.enter(out);
                 }
             }
-            View::Live => {}
+            View::Live | View::Eval | View::Compare => {}
         }
     }
 
@@ -1356,6 +1473,7 @@ impl App {
             }
             View::Curves => {}
             View::Tokens => {}
+            View::Eval | View::Compare => {}
         }
     }
 

@@ -216,3 +216,98 @@ pub fn build_run(
     }
     Ok(())
 }
+
+/// Two stored evaluations of the same IFEval-style records, scored for real from fixed
+/// responses: the base model in `cot` mode and `run-a`'s checkpoint in `think` mode.
+pub fn build_evals(store: &Store) -> Result<()> {
+    use raif_datasets::{Message, Record, Split};
+    use raif_rl::eval::score::{metrics, Generated};
+    use raif_rl::eval::{score_batch, Bench};
+    use raif_rl::store::{EvalRun, EvalTiming};
+    let rule = |id: &str, kw: serde_json::Value| {
+        raif_rl::verify::Constraint::rule(id, kw.as_object().cloned().unwrap_or_default())
+    };
+    let records: Vec<Record> = (0..3)
+        .map(|i| {
+            Record::new(
+                format!("ifeval-{i}"),
+                "ifeval",
+                Split::Test,
+                vec![Message::user(format!(
+                    "Write note {i} in lowercase without commas."
+                ))],
+                raif_rl::verify::Constraint::And {
+                    children: vec![
+                        rule("punctuation:no_comma", serde_json::json!({})),
+                        rule("change_case:english_lowercase", serde_json::json!({})),
+                    ],
+                },
+            )
+        })
+        .collect();
+    let lm = raif_model::tiny::tiny_model(raif_model::Arch::Llama, 1)?;
+    let sides = [
+        (
+            "default",
+            None,
+            raif_model::PromptMode::Cot,
+            ["Sure, here it is.", "a note, lowercase", "a quiet note"],
+        ),
+        (
+            "tiny",
+            Some("run-a@3"),
+            raif_model::PromptMode::Think,
+            [
+                "no commas and lowercase</think><answer>a short note</answer>",
+                "lowercase only</think><answer>another note</answer>",
+                "plan</think><answer>Third, Note</answer>",
+            ],
+        ),
+    ];
+    for (n, (model, ck, mode, texts)) in sides.into_iter().enumerate() {
+        let batch: Vec<(u32, &Record, Generated)> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                (
+                    i as u32,
+                    &records[i],
+                    Generated {
+                        text: t.to_string(),
+                        prompt_tokens: 20,
+                        tokens: 8,
+                        finish: "stop".into(),
+                    },
+                )
+            })
+            .collect();
+        let items = score_batch(Bench::Ifeval, &lm, mode, None, &batch)?;
+        let run = EvalRun {
+            id: format!("ifeval-{}-fixture{n}", raif_rl::eval::mode_name(mode)),
+            created_unix: 1_700_000_000 + n as u64,
+            updated_unix: 1_700_000_100 + n as u64,
+            model: model.into(),
+            checkpoint: ck.map(str::to_string),
+            bench: "ifeval".into(),
+            mode: raif_rl::eval::mode_name(mode).into(),
+            judge: None,
+            max_new_tokens: 64,
+            data: "fixture".into(),
+            bench_items: records.len(),
+            target: records.len(),
+            done: items.len(),
+            status: "finished".into(),
+            metrics: metrics(Bench::Ifeval, &items, &records)?,
+            timing: EvalTiming {
+                prompt_tokens: 60,
+                generated_tokens: 24,
+                generate_s: 2.0,
+                score_s: 0.5,
+                judge_questions: 0,
+                wall_s: 3.0,
+            },
+        };
+        store.commit_eval_items(&run, &items)?;
+    }
+    Ok(())
+}

@@ -83,6 +83,14 @@ pub fn serve(ctx: &mut Ctx, req: Request) -> Vec<Action> {
     let store = ctx.store.clone();
     match req {
         Request::ListRuns => vec![store.list_runs().map(Action::Runs).unwrap_or_else(err)],
+        Request::EvalItems(id) => vec![store
+            .eval_items(&id)
+            .map(|items| Action::EvalItems { id, items })
+            .unwrap_or_else(err)],
+        Request::ListEvals => vec![store
+            .list_eval_runs()
+            .map(Action::Evals)
+            .unwrap_or_else(err)],
         Request::ListModels => vec![fetch::list_cached(&ctx.models())
             .map(Action::Models)
             .unwrap_or_else(err)],

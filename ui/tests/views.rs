@@ -616,3 +616,71 @@ fn the_run_list_refreshes_when_the_trainer_starts_and_on_opening_replay() {
     ));
     assert!(app.update(Action::SwitchView(View::Live)).is_empty());
 }
+
+#[test]
+fn eval_view() {
+    let mut fx = fixture();
+    let mut app = app(&mut fx);
+    // Empty store: says how to make one, and that the paper column is absent.
+    let reqs = app.update(Action::SwitchView(View::Eval));
+    assert!(matches!(reqs.as_slice(), [Request::ListEvals]));
+    for r in reqs {
+        for a in raif_ui::worker::serve(&mut fx.ctx, r) {
+            app.update(a);
+        }
+    }
+    snap("eval_empty", &mut app);
+    fixtures::build_evals(&fx.ctx.store).expect("evals");
+    for r in app.update(Action::Refresh) {
+        for a in raif_ui::worker::serve(&mut fx.ctx, r) {
+            app.update(a);
+        }
+    }
+    assert_eq!(app.evals.runs.len(), 2);
+    // Grouped: benchmark, then model or checkpoint, then mode.
+    assert_eq!(app.evals.runs[0].model, "default");
+    snap("eval", &mut app);
+    app.update(Action::Down);
+    assert_eq!(
+        app.evals.selected().map(|r| r.checkpoint.clone()),
+        Some(Some("run-a@3".into()))
+    );
+    snap("eval_checkpoint", &mut app);
+    // The key opens it from anywhere.
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let k = KeyEvent::new(KeyCode::Char('7'), KeyModifiers::NONE);
+    assert_eq!(
+        views::map_key(&app, k),
+        Some(Action::SwitchView(View::Eval))
+    );
+}
+
+#[test]
+fn compare_view() {
+    let mut fx = fixture();
+    let mut app = app(&mut fx);
+    fixtures::build_evals(&fx.ctx.store).expect("evals");
+    let mut run = |app: &mut App, a: Action| {
+        for r in app.update(a) {
+            for a in raif_ui::worker::serve(&mut fx.ctx, r) {
+                app.update(a);
+            }
+        }
+    };
+    run(&mut app, Action::SwitchView(View::Compare));
+    snap("compare_unset", &mut app);
+    run(&mut app, Action::SwitchView(View::Eval));
+    run(&mut app, Action::MarkCompare(true));
+    run(&mut app, Action::Down);
+    run(&mut app, Action::MarkCompare(false));
+    run(&mut app, Action::SwitchView(View::Compare));
+    let t = app.compare.tally().unwrap().unwrap();
+    // cot (base) against think (checkpoint): B satisfies more on items 0 and 1, A on item 2
+    // ("a quiet note" against "Third, Note").
+    assert_eq!((t.a_wins, t.b_wins, t.ties), (1, 2, 0));
+    snap("compare", &mut app);
+    run(&mut app, Action::Down);
+    run(&mut app, Action::Down);
+    assert_eq!(app.compare.selected_pair().unwrap().0.index, 2);
+    snap("compare_a_wins", &mut app);
+}

@@ -12,6 +12,8 @@
 //! | `checkpoints/<run>` | step u64 | [`CheckpointManifest`] (JSON) |
 //! | `blobs/<run>` | step u64 ‖ blob name | the blob's bytes |
 //! | `evals` | run id ‖ 0 ‖ step u64 ‖ name | [`EvalRecord`] (postcard) |
+//! | `evalruns` | evaluation id | [`EvalRun`] (JSON): a model or checkpoint on a benchmark in a mode |
+//! | `evalitems/<eval>` | item index u32 | [`EvalItem`] (postcard): response and verdicts |
 //!
 //! Every value starts with a format byte (see [`codec`]). A training step commits with
 //! [`Store::commit_step`] in one sled transaction over all the trees it touches, and is flushed
@@ -75,6 +77,11 @@ pub fn sha256_hex(data: &[u8]) -> String {
 
 const RUNS: &str = "runs";
 const EVALS: &str = "evals";
+const EVALRUNS: &str = "evalruns";
+
+fn evalitems_tree(eval: &str) -> String {
+    format!("evalitems/{eval}")
+}
 
 fn metrics_tree(run: &str) -> String {
     format!("metrics/{run}")
@@ -877,6 +884,112 @@ impl Store {
             out.push(decode(&v).map_err(|e| corrupt(run, EVALS, &k, e))?);
         }
         Ok(out)
+    }
+
+    /// Records (or replaces) an evaluation's header without items.
+    pub fn put_eval_run(&self, e: &EvalRun) -> Result<()> {
+        validate_run_id(&e.id)?;
+        let _w = self.lock();
+        self.tree(EVALRUNS)?
+            .insert(e.id.as_bytes(), encode_json(e)?)
+            .context("writing the run store")?;
+        self.tree(&evalitems_tree(&e.id))?;
+        self.flush()
+    }
+
+    /// An evaluation by id.
+    pub fn eval_run(&self, id: &str) -> Result<Option<EvalRun>> {
+        match self
+            .tree(EVALRUNS)?
+            .get(id.as_bytes())
+            .context("reading the run store")?
+        {
+            None => Ok(None),
+            Some(v) => Ok(Some(
+                decode(&v).map_err(|e| corrupt(id, EVALRUNS, id.as_bytes(), e))?,
+            )),
+        }
+    }
+
+    /// Every evaluation, newest first.
+    pub fn list_eval_runs(&self) -> Result<Vec<EvalRun>> {
+        let mut out: Vec<EvalRun> = Vec::new();
+        for kv in self.tree(EVALRUNS)?.iter() {
+            let (k, v) = kv.context("reading the run store")?;
+            let id = String::from_utf8_lossy(&k).into_owned();
+            out.push(decode(&v).map_err(|e| corrupt(&id, EVALRUNS, &k, e))?);
+        }
+        out.sort_by(|a, b| {
+            b.created_unix
+                .cmp(&a.created_unix)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(out)
+    }
+
+    /// Stores scored items and the evaluation's updated header in one transaction, flushed
+    /// before returning: after a crash the header's `done` and the items agree. An item with
+    /// the index of a stored one replaces it.
+    pub fn commit_eval_items(&self, e: &EvalRun, items: &[EvalItem]) -> Result<()> {
+        validate_run_id(&e.id)?;
+        let _w = self.lock();
+        let header = encode_json(e)?;
+        let values: Vec<([u8; 4], Vec<u8>)> = items
+            .iter()
+            .map(|it| Ok((it.index.to_be_bytes(), encode_postcard(it)?)))
+            .collect::<Result<_>>()?;
+        let runs = self.tree(EVALRUNS)?;
+        let tree = self.tree(&evalitems_tree(&e.id))?;
+        (&runs, &tree)
+            .transaction(|(runs, tree)| {
+                for (k, v) in &values {
+                    tree.insert(&k[..], &v[..])?;
+                }
+                runs.insert(e.id.as_bytes(), &header[..])?;
+                Ok::<(), sled::transaction::ConflictableTransactionError<String>>(())
+            })
+            .map_err(txn_error)
+            .with_context(|| format!("committing items of evaluation `{}`", e.id))?;
+        self.flush()
+    }
+
+    /// The stored items of an evaluation, in index order.
+    pub fn eval_items(&self, id: &str) -> Result<Vec<EvalItem>> {
+        let name = evalitems_tree(id);
+        let mut out = Vec::new();
+        for kv in self.tree(&name)?.iter() {
+            let (k, v) = kv.context("reading the run store")?;
+            out.push(decode(&v).map_err(|e| corrupt(id, &name, &k, e))?);
+        }
+        Ok(out)
+    }
+
+    /// The indices of the stored items of an evaluation (no values decoded).
+    pub fn eval_item_indices(&self, id: &str) -> Result<Vec<u32>> {
+        let name = evalitems_tree(id);
+        let mut out = Vec::new();
+        for k in self.tree(&name)?.iter().keys() {
+            let k = k.context("reading the run store")?;
+            let b: [u8; 4] = k[..]
+                .try_into()
+                .map_err(|_| corrupt(id, &name, &k, anyhow!("the key is not an item index")))?;
+            out.push(u32::from_be_bytes(b));
+        }
+        Ok(out)
+    }
+
+    /// Deletes an evaluation and its items.
+    pub fn delete_eval_run(&self, id: &str) -> Result<()> {
+        let _w = self.lock();
+        self.tree(EVALRUNS)?
+            .remove(id.as_bytes())
+            .context("writing the run store")?;
+        self.flush()?;
+        let name = evalitems_tree(id);
+        self.db
+            .drop_tree(name.as_bytes())
+            .with_context(|| format!("dropping tree `{name}`"))?;
+        self.flush()
     }
 
     /// Where full weights of a checkpoint go, relative to `<home>`: `weights/<run>/<step>/<name>`.

@@ -171,3 +171,93 @@ pub struct EvalRecord {
     pub created_unix: u64,
     pub metrics: Metrics,
 }
+
+/// One evaluation of a model (or a run's checkpoint) on a benchmark in a prompt mode: what was
+/// asked, how far it got, and its metrics over the items done. Items live in
+/// `evalitems/<id>`; an interrupted evaluation continues with the items it lacks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct EvalRun {
+    /// `<bench>-<mode>-<hash of the setup>`: the same setup gets the same id, so running the
+    /// same command again resumes it.
+    pub id: String,
+    pub created_unix: u64,
+    pub updated_unix: u64,
+    /// The model as given (`default`, a path, OWNER/NAME).
+    pub model: String,
+    /// `RUN@STEP` when a checkpoint of a run was evaluated.
+    pub checkpoint: Option<String>,
+    pub bench: String,
+    /// io, cot, think.
+    pub mode: String,
+    /// The judge model (judge-scored benchmarks).
+    pub judge: Option<String>,
+    pub max_new_tokens: usize,
+    /// The benchmark file or folder read.
+    pub data: String,
+    /// Items in the benchmark (before any limit).
+    pub bench_items: usize,
+    /// Items asked for by the last command (`--limit`, or all).
+    pub target: usize,
+    /// Items stored.
+    pub done: usize,
+    /// `running`, `finished` (all `target` items done) or `interrupted`.
+    pub status: String,
+    /// Metrics over the first `target` items (`ifeval.prompt_strict`, …).
+    pub metrics: Metrics,
+    /// Totals over every command that worked on this evaluation.
+    pub timing: EvalTiming,
+}
+
+/// Time and tokens spent on an evaluation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct EvalTiming {
+    pub prompt_tokens: u64,
+    pub generated_tokens: u64,
+    pub generate_s: f64,
+    pub score_s: f64,
+    pub judge_questions: u64,
+    pub wall_s: f64,
+}
+
+/// One leaf's verdict in an evaluation: a rule (strict and loose), a CELLO scorer (a score in
+/// [0, 1]) or a judge question.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct EvalVerdict {
+    /// Rule id, `cello:<scorer>`, or `judge`.
+    pub id: String,
+    /// Position in the constraint tree (`root.and[1]`).
+    pub path: String,
+    /// The judge's question (judge leaves).
+    pub question: Option<String>,
+    pub strict: bool,
+    /// IFEval's loose verdict (rules only).
+    pub loose: Option<bool>,
+    /// A graded score (CELLO scorers), NaN when the scorer does not apply.
+    pub score: Option<f64>,
+    pub reason: String,
+    /// The judge did not see it: its input was longer than the judge's limit.
+    pub overlong: bool,
+}
+
+/// One benchmark item's response and verdicts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct EvalItem {
+    /// Position in the benchmark file (the key).
+    pub index: u32,
+    pub record_id: String,
+    /// The last user turn.
+    pub prompt: String,
+    /// The generated text (after the prompt's prefill, as generated).
+    pub response: String,
+    pub reasoning: Option<String>,
+    /// What was scored: the whole response (io, cot) or the extracted answer (think).
+    pub answer: Option<String>,
+    pub format_ok: bool,
+    /// Why nothing was scored (think mode: bad format, empty answer).
+    pub unscorable: Option<String>,
+    pub prompt_tokens: u32,
+    pub tokens: u32,
+    /// `stop`, `stop_string` or `length`.
+    pub finish: String,
+    pub verdicts: Vec<EvalVerdict>,
+}

@@ -8,6 +8,7 @@
 #[macro_use]
 mod table;
 
+pub mod cello;
 pub mod check;
 pub mod checker;
 pub mod data;

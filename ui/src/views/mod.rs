@@ -12,7 +12,9 @@ use ratatui::Frame;
 use crate::action::{Action, InputTarget, View};
 use crate::app::{App, Phase};
 
+pub mod compare;
 pub mod curves;
+pub mod eval;
 pub mod group;
 pub mod launch;
 pub mod live;
@@ -41,14 +43,16 @@ pub fn component(v: View) -> &'static dyn Component {
         View::Curves => &curves::CurvesView,
         View::Replay => &replay::ReplayView,
         View::Tokens => &tokens::TokensView,
+        View::Eval => &eval::EvalView,
+        View::Compare => &compare::CompareView,
     }
 }
 
 /// Keys that work everywhere.
 pub const GLOBAL_KEYS: &[(&str, &str)] = &[
     (
-        "1-6, Tab, S-Tab",
-        "switch view (Launch, Live, Group, Curves, Replay, Tokens)",
+        "1-8, Tab, S-Tab",
+        "switch view (Launch, Live, Group, Curves, Replay, Tokens, Eval, Compare)",
     ),
     ("↑↓ j k, PgUp PgDn, Home End", "move; mouse wheel scrolls"),
     ("← → h l, Enter, Esc", "back / open / close"),
@@ -126,7 +130,7 @@ pub fn map_key(app: &App, k: KeyEvent) -> Option<Action> {
         KeyCode::Char('q') => Action::Quit,
         KeyCode::Tab => Action::NextView,
         KeyCode::BackTab => Action::PrevView,
-        KeyCode::Char(c @ '1'..='6') => Action::SwitchView(View::ALL[(c as u8 - b'1') as usize]),
+        KeyCode::Char(c @ '1'..='8') => Action::SwitchView(View::ALL[(c as u8 - b'1') as usize]),
         KeyCode::Esc => Action::Back,
         KeyCode::Char(' ') => Action::PauseResume,
         KeyCode::Char('S') => Action::SaveNow,
@@ -203,8 +207,14 @@ fn render_tabs(app: &App, f: &mut Frame, area: Rect) {
         ),
         Span::raw(" "),
     ];
+    // Eight tabs fit 80 columns only without the space after each.
+    let narrow = area.width < 100;
     for v in View::ALL {
-        let label = format!(" {} {} ", v.key(), v.title());
+        let label = if narrow {
+            format!(" {} {}", v.key(), v.title())
+        } else {
+            format!(" {} {} ", v.key(), v.title())
+        };
         let style = if v == app.view {
             Style::default()
                 .fg(Color::Black)

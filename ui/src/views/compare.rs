@@ -1,0 +1,197 @@
+//! Compare: two stored evaluations of the same benchmark (marked A and B with `a` / `b` in the
+//! Eval view; e.g. the base model in `cot` mode and a RAIF checkpoint in `think` mode). A prompt
+//! picker lists every item both answered with each side's share of constraints satisfied and
+//! the winner; below it, two panes show the selected item's reasoning, answer and verdicts side
+//! by side. A free-text prompt is answered by `raif compare --prompt` (the workbench does not
+//! load models for it).
+
+use crossterm::event::KeyEvent;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use raif_rl::eval::compare::Outcome;
+use raif_rl::store::{EvalItem, EvalRun};
+
+use super::widgets::{self, dim};
+use super::Component;
+use crate::action::Action;
+use crate::app::App;
+
+pub struct CompareView;
+
+fn side_label(r: &EvalRun) -> String {
+    format!(
+        "{} ({}) · {} items",
+        r.checkpoint.as_deref().unwrap_or(&r.model),
+        r.mode,
+        r.done
+    )
+}
+
+fn item_lines(it: &EvalItem) -> Vec<Line<'static>> {
+    let mut l = Vec::new();
+    if let Some(r) = &it.reasoning {
+        l.push(Line::styled("reasoning", widgets::bold()));
+        l.extend(r.lines().map(|x| Line::styled(x.to_string(), dim())));
+        l.push(Line::raw(""));
+    }
+    l.push(Line::styled("answer", widgets::bold()));
+    match (&it.answer, &it.unscorable) {
+        (_, Some(why)) => {
+            l.push(Line::styled(
+                format!("not scored: {why}"),
+                Style::default().fg(Color::Red),
+            ));
+            l.extend(it.response.lines().map(|x| Line::raw(x.to_string())));
+        }
+        (Some(a), None) => l.extend(a.lines().map(|x| Line::raw(x.to_string()))),
+        (None, None) => l.extend(it.response.lines().map(|x| Line::raw(x.to_string()))),
+    }
+    l.push(Line::raw(""));
+    l.push(Line::styled("verdicts", widgets::bold()));
+    for v in &it.verdicts {
+        let (mark, style) = if v.strict {
+            ("✓", Style::default().fg(Color::Green))
+        } else {
+            ("✗", Style::default().fg(Color::Red))
+        };
+        let mut spans = vec![
+            Span::styled(format!("{mark} "), style),
+            Span::raw(v.question.clone().unwrap_or_else(|| v.id.clone())),
+        ];
+        if let Some(s) = v.score {
+            spans.push(Span::styled(format!(" {s:.2}"), dim()));
+        }
+        if v.loose == Some(true) && !v.strict {
+            spans.push(Span::styled(" (loose ✓)", dim()));
+        }
+        l.push(Line::from(spans));
+    }
+    l
+}
+
+impl Component for CompareView {
+    fn key(&self, _app: &App, _k: KeyEvent) -> Option<Action> {
+        None
+    }
+
+    fn help(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("↑ ↓", "pick an item"),
+            ("a / b in Eval (7)", "choose the two evaluations"),
+        ]
+    }
+
+    fn render(&self, app: &App, f: &mut Frame, area: Rect) {
+        let c = &app.compare;
+        let (Some((ra, _)), Some((rb, _))) = (&c.a, &c.b) else {
+            let msg = vec![
+                Line::raw(""),
+                Line::styled(
+                    "  Choose two evaluations of the same benchmark in Eval (7): a for side A, b for side B.",
+                    widgets::bold(),
+                ),
+                Line::styled(
+                    format!(
+                        "  A: {}   B: {}",
+                        c.a.as_ref().map_or("—".into(), |(r, _)| r.id.clone()),
+                        c.b.as_ref().map_or("—".into(), |(r, _)| r.id.clone())
+                    ),
+                    dim(),
+                ),
+                Line::styled(
+                    "  A free-text prompt: raif compare --a MODEL:cot --b RUN@STEP:think --prompt TEXT",
+                    dim(),
+                ),
+            ];
+            f.render_widget(Paragraph::new(msg), area);
+            return;
+        };
+        let [head, picker, panes] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Percentage(35),
+            Constraint::Min(4),
+        ])
+        .areas(area);
+        let tally = match c.tally() {
+            Some(Ok(t)) => t,
+            Some(Err(e)) => {
+                f.render_widget(
+                    Paragraph::new(Line::styled(e, Style::default().fg(Color::Red))),
+                    area,
+                );
+                return;
+            }
+            None => return,
+        };
+        f.render_widget(
+            Paragraph::new(vec![
+                Line::from(vec![
+                    Span::styled("A ", widgets::bold()),
+                    Span::raw(side_label(ra)),
+                    Span::styled("   B ", widgets::bold()),
+                    Span::raw(side_label(rb)),
+                ]),
+                Line::styled(
+                    format!(
+                        "A wins {} · B wins {} · ties {} (of {} items both answered; per item: share of constraints satisfied)",
+                        tally.a_wins,
+                        tally.b_wins,
+                        tally.ties,
+                        tally.rows.len()
+                    ),
+                    dim(),
+                ),
+            ]),
+            head,
+        );
+        let rows = &tally.rows;
+        widgets::render_list(
+            f,
+            picker,
+            Line::styled(" Items ", widgets::title_style()),
+            rows.len(),
+            Some(c.selected),
+            true,
+            &|i| {
+                let r = &rows[i];
+                let (w, style) = match r.outcome {
+                    Outcome::AWins => ("A", Style::default().fg(Color::Green)),
+                    Outcome::BWins => ("B", Style::default().fg(Color::Cyan)),
+                    Outcome::Tie => ("=", dim()),
+                };
+                Line::from(vec![
+                    Span::raw(format!(
+                        "{:>5} {:<24} ",
+                        r.index,
+                        widgets::truncate(&r.record_id, 24)
+                    )),
+                    Span::raw(format!("A {:.2}  B {:.2}  ", r.a, r.b)),
+                    Span::styled(w.to_string(), style),
+                ])
+            },
+        );
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(panes);
+        if let Some((ia, ib)) = c.selected_pair() {
+            widgets::render_text(
+                f,
+                left,
+                Line::styled(format!(" A · {} ", ra.mode), widgets::title_style()),
+                item_lines(ia),
+                app.detail_scroll,
+            );
+            widgets::render_text(
+                f,
+                right,
+                Line::styled(format!(" B · {} ", rb.mode), widgets::title_style()),
+                item_lines(ib),
+                app.detail_scroll,
+            );
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Eval: the stored benchmark evaluations (`raif eval`, `raif compare`) as result tables, one
+//! row per model or checkpoint and mode, grouped by benchmark, with the selected evaluation's
+//! metrics, levels and timings. A column for the seed paper's Table 1 appears only where the
+//! reference docs state numbers for the same model; they state none, so it is absent (and the
+//! view says so rather than showing numbers from memory).
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::Frame;
+
+use raif_rl::eval::{score, Bench};
+use raif_rl::store::EvalRun;
+
+use super::widgets::{self, dim};
+use super::Component;
+use crate::action::Action;
+use crate::app::App;
+
+pub struct EvalView;
+
+/// The seed paper's Table 1 numbers found in the reference docs (`../shared`): none are
+/// stated there, so no model has a paper column.
+pub const PAPER_TABLE1_NOTE: &str =
+    "Seed paper Table 1: no numbers in the reference docs; column absent";
+
+fn headline_values(r: &EvalRun) -> Vec<(String, Option<f64>)> {
+    match Bench::parse(&r.bench) {
+        Ok(b) => score::headline(b)
+            .iter()
+            .map(|(k, label)| {
+                (
+                    label.to_string(),
+                    r.metrics.get(&format!("{}.{k}", b.key())).copied(),
+                )
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn row(r: &EvalRun, wide: bool) -> Line<'static> {
+    let who = r.checkpoint.clone().unwrap_or_else(|| r.model.clone());
+    let mut spans = vec![
+        Span::styled(
+            format!("{:<12}", widgets::truncate(&r.bench, 12)),
+            widgets::bold(),
+        ),
+        Span::raw(format!(
+            "{:<w$} ",
+            widgets::truncate(&who, if wide { 30 } else { 16 }),
+            w = if wide { 30 } else { 16 }
+        )),
+        Span::styled(format!("{:<6}", r.mode), Style::default().fg(Color::Cyan)),
+        Span::raw(format!("{:>5}/{:<5}", r.done, r.target)),
+    ];
+    let status = match r.status.as_str() {
+        "finished" => Span::styled(" ✓ ", Style::default().fg(Color::Green)),
+        "interrupted" => Span::styled(" ‖ ", Style::default().fg(Color::Yellow)),
+        _ => Span::styled(" … ", dim()),
+    };
+    spans.push(status);
+    for (label, v) in headline_values(r)
+        .into_iter()
+        .take(if wide { 5 } else { 2 })
+    {
+        spans.push(Span::styled(format!(" {label} "), dim()));
+        spans.push(Span::raw(match v {
+            Some(v) => format!("{v:.3}"),
+            None => "—".into(),
+        }));
+    }
+    Line::from(spans)
+}
+
+fn detail(r: &EvalRun) -> Vec<Line<'static>> {
+    let mut l = vec![
+        Line::styled(r.id.clone(), widgets::bold()),
+        Line::raw(format!(
+            "{} · {} · mode {}{}",
+            r.checkpoint.as_deref().unwrap_or(&r.model),
+            r.bench,
+            r.mode,
+            r.judge
+                .as_ref()
+                .map(|j| format!(" · judge {j}"))
+                .unwrap_or_default()
+        )),
+        Line::raw(format!(
+            "{} of {} items ({}); {} in the benchmark",
+            r.done, r.target, r.status, r.bench_items
+        )),
+        Line::raw(""),
+    ];
+    for (label, v) in headline_values(r) {
+        l.push(Line::from(vec![
+            Span::styled(format!("{label:<16}"), dim()),
+            Span::raw(v.map_or("—".to_string(), |v| format!("{v:.4}"))),
+        ]));
+    }
+    if r.bench == "followbench" {
+        for lv in 1..=5 {
+            let g = |m: &str| r.metrics.get(&format!("followbench.L{lv}.{m}")).copied();
+            if let (Some(h), Some(s)) = (g("hsr"), g("ssr")) {
+                l.push(Line::raw(format!(
+                    "level {lv}          HSR {h:.4}  SSR {s:.4}"
+                )));
+            }
+        }
+    }
+    if let Ok(b) = Bench::parse(&r.bench) {
+        for (name, label) in [
+            ("format_ok", "format ok"),
+            ("unscorable", "unscorable"),
+            ("truncated", "hit max tokens"),
+            ("judge_overlong", "judge too long"),
+        ] {
+            if let Some(v) = r.metrics.get(&format!("{}.{name}", b.key())) {
+                l.push(Line::from(vec![
+                    Span::styled(format!("{label:<16}"), dim()),
+                    Span::raw(format!("{v:.4}")),
+                ]));
+            }
+        }
+    }
+    let t = &r.timing;
+    l.push(Line::raw(""));
+    l.push(Line::raw(format!(
+        "{} tokens generated in {:.1} s ({:.1} tokens/s) · scoring {:.1} s · {:.1} s in all",
+        t.generated_tokens,
+        t.generate_s,
+        raif_rl::eval::tokens_per_s(r),
+        t.score_s,
+        t.wall_s
+    )));
+    l
+}
+
+impl Component for EvalView {
+    fn key(&self, _app: &App, k: KeyEvent) -> Option<Action> {
+        Some(match k.code {
+            KeyCode::Char('r') => Action::Refresh,
+            KeyCode::Char('a') => Action::MarkCompare(true),
+            KeyCode::Char('b') => Action::MarkCompare(false),
+            KeyCode::PageUp => Action::ScrollDetail(-10),
+            KeyCode::PageDown => Action::ScrollDetail(10),
+            _ => return None,
+        })
+    }
+
+    fn help(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("↑ ↓", "select an evaluation"),
+            ("a / b", "make it side A / B of Compare (8)"),
+            ("r", "reload from the store"),
+            ("PgUp PgDn", "scroll the details"),
+        ]
+    }
+
+    fn render(&self, app: &App, f: &mut Frame, area: Rect) {
+        let e = &app.evals;
+        if e.runs.is_empty() {
+            let msg = if e.loaded {
+                "  No evaluations stored yet: run `raif eval --bench ifeval --mode think` (or `raif compare`)."
+            } else {
+                "  Loading evaluations…"
+            };
+            f.render_widget(
+                ratatui::widgets::Paragraph::new(vec![
+                    Line::raw(""),
+                    Line::styled(msg, widgets::bold()),
+                    Line::raw(""),
+                    Line::styled(format!("  {PAPER_TABLE1_NOTE}"), dim()),
+                ]),
+                area,
+            );
+            return;
+        }
+        let wide = area.width >= 140;
+        let [table, info] = if wide {
+            Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(area)
+        } else {
+            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area)
+        };
+        let [list, note] =
+            Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(table);
+        let runs = &e.runs;
+        widgets::render_list(
+            f,
+            list,
+            Line::styled(
+                format!(
+                    " Evaluations ({}) — by benchmark, model or checkpoint, mode ",
+                    runs.len()
+                ),
+                widgets::title_style(),
+            ),
+            runs.len(),
+            Some(e.selected),
+            true,
+            &|i| row(&runs[i], wide),
+        );
+        f.render_widget(
+            ratatui::widgets::Paragraph::new(Line::styled(PAPER_TABLE1_NOTE, dim())),
+            note,
+        );
+        if let Some(r) = e.selected() {
+            widgets::render_text(
+                f,
+                info,
+                Line::styled(" Metrics ", widgets::title_style()),
+                detail(r),
+                app.detail_scroll,
+            );
+        }
+    }
+}
