@@ -77,6 +77,24 @@ pub fn drive(app: &mut App, ctx: &mut Ctx, a: Action) {
     }
 }
 
+/// The app drawn on a `w`×`h` test terminal, as text (trailing spaces trimmed): what snapshot
+/// tests compare.
+pub fn render_text(app: &App, w: u16, h: u16) -> Result<String> {
+    let mut t = Terminal::new(TestBackend::new(w, h))?;
+    t.draw(|f| views::render(app, f))?;
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    Ok(out)
+}
+
 fn frame_ms(term: &mut Terminal<TestBackend>, app: &App, frames: usize) -> Result<f64> {
     // One warm-up frame (syntect's assets, highlight cache).
     term.draw(|f| views::render(app, f))?;

@@ -10,8 +10,6 @@ use raif_ui::app::{App, Phase, ReplayLevel};
 use raif_ui::bench::drive;
 use raif_ui::worker::Ctx;
 use raif_ui::{fixtures, views};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (200, 60)];
 
@@ -39,19 +37,7 @@ fn fixture() -> Fixture {
 }
 
 fn render(app: &App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    t.draw(|f| views::render(app, f)).expect("draw");
-    let buf = t.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        let mut line = String::new();
-        for x in 0..w {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    raif_ui::bench::render_text(app, w, h).expect("draw")
 }
 
 fn snap(name: &str, app: &mut App) {
