@@ -31,7 +31,14 @@ pub fn matmul_t_small_m(x: &[f32], w: &[f32], m: usize, n: usize, k: usize) -> V
             let mut r = 0;
             while r < rows {
                 let nb = (rows - r).min(TILE_N);
-                tile(x, m, &w[(n0 + r) * k..(n0 + r + nb) * k], nb, k, &mut out[r * m..(r + nb) * m]);
+                tile(
+                    x,
+                    m,
+                    &w[(n0 + r) * k..(n0 + r + nb) * k],
+                    nb,
+                    k,
+                    &mut out[r * m..(r + nb) * m],
+                );
                 r += nb;
             }
         });
@@ -69,7 +76,12 @@ fn pick_tile() -> Tile {
                         let mb = (m - i).min(8);
                         let mut o = [0f32; 8];
                         unsafe {
-                            x86::dots_avx2(&x[i * k..(i + mb) * k], &w[r * k..(r + 1) * k], k, &mut o[..mb])
+                            x86::dots_avx2(
+                                &x[i * k..(i + mb) * k],
+                                &w[r * k..(r + 1) * k],
+                                k,
+                                &mut o[..mb],
+                            )
                         };
                         out[r * m + i..r * m + i + mb].copy_from_slice(&o[..mb]);
                         i += mb;
@@ -96,7 +108,12 @@ fn dot_portable(a: &[f32], b: &[f32]) -> f32 {
             acc[l] += x[l] * y[l];
         }
     }
-    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
     acc.iter().sum::<f32>() + tail
 }
 
@@ -146,7 +163,14 @@ mod x86 {
     /// # Safety
     /// The CPU must support AVX-512F; `x` has `m·k` floats, `w` has `nb·k`, `out` has `nb·m`.
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn tile_avx512(x: &[f32], m: usize, w: &[f32], nb: usize, k: usize, out: &mut [f32]) {
+    pub unsafe fn tile_avx512(
+        x: &[f32],
+        m: usize,
+        w: &[f32],
+        nb: usize,
+        k: usize,
+        out: &mut [f32],
+    ) {
         assert!(x.len() >= m * k && w.len() >= nb * k && out.len() >= nb * m && nb <= 3);
         let (wp, op) = (w.as_ptr(), out.as_mut_ptr());
         let mut i = 0;
@@ -223,67 +247,18 @@ mod x86 {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn reference(x: &[f32], w: &[f32], m: usize, n: usize, k: usize) -> Vec<f32> {
-        let mut y = vec![0f32; m * n];
-        for i in 0..m {
-            for j in 0..n {
-                y[i * n + j] = (0..k).map(|t| x[i * k + t] as f64 * w[j * k + t] as f64).sum::<f64>() as f32;
-            }
-        }
-        y
-    }
-
-    #[test]
-    fn fast_exp_matches_std_exp() {
-        let mut xs: Vec<f32> = (0..20_000).map(|i| -100.0 + i as f32 * 0.005).collect();
-        xs.extend([f32::NEG_INFINITY, -87.0, -1e-30, 0.0]);
-        for exp in [pick_exp(), exp_sub as ExpFn] {
-            let mut a = xs.clone();
-            let sum = exp(&mut a, 0.0);
-            let mut want_sum = 0f64;
-            for (&x, &got) in xs.iter().zip(&a) {
-                let want = (x as f64).exp();
-                want_sum += if x < -87.3 { 0.0 } else { want };
-                if x < -87.3 {
-                    assert_eq!(got, 0.0, "exp({x})");
-                } else {
-                    assert!(((got as f64) - want).abs() <= 3e-7 * want, "exp({x}) = {got}, want {want}");
-                }
-            }
-            assert!(((sum as f64) - want_sum).abs() <= 1e-5 * want_sum);
-        }
-    }
-
-    #[test]
-    fn small_m_matches_reference_on_ragged_shapes() {
-        let mut rng = crate::rng::Rng::for_stream(7, 0);
-        for &(m, n, k) in &[(1, 1, 1), (1, 130, 17), (3, 65, 16), (8, 200, 576), (9, 64, 33), (16, 129, 40)] {
-            let x: Vec<f32> = (0..m * k).map(|_| rng.next_f64() as f32 - 0.5).collect();
-            let w: Vec<f32> = (0..n * k).map(|_| rng.next_f64() as f32 - 0.5).collect();
-            let got = matmul_t_small_m(&x, &w, m, n, k);
-            let want = reference(&x, &w, m, n, k);
-            for (g, e) in got.iter().zip(&want) {
-                assert!((g - e).abs() <= 1e-4 * (1.0 + e.abs()), "m{m} n{n} k{k}: {g} vs {e}");
-            }
-            for j in 0..n {
-                for i in 0..m {
-                    let d = dot_portable(&x[i * k..(i + 1) * k], &w[j * k..(j + 1) * k]);
-                    assert!((d - want[i * n + j]).abs() <= 1e-4 * (1.0 + want[i * n + j].abs()));
-                }
-            }
-        }
-    }
-}
-
 /// Row-wise `softmax(att + mask)` for attention scores `att` of shape `(B, H, R·T, Tk)`
 /// (H key/value heads, R query heads sharing each, T queries) and an additive mask `(B, T, Tk)`
 /// shared by every head: one pass per row, no broadcast copy of the mask. A fully masked row
 /// gives NaN, as candle's softmax does.
-pub fn masked_softmax(att: &mut [f32], mask: &[f32], b: usize, rows_per_b: usize, t: usize, tk: usize) {
+pub fn masked_softmax(
+    att: &mut [f32],
+    mask: &[f32],
+    b: usize,
+    rows_per_b: usize,
+    t: usize,
+    tk: usize,
+) {
     debug_assert_eq!(att.len(), b * rows_per_b * tk);
     debug_assert_eq!(mask.len(), b * t * tk);
     let exp = pick_exp();
@@ -390,7 +365,11 @@ impl candle_core::InplaceOp2 for MaskedSoftmax {
         let (mb, mtk) = (md[0], md[md.len() - 1]);
         let t = (m1 - m0) / (mb * mtk).max(1);
         if mb != b || mtk != tk || t == 0 || rows % t != 0 {
-            candle_core::bail!("masked-softmax: scores {:?} do not fit mask {:?}", l1.shape(), l2.shape());
+            candle_core::bail!(
+                "masked-softmax: scores {:?} do not fit mask {:?}",
+                l1.shape(),
+                l2.shape()
+            );
         }
         masked_softmax(&mut a[a0..a1], &m[m0..m1], b, rows * h, t, tk);
         Ok(())
@@ -435,7 +414,12 @@ impl candle_core::CustomOp3 for DecodeAttention {
         let (b, nh, t, d) = lq.shape().dims4()?;
         let (kb, nkv, tk, kd) = lk.shape().dims4()?;
         if t != 1 || kb != b || kd != d || lv.shape() != lk.shape() || nkv == 0 || nh % nkv != 0 {
-            candle_core::bail!("decode-attention: q {:?}, k {:?}, v {:?}", lq.shape(), lk.shape(), lv.shape());
+            candle_core::bail!(
+                "decode-attention: q {:?}, k {:?}, v {:?}",
+                lq.shape(),
+                lk.shape(),
+                lv.shape()
+            );
         }
         if lk.stride()[3] != 1 || lv.stride()[3] != 1 || self.mask.len() != b * tk {
             candle_core::bail!("decode-attention: unsupported key/value layout or mask size");
@@ -445,47 +429,127 @@ impl candle_core::CustomOp3 for DecodeAttention {
         let (k0, v0) = (lk.start_offset(), lv.start_offset());
         let mut out = vec![0f32; b * nh * d];
         // One task per (sequence, KV head): its n_rep query heads read the same keys/values.
-        out.par_chunks_mut(n_rep * d).enumerate().for_each(|(task, o)| {
-            let (bi, h) = (task / nkv, task % nkv);
-            let mask = &self.mask[bi * tk..(bi + 1) * tk];
-            let kbase = k0 + bi * ks[0] + h * ks[1];
-            let vbase = v0 + bi * vs[0] + h * vs[1];
-            let mut p = vec![0f32; tk];
-            for r in 0..n_rep {
-                let head = h * n_rep + r;
-                let qh = &q[q0 + (bi * nh + head) * d..q0 + (bi * nh + head + 1) * d];
-                let mut max = f32::NEG_INFINITY;
-                for (j, pj) in p.iter_mut().enumerate() {
-                    *pj = if mask[j] == f32::NEG_INFINITY {
-                        f32::NEG_INFINITY
-                    } else {
-                        let kj = &k[kbase + j * ks[2]..kbase + j * ks[2] + d];
-                        dot_portable(qh, kj) * self.scale + mask[j]
-                    };
-                    max = max.max(*pj);
-                }
-                let oh = &mut o[r * d..(r + 1) * d];
-                if max == f32::NEG_INFINITY {
-                    oh.iter_mut().for_each(|x| *x = f32::NAN);
-                    continue;
-                }
-                let mut sum = 0f32;
-                for pj in p.iter_mut() {
-                    *pj = if *pj == f32::NEG_INFINITY { 0.0 } else { (*pj - max).exp() };
-                    sum += *pj;
-                }
-                let inv = 1.0 / sum;
-                for (j, &pj) in p.iter().enumerate() {
-                    if pj != 0.0 {
-                        let w = pj * inv;
-                        let vj = &v[vbase + j * vs[2]..vbase + j * vs[2] + d];
-                        for (x, &y) in oh.iter_mut().zip(vj) {
-                            *x += w * y;
+        out.par_chunks_mut(n_rep * d)
+            .enumerate()
+            .for_each(|(task, o)| {
+                let (bi, h) = (task / nkv, task % nkv);
+                let mask = &self.mask[bi * tk..(bi + 1) * tk];
+                let kbase = k0 + bi * ks[0] + h * ks[1];
+                let vbase = v0 + bi * vs[0] + h * vs[1];
+                let mut p = vec![0f32; tk];
+                for r in 0..n_rep {
+                    let head = h * n_rep + r;
+                    let qh = &q[q0 + (bi * nh + head) * d..q0 + (bi * nh + head + 1) * d];
+                    let mut max = f32::NEG_INFINITY;
+                    for (j, pj) in p.iter_mut().enumerate() {
+                        *pj = if mask[j] == f32::NEG_INFINITY {
+                            f32::NEG_INFINITY
+                        } else {
+                            let kj = &k[kbase + j * ks[2]..kbase + j * ks[2] + d];
+                            dot_portable(qh, kj) * self.scale + mask[j]
+                        };
+                        max = max.max(*pj);
+                    }
+                    let oh = &mut o[r * d..(r + 1) * d];
+                    if max == f32::NEG_INFINITY {
+                        oh.iter_mut().for_each(|x| *x = f32::NAN);
+                        continue;
+                    }
+                    let mut sum = 0f32;
+                    for pj in p.iter_mut() {
+                        *pj = if *pj == f32::NEG_INFINITY {
+                            0.0
+                        } else {
+                            (*pj - max).exp()
+                        };
+                        sum += *pj;
+                    }
+                    let inv = 1.0 / sum;
+                    for (j, &pj) in p.iter().enumerate() {
+                        if pj != 0.0 {
+                            let w = pj * inv;
+                            let vj = &v[vbase + j * vs[2]..vbase + j * vs[2] + d];
+                            for (x, &y) in oh.iter_mut().zip(vj) {
+                                *x += w * y;
+                            }
                         }
                     }
                 }
+            });
+        Ok((
+            CpuStorage::F32(out),
+            candle_core::Shape::from((b, 1, nh * d)),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(x: &[f32], w: &[f32], m: usize, n: usize, k: usize) -> Vec<f32> {
+        let mut y = vec![0f32; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                y[i * n + j] = (0..k)
+                    .map(|t| x[i * k + t] as f64 * w[j * k + t] as f64)
+                    .sum::<f64>() as f32;
             }
-        });
-        Ok((CpuStorage::F32(out), candle_core::Shape::from((b, 1, nh * d))))
+        }
+        y
+    }
+
+    #[test]
+    fn fast_exp_matches_std_exp() {
+        let mut xs: Vec<f32> = (0..20_000).map(|i| -100.0 + i as f32 * 0.005).collect();
+        xs.extend([f32::NEG_INFINITY, -87.0, -1e-30, 0.0]);
+        for exp in [pick_exp(), exp_sub as ExpFn] {
+            let mut a = xs.clone();
+            let sum = exp(&mut a, 0.0);
+            let mut want_sum = 0f64;
+            for (&x, &got) in xs.iter().zip(&a) {
+                let want = (x as f64).exp();
+                want_sum += if x < -87.3 { 0.0 } else { want };
+                if x < -87.3 {
+                    assert_eq!(got, 0.0, "exp({x})");
+                } else {
+                    assert!(
+                        ((got as f64) - want).abs() <= 3e-7 * want,
+                        "exp({x}) = {got}, want {want}"
+                    );
+                }
+            }
+            assert!(((sum as f64) - want_sum).abs() <= 1e-5 * want_sum);
+        }
+    }
+
+    #[test]
+    fn small_m_matches_reference_on_ragged_shapes() {
+        let mut rng = crate::rng::Rng::for_stream(7, 0);
+        for &(m, n, k) in &[
+            (1, 1, 1),
+            (1, 130, 17),
+            (3, 65, 16),
+            (8, 200, 576),
+            (9, 64, 33),
+            (16, 129, 40),
+        ] {
+            let x: Vec<f32> = (0..m * k).map(|_| rng.next_f64() as f32 - 0.5).collect();
+            let w: Vec<f32> = (0..n * k).map(|_| rng.next_f64() as f32 - 0.5).collect();
+            let got = matmul_t_small_m(&x, &w, m, n, k);
+            let want = reference(&x, &w, m, n, k);
+            for (g, e) in got.iter().zip(&want) {
+                assert!(
+                    (g - e).abs() <= 1e-4 * (1.0 + e.abs()),
+                    "m{m} n{n} k{k}: {g} vs {e}"
+                );
+            }
+            for j in 0..n {
+                for i in 0..m {
+                    let d = dot_portable(&x[i * k..(i + 1) * k], &w[j * k..(j + 1) * k]);
+                    assert!((d - want[i * n + j]).abs() <= 1e-4 * (1.0 + want[i * n + j].abs()));
+                }
+            }
+        }
     }
 }

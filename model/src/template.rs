@@ -288,7 +288,11 @@ impl ChatTemplate {
     /// in a RAIF mode: `cot` appends the step-by-step instruction to the last user turn;
     /// `think` / `no-think` put the RAIF system prompt first (after any system turn of the
     /// conversation, which is kept) unless the template reasons natively (R1-style).
-    pub fn prompt_conversation(&self, conversation: &[Message], mode: PromptMode) -> Result<String> {
+    pub fn prompt_conversation(
+        &self,
+        conversation: &[Message],
+        mode: PromptMode,
+    ) -> Result<String> {
         let r1 = self.is_r1_style();
         let Some(last_user) = conversation.iter().rposition(|m| m.role == Role::User) else {
             bail!("a prompt needs a user turn");

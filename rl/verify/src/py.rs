@@ -872,7 +872,6 @@ struct Literal {
     groups: Vec<(usize, usize)>,
     lead_b: bool,
     tail: Tail,
-    casei: bool,
 }
 
 /// `c` and its simple case variants: what a case-insensitive `c` matches in the `regex` crate
@@ -934,14 +933,8 @@ fn exact_word(c: char) -> bool {
 
 /// The exact `\b` at byte offset `at`.
 fn exact_boundary(text: &str, at: usize) -> bool {
-    let before = text[..at]
-        .chars()
-        .next_back()
-        .is_some_and(exact_word);
-    let after = text[at..]
-        .chars()
-        .next()
-        .is_some_and(exact_word);
+    let before = text[..at].chars().next_back().is_some_and(exact_word);
+    let after = text[at..].chars().next().is_some_and(exact_word);
     before != after
 }
 
@@ -1020,7 +1013,6 @@ fn compile(pat: &str, ignore_case: bool, multiline: bool) -> Result<Compiled, Pa
             groups,
             lead_b,
             tail,
-            casei,
         }));
     }
     compile_fancy(pat, &exact_src, ignore_case, multiline)
