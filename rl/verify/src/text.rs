@@ -215,31 +215,7 @@ pub fn split_into_sentences(text: &str) -> Vec<String> {
         let l = ascii_letter(t, i + 1)?;
         (b[i] == b' ' && b.get(i + 2) == Some(&b'.')).then(|| (3, format!(" {l}<prd>")))
     });
-    if t.contains('”') {
-        t = t.replace(".”", "”.");
-    }
-    if t.contains('"') {
-        t = t.replace(".\"", "\".");
-    }
-    if t.contains('!') {
-        t = t.replace("!\"", "\"!");
-    }
-    if t.contains('?') {
-        t = t.replace("?\"", "\"?");
-    }
-    t = t
-        .replace('.', ".<stop>")
-        .replace('?', "?<stop>")
-        .replace('!', "!<stop>")
-        .replace("<prd>", ".");
-    let mut s: Vec<String> = t
-        .split("<stop>")
-        .map(|x| py::strip(x).to_string())
-        .collect();
-    if s.last().is_some_and(|x| x.is_empty()) {
-        s.pop();
-    }
-    s
+    split_marked(t)
 }
 
 /// `emoji.is_emoji(c)` for a single character.
@@ -489,6 +465,36 @@ pub fn py_int(s: &str) -> Option<i64> {
     Some(v)
 }
 
+/// The common end of the IFBench sentence splitter: quotes after the final punctuation, then
+/// split at `<stop>` marks (`<prd>` restored to a period), strip, drop a final empty piece.
+fn split_marked(mut t: String) -> Vec<String> {
+    if t.contains('”') {
+        t = t.replace(".”", "”.");
+    }
+    if t.contains('"') {
+        t = t.replace(".\"", "\".");
+    }
+    if t.contains('!') {
+        t = t.replace("!\"", "\"!");
+    }
+    if t.contains('?') {
+        t = t.replace("?\"", "\"?");
+    }
+    t = t
+        .replace('.', ".<stop>")
+        .replace('?', "?<stop>")
+        .replace('!', "!<stop>")
+        .replace("<prd>", ".");
+    let mut s: Vec<String> = t
+        .split("<stop>")
+        .map(|x| py::strip(x).to_string())
+        .collect();
+    if s.last().is_some_and(|x| x.is_empty()) {
+        s.pop();
+    }
+    s
+}
+
 #[cfg(test)]
 mod reference {
     use super::*;
@@ -553,31 +559,7 @@ mod reference {
         t = sub(py_re!(r" ([A-Za-z])[.]"), &t, |c| {
             format!(" {}<prd>", g(c, 1))
         });
-        if t.contains('”') {
-            t = t.replace(".”", "”.");
-        }
-        if t.contains('"') {
-            t = t.replace(".\"", "\".");
-        }
-        if t.contains('!') {
-            t = t.replace("!\"", "\"!");
-        }
-        if t.contains('?') {
-            t = t.replace("?\"", "\"?");
-        }
-        t = t
-            .replace('.', ".<stop>")
-            .replace('?', "?<stop>")
-            .replace('!', "!<stop>")
-            .replace("<prd>", ".");
-        let mut s: Vec<String> = t
-            .split("<stop>")
-            .map(|x| py::strip(x).to_string())
-            .collect();
-        if s.last().is_some_and(|x| x.is_empty()) {
-            s.pop();
-        }
-        s
+        split_marked(t)
     }
 }
 
