@@ -9,28 +9,6 @@ use raif_verify::reward::TagStyle;
 
 use crate::{export_jsonl, export_parquet, ExportFormat, ImportOptions, ImportReport};
 
-/// How answers are marked in the imported responses.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum StyleArg {
-    /// `<think>…</think><answer>…</answer>`.
-    #[default]
-    ThinkAnswer,
-    /// DeepSeek-R1: `<think>…</think>`, the answer after it.
-    ThinkOnly,
-    /// No tags: the whole response is the answer.
-    Plain,
-}
-
-impl From<StyleArg> for TagStyle {
-    fn from(s: StyleArg) -> TagStyle {
-        match s {
-            StyleArg::ThinkAnswer => TagStyle::ThinkAnswer,
-            StyleArg::ThinkOnly => TagStyle::ThinkOnly,
-            StyleArg::Plain => TagStyle::Plain,
-        }
-    }
-}
-
 /// Options every import takes.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct ImportCommon {
@@ -38,8 +16,8 @@ pub struct ImportCommon {
     #[arg(long)]
     pub run_id: Option<String>,
     /// How answers are marked in the responses.
-    #[arg(long, value_enum, default_value_t = StyleArg::ThinkAnswer)]
-    pub style: StyleArg,
+    #[arg(long, value_enum, default_value_t = TagStyle::ThinkAnswer)]
+    pub style: TagStyle,
     /// RAIF records or IFEval / IFBench rows (JSONL) whose constraints apply to the prompts
     /// that contain their instruction: those responses are re-verified with our verifiers.
     #[arg(long)]
@@ -50,7 +28,7 @@ impl ImportCommon {
     pub fn options(&self) -> ImportOptions {
         ImportOptions {
             run_id: self.run_id.clone(),
-            style: self.style.into(),
+            style: self.style,
             records: self.records.clone(),
         }
     }

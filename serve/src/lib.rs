@@ -35,7 +35,7 @@ use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 
 pub use metrics::Metrics;
-pub use score::{PrefillMode, StyleArg, DEFAULT_EOS};
+pub use score::{PrefillMode, DEFAULT_EOS};
 
 /// How the server runs.
 #[derive(Clone, Debug)]
@@ -155,8 +155,8 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:5000")]
     pub addr: SocketAddr,
     /// How answers are marked in the responses.
-    #[arg(long, value_enum, default_value_t = StyleArg::ThinkAnswer)]
-    pub style: StyleArg,
+    #[arg(long, value_enum, default_value_t = TagStyle::ThinkAnswer)]
+    pub style: TagStyle,
     /// What the generation prompts end with (auto: `<think>` → open think, an empty closed
     /// think block → no-think, else none).
     #[arg(long, value_enum, default_value_t = PrefillMode::Auto)]
@@ -189,7 +189,7 @@ impl ServeArgs {
         eos.extend(self.eos.iter().filter(|e| !e.is_empty()).cloned());
         Ok(ServeOptions {
             addr: self.addr,
-            style: self.style.into(),
+            style: self.style,
             prefill: self.prefill,
             body_limit: self.body_limit_mib.saturating_mul(1024 * 1024),
             timeout: Duration::from_secs_f64(self.timeout_secs),

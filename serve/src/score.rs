@@ -63,28 +63,6 @@ pub fn detect_prefill(prompt: &str) -> Prefill {
     }
 }
 
-/// Tag style names for the command line.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum StyleArg {
-    /// `<think>…</think><answer>…</answer>`.
-    #[default]
-    ThinkAnswer,
-    /// DeepSeek-R1: `<think>…</think>`, the answer after it.
-    ThinkOnly,
-    /// No tags: the whole response is the answer.
-    Plain,
-}
-
-impl From<StyleArg> for TagStyle {
-    fn from(s: StyleArg) -> TagStyle {
-        match s {
-            StyleArg::ThinkAnswer => TagStyle::ThinkAnswer,
-            StyleArg::ThinkOnly => TagStyle::ThinkOnly,
-            StyleArg::Plain => TagStyle::Plain,
-        }
-    }
-}
-
 /// The response part of an engine's `query` (prompt + response): the text after the prompt.
 /// `None` when the prompt is not found in the query.
 pub fn response_of<'a>(query: &'a str, prompt: &str) -> Option<&'a str> {

@@ -25,7 +25,7 @@ pub const PLACEHOLDER_REASONING: &str = "reasoning process here";
 pub const SYSTEM_PROMPT: &str = "You are a helpful assistant. The assistant first thinks about the reasoning process in the mind and then provides the user with the answer. The reasoning process and answer are enclosed within <think> </think> and <answer> </answer> tags, respectively, i.e., <think> reasoning process here </think><answer> answer here </answer>.";
 
 /// How the answer is marked in a response.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum TagStyle {
     /// `<think>…</think><answer>…</answer>`, each tag exactly once, in that order.
