@@ -397,14 +397,34 @@ impl Rows {
 pub struct NoFeatures;
 
 /// `langdetect.detect(text)` with `DetectorFactory.seed = seed`.
+///
+/// The answer is a pure function of (text, seed), and the loose evaluation asks about the same
+/// text several times (its variants coincide when a response has no `*` or a single line), so
+/// the last few answers of a thread are remembered.
 pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
     let m = &*MODEL;
     SCRATCH.with(|s| {
         let mut s = s.borrow_mut();
-        let Scratch { buf, ngrams, rows } = &mut *s;
-        detect_with(m, text, seed, buf, ngrams, rows)
+        let Scratch {
+            buf,
+            ngrams,
+            rows,
+            recent,
+        } = &mut *s;
+        if let Some((_, _, hit)) = recent.iter().find(|(t, sd, _)| *sd == seed && t == text) {
+            return hit.clone();
+        }
+        let out = detect_with(m, text, seed, buf, ngrams, rows);
+        if recent.len() == RECENT {
+            recent.pop_front();
+        }
+        recent.push_back((text.to_string(), seed, out.clone()));
+        out
     })
 }
+
+/// How many detections a thread remembers.
+const RECENT: usize = 8;
 
 /// Buffers reused from one detection to the next on a thread (a detection allocates nothing
 /// once they have grown: fresh large allocations cost page faults).
@@ -413,6 +433,7 @@ struct Scratch {
     buf: Vec<char>,
     ngrams: Vec<GramEntries>,
     rows: Rows,
+    recent: std::collections::VecDeque<(String, u32, Result<String, NoFeatures>)>,
 }
 
 thread_local! {

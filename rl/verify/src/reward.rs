@@ -99,8 +99,18 @@ pub struct Extracted {
     pub unscorable_reason: Option<String>,
 }
 
-fn count(h: &str, n: &str) -> usize {
-    h.matches(n).count()
+/// Where each of `tags` occurs in `text`, in text order: one pass over the `<` bytes (a tag
+/// starts with `<`, and no two of ours can start at the same `<`). Occurrences of one tag never
+/// overlap, so counting them equals `str::matches(..).count()`.
+fn tag_positions(text: &str, tags: &[&str]) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    for at in memchr::memchr_iter(b'<', b) {
+        if let Some(k) = tags.iter().position(|t| b[at..].starts_with(t.as_bytes())) {
+            out.push((k, at));
+        }
+    }
+    out
 }
 
 /// Check the format and extract reasoning and answer (both trimmed).
@@ -122,31 +132,32 @@ pub fn extract(response: &str, cfg: &RewardConfig) -> Extracted {
             } else {
                 &["<think>", "</think>"]
             };
-            for t in tags {
-                let n = count(text, t);
+            let found = tag_positions(text, tags);
+            let first = |k: usize| found.iter().find(|(t, _)| *t == k).map(|&(_, p)| p);
+            let last = |k: usize| found.iter().rev().find(|(t, _)| *t == k).map(|&(_, p)| p);
+            for (k, t) in tags.iter().enumerate() {
+                let n = found.iter().filter(|(x, _)| *x == k).count();
                 if n != 1 && format_error.is_none() {
                     format_error = Some(format!("{t} occurs {n} times (needs exactly once)"));
                 }
             }
-            let pos: Vec<Option<usize>> = tags.iter().map(|t| text.find(t)).collect();
             if format_error.is_none() {
-                let p: Vec<usize> = pos.iter().map(|p| p.unwrap_or(0)).collect();
+                let p: Vec<usize> = (0..tags.len()).map(|k| first(k).unwrap_or(0)).collect();
                 if p.windows(2).any(|w| w[0] >= w[1]) {
                     format_error = Some(format!("tags out of order (needs {})", tags.join(" ")));
                 }
             }
-            // last think block / last answer block
-            let block = |open: &str, close: &str| -> Option<String> {
-                let s = text.rfind(open)? + open.len();
-                let e = text[s..].find(close)? + s;
+            // The last block opened by tag `open`, up to the first `close` after it.
+            let block = |open: usize, close: usize| -> Option<String> {
+                let s = last(open)? + tags[open].len();
+                let e = found.iter().find(|&&(t, p)| t == close && p >= s)?.1;
                 Some(text[s..e].trim().to_string())
             };
-            let reasoning = block("<think>", "</think>");
+            let reasoning = block(0, 1);
             let answer = if cfg.style == TagStyle::ThinkAnswer {
-                block("<answer>", "</answer>")
+                block(2, 3)
             } else {
-                text.rfind("</think>")
-                    .map(|e| text[e + "</think>".len()..].trim().to_string())
+                last(1).map(|e| text[e + "</think>".len()..].trim().to_string())
             };
             (reasoning, answer)
         }
@@ -549,6 +560,52 @@ mod tests {
         assert!(e.format_ok && e.scorable, "{e:?}");
         assert_eq!(TagStyle::for_template("deepseek-r1"), TagStyle::ThinkOnly);
         assert_eq!(TagStyle::for_template("chatml"), TagStyle::ThinkAnswer);
+    }
+
+    /// The extraction written plainly with `str` searches (one scan per question): the one-pass
+    /// scanner of [`extract`] must agree with it on any text.
+    fn extract_by_search(text: &str, style: TagStyle) -> (bool, Option<String>, Option<String>) {
+        let tags: &[&str] = if style == TagStyle::ThinkAnswer {
+            &["<think>", "</think>", "<answer>", "</answer>"]
+        } else {
+            &["<think>", "</think>"]
+        };
+        let once = tags.iter().all(|t| text.matches(t).count() == 1);
+        let p: Vec<usize> = tags.iter().map(|t| text.find(t).unwrap_or(0)).collect();
+        let ok = once && p.windows(2).all(|w| w[0] < w[1]);
+        let block = |open: &str, close: &str| -> Option<String> {
+            let s = text.rfind(open)? + open.len();
+            let e = text[s..].find(close)? + s;
+            Some(text[s..e].trim().to_string())
+        };
+        let answer = if style == TagStyle::ThinkAnswer {
+            block("<answer>", "</answer>")
+        } else {
+            text.rfind("</think>")
+                .map(|e| text[e + "</think>".len()..].trim().to_string())
+        };
+        (ok, block("<think>", "</think>"), answer)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_pass_extraction_agrees_with_plain_searches(
+            parts in proptest::collection::vec(0usize..12, 0..14)
+        ) {
+            const PIECES: [&str; 12] = [
+                "<think>", "</think>", "<answer>", "</answer>", "<", "</", "think>", " a ",
+                "\n", "<<answer>", "</think</think>", "é",
+            ];
+            let text: String = parts.iter().map(|&i| PIECES[i]).collect();
+            for style in [TagStyle::ThinkAnswer, TagStyle::ThinkOnly] {
+                let cfg = RewardConfig { style, prefill: Prefill::None };
+                let e = extract(&text, &cfg);
+                let (ok, reasoning, answer) = extract_by_search(&text, style);
+                proptest::prop_assert_eq!(e.format_ok, ok, "{:?} {:?}", text, style);
+                proptest::prop_assert_eq!(e.reasoning, reasoning, "{:?} {:?}", text, style);
+                proptest::prop_assert_eq!(e.answer, answer, "{:?} {:?}", text, style);
+            }
+        }
     }
 
     #[test]
