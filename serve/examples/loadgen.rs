@@ -66,6 +66,11 @@ struct Args {
     /// one's.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Write the prepared responses as `raif check` / oracle JSONL (instruction ids, kwargs,
+    /// prompt, the whole think+answer response) and exit: the same work for
+    /// scripts/serve/official_strict_rate.py, the official checker's side of the comparison.
+    #[arg(long)]
+    dump: Option<PathBuf>,
 }
 
 const SYSTEM: &str = raif_verify::reward::SYSTEM_PROMPT;
@@ -81,6 +86,7 @@ fn prepare(args: &Args) -> Result<Prepared> {
     let mut rng = synth::Rng::new(args.seed);
     let mut bodies = Vec::new();
     let mut items = Vec::new();
+    let mut dump = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -108,6 +114,16 @@ fn prepare(args: &Args) -> Result<Prepared> {
                 prefill: Prefill::OpenThink,
             });
             query.push(format!("{prompt}{resp}"));
+            if args.dump.is_some() {
+                let whole = json!({
+                    "key": dump.len(),
+                    "instruction_id_list": row["instruction_id_list"],
+                    "kwargs": row["kwargs"],
+                    "prompt": user,
+                    "response": resp.trim_end_matches("<|im_end|>"),
+                });
+                dump.push(whole.to_string());
+            }
         }
         let body = json!({
             "query": query,
@@ -118,6 +134,11 @@ fn prepare(args: &Args) -> Result<Prepared> {
     }
     if bodies.is_empty() {
         bail!("{}: no rows", args.input.display());
+    }
+    if let Some(path) = &args.dump {
+        dump.push(String::new());
+        std::fs::write(path, dump.join("\n"))
+            .with_context(|| format!("cannot write {} (--dump)", path.display()))?;
     }
     Ok(Prepared { bodies, items })
 }
@@ -272,6 +293,14 @@ async fn main() -> Result<()> {
             / prepared.bodies.len() as f64
             / 1024.0
     );
+    if let Some(path) = &args.dump {
+        eprintln!(
+            "wrote {} responses to {}",
+            prepared.items.len(),
+            path.display()
+        );
+        return Ok(());
+    }
     if args.direct {
         return direct(&args, &prepared);
     }
