@@ -126,6 +126,52 @@ fn left_padded_batch_matches_each_sequence_alone() {
     }
 }
 
+/// Prompts of 256 positions or more take the block-causal prefill attention; it must give the
+/// logits of the plain (differentiable) attention, with left padding and after cached columns.
+#[test]
+fn block_causal_prefill_matches_full_attention_on_long_padded_batches() {
+    for arch in ARCHS {
+        let lm = tiny_model(arch, 13).unwrap();
+        let m = &lm.model;
+        let a: Vec<u32> = (0..300).map(|i| (i * 37 % 250 + 1) as u32).collect();
+        let b: Vec<u32> = (0..170).map(|i| (i * 11 % 250 + 2) as u32).collect();
+        let (i, p, mask) = padded_inputs(&[&a, &b], &[0, 0], 0, &Device::Cpu).unwrap();
+        let batch = Batch {
+            input_ids: &i,
+            positions: &p,
+            mask: &mask,
+        };
+        let fused = m.forward(&batch, None, Path::Fused).unwrap();
+        let plain = m.forward(&batch, None, Path::Differentiable).unwrap();
+        let d = max_abs_diff(&fused, &plain);
+        assert!(d < 1e-4, "{arch:?} padded batch: {d}");
+        let lb = full_logits(m, &b, Path::Differentiable);
+        let d = max_abs_diff(&fused.i(1).unwrap().i(130..300).unwrap(), &lb);
+        assert!(d < 1e-4, "{arch:?} padded row alone: {d}");
+
+        // 40 cached columns, then a 260-token chunk through the block path.
+        let mut cache = KvCache::new(&m.cfg);
+        for (start, len) in [(0, 40), (40, 260)] {
+            let (i, p, mask) =
+                padded_inputs(&[&a[start..start + len]], &[0], cache.len(), &Device::Cpu).unwrap();
+            let out = m
+                .forward(
+                    &Batch {
+                        input_ids: &i,
+                        positions: &p,
+                        mask: &mask,
+                    },
+                    Some(&mut cache),
+                    Path::Fused,
+                )
+                .unwrap();
+            let want = plain.i(0).unwrap().i(start..start + len).unwrap();
+            let d = max_abs_diff(&out.squeeze(0).unwrap(), &want);
+            assert!(d < 1e-4, "{arch:?} cached chunk at {start}: {d}");
+        }
+    }
+}
+
 #[test]
 fn fused_and_differentiable_paths_agree() {
     for arch in ARCHS {
