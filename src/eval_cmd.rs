@@ -36,12 +36,29 @@ pub struct EvalArgs {
     /// Only the first N items.
     #[arg(long)]
     pub limit: Option<usize>,
-    /// The judge model for judge-scored benchmarks (a model spec like --model).
-    #[arg(long, value_name = "MODEL")]
-    pub judge: Option<String>,
     /// Print the metrics as one JSON object (`ifeval.prompt_strict`, …) on standard output.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub gen: GenArgs,
+    /// Override the policy's chat template.
+    #[arg(long)]
+    pub template: Option<String>,
+    /// Forget what this evaluation stored and start over.
+    #[arg(long)]
+    pub fresh: bool,
+    /// List the stored evaluations and exit.
+    #[arg(long)]
+    pub list: bool,
+}
+
+/// How `raif eval` and `raif compare` generate and score: one set of options for both.
+#[derive(Args, Debug, Clone)]
+pub struct GenArgs {
+    /// The judge model for judge-scored benchmarks and judge questions (a model spec like
+    /// --model).
+    #[arg(long, value_name = "MODEL")]
+    pub judge: Option<String>,
     /// Prompts generated at once.
     #[arg(long, default_value_t = 8)]
     pub batch: usize,
@@ -54,15 +71,6 @@ pub struct EvalArgs {
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "auto")]
     pub device: String,
-    /// Override the policy's chat template.
-    #[arg(long)]
-    pub template: Option<String>,
-    /// Forget what this evaluation stored and start over.
-    #[arg(long)]
-    pub fresh: bool,
-    /// List the stored evaluations and exit.
-    #[arg(long)]
-    pub list: bool,
 }
 
 /// The benchmark file: `--data` when it is a file, else the benchmark's place under the data
@@ -180,14 +188,14 @@ fn evaluate(
     judge: Option<&ModelJudge>,
     stop: &AtomicBool,
 ) -> Result<(EvalRun, Vec<EvalItem>)> {
-    let path = bench_path(home, bench, &a.data)?;
+    let path = bench_path(home, bench, &a.gen.data)?;
     let records = bench.load(&path)?;
     let (lm, ck) = load_target(
         home,
         store,
         model,
         checkpoint,
-        &a.device,
+        &a.gen.device,
         a.template.as_deref(),
     )?;
     let setup = EvalSetup {
@@ -196,9 +204,9 @@ fn evaluate(
         bench,
         mode,
         limit: a.limit,
-        judge: a.judge.clone(),
-        max_new_tokens: a.max_new_tokens,
-        batch: a.batch,
+        judge: a.gen.judge.clone(),
+        max_new_tokens: a.gen.max_new_tokens,
+        batch: a.gen.batch,
         data: path,
     };
     if a.fresh {
@@ -345,7 +353,7 @@ pub fn eval(home: &Home, a: EvalArgs) -> Result<()> {
     if a.mode == PromptMode::NoThink {
         bail!("--mode must be io, cot or think");
     }
-    let judge = load_judge(home, &a.judge, &a.device)?;
+    let judge = load_judge(home, &a.gen.judge, &a.gen.device)?;
     if bench.judged() && judge.is_none() {
         bail!(
             "{} is scored by an LLM judge: pass --judge MODEL (a local model; see ALGORITHM §2)",
@@ -399,17 +407,8 @@ pub struct CompareArgs {
     pub bench: Option<String>,
     #[arg(long)]
     pub limit: Option<usize>,
-    /// The judge model (judge-scored benchmarks, judge questions in --constraints).
-    #[arg(long, value_name = "MODEL")]
-    pub judge: Option<String>,
-    #[arg(long, default_value_t = 8)]
-    pub batch: usize,
-    #[arg(long, default_value_t = 1024)]
-    pub max_new_tokens: usize,
-    #[arg(long, value_name = "PATH")]
-    pub data: Option<PathBuf>,
-    #[arg(long, default_value = "auto")]
-    pub device: String,
+    #[command(flatten)]
+    pub gen: GenArgs,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -534,7 +533,7 @@ pub fn compare(home: &Home, a: CompareArgs) -> Result<()> {
     let is_run = |r: &str| store.run(r).ok().flatten().is_some();
     let sa = parse_side(&a.a, &is_run)?;
     let sb = parse_side(&a.b, &is_run)?;
-    let judge = load_judge(home, &a.judge, &a.device)?;
+    let judge = load_judge(home, &a.gen.judge, &a.gen.device)?;
     let width = a.width.unwrap_or_else(term_width).max(20);
     let col = (width - 3) / 2;
     if let Some(prompt) = &a.prompt {
@@ -549,7 +548,7 @@ pub fn compare(home: &Home, a: CompareArgs) -> Result<()> {
             &store,
             &sa.model,
             sa.checkpoint.as_deref(),
-            &a.device,
+            &a.gen.device,
             None,
         )?;
         let (mb, _) = load_target(
@@ -557,7 +556,7 @@ pub fn compare(home: &Home, a: CompareArgs) -> Result<()> {
             &store,
             &sb.model,
             sb.checkpoint.as_deref(),
-            &a.device,
+            &a.gen.device,
             None,
         )?;
         let (ia, ib) = compare_prompt(
@@ -572,7 +571,7 @@ pub fn compare(home: &Home, a: CompareArgs) -> Result<()> {
             prompt,
             tree.as_ref(),
             judge.as_ref(),
-            a.max_new_tokens,
+            a.gen.max_new_tokens,
         )?;
         if a.json {
             println!(
@@ -609,12 +608,8 @@ pub fn compare(home: &Home, a: CompareArgs) -> Result<()> {
         bench: Some(b.clone()),
         mode: sa.mode,
         limit: a.limit,
-        judge: a.judge.clone(),
         json: a.json,
-        batch: a.batch,
-        max_new_tokens: a.max_new_tokens,
-        data: a.data.clone(),
-        device: a.device.clone(),
+        gen: a.gen.clone(),
         template: None,
         fresh: false,
         list: false,
