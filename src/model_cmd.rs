@@ -44,7 +44,9 @@ pub enum ModelCommand {
 /// Which model, on which device.
 #[derive(Args, Debug, Clone)]
 pub struct ModelSel {
-    /// `default`, a .gguf file, a Hugging Face folder, or a cached OWNER/NAME.
+    /// `default`, a .gguf file, a Hugging Face folder, a cached OWNER/NAME, or `random:SHAPE`
+    /// (a real model's shape with random weights, for benchmarks: smollm2-135m,
+    /// qwen2.5-0.5b, qwen2.5-1.5b, qwen2.5-7b, llama-3.1-8b).
     #[arg(long, short = 'm', default_value = "default")]
     pub model: String,
     /// cpu, cuda, cuda:N or auto.
@@ -106,11 +108,28 @@ pub enum BenchCommand {
         /// Repetitions (the median is reported).
         #[arg(long, default_value_t = 3)]
         reps: usize,
+        /// Sequences of the sampled decode (reported as decode_tps_batch; decode_tps_b8 when 8).
+        /// On CUDA the result also gives the share of the memory-bandwidth limit reached.
+        #[arg(long, default_value_t = 8)]
+        batch: usize,
     },
     /// Evaluation throughput: a batched `raif eval` (generation + scoring, stored in a
     /// temporary store) of the first --limit items of a rule-scored benchmark: tokens/s,
     /// items/s and time taken.
     Eval(crate::eval_cmd::BenchEvalArgs),
+    /// Does a device compute what the CPU computes? Tiny random models of each family on
+    /// --device (in its default dtype, or --dtype) against the CPU in f32: logits, per-token
+    /// log-probs and the gradients of one training loss. Exits non-zero outside tolerance.
+    DeviceCheck {
+        /// cpu, cuda, cuda:N.
+        #[arg(long, default_value = "cuda")]
+        device: String,
+        /// f32 or bf16 (default: bf16 on CUDA, f32 on the CPU).
+        #[arg(long)]
+        dtype: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// One optimizer step (forward, backward, AdamW) on 8 sequences × 256 tokens: seconds per
     /// step, tokens/s and peak memory; full fine-tune or LoRA.
     TrainStep {
@@ -221,11 +240,21 @@ pub fn resolve_model(home: &Home, spec: &str) -> Result<PathBuf> {
 }
 
 pub fn load(home: &Home, sel: &ModelSel) -> Result<LoadedModel> {
-    let path = resolve_model(home, &sel.model)?;
     let dev = device::parse_device(&sel.device)?;
     let dtype = device::default_dtype(&dev);
     let t = Instant::now();
-    let mut lm = LoadedModel::load(&path, dtype, &dev)?;
+    // `random:SHAPE`: a real model's shape with random weights (benchmarks without weights).
+    let (path, mut lm) = match sel.model.strip_prefix("random:") {
+        Some(shape) => (
+            PathBuf::from(&sel.model),
+            raif_model::tiny::random_model(shape, dtype, &dev)?,
+        ),
+        None => {
+            let path = resolve_model(home, &sel.model)?;
+            let lm = LoadedModel::load(&path, dtype, &dev)?;
+            (path, lm)
+        }
+    };
     if let Some(t) = &sel.template {
         lm.template = raif_model::ChatTemplate::by_name(t)?;
     }
@@ -318,8 +347,18 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 pub fn bench(home: &Home, a: BenchArgs) -> Result<()> {
     match a.command {
-        BenchCommand::Generate { sel, json, reps } => bench_generate(home, sel, json, reps),
+        BenchCommand::Generate {
+            sel,
+            json,
+            reps,
+            batch,
+        } => bench_generate(home, sel, json, reps, batch),
         BenchCommand::Eval(a) => crate::eval_cmd::bench_eval(home, a),
+        BenchCommand::DeviceCheck {
+            device,
+            dtype,
+            json,
+        } => device_check(&device, dtype.as_deref(), json),
         BenchCommand::TrainStep {
             sel,
             lora,
@@ -381,7 +420,9 @@ fn bench_train_step(
         let lp =
             token_logprobs_ckpt(&lm.model, &sb, true, false, checkpointing.then_some(&side))?.logp;
         let loss = ((lp * &sb.loss_mask)?.sum_all()?.neg()? / n_tokens as f64)?;
-        let l = loss.to_scalar::<f32>()? as f64;
+        let l = loss
+            .to_dtype(raif_model::candle_core::DType::F32)?
+            .to_scalar::<f32>()? as f64;
         let store = loss.backward()?;
         let mut acc = GradAccum::new(tr.vars.len());
         acc.add(&tr.vars, &store, Some(&side))?;
@@ -425,8 +466,11 @@ fn bench_train_step(
     Ok(())
 }
 
-fn bench_generate(home: &Home, sel: ModelSel, json: bool, reps: usize) -> Result<()> {
+fn bench_generate(home: &Home, sel: ModelSel, json: bool, reps: usize, batch: usize) -> Result<()> {
     let reps = reps.max(1);
+    if batch == 0 {
+        bail!("--batch must be at least 1");
+    }
     let lm = load(home, &sel)?;
     // No stop tokens: every run generates exactly the requested number of tokens.
     let gen = Generator {
@@ -462,7 +506,7 @@ fn bench_generate(home: &Home, sel: ModelSel, json: bool, reps: usize) -> Result
     log("warm-up");
     run(vec![long.clone()], &one)?;
     run(
-        vec![short.clone(); 8],
+        vec![short.clone(); batch],
         &SamplingParams {
             max_new_tokens: 8,
             ..sampled.clone()
@@ -475,25 +519,49 @@ fn bench_generate(home: &Home, sel: ModelSel, json: bool, reps: usize) -> Result
         let s = run(vec![short.clone()], &greedy)?;
         // The first token comes from the prefill; the rest are decode steps.
         d1.push((s.generated_tokens - 1) as f64 / s.decode_s);
-        let s = run(vec![short.clone(); 8], &sampled)?;
-        d8.push((s.generated_tokens - 8) as f64 / s.decode_s);
+        let s = run(vec![short.clone(); batch], &sampled)?;
+        d8.push((s.generated_tokens - batch) as f64 / s.decode_s);
         log(&format!(
-            "rep {}: prefill {:.1} tok/s, decode b1 {:.1} tok/s, decode b8 {:.1} tok/s",
+            "rep {}: prefill {:.1} tok/s, decode b1 {:.1} tok/s, decode b{batch} {:.1} tok/s",
             r + 1,
             pre[r],
             d1[r],
             d8[r]
         ));
     }
-    let out = serde_json::json!({
+    let decode_batch = median(d8);
+    let mut out = serde_json::json!({
         "model": lm.source.path().display().to_string(),
         "device": device::describe(lm.model.device()),
+        "dtype": format!("{:?}", lm.model.dtype()),
         "threads": candle_core_threads(),
         "prefill_tps": median(pre),
         "decode_tps_b1": median(d1),
-        "decode_tps_b8": median(d8),
+        "decode_batch": batch,
+        "decode_prompt_tokens": short.len(),
+        "decode_tps_batch": decode_batch,
         "peak_rss_mb": peak_rss_mb(),
     });
+    if batch == 8 {
+        out["decode_tps_b8"] = serde_json::json!(decode_batch);
+    }
+    if lm.model.device().is_cuda() {
+        // The decode bound: each step reads every weight once and each sequence's KV cache
+        // (on average the prompt plus half the new tokens).
+        let cfg = &lm.model.cfg;
+        let elt = lm.model.dtype().size_in_bytes() as f64;
+        let avg_len = short.len() as f64 + 64.0;
+        let kv_bytes = (cfg.num_hidden_layers * 2 * cfg.num_key_value_heads * cfg.head_dim) as f64
+            * avg_len
+            * batch as f64
+            * elt;
+        let step_bytes = cfg.num_parameters() as f64 * elt + kv_bytes;
+        let bw = device_bandwidth(lm.model.device())?;
+        let steps_per_s = decode_batch / batch as f64;
+        out["bandwidth_gbs"] = serde_json::json!(bw / 1e9);
+        out["bytes_per_step"] = serde_json::json!(step_bytes);
+        out["bandwidth_fraction"] = serde_json::json!(step_bytes * steps_per_s / bw);
+    }
     if json {
         println!("{out}");
     } else {
@@ -506,15 +574,84 @@ fn bench_generate(home: &Home, sel: ModelSel, json: bool, reps: usize) -> Result
             out["decode_tps_b1"].as_f64().unwrap_or(0.0)
         );
         println!(
-            "decode sampled, batch 8   {:>8.1} tokens/s",
-            out["decode_tps_b8"].as_f64().unwrap_or(0.0)
+            "decode sampled, batch {batch:<3}{:>8.1} tokens/s",
+            out["decode_tps_batch"].as_f64().unwrap_or(0.0)
         );
+        if let Some(f) = out["bandwidth_fraction"].as_f64() {
+            println!(
+                "  {:.0}% of the memory-bandwidth bound (device copy {:.0} GB/s)",
+                100.0 * f,
+                out["bandwidth_gbs"].as_f64().unwrap_or(0.0)
+            );
+        }
         println!(
             "peak RSS                  {:>8.0} MB",
             out["peak_rss_mb"].as_f64().unwrap_or(0.0)
         );
     }
     Ok(())
+}
+
+fn device_check(device: &str, dtype: Option<&str>, json: bool) -> Result<()> {
+    use raif_model::devcheck;
+    let dev = device::parse_device(device)?;
+    let dtype = match dtype {
+        None => device::default_dtype(&dev),
+        Some("f32") => raif_model::candle_core::DType::F32,
+        Some("bf16") => raif_model::candle_core::DType::BF16,
+        Some(other) => bail!("unknown --dtype `{other}` (f32, bf16)"),
+    };
+    let checks = devcheck::check(&dev, dtype)?;
+    let ok = devcheck::passes(&checks, dtype);
+    let (tl, tp, tg) = devcheck::tolerances(dtype);
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "device": device::describe(&dev),
+                "dtype": format!("{dtype:?}"),
+                "tolerances": {"logits_rel": tl, "logprob_abs": tp, "grad_rel": tg},
+                "families": checks,
+                "pass": ok,
+            })
+        );
+    } else {
+        println!(
+            "{} in {dtype:?} against the CPU in f32 (tolerances: logits {tl}, log-probs {tp}, gradients {tg})",
+            device::describe(&dev)
+        );
+        println!(
+            "{:<8} {:>12} {:>14} {:>12}  worst gradient",
+            "family", "logits rel", "log-prob abs", "grad rel"
+        );
+        for c in &checks {
+            println!(
+                "{:<8} {:>12.2e} {:>14.2e} {:>12.2e}  {}",
+                c.arch, c.logits_rel, c.logprob_abs, c.grad_rel, c.grad_worst
+            );
+        }
+        println!("{}", if ok { "PASS" } else { "FAIL" });
+    }
+    if !ok {
+        bail!("the device disagrees with the CPU beyond the {dtype:?} tolerances");
+    }
+    Ok(())
+}
+
+/// Device memory bandwidth in bytes/s, measured: copies of a 1 GiB buffer (each reads and
+/// writes it), after a warm-up copy.
+fn device_bandwidth(dev: &raif_model::candle_core::Device) -> Result<f64> {
+    let n = 1usize << 28; // f32 elements: 1 GiB
+    let x = raif_model::candle_core::Tensor::zeros(n, raif_model::candle_core::DType::F32, dev)?;
+    let _ = x.copy()?;
+    dev.synchronize()?;
+    let reps = 10;
+    let t = Instant::now();
+    for _ in 0..reps {
+        let _ = x.copy()?;
+    }
+    dev.synchronize()?;
+    Ok(2.0 * (4 * n * reps) as f64 / t.elapsed().as_secs_f64())
 }
 
 fn candle_core_threads() -> usize {

@@ -2,6 +2,7 @@
 //! cache, batched sampling and the model cache. It knows nothing of rewards, runs or terminals.
 
 pub mod config;
+pub mod devcheck;
 pub mod device;
 pub mod fetch;
 pub mod generate;

@@ -178,3 +178,131 @@ pub fn tiny_model(arch: Arch, seed: u64) -> Result<crate::LoadedModel> {
         stop_ids,
     })
 }
+
+/// Shapes of real models for `random:NAME` (benchmarks where weights cannot be fetched, e.g.
+/// on a lent GPU machine without network): the published `config.json` values.
+pub const RANDOM_SHAPES: [&str; 5] = [
+    "smollm2-135m",
+    "qwen2.5-0.5b",
+    "qwen2.5-1.5b",
+    "qwen2.5-7b",
+    "llama-3.1-8b",
+];
+
+/// The configuration of a named real shape (see [`RANDOM_SHAPES`]).
+pub fn shape_config(name: &str) -> Result<ModelConfig> {
+    // (arch, vocab, hidden, intermediate, layers, heads, kv heads, theta, eps, tied)
+    let (arch, vocab, hidden, inter, layers, heads, kv, theta, eps, tied) = match name {
+        "smollm2-135m" => (
+            Arch::Llama,
+            49152,
+            576,
+            1536,
+            30,
+            9,
+            3,
+            100_000.0,
+            1e-5,
+            true,
+        ),
+        "qwen2.5-0.5b" => (Arch::Qwen2, 151_936, 896, 4864, 24, 14, 2, 1e6, 1e-6, true),
+        "qwen2.5-1.5b" => (Arch::Qwen2, 151_936, 1536, 8960, 28, 12, 2, 1e6, 1e-6, true),
+        "qwen2.5-7b" => (
+            Arch::Qwen2,
+            152_064,
+            3584,
+            18944,
+            28,
+            28,
+            4,
+            1e6,
+            1e-6,
+            false,
+        ),
+        "llama-3.1-8b" => (
+            Arch::Llama,
+            128_256,
+            4096,
+            14336,
+            32,
+            32,
+            8,
+            500_000.0,
+            1e-5,
+            false,
+        ),
+        other => anyhow::bail!(
+            "unknown model shape `{other}` (random:{})",
+            RANDOM_SHAPES.join(", random:")
+        ),
+    };
+    let base = tiny_vocab().len();
+    Ok(ModelConfig {
+        arch,
+        vocab_size: vocab,
+        hidden_size: hidden,
+        intermediate_size: inter,
+        num_hidden_layers: layers,
+        num_attention_heads: heads,
+        num_key_value_heads: kv,
+        head_dim: hidden / heads,
+        rope_theta: theta,
+        rope_scaling: (name == "llama-3.1-8b").then_some(Llama3RopeScaling {
+            factor: 8.0,
+            low_freq_factor: 1.0,
+            high_freq_factor: 4.0,
+            original_max_position_embeddings: 8192,
+        }),
+        rms_norm_eps: eps,
+        max_position_embeddings: 32_768,
+        tie_word_embeddings: tied,
+        attention_bias: arch == Arch::Qwen2,
+        bos_token_id: None,
+        // <|im_end|> of the random-shape tokenizer
+        eos_token_ids: vec![base as u32 + 2],
+    })
+}
+
+/// The tiny byte-level tokenizer grown to `vocab` ids: the ChatML specials right after the
+/// byte vocabulary and merges, then filler tokens, so that any id a random model samples
+/// decodes.
+pub fn filler_tokenizer_json(vocab: usize) -> Value {
+    let mut j = tiny_tokenizer_json();
+    let start = tiny_vocab().len() + TINY_SPECIALS.len();
+    if let Some(map) = j["model"]["vocab"].as_object_mut() {
+        for id in start..vocab {
+            map.insert(format!("⟨{id}⟩"), json!(id));
+        }
+    }
+    j
+}
+
+/// A model of a real shape with random weights (normal, std 0.02; norms 1; biases 0) drawn on
+/// `device` itself, in `dtype`, with [`filler_tokenizer_json`] and the ChatML template.
+pub fn random_model(name: &str, dtype: DType, device: &Device) -> Result<crate::LoadedModel> {
+    let cfg = shape_config(name)?;
+    let mut w = Weights::new();
+    for (tensor, shape) in expected_shapes(&cfg) {
+        let t = if tensor.ends_with("norm.weight") {
+            Tensor::ones(shape, dtype, device)?
+        } else if tensor.ends_with(".bias") {
+            Tensor::zeros(shape, dtype, device)?
+        } else {
+            Tensor::randn(0f32, 0.02, shape, device)?.to_dtype(dtype)?
+        };
+        w.insert(tensor, t);
+    }
+    let model = crate::Transformer::from_weights(cfg, w, &format!("random:{name}"))?;
+    let tokenizer =
+        crate::Tokenizer::from_json(filler_tokenizer_json(model.cfg.vocab_size).to_string())?;
+    let stop_ids = model.cfg.eos_token_ids.clone();
+    Ok(crate::LoadedModel {
+        model,
+        tokenizer,
+        template: crate::ChatTemplate::ChatMl {
+            default_system: None,
+        },
+        source: crate::ModelSource::HfFolder(format!("random:{name}").into()),
+        stop_ids,
+    })
+}

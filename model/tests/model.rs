@@ -756,3 +756,35 @@ fn bad_model_folders_give_clear_errors() {
     std::fs::write(d.join("x.gguf"), b"GGUFxxxx").unwrap();
     assert!(err(&d.join("x.gguf")).contains("not a readable GGUF file"));
 }
+
+/// The `random:SHAPE` models have the published parameter counts, and one builds and generates
+/// (its filler tokenizer decodes any id the random weights sample).
+#[test]
+fn random_shapes_match_the_published_models() {
+    use raif_model::tiny::{random_model, shape_config, RANDOM_SHAPES};
+    let billions = |n: &str| shape_config(n).unwrap().num_parameters() as f64 / 1e9;
+    assert!((billions("smollm2-135m") - 0.1345).abs() < 0.001);
+    assert!((billions("qwen2.5-0.5b") - 0.494).abs() < 0.002);
+    assert!((billions("qwen2.5-1.5b") - 1.544).abs() < 0.002);
+    assert!((billions("qwen2.5-7b") - 7.616).abs() < 0.005);
+    assert!((billions("llama-3.1-8b") - 8.030).abs() < 0.005);
+    assert_eq!(RANDOM_SHAPES.len(), 5);
+    assert!(shape_config("qwen9-1t").is_err());
+    let lm = random_model("smollm2-135m", DType::F32, &Device::Cpu).unwrap();
+    let gen = Generator {
+        model: &lm.model,
+        tokenizer: &lm.tokenizer,
+        stop_ids: Vec::new(),
+    };
+    let prompt = lm.tokenizer.encode("a random model").unwrap();
+    let params = SamplingParams {
+        temperature: 1.0,
+        max_new_tokens: 4,
+        ..Default::default()
+    };
+    let (out, _) = gen
+        .generate_with_stats(&[prompt], &[1], &params, &mut |_| {})
+        .unwrap();
+    assert_eq!(out[0].tokens.len(), 4);
+    assert!(out[0].tokens.iter().all(|&t| (t as usize) < 49152));
+}

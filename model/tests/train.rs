@@ -630,3 +630,23 @@ fn gradient_checkpointing_gives_the_same_gradients() {
         }
     }
 }
+
+/// The device check itself, on the CPU: f32 against f32 agrees to rounding, bf16 within the
+/// bf16 tolerances (the same code runs `--device cuda` on a GPU machine).
+#[test]
+fn device_check_on_the_cpu() {
+    use raif_model::candle_core::{DType, Device};
+    use raif_model::devcheck;
+    let same = devcheck::check(&Device::Cpu, DType::F32).unwrap();
+    assert_eq!(same.len(), 3);
+    for c in &same {
+        assert!(
+            c.logits_rel < 1e-6 && c.logprob_abs < 1e-6 && c.grad_rel < 1e-6,
+            "{c:?}"
+        );
+    }
+    let bf = devcheck::check(&Device::Cpu, DType::BF16).unwrap();
+    assert!(devcheck::passes(&bf, DType::BF16), "{bf:?}");
+    // bf16 does round: a check that saw no difference at all would not be checking
+    assert!(bf.iter().all(|c| c.logits_rel > 1e-5), "{bf:?}");
+}

@@ -1,0 +1,142 @@
+//! Does a device (and dtype) compute what the CPU computes in f32? On a tiny random model of each
+//! family: the logits of the fused (generation) path, the per-token log-probs of the
+//! differentiable (training) path, and the gradients of one full fine-tune loss. Both sides
+//! start from the same weights (rounded to the device's dtype), so what is compared is the
+//! arithmetic. `raif bench
+//! device-check --device cuda` runs it on a GPU (issue #9); the tests run it on the CPU in bf16.
+
+use anyhow::Result;
+use candle_core::{DType, Device, Tensor};
+use serde::Serialize;
+
+use crate::config::Arch;
+use crate::tiny::{random_weights, tiny_config};
+use crate::train::{token_logprobs_ckpt, SeqBatch, Trainable};
+use crate::transformer::{padded_inputs, Batch, Path, Transformer};
+
+/// Worst disagreements of one family.
+#[derive(Clone, Debug, Serialize)]
+pub struct FamilyCheck {
+    pub arch: String,
+    /// max |Δlogit| / max |logit| (fused forward, padded batch of two rows).
+    pub logits_rel: f64,
+    /// max |Δ log p| over the scored tokens (differentiable forward).
+    pub logprob_abs: f64,
+    /// max over parameters of ‖Δgrad‖ / ‖grad‖ (one full fine-tune loss).
+    pub grad_rel: f64,
+    /// The parameter with the worst gradient.
+    pub grad_worst: String,
+}
+
+/// The tolerances (logits, log-probs, gradients) a dtype is held to. f32: summation order
+/// only. bf16: every activation rounded to 8 mantissa bits against f32 arithmetic; on these
+/// tiny random models (weights of std 0.2, so sharp softmaxes) the CPU's own bf16 path is off by
+/// up to 0.05 / 0.10 / 0.07, so the bounds leave twice that. A wrong kernel is off by O(1);
+/// `--dtype f32` on the device is the tight check.
+pub fn tolerances(dtype: DType) -> (f64, f64, f64) {
+    match dtype {
+        DType::F32 | DType::F64 => (1e-4, 1e-3, 1e-3),
+        _ => (0.1, 0.25, 0.15),
+    }
+}
+
+fn to_cpu_f32(t: &Tensor) -> Result<Tensor> {
+    Ok(t.to_dtype(DType::F32)?.to_device(&Device::Cpu)?)
+}
+
+fn max_abs(t: &Tensor) -> Result<f64> {
+    Ok(t.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()? as f64)
+}
+
+fn norm(t: &Tensor) -> Result<f64> {
+    Ok((t.sqr()?.sum_all()?.to_scalar::<f32>()? as f64).sqrt())
+}
+
+struct Side {
+    logits: Tensor,
+    logp: Tensor,
+    grads: Vec<(String, Tensor)>,
+}
+
+/// One side: the tiny model's weights drawn in f32, rounded to `weights` (so both sides start
+/// from the same numbers and only the arithmetic differs), computed in `dtype` on `device`.
+fn run_side(arch: Arch, weights: DType, dtype: DType, device: &Device) -> Result<Side> {
+    let cfg = tiny_config(arch);
+    let mut w = random_weights(&cfg, 7, 0.2, DType::F32, &Device::Cpu)?;
+    for t in w.values_mut() {
+        *t = t.to_dtype(weights)?.to_dtype(dtype)?.to_device(device)?;
+    }
+    let mut model = Transformer::from_weights(cfg, w, "device-check")?;
+    let a: Vec<u32> = (0..40).map(|i| (i * 37 % 250 + 1) as u32).collect();
+    let b: Vec<u32> = (0..27).map(|i| (i * 11 % 250 + 2) as u32).collect();
+    let (ids, pos, mask) = padded_inputs(&[&a, &b], &[0, 0], 0, device)?;
+    let logits = model.forward(
+        &Batch {
+            input_ids: &ids,
+            positions: &pos,
+            mask: &mask,
+        },
+        None,
+        Path::Fused,
+    )?;
+    let tr = Trainable::full(&mut model)?;
+    tr.set_training(true);
+    let sb = SeqBatch::new(&[a.clone(), b.clone()], &[10, 5], device)?;
+    let lp = token_logprobs_ckpt(&model, &sb, true, false, None)?.logp;
+    let n: usize = sb.counts.iter().sum();
+    let loss = ((&lp * &sb.loss_mask)?.sum_all()?.neg()? / n as f64)?;
+    let store = loss.backward()?;
+    let mut grads = Vec::new();
+    for (name, v) in &tr.vars {
+        if let Some(g) = store.get(v.as_tensor()) {
+            grads.push((name.clone(), to_cpu_f32(g)?));
+        }
+    }
+    Ok(Side {
+        logits: to_cpu_f32(&logits)?,
+        logp: to_cpu_f32(&(lp * &sb.loss_mask)?)?,
+        grads,
+    })
+}
+
+/// Compare `device`/`dtype` with the CPU in f32 on the tiny model of every family.
+pub fn check(device: &Device, dtype: DType) -> Result<Vec<FamilyCheck>> {
+    let mut out = Vec::new();
+    for arch in [Arch::Llama, Arch::Qwen2, Arch::Mistral] {
+        let want = run_side(arch, dtype, DType::F32, &Device::Cpu)?;
+        let got = run_side(arch, dtype, dtype, device)?;
+        let logits_rel = max_abs(&(&got.logits - &want.logits)?)? / max_abs(&want.logits)?;
+        let logprob_abs = max_abs(&(&got.logp - &want.logp)?)?;
+        let (mut grad_rel, mut grad_worst) = (0.0f64, String::new());
+        for ((name, g), (_, w)) in got.grads.iter().zip(&want.grads) {
+            let r = norm(&(g - w)?)? / norm(w)?.max(1e-12);
+            if r > grad_rel || grad_worst.is_empty() {
+                grad_rel = grad_rel.max(r);
+                grad_worst = name.clone();
+            }
+        }
+        if got.grads.len() != want.grads.len() {
+            anyhow::bail!(
+                "{arch:?}: {} gradients on the device, {} on the CPU",
+                got.grads.len(),
+                want.grads.len()
+            );
+        }
+        out.push(FamilyCheck {
+            arch: format!("{arch:?}"),
+            logits_rel,
+            logprob_abs,
+            grad_rel,
+            grad_worst,
+        });
+    }
+    Ok(out)
+}
+
+/// Whether every family is within the dtype's tolerances.
+pub fn passes(checks: &[FamilyCheck], dtype: DType) -> bool {
+    let (tl, tp, tg) = tolerances(dtype);
+    checks
+        .iter()
+        .all(|c| c.logits_rel <= tl && c.logprob_abs <= tp && c.grad_rel <= tg)
+}

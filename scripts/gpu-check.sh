@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The GPU checks of issue #9, in one call on a lent GPU machine (no cargo, no network there).
+# Build first on this machine with scripts/build-cuda.sh, which leaves target/raif-cuda.gz, then
+# run this script on the GPU machine from the repository root with that file carried:
+#   device run (carry target/raif-cuda.gz):  bash scripts/gpu-check.sh
+# It (a) checks CUDA against the CPU on tiny models (logits, log-probs, gradients; bf16
+# tolerances), (b) measures batched decode at batch 64 and a training step on a random model of
+# Qwen2.5-1.5B's shape, (c) runs the same in PyTorch + transformers on the same card, (d) prints a
+# table. JSON results go to $OUT (or /tmp/gpu-check) for docs/BENCHMARKS.md.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+SHAPE=${SHAPE:-qwen2.5-1.5b}
+BATCH=${BATCH:-64}
+R=${OUT:-/tmp/gpu-check}
+mkdir -p "$R"
+T=$(mktemp -d)
+gunzip -c target/raif-cuda.gz > "$T/raif" && chmod +x "$T/raif" || { echo "no target/raif-cuda.gz: build it with scripts/build-cuda.sh and carry it" >&2; exit 1; }
+# CUDA 13 runtime libraries from the machine's Python environment (torch's NVIDIA wheels); the
+# driver supplies libcuda.so.1.
+PY=${PYTHON:-python3}
+NV=$($PY -c 'import nvidia, os; print(os.path.dirname(list(nvidia.__path__)[0]))' 2>/dev/null)/nvidia
+LIBS=$(find "$NV" -maxdepth 3 -type d -name lib 2>/dev/null | tr '\n' ':')
+export LD_LIBRARY_PATH=${LIBS}${LD_LIBRARY_PATH:-}
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$R/gpu.txt"
+missing=$(ldd "$T/raif" | grep "not found")
+[ -z "$missing" ] || { echo "missing libraries:"; echo "$missing"; exit 1; }
+H=$T/home
+echo "== (a) CUDA against the CPU on tiny models"
+"$T/raif" --home "$H" bench device-check --device cuda --dtype f32 | tee "$R/device-check-f32.txt"
+"$T/raif" --home "$H" bench device-check --device cuda | tee "$R/device-check.txt"
+"$T/raif" --home "$H" bench device-check --device cuda --json > "$R/device-check.json"
+echo "== (b) raif: decode at batch $BATCH and a training step, random $SHAPE, bf16"
+"$T/raif" --home "$H" bench generate --model "random:$SHAPE" --device cuda --batch "$BATCH" --reps 3 --json \
+  | tee "$R/raif-generate.json"
+"$T/raif" --home "$H" bench train-step --model "random:$SHAPE" --device cuda --batch 8 --seq-len 256 \
+  --no-checkpointing --reps 3 --json | tee "$R/raif-train-step.json"
+PL=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["decode_prompt_tokens"])' "$R/raif-generate.json" 2>/dev/null || echo 30)
+echo "== (c) PyTorch + transformers, same shape, card and work"
+$PY scripts/bench/torch_gpu.py --shape "$SHAPE" --batch "$BATCH" --prompt-len "$PL" --reps 3 | tee "$R/torch.json"
+echo "== (d) summary"
+$PY - "$R" <<'PYEOF'
+import json, sys, os
+r = sys.argv[1]
+def load(n):
+    try: return json.load(open(os.path.join(r, n)))
+    except Exception as e: return {"error": str(e)}
+g, s, t, d = load("raif-generate.json"), load("raif-train-step.json"), load("torch.json"), load("device-check.json")
+print(f"device check: {'PASS' if d.get('pass') else 'FAIL'}")
+print(f"| | raif | PyTorch | ratio |")
+print(f"|---|---:|---:|---:|")
+rd, td = g.get("decode_tps_batch"), t.get("decode_tps_batch")
+print(f"| decode tokens/s, batch {g.get('decode_batch')} | {rd} | {td} | {rd/td if rd and td else '-'} |")
+rs, ts = s.get("step_s"), t.get("step_s")
+print(f"| train step s (8 x 256, full) | {rs} | {ts} | {ts/rs if rs and ts else '-'} |")
+print(f"decode: {g.get('bandwidth_fraction')} of the memory-bandwidth bound ({g.get('bandwidth_gbs')} GB/s measured)")
+PYEOF
+rm -rf "$T"
