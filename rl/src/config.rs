@@ -254,7 +254,9 @@ impl RunConfig {
                 c.train.samples_per_optimizer_step = 6;
                 c.train.micro_batch = 3;
                 c.train.mode = Mode::Lora(LoraConfig::default());
-                c.train.learning_rate = 2e-5;
+                // LoRA moves slowly at full fine-tune rates; 1e-4 is the usual adapter rate and
+                // lets behaviour cloning shape the 135M default model within the 50 steps.
+                c.train.learning_rate = 1e-4;
                 c.rollout.max_new_tokens = 96;
                 c.rollout.generation_batch = 8;
                 c.eval.every = 10;
