@@ -27,8 +27,7 @@ missing=$(ldd "$T/raif" | grep "not found")
 H=$T/home
 echo "== (a) CUDA against the CPU on tiny models"
 "$T/raif" --home "$H" bench device-check --device cuda --dtype f32 | tee "$R/device-check-f32.txt"
-"$T/raif" --home "$H" bench device-check --device cuda | tee "$R/device-check.txt"
-"$T/raif" --home "$H" bench device-check --device cuda --json > "$R/device-check.json"
+"$T/raif" --home "$H" bench device-check --device cuda --json | tee "$R/device-check.json"
 echo "== (b) raif: decode at batch $BATCH and a training step, random $SHAPE, bf16"
 "$T/raif" --home "$H" bench generate --model "random:$SHAPE" --device cuda --batch "$BATCH" --reps 3 --json \
   | tee "$R/raif-generate.json"

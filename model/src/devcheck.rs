@@ -105,22 +105,21 @@ pub fn check(device: &Device, dtype: DType) -> Result<Vec<FamilyCheck>> {
     for arch in [Arch::Llama, Arch::Qwen2, Arch::Mistral] {
         let want = run_side(arch, dtype, DType::F32, &Device::Cpu)?;
         let got = run_side(arch, dtype, dtype, device)?;
-        let logits_rel = max_abs(&(&got.logits - &want.logits)?)? / max_abs(&want.logits)?;
-        let logprob_abs = max_abs(&(&got.logp - &want.logp)?)?;
-        let (mut grad_rel, mut grad_worst) = (0.0f64, String::new());
-        for ((name, g), (_, w)) in got.grads.iter().zip(&want.grads) {
-            let r = norm(&(g - w)?)? / norm(w)?.max(1e-12);
-            if r > grad_rel || grad_worst.is_empty() {
-                grad_rel = grad_rel.max(r);
-                grad_worst = name.clone();
-            }
-        }
-        if got.grads.len() != want.grads.len() {
+        if want.grads.is_empty() || got.grads.len() != want.grads.len() {
             anyhow::bail!(
                 "{arch:?}: {} gradients on the device, {} on the CPU",
                 got.grads.len(),
                 want.grads.len()
             );
+        }
+        let logits_rel = max_abs(&(&got.logits - &want.logits)?)? / max_abs(&want.logits)?;
+        let logprob_abs = max_abs(&(&got.logp - &want.logp)?)?;
+        let (mut grad_rel, mut grad_worst) = (-1.0f64, String::new());
+        for ((name, g), (_, w)) in got.grads.iter().zip(&want.grads) {
+            let r = norm(&(g - w)?)? / norm(w)?.max(1e-12);
+            if r > grad_rel {
+                (grad_rel, grad_worst) = (r, name.clone());
+            }
         }
         out.push(FamilyCheck {
             arch: format!("{arch:?}"),

@@ -164,17 +164,26 @@ pub fn tiny_tokenizer_json() -> Value {
 pub fn tiny_model(arch: Arch, seed: u64) -> Result<crate::LoadedModel> {
     let cfg = tiny_config(arch);
     let w = random_weights(&cfg, seed, 0.2, DType::F32, &Device::Cpu)?;
-    let model = crate::Transformer::from_weights(cfg, w, "tiny")?;
-    let tokenizer = crate::Tokenizer::from_json(tiny_tokenizer_json().to_string())?;
-    let template = crate::ChatTemplate::ChatMl {
-        default_system: None,
-    };
+    chatml_model(cfg, w, tiny_tokenizer_json(), "tiny")
+}
+
+/// A built model with a tokenizer.json document and the ChatML template, named `source`.
+fn chatml_model(
+    cfg: ModelConfig,
+    w: Weights,
+    tokenizer_json: Value,
+    source: &str,
+) -> Result<crate::LoadedModel> {
+    let model = crate::Transformer::from_weights(cfg, w, source)?;
+    let tokenizer = crate::Tokenizer::from_json(tokenizer_json.to_string())?;
     let stop_ids = model.cfg.eos_token_ids.clone();
     Ok(crate::LoadedModel {
         model,
         tokenizer,
-        template,
-        source: crate::ModelSource::HfFolder("tiny".into()),
+        template: crate::ChatTemplate::ChatMl {
+            default_system: None,
+        },
+        source: crate::ModelSource::HfFolder(source.into()),
         stop_ids,
     })
 }
@@ -292,17 +301,6 @@ pub fn random_model(name: &str, dtype: DType, device: &Device) -> Result<crate::
         };
         w.insert(tensor, t);
     }
-    let model = crate::Transformer::from_weights(cfg, w, &format!("random:{name}"))?;
-    let tokenizer =
-        crate::Tokenizer::from_json(filler_tokenizer_json(model.cfg.vocab_size).to_string())?;
-    let stop_ids = model.cfg.eos_token_ids.clone();
-    Ok(crate::LoadedModel {
-        model,
-        tokenizer,
-        template: crate::ChatTemplate::ChatMl {
-            default_system: None,
-        },
-        source: crate::ModelSource::HfFolder(format!("random:{name}").into()),
-        stop_ids,
-    })
+    let tokenizer = filler_tokenizer_json(cfg.vocab_size);
+    chatml_model(cfg, w, tokenizer, &format!("random:{name}"))
 }
