@@ -73,6 +73,7 @@ pub enum Command {
 }
 
 fn main() {
+    raif_model::alloc::keep_freed_memory();
     let cli = Cli::parse();
     let home = home::Home::resolve(cli.home.clone());
     let result: Result<()> = match cli.command {

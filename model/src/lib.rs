@@ -1,6 +1,7 @@
 //! `raif-model`: tokenizers, chat templates, the Llama / Qwen2 / Mistral transformer with a KV
 //! cache, batched sampling and the model cache. It knows nothing of rewards, runs or terminals.
 
+pub mod alloc;
 pub mod config;
 pub mod devcheck;
 pub mod device;

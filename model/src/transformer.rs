@@ -6,7 +6,7 @@
 //! differentiate. Both take a padded batch: per-row positions and an additive attention mask.
 
 use anyhow::{Context, Result};
-use candle_core::{DType, Device, Tensor, D};
+use candle_core::{DType, Device, Tensor};
 
 use crate::config::ModelConfig;
 use crate::weights::{self, Weights};
@@ -83,9 +83,7 @@ impl RmsNorm {
             Path::Fused => {
                 candle_nn::ops::rms_norm(&x.contiguous()?, &self.weight, self.eps as f32)?
             }
-            Path::Differentiable => {
-                candle_nn::ops::rms_norm_slow(x, &self.weight, self.eps as f32)?
-            }
+            Path::Differentiable => crate::train::ops::rms_norm(x, &self.weight, self.eps)?,
         })
     }
 }
@@ -186,15 +184,7 @@ pub struct Attention {
 fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor, path: Path) -> Result<Tensor> {
     match path {
         Path::Fused => Ok(candle_nn::rotary_emb::rope(&x.contiguous()?, cos, sin)?),
-        Path::Differentiable => {
-            let half = x.dim(D::Minus1)? / 2;
-            let cos = Tensor::cat(&[cos, cos], D::Minus1)?.unsqueeze(1)?;
-            let sin = Tensor::cat(&[sin, sin], D::Minus1)?.unsqueeze(1)?;
-            let x1 = x.narrow(D::Minus1, 0, half)?;
-            let x2 = x.narrow(D::Minus1, half, half)?;
-            let rotated = Tensor::cat(&[&x2.neg()?, &x1], D::Minus1)?;
-            Ok((x.broadcast_mul(&cos)? + rotated.broadcast_mul(&sin)?)?)
-        }
+        Path::Differentiable => Ok(crate::train::ops::rope(x, cos, sin)?),
     }
 }
 
@@ -233,7 +223,6 @@ impl Attention {
             Some(c) => c.append(&k, &v)?,
             None => (k, v.contiguous()?),
         };
-        let tk = k.dim(2)?;
         let scale = 1.0 / (hd as f64).sqrt();
         let cpu_fused = path == Path::Fused && x.device().is_cpu() && x.dtype() == DType::F32;
         if cpu_fused && t == 1 && k.stride()[3] == 1 && v.stride()[3] == 1 {
@@ -245,41 +234,21 @@ impl Attention {
             let y = q.contiguous()?.apply_op3_no_bwd(&k, &v, &op)?;
             return self.o_proj.forward_opts(&y, ad);
         }
-        let n_rep = nh / nkv;
-        if cpu_fused && t >= 2 * CAUSAL_BLOCK {
-            let y = causal_blocks(&q, &k, &v, mask, nkv, n_rep, scale)?;
-            return self.o_proj.forward_opts(&y, ad);
-        }
-        // Grouped-query attention without copying K/V: the n_rep query heads that share a KV
-        // head are stacked along the time axis.
-        let q = q.contiguous()?.reshape((b, nkv, n_rep * t, hd))?;
-        let att = if cpu_fused {
-            // One pass of mask + softmax per score row (no broadcast copy of the mask).
-            let att = (q * scale)?.matmul(&k.t()?)?;
-            // In place: `att` is a fresh tensor that nothing else holds.
-            att.inplace_op2(mask, &crate::kernels::MaskedSoftmax)?;
-            att
-        } else {
-            let att = (q.matmul(&k.t()?)? * scale)?
-                .reshape((b, nkv, n_rep, t, tk))?
-                .broadcast_add(mask)?
-                .reshape((b, nkv, n_rep * t, tk))?;
-            match path {
-                Path::Fused => candle_nn::ops::softmax_last_dim(&att)?,
-                Path::Differentiable => candle_nn::ops::softmax(&att, D::Minus1)?,
-            }
+        let sh = crate::train::ops::AttnShape {
+            n_kv: nkv,
+            n_rep: nh / nkv,
+            scale,
         };
-        let y = att.matmul(&v)?; // (b, nkv, n_rep*t, hd)
-        let y = y
-            .reshape((b, nh, t, hd))?
-            .transpose(1, 2)?
-            .reshape((b, t, nh * hd))?;
+        let y = match path {
+            Path::Differentiable => crate::train::ops::attention(&q, &k, &v, mask, sh)?,
+            Path::Fused => crate::train::ops::attention_value(&q, &k, &v, mask, sh)?,
+        };
         self.o_proj.forward_opts(&y, ad)
     }
 }
 
 /// Query positions per block of the block-causal prefill attention.
-const CAUSAL_BLOCK: usize = 128;
+pub(crate) const CAUSAL_BLOCK: usize = 128;
 
 /// Prefill attention (CPU, f32, no gradient) in blocks of query positions: a block of queries
 /// `[i0, i1)` can only see the key columns before `cached + i1`, so the scores and the
@@ -288,7 +257,7 @@ const CAUSAL_BLOCK: usize = 128;
 /// so padding and causality are exactly those of the full computation.
 ///
 /// `q (B, n_head, T, D)`, `k`/`v (B, n_kv, Tk, D)`, `mask (B, …, T, Tk)`; returns `(B, T, n_head·D)`.
-fn causal_blocks(
+pub(crate) fn causal_blocks(
     q: &Tensor,
     k: &Tensor,
     v: &Tensor,

@@ -650,3 +650,132 @@ fn device_check_on_the_cpu() {
     // bf16 does round: a check that saw no difference at all would not be checking
     assert!(bf.iter().all(|c| c.logits_rel > 1e-5), "{bf:?}");
 }
+
+/// Random values in [-1, 1) from a fixed seed.
+fn rand_t(shape: &[usize], seed: u64, dtype: DType) -> Tensor {
+    let mut rng = raif_model::rng::Rng::new(seed);
+    let n: usize = shape.iter().product();
+    let v: Vec<f64> = (0..n).map(|_| rng.next_f64() * 2.0 - 1.0).collect();
+    Tensor::from_vec(v, shape, &Device::Cpu)
+        .unwrap()
+        .to_dtype(dtype)
+        .unwrap()
+}
+
+/// Causal additive mask `(B, 1, 1, T, Tk)` over `cached` earlier keys, with `pad[b]` masked
+/// leading keys (left padding); a padded query row still sees itself.
+fn causal_mask(pad: &[usize], t: usize, cached: usize, dtype: DType) -> Tensor {
+    let tk = cached + t;
+    let mut m = vec![f64::NEG_INFINITY; pad.len() * t * tk];
+    for (b, &p) in pad.iter().enumerate() {
+        for i in 0..t {
+            for j in 0..=cached + i {
+                if j >= p || j == cached + i {
+                    m[(b * t + i) * tk + j] = 0.0;
+                }
+            }
+        }
+    }
+    Tensor::from_vec(m, (pad.len(), 1, 1, t, tk), &Device::Cpu)
+        .unwrap()
+        .to_dtype(dtype)
+        .unwrap()
+}
+
+/// Value and gradients of `sum(f(inputs) ∘ w)` for Var inputs.
+fn value_and_grads(
+    inputs: &[Tensor],
+    f: &dyn Fn(&[Tensor]) -> Tensor,
+    seed: u64,
+) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let vars: Vec<Var> = inputs
+        .iter()
+        .map(|t| Var::from_tensor(t).unwrap())
+        .collect();
+    let ts: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
+    let y = f(&ts);
+    let w = rand_t(y.dims(), seed, y.dtype());
+    let grads = (&y * &w).unwrap().sum_all().unwrap().backward().unwrap();
+    let flat = |t: &Tensor| -> Vec<f64> {
+        t.flatten_all()
+            .unwrap()
+            .to_dtype(DType::F64)
+            .unwrap()
+            .to_vec1()
+            .unwrap()
+    };
+    let gs = ts.iter().map(|t| flat(grads.get(t).unwrap())).collect();
+    (flat(&y), gs)
+}
+
+fn assert_close(a: &[f64], b: &[f64], tol: f64, what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths");
+    let scale = b.iter().fold(0f64, |m, x| m.max(x.abs())).max(1e-12);
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!(
+            (x - y).abs() <= tol * scale,
+            "{what}[{i}]: {x} vs {y} (scale {scale})"
+        );
+    }
+}
+
+#[test]
+fn training_ops_match_their_composite_definitions() {
+    use raif_model::train::ops::{self, reference, AttnShape};
+    for (dtype, tol) in [(DType::F64, 1e-12), (DType::F32, 2e-5)] {
+        // RMSNorm: value, input and weight gradients.
+        let x = rand_t(&[3, 5, 16], 1, dtype);
+        let w = rand_t(&[16], 2, dtype);
+        let a = value_and_grads(
+            &[x.clone(), w.clone()],
+            &|t| ops::rms_norm(&t[0], &t[1], 1e-5).unwrap(),
+            3,
+        );
+        let r = value_and_grads(
+            &[x, w],
+            &|t| reference::rms_norm(&t[0], &t[1], 1e-5).unwrap(),
+            3,
+        );
+        assert_close(&a.0, &r.0, tol, "rms value");
+        assert_close(&a.1[0], &r.1[0], tol, "rms dx");
+        assert_close(&a.1[1], &r.1[1], tol, "rms dw");
+        // RoPE.
+        let x = rand_t(&[2, 3, 5, 8], 4, dtype);
+        let cos = rand_t(&[2, 5, 4], 5, dtype);
+        let sin = rand_t(&[2, 5, 4], 6, dtype);
+        let a = value_and_grads(&[x.clone()], &|t| ops::rope(&t[0], &cos, &sin).unwrap(), 7);
+        let r = value_and_grads(&[x], &|t| reference::rope(&t[0], &cos, &sin).unwrap(), 7);
+        assert_close(&a.0, &r.0, tol, "rope value");
+        assert_close(&a.1[0], &r.1[0], tol, "rope dx");
+        // Attention: short, with a cache, and long enough for the block-causal value path
+        // (T ≥ 256), with grouped-query heads and left padding.
+        for (t, cached) in [(7usize, 0usize), (6, 3), (260, 0)] {
+            let (b, nh, nkv, d) = (2, 4, 2, 8);
+            let sh = AttnShape {
+                n_kv: nkv,
+                n_rep: nh / nkv,
+                scale: 1.0 / (d as f64).sqrt(),
+            };
+            let q = rand_t(&[b, nh, t, d], 8, dtype);
+            let k = rand_t(&[b, nkv, cached + t, d], 9, dtype);
+            let v = rand_t(&[b, nkv, cached + t, d], 10, dtype);
+            let mask = causal_mask(&[0, 2], t, cached, dtype);
+            let ins = [q, k, v];
+            let a = value_and_grads(
+                &ins,
+                &|x| ops::attention(&x[0], &x[1], &x[2], &mask, sh).unwrap(),
+                11,
+            );
+            let r = value_and_grads(
+                &ins,
+                &|x| reference::attention(&x[0], &x[1], &x[2], &mask, sh).unwrap(),
+                11,
+            );
+            let what = format!("attention {dtype:?} t {t} cached {cached}");
+            assert_close(&a.0, &r.0, tol, &format!("{what} value"));
+            for (i, n) in ["dq", "dk", "dv"].iter().enumerate() {
+                assert_close(&a.1[i], &r.1[i], tol, &format!("{what} {n}"));
+            }
+        }
+    }
+}

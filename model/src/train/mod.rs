@@ -6,6 +6,7 @@ pub mod ckpt;
 pub mod frozen;
 pub mod logprob;
 pub mod lora;
+pub mod ops;
 pub mod optim;
 pub mod params;
 

@@ -1,0 +1,498 @@
+//! Attention, RMSNorm and RoPE for training, with hand-written backwards.
+//!
+//! candle has no backward for its fused softmax, RMSNorm and RoPE kernels, and the composite
+//! forms that it can differentiate are slow and heavy: the composite attention kept about seven
+//! `T × Tk` score tensors per layer alive for the backward (heaptrack, session 3), and each
+//! composite op is another pass over memory with a thread-pool barrier.
+//!
+//! Each op here computes its value with the fused kernel generation uses, without a graph, and
+//! adds to it the output of a *gradient op*: a custom op whose forward is zero and whose
+//! backward is the op's derivative written out. The graph then keeps only the op's inputs
+//! (and, for attention, its output), and the backward recomputes what it needs:
+//!
+//! - attention: `P = softmax(Q Kᵀ · scale + mask)` once more (as flash attention does), then
+//!   `dV = Pᵀ dY`, `dS = P ∘ (dY Vᵀ − rowsum(dY ∘ Y))`, `dQ = dS K · scale`, `dK = dSᵀ Q · scale`;
+//! - RMSNorm `y = x · r · w` with `r = 1/√(mean(x²) + ε)`:
+//!   `dx = r · (g∘w − x̂ · mean(g∘w∘x̂))`, `dw = Σ_rows g ∘ x̂` with `x̂ = x · r`;
+//! - RoPE is a rotation, so its backward is the rotation by the opposite angle:
+//!   RoPE of the gradient with `−sin`.
+//!
+//! The composite forms stay in [`reference`] as the definitions that tests compare with.
+
+use candle_core::backend::{BackendDevice, BackendStorage};
+use candle_core::{
+    CpuStorage, CudaStorage, CustomOp1, CustomOp2, CustomOp3, DType, Layout, Result, Shape, Tensor,
+    D,
+};
+use rayon::prelude::*;
+
+/// The forward of every gradient op: zeros of the given shape on the input's device.
+fn zeros_cpu(s: &CpuStorage, shape: &Shape) -> Result<(CpuStorage, Shape)> {
+    Ok((s.device().zeros_impl(shape, s.dtype())?, shape.clone()))
+}
+
+fn zeros_cuda(s: &CudaStorage, shape: &Shape) -> Result<(CudaStorage, Shape)> {
+    Ok((s.device().zeros_impl(shape, s.dtype())?, shape.clone()))
+}
+
+/// Whether candle's graph reaches any of these tensors (so a gradient op is needed at all).
+fn tracked(ts: &[&Tensor]) -> bool {
+    ts.iter().any(|t| t.track_op())
+}
+
+// ---------------------------------------------------------------------------------------------
+// RoPE
+
+struct RopeGrad {
+    cos: Tensor,
+    sin: Tensor,
+}
+
+impl CustomOp1 for RopeGrad {
+    fn name(&self) -> &'static str {
+        "rope-grad"
+    }
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        zeros_cpu(s, l.shape())
+    }
+    fn cuda_fwd(&self, s: &CudaStorage, l: &Layout) -> Result<(CudaStorage, Shape)> {
+        zeros_cuda(s, l.shape())
+    }
+    fn bwd(&self, _x: &Tensor, _res: &Tensor, g: &Tensor) -> Result<Option<Tensor>> {
+        let g = g.detach().contiguous()?;
+        let back = candle_nn::rotary_emb::rope(&g, &self.cos, &self.sin.neg()?)?;
+        Ok(Some(back))
+    }
+}
+
+/// Rotate-half RoPE of `x (B, H, T, D)` with per-row `cos`/`sin (B, T, D/2)`, differentiable in `x`.
+pub fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
+    let x = x.contiguous()?;
+    let value = candle_nn::rotary_emb::rope(&x.detach(), cos, sin)?;
+    if !tracked(&[&x]) {
+        return Ok(value);
+    }
+    let grad = x.apply_op1(RopeGrad {
+        cos: cos.detach(),
+        sin: sin.detach(),
+    })?;
+    value + grad
+}
+
+// ---------------------------------------------------------------------------------------------
+// RMSNorm
+
+struct RmsNormGrad {
+    eps: f64,
+}
+
+impl CustomOp2 for RmsNormGrad {
+    fn name(&self) -> &'static str {
+        "rms-norm-grad"
+    }
+    fn cpu_fwd(
+        &self,
+        s: &CpuStorage,
+        l: &Layout,
+        _: &CpuStorage,
+        _: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        zeros_cpu(s, l.shape())
+    }
+    fn cuda_fwd(
+        &self,
+        s: &CudaStorage,
+        l: &Layout,
+        _: &CudaStorage,
+        _: &Layout,
+    ) -> Result<(CudaStorage, Shape)> {
+        zeros_cuda(s, l.shape())
+    }
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _res: &Tensor,
+        g: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let (x, wd, g) = (x.detach(), w.detach(), g.detach().contiguous()?);
+        let want_dw = w.track_op();
+        let h = x.dim(D::Minus1)?;
+        if x.device().is_cpu() && x.dtype() == DType::F32 {
+            // One pass per row; the weight gradient rides in an extra last row.
+            let out = x.apply_op3_no_bwd(
+                &wd,
+                &g,
+                &RmsNormBwdCpu {
+                    eps: self.eps as f32,
+                },
+            )?;
+            let n = x.elem_count() / h;
+            let dx = out.narrow(0, 0, n)?.reshape(x.shape())?;
+            let dw = want_dw
+                .then(|| out.narrow(0, n, 1)?.reshape(h))
+                .transpose()?;
+            return Ok((Some(dx), dw));
+        }
+        let r = (x.sqr()?.mean_keepdim(D::Minus1)? + self.eps)?
+            .sqrt()?
+            .recip()?;
+        let xhat = x.broadcast_mul(&r)?;
+        let gw = g.broadcast_mul(&wd)?;
+        let c = (&gw * &xhat)?.mean_keepdim(D::Minus1)?;
+        let dx = (gw - xhat.broadcast_mul(&c)?)?.broadcast_mul(&r)?;
+        let dw = want_dw
+            .then(|| (&g * &xhat)?.reshape(((), h))?.sum(0))
+            .transpose()?;
+        Ok((Some(dx), dw))
+    }
+}
+
+/// The RMSNorm backward on CPU in f32: `(x, w, g)` → `(N + 1, H)`, rows `0..N` the input
+/// gradient, row `N` the weight gradient.
+struct RmsNormBwdCpu {
+    eps: f32,
+}
+
+/// Rows per parallel task of the RMSNorm backward (each task sums its own weight gradient).
+const RMS_ROWS_PER_TASK: usize = 64;
+
+impl CustomOp3 for RmsNormBwdCpu {
+    fn name(&self) -> &'static str {
+        "rms-norm-bwd"
+    }
+    fn cpu_fwd(
+        &self,
+        sx: &CpuStorage,
+        lx: &Layout,
+        sw: &CpuStorage,
+        lw: &Layout,
+        sg: &CpuStorage,
+        lg: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (CpuStorage::F32(x), CpuStorage::F32(w), CpuStorage::F32(g)) = (sx, sw, sg) else {
+            candle_core::bail!("rms-norm-bwd: f32 only");
+        };
+        let (Some((x0, x1)), Some((w0, w1)), Some((g0, g1))) = (
+            lx.contiguous_offsets(),
+            lw.contiguous_offsets(),
+            lg.contiguous_offsets(),
+        ) else {
+            candle_core::bail!("rms-norm-bwd: inputs must be contiguous");
+        };
+        let (x, w, g) = (&x[x0..x1], &w[w0..w1], &g[g0..g1]);
+        let h = w.len();
+        if h == 0 || x.len() % h != 0 || g.len() != x.len() {
+            candle_core::bail!(
+                "rms-norm-bwd: shapes {:?} {:?} {:?}",
+                lx.shape(),
+                lw.shape(),
+                lg.shape()
+            );
+        }
+        let n = x.len() / h;
+        let mut out = vec![0f32; (n + 1) * h];
+        let (dx, _) = out.split_at_mut(n * h);
+        let eps = self.eps;
+        let partial: Vec<Vec<f32>> = dx
+            .par_chunks_mut(RMS_ROWS_PER_TASK * h)
+            .enumerate()
+            .map(|(task, dxs)| {
+                let mut dw = vec![0f32; h];
+                let r0 = task * RMS_ROWS_PER_TASK;
+                for (i, dxr) in dxs.chunks_exact_mut(h).enumerate() {
+                    let row = (r0 + i) * h;
+                    let (xr, gr) = (&x[row..row + h], &g[row..row + h]);
+                    let ms = xr.iter().map(|v| v * v).sum::<f32>() / h as f32;
+                    let r = 1.0 / (ms + eps).sqrt();
+                    let mut c = 0f32;
+                    for j in 0..h {
+                        let xh = xr[j] * r;
+                        c += gr[j] * w[j] * xh;
+                        dw[j] += gr[j] * xh;
+                    }
+                    c /= h as f32;
+                    for j in 0..h {
+                        dxr[j] = r * (gr[j] * w[j] - xr[j] * r * c);
+                    }
+                }
+                dw
+            })
+            .collect();
+        let dw = &mut out[n * h..];
+        for p in partial {
+            dw.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+        }
+        Ok((CpuStorage::F32(out), Shape::from((n + 1, h))))
+    }
+}
+
+/// RMSNorm over the last axis, `x · w / √(mean(x²) + eps)`, differentiable in `x` and `w`.
+pub fn rms_norm(x: &Tensor, w: &Tensor, eps: f64) -> Result<Tensor> {
+    let x = x.contiguous()?;
+    let value = match x.dtype() {
+        // candle's fused kernel has no f64 (the finite-difference tests run in f64).
+        DType::F64 => reference::rms_norm(&x.detach(), &w.detach(), eps)?,
+        _ => candle_nn::ops::rms_norm(&x.detach(), &w.detach(), eps as f32)?,
+    };
+    if !tracked(&[&x, w]) {
+        return Ok(value);
+    }
+    let grad = x.apply_op2(w, RmsNormGrad { eps })?;
+    value + grad
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attention
+
+/// Scaled dot-product attention with grouped-query heads and an additive mask.
+#[derive(Clone, Copy, Debug)]
+pub struct AttnShape {
+    pub n_kv: usize,
+    pub n_rep: usize,
+    pub scale: f64,
+}
+
+/// Attention probabilities `softmax(qs Kᵀ + mask)` for queries grouped by KV head,
+/// `qs (B, n_kv, n_rep·T, D)` already scaled, `mask (B, 1, 1, T, Tk)`.
+fn probs(qs: &Tensor, k: &Tensor, mask: &Tensor, n_rep: usize) -> Result<Tensor> {
+    let s = qs.matmul(&k.t()?)?;
+    if s.device().is_cpu() && s.dtype() == DType::F32 {
+        // `s` is a fresh tensor that nothing else holds.
+        s.inplace_op2(&mask.contiguous()?, &crate::kernels::MaskedSoftmax)?;
+        return Ok(s);
+    }
+    let (b, nkv, rows, tk) = s.dims4()?;
+    let s = s
+        .reshape((b, nkv, n_rep, rows / n_rep, tk))?
+        .broadcast_add(mask)?
+        .reshape((b, nkv, rows, tk))?;
+    candle_nn::ops::softmax_last_dim(&s)
+}
+
+/// `q (B, n_head, T, D)` → `(B, n_kv, n_rep·T, D)`: the query heads sharing a KV head stacked
+/// along the time axis, so one batched GEMM serves them all without copying K or V.
+fn grouped(x: &Tensor, sh: AttnShape) -> Result<Tensor> {
+    let (b, _, t, d) = x.dims4()?;
+    x.contiguous()?.reshape((b, sh.n_kv, sh.n_rep * t, d))
+}
+
+/// `(B, n_kv, n_rep·T, D)` → `(B, T, n_head·D)`, the layout the output projection takes.
+fn ungrouped(y: &Tensor, n_head: usize) -> Result<Tensor> {
+    let (b, _, rows, d) = y.dims4()?;
+    let t = rows / (n_head / y.dim(1)?);
+    y.reshape((b, n_head, t, d))?
+        .transpose(1, 2)?
+        .reshape((b, t, n_head * d))
+}
+
+/// The inverse of [`ungrouped`].
+fn regrouped(y: &Tensor, n_head: usize, sh: AttnShape) -> Result<Tensor> {
+    let (b, t, hd) = y.dims3()?;
+    let d = hd / n_head;
+    grouped(&y.reshape((b, t, n_head, d))?.transpose(1, 2)?, sh)
+}
+
+struct AttnGrad {
+    mask: Tensor,
+    /// The attention output `(B, T, n_head·D)`, kept for `rowsum(dY ∘ Y)`.
+    y: Tensor,
+    sh: AttnShape,
+}
+
+impl CustomOp3 for AttnGrad {
+    fn name(&self) -> &'static str {
+        "attention-grad"
+    }
+    fn cpu_fwd(
+        &self,
+        s: &CpuStorage,
+        _: &Layout,
+        _: &CpuStorage,
+        _: &Layout,
+        _: &CpuStorage,
+        _: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        zeros_cpu(s, self.y.shape())
+    }
+    fn cuda_fwd(
+        &self,
+        s: &CudaStorage,
+        _: &Layout,
+        _: &CudaStorage,
+        _: &Layout,
+        _: &CudaStorage,
+        _: &Layout,
+    ) -> Result<(CudaStorage, Shape)> {
+        zeros_cuda(s, self.y.shape())
+    }
+    #[allow(clippy::type_complexity)]
+    fn bwd(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        _res: &Tensor,
+        g: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let sh = self.sh;
+        let n_head = q.dim(1)?;
+        let (qd, kd, vd) = (q.detach(), k.detach(), v.detach());
+        let qs = (grouped(&qd, sh)? * sh.scale)?;
+        let g = regrouped(&g.detach(), n_head, sh)?;
+        let y = regrouped(&self.y, n_head, sh)?;
+        let p = probs(&qs, &kd, &self.mask, sh.n_rep)?;
+        let dv = v.track_op().then(|| p.t()?.matmul(&g)).transpose()?;
+        let dp = g.matmul(&vd.t()?)?;
+        let delta = (&g * &y)?.sum_keepdim(D::Minus1)?;
+        let ds = if p.device().is_cpu() && p.dtype() == DType::F32 {
+            dp.inplace_op3(&p, &delta, &SoftmaxBwdCpu)?;
+            dp
+        } else {
+            (dp.broadcast_sub(&delta)? * &p)?
+        };
+        drop(p);
+        let dq = if q.track_op() {
+            let dq = (ds.matmul(&kd)? * sh.scale)?;
+            let (b, _, t, d) = qd.dims4()?;
+            Some(dq.reshape((b, n_head, t, d))?)
+        } else {
+            None
+        };
+        let dk = k.track_op().then(|| ds.t()?.matmul(&qs)).transpose()?;
+        Ok((dq, dk, dv))
+    }
+}
+
+/// `dP ← P ∘ (dP − δ)` in place, row by row (CPU, f32, contiguous): the softmax backward.
+struct SoftmaxBwdCpu;
+
+impl candle_core::InplaceOp3 for SoftmaxBwdCpu {
+    fn name(&self) -> &'static str {
+        "softmax-bwd"
+    }
+    fn cpu_fwd(
+        &self,
+        sd: &mut CpuStorage,
+        ld: &Layout,
+        sp: &CpuStorage,
+        lp: &Layout,
+        sdl: &CpuStorage,
+        ldl: &Layout,
+    ) -> Result<()> {
+        let (CpuStorage::F32(d), CpuStorage::F32(p), CpuStorage::F32(delta)) = (sd, sp, sdl) else {
+            candle_core::bail!("softmax-bwd: f32 only");
+        };
+        let (Some((d0, d1)), Some((p0, p1)), Some((e0, e1))) = (
+            ld.contiguous_offsets(),
+            lp.contiguous_offsets(),
+            ldl.contiguous_offsets(),
+        ) else {
+            candle_core::bail!("softmax-bwd: inputs must be contiguous");
+        };
+        let tk = ld.shape().dims().last().copied().unwrap_or(1).max(1);
+        let (d, p, delta) = (&mut d[d0..d1], &p[p0..p1], &delta[e0..e1]);
+        if p.len() != d.len() || delta.len() * tk != d.len() {
+            candle_core::bail!(
+                "softmax-bwd: shapes {:?} {:?} {:?}",
+                ld.shape(),
+                lp.shape(),
+                ldl.shape()
+            );
+        }
+        d.par_chunks_mut(tk)
+            .zip(p.par_chunks(tk))
+            .zip(delta.par_iter())
+            .for_each(|((dr, pr), &e)| {
+                dr.iter_mut()
+                    .zip(pr)
+                    .for_each(|(x, &pv)| *x = pv * (*x - e));
+            });
+        Ok(())
+    }
+}
+
+/// Attention output without a graph: the fused kernels of generation. On CPU in f32, long
+/// prefills go by blocks of queries that skip the masked upper triangle
+/// ([`crate::transformer::causal_blocks`]); otherwise one masked softmax per score row.
+pub(crate) fn attention_value(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask: &Tensor,
+    sh: AttnShape,
+) -> Result<Tensor> {
+    let (n_head, t) = (q.dim(1)?, q.dim(2)?);
+    if q.device().is_cpu() && q.dtype() == DType::F32 && t >= 2 * crate::transformer::CAUSAL_BLOCK {
+        return crate::transformer::causal_blocks(q, k, v, mask, sh.n_kv, sh.n_rep, sh.scale)
+            .map_err(|e| candle_core::Error::Msg(format!("{e:#}")));
+    }
+    let qs = (grouped(q, sh)? * sh.scale)?;
+    let p = probs(&qs, k, mask, sh.n_rep)?;
+    ungrouped(&p.matmul(v)?, n_head)
+}
+
+/// `softmax(q Kᵀ · scale + mask) V` with `q (B, n_head, T, D)`, `k`/`v (B, n_kv, Tk, D)`,
+/// `mask (B, 1, 1, T, Tk)`; returns `(B, T, n_head·D)`, differentiable in `q`, `k` and `v`.
+pub fn attention(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask: &Tensor,
+    sh: AttnShape,
+) -> Result<Tensor> {
+    let (q, k, v) = (q.contiguous()?, k.contiguous()?, v.contiguous()?);
+    let value = attention_value(&q.detach(), &k.detach(), &v.detach(), mask, sh)?;
+    if !tracked(&[&q, &k, &v]) {
+        return Ok(value);
+    }
+    let grad = q.apply_op3(
+        &k,
+        &v,
+        AttnGrad {
+            mask: mask.detach(),
+            y: value.clone(),
+            sh,
+        },
+    )?;
+    value + grad
+}
+
+/// The composite forms candle differentiates by itself: the definitions the ops above are
+/// tested against.
+pub mod reference {
+    use super::*;
+
+    pub fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
+        let half = x.dim(D::Minus1)? / 2;
+        let cos = Tensor::cat(&[cos, cos], D::Minus1)?.unsqueeze(1)?;
+        let sin = Tensor::cat(&[sin, sin], D::Minus1)?.unsqueeze(1)?;
+        let x1 = x.narrow(D::Minus1, 0, half)?;
+        let x2 = x.narrow(D::Minus1, half, half)?;
+        let rotated = Tensor::cat(&[&x2.neg()?, &x1], D::Minus1)?;
+        x.broadcast_mul(&cos)? + rotated.broadcast_mul(&sin)?
+    }
+
+    pub fn rms_norm(x: &Tensor, w: &Tensor, eps: f64) -> Result<Tensor> {
+        candle_nn::ops::rms_norm_slow(x, w, eps as f32)
+    }
+
+    pub fn attention(
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        mask: &Tensor,
+        sh: AttnShape,
+    ) -> Result<Tensor> {
+        let n_head = q.dim(1)?;
+        let q = grouped(q, sh)?;
+        let (b, nkv, rows, _) = q.dims4()?;
+        let tk = k.dim(2)?;
+        let s = (q.matmul(&k.t()?)? * sh.scale)?
+            .reshape((b, nkv, sh.n_rep, rows / sh.n_rep, tk))?
+            .broadcast_add(mask)?
+            .reshape((b, nkv, rows, tk))?;
+        let p = candle_nn::ops::softmax(&s, D::Minus1)?;
+        ungrouped(&p.matmul(v)?, n_head)
+    }
+}
