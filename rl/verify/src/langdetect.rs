@@ -149,6 +149,8 @@ struct Model {
     latin1_excluded: String,
     vi_chars: Vec<char>,
     dmarks: Vec<char>,
+    /// The smallest of `dmarks`: a char below it is no mark, without searching them.
+    dmark_min: char,
     vi_normalized: Vec<Vec<char>>,
     cjk: HashMap<char, char>,
     blocks: Vec<(String, u32, u32)>,
@@ -166,6 +168,7 @@ static MODEL: LazyLock<Model> = LazyLock::new(|| {
         latin1_excluded: String::new(),
         vi_chars: Vec::new(),
         dmarks: Vec::new(),
+        dmark_min: char::MAX,
         vi_normalized: Vec::new(),
         cjk: HashMap::new(),
         blocks: Vec::new(),
@@ -196,6 +199,7 @@ static MODEL: LazyLock<Model> = LazyLock::new(|| {
             _ => {}
         }
     }
+    m.dmark_min = m.dmarks.iter().copied().min().unwrap_or(char::MAX);
     m.small_known = vec![0; SMALL_GRAMS.div_ceil(64)];
     for (i, cell) in m.small.chunks_exact(4).enumerate().take(SMALL_GRAMS) {
         let v = u32::from_le_bytes([cell[0], cell[1], cell[2], cell[3]]);
@@ -291,8 +295,16 @@ fn normalize(c: char) -> char {
 
 fn normalize_vi(text: &str) -> Cow<'_, str> {
     let m = &*MODEL;
-    // a pair is only replaced when its second char is a diacritical mark
-    if !text.chars().any(|c| m.dmarks.contains(&c)) {
+    // a pair is only replaced when its second char is a diacritical mark (the marks are not
+    // ASCII, and most chars of most texts are below the smallest mark)
+    let no_mark = if !m.dmark_min.is_ascii() && text.is_ascii() {
+        true
+    } else {
+        !text
+            .chars()
+            .any(|c| c >= m.dmark_min && m.dmarks.contains(&c))
+    };
+    if no_mark {
         return Cow::Borrowed(text);
     }
     let chars: Vec<char> = text.chars().collect();
