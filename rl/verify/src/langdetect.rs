@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use crate::table::{decode_small, small_code, GramEntries, GramTable, SMALL_ALPHABET, SMALL_GRAMS};
 
 /// `random.Random` (CPython's MT19937 and the methods langdetect uses).
+#[derive(Clone)]
 pub struct PyRandom {
     mt: [u32; 624],
     index: usize,
@@ -74,14 +75,19 @@ impl PyRandom {
         self.index = 624;
     }
 
-    fn genrand_u32(&mut self) -> u32 {
+    /// Generate the next block of 624 words (the next draw's first).
+    fn twist(&mut self) {
         const MAG: [u32; 2] = [0, 0x9908_b0df];
+        for kk in 0..624 {
+            let y = (self.mt[kk] & 0x8000_0000) | (self.mt[(kk + 1) % 624] & 0x7fff_ffff);
+            self.mt[kk] = self.mt[(kk + 397) % 624] ^ (y >> 1) ^ MAG[(y & 1) as usize];
+        }
+        self.index = 0;
+    }
+
+    fn genrand_u32(&mut self) -> u32 {
         if self.index >= 624 {
-            for kk in 0..624 {
-                let y = (self.mt[kk] & 0x8000_0000) | (self.mt[(kk + 1) % 624] & 0x7fff_ffff);
-                self.mt[kk] = self.mt[(kk + 397) % 624] ^ (y >> 1) ^ MAG[(y & 1) as usize];
-            }
-            self.index = 0;
+            self.twist();
         }
         let mut y = self.mt[self.index];
         self.index += 1;
@@ -726,6 +732,9 @@ struct Scratch {
     rows: Rows,
     prob: Vec<f64>,
     langprob: Vec<f64>,
+    /// `random.Random(seed)` of the last seed, its first block already generated: seeding and
+    /// that block cost as much as a hundred draws.
+    rng: Option<(u32, PyRandom)>,
     recent: std::collections::VecDeque<(String, u32, Result<String, NoFeatures>)>,
 }
 
@@ -746,6 +755,7 @@ fn lang_probs<'s>(
         rows,
         prob,
         langprob,
+        rng: rng0,
         ..
     } = s;
     extract(m, text, grams);
@@ -756,7 +766,15 @@ fn lang_probs<'s>(
     let nl = m.langs.len();
     langprob.clear();
     langprob.resize(nl, 0.0);
-    let mut rng = PyRandom::new(seed);
+    let mut rng = match rng0 {
+        Some((s, r)) if *s == seed => r.clone(),
+        _ => {
+            let mut r = PyRandom::new(seed);
+            r.twist();
+            *rng0 = Some((seed, r.clone()));
+            r
+        }
+    };
     rows.reset(nl, grams);
     for _ in 0..7 {
         prob.clear();
@@ -772,16 +790,16 @@ fn lang_probs<'s>(
                 *p *= weight + x;
             }
             if i.is_multiple_of(5) {
+                // _normalize_prob: the sum in order (its rounding is the oracle's), then each
+                // divided; the largest quotient exceeds the threshold exactly when some quotient
+                // does (a NaN exceeds nothing and is never the largest), so no running maximum
+                // (a chain of dependent comparisons as long as the sum's) is kept.
                 let sum: f64 = prob.iter().fold(0.0, |a, b| a + b);
-                let mut maxp = 0.0;
                 for p in prob.iter_mut() {
-                    let q = *p / sum;
-                    if maxp < q {
-                        maxp = q;
-                    }
-                    *p = q;
+                    *p /= sum;
                 }
-                if maxp > 0.99999 || i >= 1000 {
+                let converged = prob.iter().fold(false, |c, &q| c | (q > 0.99999));
+                if converged || i >= 1000 {
                     break;
                 }
             }
@@ -1016,6 +1034,19 @@ mod tests {
         // random.Random(0).random() == 0.8444218515250481
         let mut r = PyRandom::new(0);
         assert_eq!(r.random(), 0.8444218515250481);
+        // generating the first block early changes nothing
+        let mut t = PyRandom::new(0);
+        t.twist();
+        assert_eq!(t.random(), 0.8444218515250481);
+    }
+
+    #[test]
+    fn vietnamese_marks_are_found() {
+        // (the marks are searched for only from the smallest one up)
+        assert_eq!(normalize_vi("Vie\u{0323}t Nam"), "Vi\u{1eb9}t Nam");
+        assert_eq!(normalize_vi("tie\u{0301}ng"), "ti\u{e9}ng");
+        assert!(matches!(normalize_vi("plain ascii"), Cow::Borrowed(_)));
+        assert!(matches!(normalize_vi("déjà vu"), Cow::Borrowed(_)));
     }
 
     #[test]
