@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use crate::table::{decode_small, small_code, GramEntries, GramTable, SMALL_ALPHABET, SMALL_GRAMS};
 
@@ -638,56 +638,78 @@ fn extract(m: &Model, text: &str, g: &mut Grams) {
     }
 }
 
-/// The probabilities of the n-grams drawn, as dense rows (one f64 per language, 0.0 where the
-/// n-gram has no entry), decoded the first time an n-gram is drawn: the update is then one
-/// vectorisable pass.
+/// Fill `row` (zeros, one per language) with the probabilities of the n-gram with entries `e`.
+fn decode_row(m: &Model, e: GramEntries, row: &mut [f64]) {
+    for k in 0..e.1 as usize {
+        let Some((l, x)) = m.probs.entry(e, k) else {
+            break;
+        };
+        // (a later entry for the same language wins, as it did)
+        if let Some(v) = row.get_mut(l) {
+            *v = x;
+        }
+    }
+}
+
+/// The dense rows (one f64 per language, 0.0 where the n-gram has no entry) of the direct
+/// table's n-grams, each decoded the first time any text draws it and kept for the process.
+/// Most draws of most texts are these n-grams, and decoding a row (scattered 9-byte entries,
+/// often not in cache) cost more than the rest of the sampling; kept, the rows of the
+/// languages a server scores stay warm. At most `SMALL_GRAMS` rows (~9 MB), in practice a few
+/// thousand.
+static SMALL_ROWS: LazyLock<Box<[OnceLock<Box<[f64]>>]>> =
+    LazyLock::new(|| (0..SMALL_GRAMS).map(|_| OnceLock::new()).collect());
+
+/// The probabilities of the n-grams drawn, as dense rows, so that the update is one
+/// vectorisable pass: the direct table's from [`SMALL_ROWS`], the others decoded the first
+/// time the text draws them.
 #[derive(Default)]
 struct Rows {
     nl: usize,
-    /// id -> 1 + row index (0: not decoded yet)
+    /// id - `SMALL_GRAMS` -> 1 + row index in `data` (0: not decoded yet)
     row_of: Vec<u32>,
-    /// the ids decoded, to clear `row_of` for the next text
-    decoded: Vec<u32>,
     data: Vec<f64>,
 }
 
 impl Rows {
     /// No rows, of `nl` languages, for the ids of `g` (reusing the last text's memory).
     fn reset(&mut self, nl: usize, g: &Grams) {
-        for &id in &self.decoded {
-            if let Some(r) = self.row_of.get_mut(id as usize) {
-                *r = 0;
-            }
-        }
-        self.decoded.clear();
-        self.row_of.resize(SMALL_GRAMS + g.others.len(), 0);
+        self.row_of.clear();
+        self.row_of.resize(g.others.len(), 0);
         self.data.clear();
         self.nl = nl;
     }
 
-    fn get(&mut self, m: &Model, g: &Grams, id: u32) -> &[f64] {
+    fn get<'a>(
+        &'a mut self,
+        m: &Model,
+        small_rows: &'static [OnceLock<Box<[f64]>>],
+        g: &Grams,
+        id: u32,
+    ) -> &'a [f64] {
         let nl = self.nl;
-        let row = match self.row_of.get(id as usize) {
+        // (every id drawn has entries; none would be a row of zeros)
+        if let Some(cell) = small_rows.get(id as usize) {
+            return cell.get_or_init(|| {
+                let mut row = vec![0.0; nl].into_boxed_slice();
+                if let Some(e) = g.entries(m, id) {
+                    decode_row(m, e, &mut row);
+                }
+                row
+            });
+        }
+        // (not a direct-table id: at least `small_rows.len()`)
+        let k = id as usize - small_rows.len();
+        let row = match self.row_of.get(k) {
             Some(&r) if r != 0 => r as usize - 1,
             _ => {
                 let row = self.data.len() / nl.max(1);
                 self.data.resize(self.data.len() + nl, 0.0);
-                let r = &mut self.data[row * nl..];
-                // (every id drawn has entries; none would be a row of zeros)
                 if let Some(e) = g.entries(m, id) {
-                    for k in 0..e.1 as usize {
-                        let Some((l, x)) = m.probs.entry(e, k) else {
-                            break;
-                        };
-                        // (a later entry for the same language wins, as it did)
-                        if let Some(v) = r.get_mut(l).filter(|_| l < nl) {
-                            *v = x;
-                        }
-                    }
+                    decode_row(m, e, &mut self.data[row * nl..]);
                 }
-                if let Some(r) = self.row_of.get_mut(id as usize) {
+                if let Some(r) = self.row_of.get_mut(k) {
                     *r = row as u32 + 1;
-                    self.decoded.push(id);
                 }
                 row
             }
@@ -776,6 +798,7 @@ fn lang_probs<'s>(
         }
     };
     rows.reset(nl, grams);
+    let small_rows: &'static [OnceLock<Box<[f64]>>] = &SMALL_ROWS;
     for _ in 0..7 {
         prob.clear();
         prob.resize(nl, 1.0 / nl as f64);
@@ -785,7 +808,7 @@ fn lang_probs<'s>(
         loop {
             let id = ngrams[rng.randbelow(ngrams.len())];
             // prob[l] *= weight + p(word | l), p = 0.0 where the word has no entry for l
-            let row = rows.get(m, grams, id);
+            let row = rows.get(m, small_rows, grams, id);
             for (p, x) in prob.iter_mut().zip(row) {
                 *p *= weight + x;
             }
