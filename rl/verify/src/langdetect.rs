@@ -155,8 +155,10 @@ struct Model {
     latin1_excluded: String,
     vi_chars: Vec<char>,
     dmarks: Vec<char>,
-    /// The smallest of `dmarks`: a char below it is no mark, without searching them.
+    /// The smallest and the largest of `dmarks`: a char outside is no mark, without searching
+    /// them.
     dmark_min: char,
+    dmark_max: char,
     vi_normalized: Vec<Vec<char>>,
     cjk: HashMap<char, char>,
     blocks: Vec<(String, u32, u32)>,
@@ -175,6 +177,7 @@ static MODEL: LazyLock<Model> = LazyLock::new(|| {
         vi_chars: Vec::new(),
         dmarks: Vec::new(),
         dmark_min: char::MAX,
+        dmark_max: '\0',
         vi_normalized: Vec::new(),
         cjk: HashMap::new(),
         blocks: Vec::new(),
@@ -206,6 +209,7 @@ static MODEL: LazyLock<Model> = LazyLock::new(|| {
         }
     }
     m.dmark_min = m.dmarks.iter().copied().min().unwrap_or(char::MAX);
+    m.dmark_max = m.dmarks.iter().copied().max().unwrap_or('\0');
     m.small_known = vec![0; SMALL_GRAMS.div_ceil(64)];
     for (i, cell) in m.small.chunks_exact(4).enumerate().take(SMALL_GRAMS) {
         let v = u32::from_le_bytes([cell[0], cell[1], cell[2], cell[3]]);
@@ -302,13 +306,13 @@ fn normalize(c: char) -> char {
 fn normalize_vi(text: &str) -> Cow<'_, str> {
     let m = &*MODEL;
     // a pair is only replaced when its second char is a diacritical mark (the marks are not
-    // ASCII, and most chars of most texts are below the smallest mark)
+    // ASCII, and most chars of most texts are outside U+0300..=U+0323, the marks' range)
     let no_mark = if !m.dmark_min.is_ascii() && text.is_ascii() {
         true
     } else {
         !text
             .chars()
-            .any(|c| c >= m.dmark_min && m.dmarks.contains(&c))
+            .any(|c| (m.dmark_min..=m.dmark_max).contains(&c) && m.dmarks.contains(&c))
     };
     if no_mark {
         return Cow::Borrowed(text);
@@ -473,21 +477,30 @@ impl Grams {
     }
 
     /// Push the id of the n-gram with key `key`, outside the direct table, if it has a profile.
-    #[inline(never)]
+    /// (Inlined: in a text of another script every n-gram comes here, most already seen.)
+    #[inline(always)]
     fn push_other(&mut self, m: &Model, key: u64) {
-        let others = &mut self.others;
-        let id = self
-            .memo
-            .get_or_insert_with(key, || match m.probs.get(key) {
-                Some(e) => {
-                    others.push(e);
-                    (SMALL_GRAMS + others.len() - 1) as u32
-                }
-                None => ABSENT,
-            });
+        let id = match self.memo.get(key) {
+            Some(id) => id,
+            None => self.first_other(m, key),
+        };
         if id != ABSENT {
             self.ids.push(id);
         }
+    }
+
+    /// The id of an n-gram outside the direct table, first seen in this text.
+    #[inline(never)]
+    fn first_other(&mut self, m: &Model, key: u64) -> u32 {
+        let id = match m.probs.get(key) {
+            Some(e) => {
+                self.others.push(e);
+                (SMALL_GRAMS + self.others.len() - 1) as u32
+            }
+            None => ABSENT,
+        };
+        self.memo.insert(key, id);
+        id
     }
 }
 
@@ -517,25 +530,35 @@ impl KeyMemo {
         (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & mask
     }
 
-    fn get_or_insert_with(&mut self, key: u64, f: impl FnOnce() -> u32) -> u32 {
+    #[inline(always)]
+    fn get(&self, key: u64) -> Option<u32> {
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut i = Self::slot(key, mask);
+        // at most half full: every probe sequence reaches a slot of another generation
+        loop {
+            let (k, v, g) = *self.slots.get(i)?;
+            if g != self.generation {
+                return None;
+            }
+            if k == key {
+                return Some(v);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Insert a key that is not in the map.
+    fn insert(&mut self, key: u64, value: u32) {
         if 2 * (self.len + 1) > self.slots.len() {
             self.grow();
         }
         let mask = self.slots.len() - 1;
         let mut i = Self::slot(key, mask);
-        loop {
-            let (k, v, g) = self.slots[i];
-            if g != self.generation {
-                let v = f();
-                self.slots[i] = (key, v, self.generation);
-                self.len += 1;
-                return v;
-            }
-            if k == key {
-                return v;
-            }
+        while self.slots[i].2 == self.generation {
             i = (i + 1) & mask;
         }
+        self.slots[i] = (key, value, self.generation);
+        self.len += 1;
     }
 
     fn grow(&mut self) {
