@@ -607,7 +607,7 @@ fn extract(m: &Model, text: &str, g: &mut Grams) {
     };
     // _extract_ngrams(), on the fly. The n-gram window is langdetect's NGram: at most 3 chars,
     // reset to " " after a space; `capital`: in a word of capitals, which yields no n-grams.
-    let space = CharInfo::of(' ');
+    let space = char_info(bmp, ' ');
     let mut w = [space; 3];
     let mut len = 1;
     let mut capital = false;
@@ -674,13 +674,16 @@ fn decode_row(m: &Model, e: GramEntries, row: &mut [f64]) {
     }
 }
 
+/// A row decoded once, shared by the threads.
+type RowCell = OnceLock<Box<[f64]>>;
+
 /// The dense rows (one f64 per language, 0.0 where the n-gram has no entry) of the direct
 /// table's n-grams, each decoded the first time any text draws it and kept for the process.
 /// Most draws of most texts are these n-grams, and decoding a row (scattered 9-byte entries,
 /// often not in cache) cost more than the rest of the sampling; kept, the rows of the
 /// languages a server scores stay warm. At most `SMALL_GRAMS` rows (~9 MB), in practice a few
 /// thousand.
-static SMALL_ROWS: LazyLock<Box<[OnceLock<Box<[f64]>>]>> =
+static SMALL_ROWS: LazyLock<Box<[RowCell]>> =
     LazyLock::new(|| (0..SMALL_GRAMS).map(|_| OnceLock::new()).collect());
 
 /// The probabilities of the n-grams drawn, as dense rows, so that the update is one
@@ -706,7 +709,7 @@ impl Rows {
     fn get<'a>(
         &'a mut self,
         m: &Model,
-        small_rows: &'static [OnceLock<Box<[f64]>>],
+        small_rows: &'static [RowCell],
         g: &Grams,
         id: u32,
     ) -> &'a [f64] {
@@ -821,7 +824,7 @@ fn lang_probs<'s>(
         }
     };
     rows.reset(nl, grams);
-    let small_rows: &'static [OnceLock<Box<[f64]>>] = &SMALL_ROWS;
+    let small_rows: &'static [RowCell] = &SMALL_ROWS;
     for _ in 0..7 {
         prob.clear();
         prob.resize(nl, 1.0 / nl as f64);
