@@ -5,11 +5,12 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
-use crate::table::{decode_small, gram_key, small_gram_index, GramEntries, GramTable};
+use crate::table::{decode_small, small_code, GramEntries, GramTable, SMALL_ALPHABET, SMALL_GRAMS};
 
 /// `random.Random` (CPython's MT19937 and the methods langdetect uses).
+#[derive(Clone)]
 pub struct PyRandom {
     mt: [u32; 624],
     index: usize,
@@ -74,14 +75,19 @@ impl PyRandom {
         self.index = 624;
     }
 
-    fn genrand_u32(&mut self) -> u32 {
+    /// Generate the next block of 624 words (the next draw's first).
+    fn twist(&mut self) {
         const MAG: [u32; 2] = [0, 0x9908_b0df];
+        for kk in 0..624 {
+            let y = (self.mt[kk] & 0x8000_0000) | (self.mt[(kk + 1) % 624] & 0x7fff_ffff);
+            self.mt[kk] = self.mt[(kk + 397) % 624] ^ (y >> 1) ^ MAG[(y & 1) as usize];
+        }
+        self.index = 0;
+    }
+
+    fn genrand_u32(&mut self) -> u32 {
         if self.index >= 624 {
-            for kk in 0..624 {
-                let y = (self.mt[kk] & 0x8000_0000) | (self.mt[(kk + 1) % 624] & 0x7fff_ffff);
-                self.mt[kk] = self.mt[(kk + 397) % 624] ^ (y >> 1) ^ MAG[(y & 1) as usize];
-            }
-            self.index = 0;
+            self.twist();
         }
         let mut y = self.mt[self.index];
         self.index += 1;
@@ -143,9 +149,16 @@ struct Model {
     /// The same table's answers for the n-grams of spaces and lowercase ASCII letters, by
     /// `small_gram_index`: one small array read instead of a probe of the big table.
     small: &'static [u8],
+    /// Whether each n-gram of the direct table has a profile, a bit each: what extraction asks
+    /// of every n-gram, from 2.5 KB rather than the table's 80.
+    small_known: Vec<u64>,
     latin1_excluded: String,
     vi_chars: Vec<char>,
     dmarks: Vec<char>,
+    /// The smallest and the largest of `dmarks`: a char outside is no mark, without searching
+    /// them.
+    dmark_min: char,
+    dmark_max: char,
     vi_normalized: Vec<Vec<char>>,
     cjk: HashMap<char, char>,
     blocks: Vec<(String, u32, u32)>,
@@ -159,9 +172,12 @@ static MODEL: LazyLock<Model> = LazyLock::new(|| {
             .collect(),
         probs: GramTable::new(include_bytes!(concat!(env!("OUT_DIR"), "/langdetect.bin"))),
         small: include_bytes!(concat!(env!("OUT_DIR"), "/langdetect_small.bin")),
+        small_known: Vec::new(),
         latin1_excluded: String::new(),
         vi_chars: Vec::new(),
         dmarks: Vec::new(),
+        dmark_min: char::MAX,
+        dmark_max: '\0',
         vi_normalized: Vec::new(),
         cjk: HashMap::new(),
         blocks: Vec::new(),
@@ -192,19 +208,26 @@ static MODEL: LazyLock<Model> = LazyLock::new(|| {
             _ => {}
         }
     }
+    m.dmark_min = m.dmarks.iter().copied().min().unwrap_or(char::MAX);
+    m.dmark_max = m.dmarks.iter().copied().max().unwrap_or('\0');
+    m.small_known = vec![0; SMALL_GRAMS.div_ceil(64)];
+    for (i, cell) in m.small.chunks_exact(4).enumerate().take(SMALL_GRAMS) {
+        let v = u32::from_le_bytes([cell[0], cell[1], cell[2], cell[3]]);
+        if decode_small(v).is_some() {
+            m.small_known[i / 64] |= 1 << (i % 64);
+        }
+    }
     m
 });
 
 impl Model {
-    /// The profile entries of an n-gram of 1 to 3 chars.
-    fn lookup(&self, gram: &[char]) -> Option<GramEntries> {
-        match small_gram_index(gram) {
-            Some(i) => {
-                let b = self.small.get(4 * i..4 * i + 4)?;
-                decode_small(u32::from_le_bytes(b.try_into().ok()?))
-            }
-            None => self.probs.get(gram_key(gram)),
-        }
+    /// Whether the n-gram with direct-table index `i` has a profile.
+    #[inline]
+    fn small_known(&self, i: u32) -> bool {
+        let i = i as usize;
+        self.small_known
+            .get(i / 64)
+            .is_some_and(|w| w >> (i % 64) & 1 != 0)
     }
 }
 
@@ -282,8 +305,16 @@ fn normalize(c: char) -> char {
 
 fn normalize_vi(text: &str) -> Cow<'_, str> {
     let m = &*MODEL;
-    // a pair is only replaced when its second char is a diacritical mark
-    if !text.chars().any(|c| m.dmarks.contains(&c)) {
+    // a pair is only replaced when its second char is a diacritical mark (the marks are not
+    // ASCII, and most chars of most texts are outside U+0300..=U+0323, the marks' range)
+    let no_mark = if !m.dmark_min.is_ascii() && text.is_ascii() {
+        true
+    } else {
+        !text
+            .chars()
+            .any(|c| (m.dmark_min..=m.dmark_max).contains(&c) && m.dmarks.contains(&c))
+    };
+    if no_mark {
         return Cow::Borrowed(text);
     }
     let chars: Vec<char> = text.chars().collect();
@@ -330,65 +361,386 @@ fn remove_urls_mails(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// The n-grams' probabilities as dense rows (one f64 per language, 0.0 where the n-gram has no
-/// entry), decoded the first time an n-gram is drawn: the update is then one vectorisable pass.
+/// What the n-gram window needs to know of a char, packed in a u32 so that one table read
+/// answers it for a BMP char: the normalised char (bits 0..21), its code in the direct table's
+/// alphabet (bits 21..26, [`NO_CODE`] when it is not in it) and whether the normalised char is
+/// upper case (bit 31; Python's `str.isupper`, which drives langdetect's capital-word rule).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct CharInfo(u32);
+
+/// The alphabet code of a char outside the direct table's alphabet.
+const NO_CODE: u32 = 31;
+
+impl CharInfo {
+    /// The definition (what the table holds for a BMP char).
+    fn of(c: char) -> CharInfo {
+        let n = normalize(c);
+        let code = small_code(n).map_or(NO_CODE, |k| k as u32);
+        CharInfo(n as u32 | (code << 21) | (u32::from(crate::py::char_is_upper(n)) << 31))
+    }
+
+    /// The normalised char, as a code point.
+    fn cp(self) -> u32 {
+        self.0 & 0x1F_FFFF
+    }
+
+    fn code(self) -> u32 {
+        (self.0 >> 21) & 31
+    }
+
+    fn is_upper(self) -> bool {
+        self.0 >> 31 != 0
+    }
+
+    fn is_space(self) -> bool {
+        self.cp() == ' ' as u32
+    }
+}
+
+/// [`CharInfo`] of every BMP char (surrogates, which no `char` is, read as a space). Built on
+/// first use from `normalize` (a block search, a hash map for CJK) and `char_is_upper` (Unicode
+/// tables): those cost more per char than the rest of the n-gram extraction together.
+static BMP_INFO: LazyLock<Box<[u32]>> = LazyLock::new(|| {
+    (0..0x1_0000u32)
+        .map(|cp| CharInfo::of(char::from_u32(cp).unwrap_or(' ')).0)
+        .collect()
+});
+
+/// [`CharInfo`] of `c`: a table read for a BMP char, the definition beyond.
+#[inline]
+fn char_info(bmp: &[u32], c: char) -> CharInfo {
+    match bmp.get(c as usize) {
+        Some(&v) => CharInfo(v),
+        None => CharInfo::of(c),
+    }
+}
+
+/// Where the direct table's n-grams of each length start (`table::small_gram_index`).
+const SMALL_OFFSET: [u32; 4] = [
+    0,
+    0,
+    SMALL_ALPHABET as u32,
+    (SMALL_ALPHABET + SMALL_ALPHABET * SMALL_ALPHABET) as u32,
+];
+
+/// A text's n-grams that have a profile (langdetect drops the others before sampling, so they
+/// draw no random number), in text order, as ids: an id below `SMALL_GRAMS` is the n-gram's
+/// direct-table index; `SMALL_GRAMS + k` is `others[k]`. An id is computed from the window's
+/// chars without building a string, and each n-gram outside the direct table is looked up in
+/// the big table once per text.
+#[derive(Default)]
+struct Grams {
+    ids: Vec<u32>,
+    /// The profile entries of the n-grams outside the direct table, by id - `SMALL_GRAMS`.
+    others: Vec<GramEntries>,
+    /// n-gram key -> id ([`ABSENT`]: no profile) of the n-grams outside the direct table.
+    memo: KeyMemo,
+}
+
+/// The id of an n-gram that has no profile.
+const ABSENT: u32 = u32::MAX;
+
+impl Grams {
+    /// The profile entries of the n-gram with id `id`.
+    fn entries(&self, m: &Model, id: u32) -> Option<GramEntries> {
+        let i = id as usize;
+        match i.checked_sub(SMALL_GRAMS) {
+            None => {
+                let b = m.small.get(4 * i..4 * i + 4)?;
+                decode_small(u32::from_le_bytes(b.try_into().ok()?))
+            }
+            Some(k) => self.others.get(k).copied(),
+        }
+    }
+
+    /// Push the id of the n-gram `g` (1 to 3 chars of a window) if it has a profile. (Once per
+    /// n-gram of the text: inlined for each length, the direct table's case is a few
+    /// instructions.)
+    #[inline(always)]
+    fn push<const N: usize>(&mut self, m: &Model, g: [CharInfo; N]) {
+        let mut idx = 0u32;
+        let mut small = true;
+        for c in g {
+            let code = c.code();
+            small &= code != NO_CODE;
+            idx = idx * SMALL_ALPHABET as u32 + code;
+        }
+        if small {
+            let idx = idx + SMALL_OFFSET[N];
+            if m.small_known(idx) {
+                self.ids.push(idx);
+            }
+        } else {
+            // (the key `table::gram_key` makes of the chars)
+            self.push_other(m, g.iter().fold(0u64, |k, c| (k << 21) | c.cp() as u64));
+        }
+    }
+
+    /// Push the id of the n-gram with key `key`, outside the direct table, if it has a profile.
+    /// (Inlined: in a text of another script every n-gram comes here, most already seen.)
+    #[inline(always)]
+    fn push_other(&mut self, m: &Model, key: u64) {
+        let id = match self.memo.get(key) {
+            Some(id) => id,
+            None => self.first_other(m, key),
+        };
+        if id != ABSENT {
+            self.ids.push(id);
+        }
+    }
+
+    /// The id of an n-gram outside the direct table, first seen in this text.
+    #[inline(never)]
+    fn first_other(&mut self, m: &Model, key: u64) -> u32 {
+        let id = match m.probs.get(key) {
+            Some(e) => {
+                self.others.push(e);
+                (SMALL_GRAMS + self.others.len() - 1) as u32
+            }
+            None => ABSENT,
+        };
+        self.memo.insert(key, id);
+        id
+    }
+}
+
+/// A map from n-gram keys (never 0) to u32, cleared in O(1) between texts: a slot belongs to
+/// the current text only when its generation is the current one. Open addressing, at most half
+/// full.
+#[derive(Default)]
+struct KeyMemo {
+    /// (key, value, generation)
+    slots: Vec<(u64, u32, u32)>,
+    generation: u32,
+    len: usize,
+}
+
+impl KeyMemo {
+    fn clear(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            // (after 2^32 texts) the stale generations could be taken for current ones
+            self.slots.fill((0, 0, 0));
+            self.generation = 1;
+        }
+        self.len = 0;
+    }
+
+    fn slot(key: u64, mask: usize) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & mask
+    }
+
+    #[inline(always)]
+    fn get(&self, key: u64) -> Option<u32> {
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut i = Self::slot(key, mask);
+        // at most half full: every probe sequence reaches a slot of another generation
+        loop {
+            let (k, v, g) = *self.slots.get(i)?;
+            if g != self.generation {
+                return None;
+            }
+            if k == key {
+                return Some(v);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Insert a key that is not in the map.
+    fn insert(&mut self, key: u64, value: u32) {
+        if 2 * (self.len + 1) > self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = Self::slot(key, mask);
+        while self.slots[i].2 == self.generation {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = (key, value, self.generation);
+        self.len += 1;
+    }
+
+    fn grow(&mut self) {
+        let n = (2 * self.slots.len()).max(1024);
+        let old = std::mem::replace(&mut self.slots, vec![(0, 0, 0); n]);
+        let mask = n - 1;
+        for (k, v, g) in old {
+            if g == self.generation && g != 0 {
+                let mut i = Self::slot(k, mask);
+                while self.slots[i].2 == self.generation {
+                    i = (i + 1) & mask;
+                }
+                self.slots[i] = (k, v, g);
+            }
+        }
+    }
+}
+
+/// langdetect's `Detector.append` and `_extract_ngrams`: the ids of `text`'s n-grams that have
+/// a profile, into `g`.
+fn extract(m: &Model, text: &str, g: &mut Grams) {
+    g.ids.clear();
+    g.others.clear();
+    g.memo.clear();
+    let bmp: &[u32] = &BMP_INFO;
+    // append(): URLs and addresses become spaces, Vietnamese pairs one char, then at most
+    // 10,000 chars are read, a space after a space dropped
+    let cleaned = remove_urls_mails(text);
+    let t = normalize_vi(&cleaned);
+    const MAX_CHARS: usize = 10000;
+    let is_latin = |ch: char| ('A'..='z').contains(&ch);
+    // cleaning_text(): when less than a third of the letters are Latin ones, those are dropped.
+    // (A space is neither, so counting before spaces are collapsed counts the same; only a
+    // char >= U+0300 counts as non-Latin, so ASCII needs no count.)
+    let drop_latin = !t.is_ascii() && {
+        let (mut latin, mut non_latin) = (0usize, 0usize);
+        for ch in t.chars().take(MAX_CHARS) {
+            if is_latin(ch) {
+                latin += 1;
+            } else if ch >= '\u{0300}' {
+                // (the original compares a block id with a name here: always true)
+                non_latin += 1;
+            }
+        }
+        latin * 2 < non_latin
+    };
+    // _extract_ngrams(), on the fly. The n-gram window is langdetect's NGram: at most 3 chars,
+    // reset to " " after a space; `capital`: in a word of capitals, which yields no n-grams.
+    let space = char_info(bmp, ' ');
+    let mut w = [space; 3];
+    let mut len = 1;
+    let mut capital = false;
+    let mut pre = '\0';
+    for ch0 in t.chars().take(MAX_CHARS) {
+        // (a space is collapsed against the char before it in the text, even a dropped Latin one)
+        let doubled_space = ch0 == ' ' && pre == ' ';
+        pre = ch0;
+        if doubled_space || (drop_latin && is_latin(ch0)) {
+            continue;
+        }
+        let ch = char_info(bmp, ch0);
+        let last = w[len - 1];
+        let mut skip_add = false;
+        if last.is_space() {
+            w[0] = space;
+            len = 1;
+            capital = false;
+            if ch.is_space() {
+                skip_add = true;
+            }
+        } else if len >= 3 {
+            w = [w[1], w[2], space];
+            len = 2;
+        }
+        if !skip_add {
+            w[len] = ch;
+            len += 1;
+            if ch.is_upper() {
+                if last.is_upper() {
+                    capital = true;
+                }
+            } else {
+                capital = false;
+            }
+        }
+        // (a window left at " " has no n-gram: the 1-gram " " is never one)
+        if capital || skip_add {
+            continue;
+        }
+        // the window has 2 or 3 chars, `ch` the last
+        if !ch.is_space() {
+            g.push(m, [ch]);
+        }
+        if len == 2 {
+            g.push(m, [w[0], w[1]]);
+        } else {
+            g.push(m, [w[1], w[2]]);
+            g.push(m, [w[0], w[1], w[2]]);
+        }
+    }
+}
+
+/// Fill `row` (zeros, one per language) with the probabilities of the n-gram with entries `e`.
+fn decode_row(m: &Model, e: GramEntries, row: &mut [f64]) {
+    for k in 0..e.1 as usize {
+        let Some((l, x)) = m.probs.entry(e, k) else {
+            break;
+        };
+        // (a later entry for the same language wins, as it did)
+        if let Some(v) = row.get_mut(l) {
+            *v = x;
+        }
+    }
+}
+
+/// A row decoded once, shared by the threads.
+type RowCell = OnceLock<Box<[f64]>>;
+
+/// The dense rows (one f64 per language, 0.0 where the n-gram has no entry) of the direct
+/// table's n-grams, each decoded the first time any text draws it and kept for the process.
+/// Most draws of most texts are these n-grams, and decoding a row (scattered 9-byte entries,
+/// often not in cache) cost more than the rest of the sampling; kept, the rows of the
+/// languages a server scores stay warm. At most `SMALL_GRAMS` rows (~9 MB), in practice a few
+/// thousand.
+static SMALL_ROWS: LazyLock<Box<[RowCell]>> =
+    LazyLock::new(|| (0..SMALL_GRAMS).map(|_| OnceLock::new()).collect());
+
+/// The probabilities of the n-grams drawn, as dense rows, so that the update is one
+/// vectorisable pass: the direct table's from [`SMALL_ROWS`], the others decoded the first
+/// time the text draws them.
 #[derive(Default)]
 struct Rows {
     nl: usize,
-    /// open addressing: entries offset + 1 (0: empty) -> row index; at most half full
-    slots: Vec<(u32, u32)>,
-    /// the slots in use, to clear them for the next text
-    used: Vec<usize>,
+    /// id - `SMALL_GRAMS` -> 1 + row index in `data` (0: not decoded yet)
+    row_of: Vec<u32>,
     data: Vec<f64>,
 }
 
 impl Rows {
-    /// Empty rows of `nl` languages for `n_ngrams` n-grams (reusing the memory of the last
-    /// detection).
-    fn reset(&mut self, nl: usize, n_ngrams: usize) {
-        // at most 7 × 1001 draws; at most half full (and small: probed at every draw)
-        let n = (2 * n_ngrams.min(7 * 1001)).next_power_of_two();
-        if self.slots.len() == n {
-            for &i in &self.used {
-                self.slots[i] = (0, 0);
-            }
-        } else {
-            self.slots.clear();
-            self.slots.resize(n, (0, 0));
-        }
-        self.used.clear();
+    /// No rows, of `nl` languages, for the ids of `g` (reusing the last text's memory).
+    fn reset(&mut self, nl: usize, g: &Grams) {
+        self.row_of.clear();
+        self.row_of.resize(g.others.len(), 0);
         self.data.clear();
         self.nl = nl;
     }
 
-    fn get(&mut self, table: &GramTable, e: GramEntries) -> &[f64] {
-        let mask = self.slots.len() - 1;
-        let key = e.0 + 1;
-        let mut i = (key.wrapping_mul(0x9E37_79B9) >> 7) as usize & mask;
-        let row = loop {
-            match self.slots[i] {
-                (0, _) => {
-                    let row = self.data.len() / self.nl.max(1);
-                    self.data.resize(self.data.len() + self.nl, 0.0);
-                    let r = &mut self.data[row * self.nl..];
-                    for k in 0..e.1 as usize {
-                        let Some((l, x)) = table.entry(e, k) else {
-                            break;
-                        };
-                        // (a later entry for the same language wins, as it did)
-                        if let Some(v) = r.get_mut(l).filter(|_| l < self.nl) {
-                            *v = x;
-                        }
-                    }
-                    self.slots[i] = (key, row as u32);
-                    self.used.push(i);
-                    break row;
+    fn get<'a>(
+        &'a mut self,
+        m: &Model,
+        small_rows: &'static [RowCell],
+        g: &Grams,
+        id: u32,
+    ) -> &'a [f64] {
+        let nl = self.nl;
+        // (every id drawn has entries; none would be a row of zeros)
+        if let Some(cell) = small_rows.get(id as usize) {
+            return cell.get_or_init(|| {
+                let mut row = vec![0.0; nl].into_boxed_slice();
+                if let Some(e) = g.entries(m, id) {
+                    decode_row(m, e, &mut row);
                 }
-                (k, row) if k == key => break row as usize,
-                _ => i = (i + 1) & mask,
+                row
+            });
+        }
+        // (not a direct-table id: at least `small_rows.len()`)
+        let k = id as usize - small_rows.len();
+        let row = match self.row_of.get(k) {
+            Some(&r) if r != 0 => r as usize - 1,
+            _ => {
+                let row = self.data.len() / nl.max(1);
+                self.data.resize(self.data.len() + nl, 0.0);
+                if let Some(e) = g.entries(m, id) {
+                    decode_row(m, e, &mut self.data[row * nl..]);
+                }
+                if let Some(r) = self.row_of.get_mut(k) {
+                    *r = row as u32 + 1;
+                }
+                row
             }
         };
-        &self.data[row * self.nl..(row + 1) * self.nl]
+        &self.data[row * nl..(row + 1) * nl]
     }
 }
 
@@ -405,20 +757,14 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
     let m = &*MODEL;
     SCRATCH.with(|s| {
         let mut s = s.borrow_mut();
-        let Scratch {
-            buf,
-            ngrams,
-            rows,
-            recent,
-        } = &mut *s;
-        if let Some((_, _, hit)) = recent.iter().find(|(t, sd, _)| *sd == seed && t == text) {
+        if let Some((_, _, hit)) = s.recent.iter().find(|(t, sd, _)| *sd == seed && t == text) {
             return hit.clone();
         }
-        let out = detect_with(m, text, seed, buf, ngrams, rows);
-        if recent.len() == RECENT {
-            recent.pop_front();
+        let out = lang_probs(m, text, seed, &mut s).map(|p| best_language(m, p));
+        if s.recent.len() == RECENT {
+            s.recent.pop_front();
         }
-        recent.push_back((text.to_string(), seed, out.clone()));
+        s.recent.push_back((text.to_string(), seed, out.clone()));
         out
     })
 }
@@ -430,9 +776,13 @@ const RECENT: usize = 8;
 /// once they have grown: fresh large allocations cost page faults).
 #[derive(Default)]
 struct Scratch {
-    buf: Vec<char>,
-    ngrams: Vec<GramEntries>,
+    grams: Grams,
     rows: Rows,
+    prob: Vec<f64>,
+    langprob: Vec<f64>,
+    /// `random.Random(seed)` of the last seed, its first block already generated: seeding and
+    /// that block cost as much as a hundred draws.
+    rng: Option<(u32, PyRandom)>,
     recent: std::collections::VecDeque<(String, u32, Result<String, NoFeatures>)>,
 }
 
@@ -440,113 +790,65 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
-fn detect_with(
+/// langdetect's `Detector.get_probabilities` before sorting: the probability of each language
+/// (`Model::langs` order).
+fn lang_probs<'s>(
     m: &Model,
     text: &str,
     seed: u32,
-    buf: &mut Vec<char>,
-    ngrams: &mut Vec<GramEntries>,
-    rows: &mut Rows,
-) -> Result<String, NoFeatures> {
-    buf.clear();
-    ngrams.clear();
-    // append()
-    let cleaned = remove_urls_mails(text);
-    let t = normalize_vi(&cleaned);
-    let mut pre = '\0';
-    for ch in t.chars().take(10000) {
-        if ch != ' ' || pre != ' ' {
-            buf.push(ch);
-        }
-        pre = ch;
-    }
-    // cleaning_text()
-    let (mut latin, mut non_latin) = (0usize, 0usize);
-    for &ch in buf.iter() {
-        if ('A'..='z').contains(&ch) {
-            latin += 1;
-        } else if ch >= '\u{0300}' {
-            // (the original compares a block id with a name here: always true)
-            non_latin += 1;
-        }
-    }
-    if latin * 2 < non_latin {
-        buf.retain(|&ch| !('A'..='z').contains(&ch));
-    }
-    // _extract_ngrams()
-
-    // the n-gram window (langdetect's NGram: at most 3 chars, reset to " " after a space)
-    let mut grams = [' '; 3];
-    let mut len = 1;
-    let mut capital = false;
-    for &ch0 in buf.iter() {
-        let ch = normalize(ch0);
-        let last = grams[len - 1];
-        let mut skip_add = false;
-        if last == ' ' {
-            grams[0] = ' ';
-            len = 1;
-            capital = false;
-            if ch == ' ' {
-                skip_add = true;
-            }
-        } else if len >= 3 {
-            grams = [grams[1], grams[2], ' '];
-            len = 2;
-        }
-        if !skip_add {
-            grams[len] = ch;
-            len += 1;
-            if crate::py::char_is_upper(ch) {
-                if crate::py::char_is_upper(last) {
-                    capital = true;
-                }
-            } else {
-                capital = false;
-            }
-        }
-        if capital {
-            continue;
-        }
-        for n in 1..=len {
-            let w = &grams[len - n..len];
-            if w != [' '] {
-                if let Some(p) = m.lookup(w) {
-                    ngrams.push(p);
-                }
-            }
-        }
-    }
+    s: &'s mut Scratch,
+) -> Result<&'s [f64], NoFeatures> {
+    let Scratch {
+        grams,
+        rows,
+        prob,
+        langprob,
+        rng: rng0,
+        ..
+    } = s;
+    extract(m, text, grams);
+    let ngrams = &grams.ids;
     if ngrams.is_empty() {
         return Err(NoFeatures);
     }
     let nl = m.langs.len();
-    let mut langprob = vec![0.0f64; nl];
-    let mut rng = PyRandom::new(seed);
-    rows.reset(nl, ngrams.len());
+    langprob.clear();
+    langprob.resize(nl, 0.0);
+    let mut rng = match rng0 {
+        Some((s, r)) if *s == seed => r.clone(),
+        _ => {
+            let mut r = PyRandom::new(seed);
+            r.twist();
+            *rng0 = Some((seed, r.clone()));
+            r
+        }
+    };
+    rows.reset(nl, grams);
+    let small_rows: &'static [RowCell] = &SMALL_ROWS;
     for _ in 0..7 {
-        let mut prob = vec![1.0 / nl as f64; nl];
+        prob.clear();
+        prob.resize(nl, 1.0 / nl as f64);
         let alpha = 0.5 + rng.gauss(0.0, 1.0) * 0.05;
         let weight = alpha / 10000.0;
         let mut i = 0usize;
         loop {
-            let word = ngrams[rng.randbelow(ngrams.len())];
+            let id = ngrams[rng.randbelow(ngrams.len())];
             // prob[l] *= weight + p(word | l), p = 0.0 where the word has no entry for l
-            let row = rows.get(&m.probs, word);
+            let row = rows.get(m, small_rows, grams, id);
             for (p, x) in prob.iter_mut().zip(row) {
                 *p *= weight + x;
             }
             if i.is_multiple_of(5) {
+                // _normalize_prob: the sum in order (its rounding is the oracle's), then each
+                // divided; the largest quotient exceeds the threshold exactly when some quotient
+                // does (a NaN exceeds nothing and is never the largest), so no running maximum
+                // (a chain of dependent comparisons as long as the sum's) is kept.
                 let sum: f64 = prob.iter().fold(0.0, |a, b| a + b);
-                let mut maxp = 0.0;
                 for p in prob.iter_mut() {
-                    let q = *p / sum;
-                    if maxp < q {
-                        maxp = q;
-                    }
-                    *p = q;
+                    *p /= sum;
                 }
-                if maxp > 0.99999 || i >= 1000 {
+                let converged = prob.iter().fold(false, |c, &q| c | (q > 0.99999));
+                if converged || i >= 1000 {
                     break;
                 }
             }
@@ -556,15 +858,19 @@ fn detect_with(
             *lp += p / 7.0;
         }
     }
+    Ok(langprob)
+}
+
+/// The most probable language above 0.1 (the first of equals), else "unknown".
+fn best_language(m: &Model, langprob: &[f64]) -> String {
     let mut best: Option<(f64, usize)> = None;
     for (i, p) in langprob.iter().enumerate() {
         if *p > 0.1 && best.is_none_or(|(bp, _)| *p > bp) {
             best = Some((*p, i));
         }
     }
-    Ok(best
-        .map(|(_, i)| m.langs[i].clone())
-        .unwrap_or_else(|| "unknown".into()))
+    best.and_then(|(_, i)| m.langs.get(i).cloned())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// `langdetect.detect(text)` seeded like the oracle (seed 0).
@@ -572,9 +878,160 @@ pub fn detect(text: &str) -> Result<String, NoFeatures> {
     detect_seeded(text, 0)
 }
 
+/// The implementation before n-grams became ids: a window of chars normalised one by one, each
+/// n-gram looked up in the tables as it comes and kept as its entries, the rows found by
+/// hashing the entries. Kept to check the fast path against, output for output.
+#[cfg(test)]
+mod reference {
+    use super::*;
+    use crate::table::{gram_key, small_gram_index};
+
+    /// The profile entries of an n-gram of 1 to 3 chars.
+    pub fn lookup(m: &Model, gram: &[char]) -> Option<GramEntries> {
+        match small_gram_index(gram) {
+            Some(i) => {
+                let b = m.small.get(4 * i..4 * i + 4)?;
+                decode_small(u32::from_le_bytes(b.try_into().ok()?))
+            }
+            None => m.probs.get(gram_key(gram)),
+        }
+    }
+
+    /// The profile entries of `text`'s n-grams, in order.
+    pub fn ngrams(m: &Model, text: &str) -> Vec<GramEntries> {
+        let mut buf = Vec::new();
+        let mut ngrams = Vec::new();
+        // append()
+        let cleaned = remove_urls_mails(text);
+        let t = normalize_vi(&cleaned);
+        let mut pre = '\0';
+        for ch in t.chars().take(10000) {
+            if ch != ' ' || pre != ' ' {
+                buf.push(ch);
+            }
+            pre = ch;
+        }
+        // cleaning_text()
+        let (mut latin, mut non_latin) = (0usize, 0usize);
+        for &ch in buf.iter() {
+            if ('A'..='z').contains(&ch) {
+                latin += 1;
+            } else if ch >= '\u{0300}' {
+                non_latin += 1;
+            }
+        }
+        if latin * 2 < non_latin {
+            buf.retain(|&ch| !('A'..='z').contains(&ch));
+        }
+        // _extract_ngrams()
+        let mut grams = [' '; 3];
+        let mut len = 1;
+        let mut capital = false;
+        for &ch0 in buf.iter() {
+            let ch = normalize(ch0);
+            let last = grams[len - 1];
+            let mut skip_add = false;
+            if last == ' ' {
+                grams[0] = ' ';
+                len = 1;
+                capital = false;
+                if ch == ' ' {
+                    skip_add = true;
+                }
+            } else if len >= 3 {
+                grams = [grams[1], grams[2], ' '];
+                len = 2;
+            }
+            if !skip_add {
+                grams[len] = ch;
+                len += 1;
+                if crate::py::char_is_upper(ch) {
+                    if crate::py::char_is_upper(last) {
+                        capital = true;
+                    }
+                } else {
+                    capital = false;
+                }
+            }
+            if capital {
+                continue;
+            }
+            for n in 1..=len {
+                let w = &grams[len - n..len];
+                if w != [' '] {
+                    if let Some(p) = lookup(m, w) {
+                        ngrams.push(p);
+                    }
+                }
+            }
+        }
+        ngrams
+    }
+
+    /// The languages' probabilities.
+    pub fn lang_probs(m: &Model, text: &str, seed: u32) -> Result<Vec<f64>, NoFeatures> {
+        let ngrams = ngrams(m, text);
+        if ngrams.is_empty() {
+            return Err(NoFeatures);
+        }
+        let nl = m.langs.len();
+        let mut langprob = vec![0.0f64; nl];
+        let mut rng = PyRandom::new(seed);
+        // a dense row per distinct n-gram drawn, found by its entries' offset
+        let mut row_of: HashMap<u32, usize> = HashMap::new();
+        let mut data: Vec<f64> = Vec::new();
+        for _ in 0..7 {
+            let mut prob = vec![1.0 / nl as f64; nl];
+            let alpha = 0.5 + rng.gauss(0.0, 1.0) * 0.05;
+            let weight = alpha / 10000.0;
+            let mut i = 0usize;
+            loop {
+                let word = ngrams[rng.randbelow(ngrams.len())];
+                let row = *row_of.entry(word.0).or_insert_with(|| {
+                    let row = data.len() / nl;
+                    data.resize(data.len() + nl, 0.0);
+                    for k in 0..word.1 as usize {
+                        let Some((l, x)) = m.probs.entry(word, k) else {
+                            break;
+                        };
+                        if l < nl {
+                            data[row * nl + l] = x;
+                        }
+                    }
+                    row
+                });
+                for (p, x) in prob.iter_mut().zip(&data[row * nl..(row + 1) * nl]) {
+                    *p *= weight + x;
+                }
+                if i.is_multiple_of(5) {
+                    let sum: f64 = prob.iter().fold(0.0, |a, b| a + b);
+                    let mut maxp = 0.0;
+                    for p in prob.iter_mut() {
+                        let q = *p / sum;
+                        if maxp < q {
+                            maxp = q;
+                        }
+                        *p = q;
+                    }
+                    if maxp > 0.99999 || i >= 1000 {
+                        break;
+                    }
+                }
+                i += 1;
+            }
+            for (lp, p) in langprob.iter_mut().zip(prob.iter()) {
+                *lp += p / 7.0;
+            }
+        }
+        Ok(langprob)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table::{gram_key, small_gram_index};
+    use proptest::prelude::*;
 
     #[test]
     fn small_table_is_the_big_one() {
@@ -591,8 +1048,10 @@ mod tests {
                         .flat_map(|&b| alphabet.iter().map(move |&c| vec![a, b, c])),
                 )
             {
-                assert!(small_gram_index(&gram).is_some());
-                assert_eq!(m.lookup(&gram), m.probs.get(gram_key(&gram)), "{gram:?}");
+                let i = small_gram_index(&gram).expect("small");
+                let big = m.probs.get(gram_key(&gram));
+                assert_eq!(reference::lookup(m, &gram), big, "{gram:?}");
+                assert_eq!(m.small_known(i as u32), big.is_some(), "{gram:?}");
                 n += 1;
             }
         }
@@ -602,10 +1061,41 @@ mod tests {
     }
 
     #[test]
+    fn char_table_is_the_definition() {
+        let bmp: &[u32] = &BMP_INFO;
+        for cp in 0..=0x10_FFFFu32 {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            let got = char_info(bmp, c);
+            assert_eq!(got, CharInfo::of(c), "U+{cp:04X}");
+            let n = normalize(c);
+            assert_eq!(got.cp(), n as u32, "U+{cp:04X}");
+            assert_eq!(got.is_upper(), crate::py::char_is_upper(n), "U+{cp:04X}");
+            assert_eq!(got.is_space(), n == ' ', "U+{cp:04X}");
+            let code = small_code(n).map_or(NO_CODE, |k| k as u32);
+            assert_eq!(got.code(), code, "U+{cp:04X}");
+        }
+    }
+
+    #[test]
     fn mt_matches_cpython() {
         // random.Random(0).random() == 0.8444218515250481
         let mut r = PyRandom::new(0);
         assert_eq!(r.random(), 0.8444218515250481);
+        // generating the first block early changes nothing
+        let mut t = PyRandom::new(0);
+        t.twist();
+        assert_eq!(t.random(), 0.8444218515250481);
+    }
+
+    #[test]
+    fn vietnamese_marks_are_found() {
+        // (the marks are searched for only from the smallest one up)
+        assert_eq!(normalize_vi("Vie\u{0323}t Nam"), "Vi\u{1eb9}t Nam");
+        assert_eq!(normalize_vi("tie\u{0301}ng"), "ti\u{e9}ng");
+        assert!(matches!(normalize_vi("plain ascii"), Cow::Borrowed(_)));
+        assert!(matches!(normalize_vi("déjà vu"), Cow::Borrowed(_)));
     }
 
     #[test]
@@ -619,5 +1109,104 @@ mod tests {
             "fr"
         );
         assert!(detect("1234 !!!").is_err());
+        assert!(detect("").is_err());
+    }
+
+    /// The fast path's n-grams, as the reference's (entries, in order).
+    fn fast_ngrams(text: &str) -> Vec<GramEntries> {
+        let m = &*MODEL;
+        let mut g = Grams::default();
+        extract(m, text, &mut g);
+        g.ids
+            .iter()
+            .map(|&id| g.entries(m, id).expect("an id has entries"))
+            .collect()
+    }
+
+    /// The fast path against the reference: the same n-grams, the same probabilities to the
+    /// bit, the same answer; twice on one thread (reused buffers, memo) for two seeds.
+    fn same_as_reference(text: &str) {
+        let m = &*MODEL;
+        assert_eq!(fast_ngrams(text), reference::ngrams(m, text), "{text:?}");
+        let mut s = Scratch::default();
+        for seed in [0, 7, 0] {
+            let want = reference::lang_probs(m, text, seed);
+            let got = lang_probs(m, text, seed, &mut s).map(|p| p.to_vec());
+            let bits = |r: &Result<Vec<f64>, NoFeatures>| {
+                r.as_ref()
+                    .map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+                    .map_err(|e| e.clone())
+            };
+            assert_eq!(bits(&got), bits(&want), "{text:?} seed {seed}");
+            let want_lang = want.map(|p| best_language(m, &p));
+            assert_eq!(detect_seeded(text, seed), want_lang, "{text:?} seed {seed}");
+        }
+    }
+
+    #[test]
+    fn fast_path_matches_reference_on_examples() {
+        let long_en = "The committee reviewed the proposal. ".repeat(400);
+        let many_chars = "日本語のテキストと English words ".repeat(600);
+        for t in [
+            "",
+            " ",
+            "   \n\t ",
+            "a",
+            "A",
+            "AB CD EF",
+            "This is a sentence written in plain English.",
+            "Ceci est une phrase écrite en français.",
+            "Dies ist ein Satz auf Deutsch, größer als gedacht. ÄÖÜ straße",
+            "Это предложение написано по-русски. ПРИВЕТ мир",
+            "这是一个用中文写的句子。東京の天気は晴れです。",
+            "これは日本語の文です。カタカナとひらがな。",
+            "한국어 문장입니다. 서울은 오늘 비가 옵니다.",
+            "هذه جملة مكتوبة باللغة العربية ی",
+            "Tiếng Việt có dấu: Việt Nam, người, được. Tie\u{0301}ng Vie\u{0323}\u{0302}t",
+            "ελληνικά κείμενο ΑΒΓ δέλτα",
+            "हिन्दी में लिखा गया वाक्य है।",
+            "See https://example.com/a?b=c and mail me at a.b@example.org now",
+            "emoji 😀🎉 and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 text, ǅ title case, ș ț",
+            "Mixed: English, français, Deutsch, русский, 日本語, 한국어, العربية.",
+            "HTTP NASA USA ABC dEF GhI",
+            // mostly non-Latin: the Latin letters are dropped (after spaces are collapsed)
+            "日本語のテキスト a  b 東京 c 大阪 Z",
+            "a  b   c    d  \u{2003} e\u{2014}f",
+            &long_en,
+            &many_chars,
+        ] {
+            same_as_reference(t);
+        }
+    }
+
+    /// Text from pieces that exercise langdetect's rules: scripts, capitals, spaces,
+    /// punctuation, URLs and addresses, Vietnamese marks, chars beyond the BMP.
+    fn text_strategy() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            "[a-z ]{0,12}",
+            "[A-Za-z .,!?]{0,12}",
+            "[àâçéèêëîïôûùüÿñæœßäöå ]{0,8}",
+            "[а-яА-ЯёЁ ]{0,8}",
+            "[一-龥 ]{0,6}",
+            "[ぁ-んァ-ン ]{0,6}",
+            "[가-힣 ]{0,6}",
+            "[ا-ي ی]{0,6}",
+            "[α-ωΑ-Ω ]{0,6}",
+            "[aeiouy][\u{0300}\u{0301}\u{0303}\u{0309}\u{0323}]",
+            Just("https://example.com/x?y=1".to_string()),
+            Just(" a.b@example.org ".to_string()),
+            Just("  \t\n ".to_string()),
+            "\\PC{0,4}",
+            any::<char>().prop_map(String::from),
+        ];
+        prop::collection::vec(piece, 0..12).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn fast_path_matches_reference(text in text_strategy()) {
+            same_as_reference(&text);
+        }
     }
 }

@@ -227,13 +227,14 @@ impl<'a> GramTable<'a> {
 
 /// The alphabet of the direct n-gram table: space and the lowercase ASCII letters (most
 /// n-grams of most texts), numbered 0 to 26.
-const SMALL_ALPHABET: usize = 27;
+pub const SMALL_ALPHABET: usize = 27;
 
 /// How many n-grams (of 1 to 3 chars) the direct table has.
 pub const SMALL_GRAMS: usize =
     SMALL_ALPHABET + SMALL_ALPHABET * SMALL_ALPHABET + SMALL_ALPHABET.pow(3);
 
-fn small_code(c: char) -> Option<usize> {
+/// A char's code in the direct table's alphabet (None: not in it).
+pub fn small_code(c: char) -> Option<usize> {
     match c {
         ' ' => Some(0),
         'a'..='z' => Some(c as usize - 'a' as usize + 1),
