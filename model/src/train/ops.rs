@@ -6,8 +6,8 @@
 //! composite op is another pass over memory with a thread-pool barrier.
 //!
 //! Each op here computes its value with the fused kernel generation uses, without a graph, and
-//! adds to it the output of a *gradient op*: a custom op whose forward is zero and whose
-//! backward is the op's derivative written out. The graph then keeps only the op's inputs
+//! hands it to candle as the output of a custom op whose backward is the op's derivative
+//! written out. The graph then keeps only the op's inputs
 //! (and, for attention, its output), and the backward recomputes what it needs:
 //!
 //! - attention: `P = softmax(Q Kᵀ · scale + mask)` once more (as flash attention does), then
@@ -19,20 +19,66 @@
 //!
 //! The composite forms stay in [`reference`] as the definitions that tests compare with.
 
-use candle_core::backend::{BackendDevice, BackendStorage};
 use candle_core::{
-    CpuStorage, CudaStorage, CustomOp1, CustomOp2, CustomOp3, DType, Layout, Result, Shape, Tensor,
-    D,
+    CpuStorage, CudaStorage, CustomOp1, CustomOp2, CustomOp3, DType, Layout, Result, Shape,
+    Storage, Tensor, D,
 };
 use rayon::prelude::*;
 
-/// The forward of every gradient op: zeros of the given shape on the input's device.
-fn zeros_cpu(s: &CpuStorage, shape: &Shape) -> Result<(CpuStorage, Shape)> {
-    Ok((s.device().zeros_impl(shape, s.dtype())?, shape.clone()))
+/// The value an op computed with the fused kernels, handed to candle as the op's output by its
+/// forward (taken, so the graph does not keep a second reference to it).
+struct Value(std::sync::Mutex<Option<Tensor>>);
+
+impl Value {
+    fn new(t: Tensor) -> Self {
+        Value(std::sync::Mutex::new(Some(t)))
+    }
+
+    fn take(&self) -> Result<Tensor> {
+        self.0
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("op value poisoned".into()))?
+            .take()
+            .ok_or_else(|| candle_core::Error::Msg("op value taken twice".into()))
+    }
+
+    /// The value's storage, shared when the value owns it whole, else copied.
+    fn storage(&self) -> Result<(Storage, Shape)> {
+        let v = self.take()?;
+        let (st, l) = v.storage_and_layout();
+        let whole = l.is_contiguous() && l.start_offset() == 0;
+        let st = match &*st {
+            Storage::Cpu(c) if whole && cpu_len(c) == l.shape().elem_count() => {
+                Storage::Cpu(c.clone())
+            }
+            other => other.try_clone(l)?,
+        };
+        Ok((st, l.shape().clone()))
+    }
+
+    fn cpu(&self) -> Result<(CpuStorage, Shape)> {
+        match self.storage()? {
+            (Storage::Cpu(c), sh) => Ok((c, sh)),
+            _ => candle_core::bail!("op value is not on the CPU"),
+        }
+    }
+
+    fn cuda(&self) -> Result<(CudaStorage, Shape)> {
+        match self.storage()? {
+            (Storage::Cuda(c), sh) => Ok((c, sh)),
+            _ => candle_core::bail!("op value is not on a CUDA device"),
+        }
+    }
 }
 
-fn zeros_cuda(s: &CudaStorage, shape: &Shape) -> Result<(CudaStorage, Shape)> {
-    Ok((s.device().zeros_impl(shape, s.dtype())?, shape.clone()))
+fn cpu_len(c: &CpuStorage) -> usize {
+    match c {
+        CpuStorage::F32(v) => v.len(),
+        CpuStorage::F64(v) => v.len(),
+        CpuStorage::BF16(v) => v.len(),
+        CpuStorage::F16(v) => v.len(),
+        _ => usize::MAX,
+    }
 }
 
 /// Whether candle's graph reaches any of these tensors (so a gradient op is needed at all).
@@ -46,17 +92,18 @@ fn tracked(ts: &[&Tensor]) -> bool {
 struct RopeGrad {
     cos: Tensor,
     sin: Tensor,
+    value: Value,
 }
 
 impl CustomOp1 for RopeGrad {
     fn name(&self) -> &'static str {
         "rope-grad"
     }
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        zeros_cpu(s, l.shape())
+    fn cpu_fwd(&self, _: &CpuStorage, _: &Layout) -> Result<(CpuStorage, Shape)> {
+        self.value.cpu()
     }
-    fn cuda_fwd(&self, s: &CudaStorage, l: &Layout) -> Result<(CudaStorage, Shape)> {
-        zeros_cuda(s, l.shape())
+    fn cuda_fwd(&self, _: &CudaStorage, _: &Layout) -> Result<(CudaStorage, Shape)> {
+        self.value.cuda()
     }
     fn bwd(&self, _x: &Tensor, _res: &Tensor, g: &Tensor) -> Result<Option<Tensor>> {
         let g = g.detach().contiguous()?;
@@ -72,11 +119,11 @@ pub fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
     if !tracked(&[&x]) {
         return Ok(value);
     }
-    let grad = x.apply_op1(RopeGrad {
+    x.apply_op1(RopeGrad {
         cos: cos.detach(),
         sin: sin.detach(),
-    })?;
-    value + grad
+        value: Value::new(value),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -84,6 +131,7 @@ pub fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
 
 struct RmsNormGrad {
     eps: f64,
+    value: Value,
 }
 
 impl CustomOp2 for RmsNormGrad {
@@ -92,21 +140,21 @@ impl CustomOp2 for RmsNormGrad {
     }
     fn cpu_fwd(
         &self,
-        s: &CpuStorage,
-        l: &Layout,
+        _: &CpuStorage,
+        _: &Layout,
         _: &CpuStorage,
         _: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        zeros_cpu(s, l.shape())
+        self.value.cpu()
     }
     fn cuda_fwd(
         &self,
-        s: &CudaStorage,
-        l: &Layout,
+        _: &CudaStorage,
+        _: &Layout,
         _: &CudaStorage,
         _: &Layout,
     ) -> Result<(CudaStorage, Shape)> {
-        zeros_cuda(s, l.shape())
+        self.value.cuda()
     }
     fn bwd(
         &self,
@@ -238,8 +286,13 @@ pub fn rms_norm(x: &Tensor, w: &Tensor, eps: f64) -> Result<Tensor> {
     if !tracked(&[&x, w]) {
         return Ok(value);
     }
-    let grad = x.apply_op2(w, RmsNormGrad { eps })?;
-    value + grad
+    x.apply_op2(
+        w,
+        RmsNormGrad {
+            eps,
+            value: Value::new(value),
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -295,9 +348,8 @@ fn regrouped(y: &Tensor, n_head: usize, sh: AttnShape) -> Result<Tensor> {
 
 struct AttnGrad {
     mask: Tensor,
-    /// The attention output `(B, T, n_head·D)`, kept for `rowsum(dY ∘ Y)`.
-    y: Tensor,
     sh: AttnShape,
+    value: Value,
 }
 
 impl CustomOp3 for AttnGrad {
@@ -306,25 +358,25 @@ impl CustomOp3 for AttnGrad {
     }
     fn cpu_fwd(
         &self,
-        s: &CpuStorage,
+        _: &CpuStorage,
         _: &Layout,
         _: &CpuStorage,
         _: &Layout,
         _: &CpuStorage,
         _: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        zeros_cpu(s, self.y.shape())
+        self.value.cpu()
     }
     fn cuda_fwd(
         &self,
-        s: &CudaStorage,
+        _: &CudaStorage,
         _: &Layout,
         _: &CudaStorage,
         _: &Layout,
         _: &CudaStorage,
         _: &Layout,
     ) -> Result<(CudaStorage, Shape)> {
-        zeros_cuda(s, self.y.shape())
+        self.value.cuda()
     }
     #[allow(clippy::type_complexity)]
     fn bwd(
@@ -332,7 +384,7 @@ impl CustomOp3 for AttnGrad {
         q: &Tensor,
         k: &Tensor,
         v: &Tensor,
-        _res: &Tensor,
+        res: &Tensor,
         g: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let sh = self.sh;
@@ -340,7 +392,8 @@ impl CustomOp3 for AttnGrad {
         let (qd, kd, vd) = (q.detach(), k.detach(), v.detach());
         let qs = (grouped(&qd, sh)? * sh.scale)?;
         let g = regrouped(&g.detach(), n_head, sh)?;
-        let y = regrouped(&self.y, n_head, sh)?;
+        // The output `Y`, for `rowsum(dY ∘ Y)`.
+        let y = regrouped(&res.detach(), n_head, sh)?;
         let p = probs(&qs, &kd, &self.mask, sh.n_rep)?;
         let dv = v.track_op().then(|| p.t()?.matmul(&g)).transpose()?;
         let dp = g.matmul(&vd.t()?)?;
@@ -446,16 +499,15 @@ pub fn attention(
     if !tracked(&[&q, &k, &v]) {
         return Ok(value);
     }
-    let grad = q.apply_op3(
+    q.apply_op3(
         &k,
         &v,
         AttnGrad {
             mask: mask.detach(),
-            y: value.clone(),
             sh,
+            value: Value::new(value),
         },
-    )?;
-    value + grad
+    )
 }
 
 /// The composite forms candle differentiates by itself: the definitions the ops above are
