@@ -308,9 +308,11 @@ pub struct Mlp {
 
 impl Mlp {
     fn forward(&self, x: &Tensor, ad: bool) -> Result<Tensor> {
-        let g = candle_nn::ops::silu(&self.gate_proj.forward_opts(x, ad)?)?;
-        self.down_proj
-            .forward_opts(&(g * self.up_proj.forward_opts(x, ad)?)?, ad)
+        let h = crate::train::ops::swiglu(
+            &self.gate_proj.forward_opts(x, ad)?,
+            &self.up_proj.forward_opts(x, ad)?,
+        )?;
+        self.down_proj.forward_opts(&h, ad)
     }
 }
 

@@ -739,6 +739,18 @@ fn training_ops_match_their_composite_definitions() {
         assert_close(&a.0, &r.0, tol, "rms value");
         assert_close(&a.1[0], &r.1[0], tol, "rms dx");
         assert_close(&a.1[1], &r.1[1], tol, "rms dw");
+        // SwiGLU.
+        let g = rand_t(&[3, 5, 16], 12, dtype);
+        let u = rand_t(&[3, 5, 16], 13, dtype);
+        let a = value_and_grads(
+            &[g.clone(), u.clone()],
+            &|t| ops::swiglu(&t[0], &t[1]).unwrap(),
+            14,
+        );
+        let r = value_and_grads(&[g, u], &|t| reference::swiglu(&t[0], &t[1]).unwrap(), 14);
+        assert_close(&a.0, &r.0, tol, "swiglu value");
+        assert_close(&a.1[0], &r.1[0], tol, "swiglu dg");
+        assert_close(&a.1[1], &r.1[1], tol, "swiglu du");
         // RoPE.
         let x = rand_t(&[2, 3, 5, 8], 4, dtype);
         let cos = rand_t(&[2, 5, 4], 5, dtype);

@@ -296,6 +296,179 @@ pub fn rms_norm(x: &Tensor, w: &Tensor, eps: f64) -> Result<Tensor> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// SwiGLU
+
+/// `silu(g) · u` and its derivative factors for one element: `(value, ∂/∂g, ∂/∂u)`.
+#[inline]
+fn swiglu_elem(g: f32, u: f32) -> (f32, f32, f32) {
+    let s = 1.0 / (1.0 + (-g).exp());
+    let silu = g * s;
+    (silu * u, u * s * (1.0 + g * (1.0 - s)), silu)
+}
+
+/// Elements per parallel task of the SwiGLU kernels.
+const SWIGLU_CHUNK: usize = 16 * 1024;
+
+fn f32_slices<'a>(
+    a: &'a CpuStorage,
+    la: &Layout,
+    b: &'a CpuStorage,
+    lb: &Layout,
+) -> Result<Option<(&'a [f32], &'a [f32])>> {
+    match (a, b, la.contiguous_offsets(), lb.contiguous_offsets()) {
+        (CpuStorage::F32(a), CpuStorage::F32(b), Some((a0, a1)), Some((b0, b1))) => {
+            if a1 - a0 != b1 - b0 {
+                candle_core::bail!("swiglu: shapes {:?} and {:?}", la.shape(), lb.shape());
+            }
+            Ok(Some((&a[a0..a1], &b[b0..b1])))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// `silu(g) · u` in one pass (CPU, f32, contiguous).
+struct SwiGluCpu;
+
+impl CustomOp2 for SwiGluCpu {
+    fn name(&self) -> &'static str {
+        "swiglu"
+    }
+    fn cpu_fwd(
+        &self,
+        sg: &CpuStorage,
+        lg: &Layout,
+        su: &CpuStorage,
+        lu: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let Some((g, u)) = f32_slices(sg, lg, su, lu)? else {
+            candle_core::bail!("swiglu: f32, contiguous inputs only");
+        };
+        let mut out = vec![0f32; g.len()];
+        out.par_chunks_mut(SWIGLU_CHUNK)
+            .enumerate()
+            .for_each(|(c, o)| {
+                let i0 = c * SWIGLU_CHUNK;
+                for (j, x) in o.iter_mut().enumerate() {
+                    *x = swiglu_elem(g[i0 + j], u[i0 + j]).0;
+                }
+            });
+        Ok((CpuStorage::F32(out), lg.shape().clone()))
+    }
+}
+
+/// The SwiGLU backward (CPU, f32): `(g, u, dh)` → `(2, N)`: `dg` then `du`.
+struct SwiGluBwdCpu;
+
+impl CustomOp3 for SwiGluBwdCpu {
+    fn name(&self) -> &'static str {
+        "swiglu-bwd"
+    }
+    fn cpu_fwd(
+        &self,
+        sg: &CpuStorage,
+        lg: &Layout,
+        su: &CpuStorage,
+        lu: &Layout,
+        sd: &CpuStorage,
+        ld: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (Some((g, u)), Some((_, dh))) =
+            (f32_slices(sg, lg, su, lu)?, f32_slices(sg, lg, sd, ld)?)
+        else {
+            candle_core::bail!("swiglu-bwd: f32, contiguous inputs only");
+        };
+        let n = g.len();
+        let mut out = vec![0f32; 2 * n];
+        let (dg, du) = out.split_at_mut(n);
+        dg.par_chunks_mut(SWIGLU_CHUNK)
+            .zip(du.par_chunks_mut(SWIGLU_CHUNK))
+            .enumerate()
+            .for_each(|(c, (dg, du))| {
+                let i0 = c * SWIGLU_CHUNK;
+                for j in 0..dg.len() {
+                    let (_, a, b) = swiglu_elem(g[i0 + j], u[i0 + j]);
+                    dg[j] = dh[i0 + j] * a;
+                    du[j] = dh[i0 + j] * b;
+                }
+            });
+        Ok((CpuStorage::F32(out), Shape::from((2, n))))
+    }
+}
+
+struct SwiGluGrad {
+    value: Value,
+}
+
+impl CustomOp2 for SwiGluGrad {
+    fn name(&self) -> &'static str {
+        "swiglu-grad"
+    }
+    fn cpu_fwd(
+        &self,
+        _: &CpuStorage,
+        _: &Layout,
+        _: &CpuStorage,
+        _: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        self.value.cpu()
+    }
+    fn cuda_fwd(
+        &self,
+        _: &CudaStorage,
+        _: &Layout,
+        _: &CudaStorage,
+        _: &Layout,
+    ) -> Result<(CudaStorage, Shape)> {
+        self.value.cuda()
+    }
+    fn bwd(
+        &self,
+        g: &Tensor,
+        u: &Tensor,
+        _res: &Tensor,
+        dh: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let (gd, ud, dh) = (g.detach(), u.detach(), dh.detach().contiguous()?);
+        let (dg, du) = if cpu_f32(&gd) {
+            let out = gd.apply_op3_no_bwd(&ud, &dh, &SwiGluBwdCpu)?;
+            (
+                out.get(0)?.reshape(g.shape())?,
+                out.get(1)?.reshape(g.shape())?,
+            )
+        } else {
+            let s = candle_nn::ops::sigmoid(&gd)?;
+            let silu = (&gd * &s)?;
+            let dsilu = (&s * ((&gd * (1.0 - &s)?)? + 1.0)?)?;
+            ((&dh * &ud)?.mul(&dsilu)?, (&dh * silu)?)
+        };
+        Ok((g.track_op().then_some(dg), u.track_op().then_some(du)))
+    }
+}
+
+fn cpu_f32(t: &Tensor) -> bool {
+    t.device().is_cpu() && t.dtype() == DType::F32
+}
+
+/// The gated activation of the MLP, `silu(g) · u`, differentiable in both; one pass on CPU.
+pub fn swiglu(g: &Tensor, u: &Tensor) -> Result<Tensor> {
+    let (g, u) = (g.contiguous()?, u.contiguous()?);
+    let value = if cpu_f32(&g) {
+        g.detach().apply_op2_no_bwd(&u.detach(), &SwiGluCpu)?
+    } else {
+        reference::swiglu(&g.detach(), &u.detach())?
+    };
+    if !tracked(&[&g, &u]) {
+        return Ok(value);
+    }
+    g.apply_op2(
+        &u,
+        SwiGluGrad {
+            value: Value::new(value),
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
 // Attention
 
 /// Scaled dot-product attention with grouped-query heads and an additive mask.
@@ -523,6 +696,10 @@ pub mod reference {
         let x2 = x.narrow(D::Minus1, half, half)?;
         let rotated = Tensor::cat(&[&x2.neg()?, &x1], D::Minus1)?;
         x.broadcast_mul(&cos)? + rotated.broadcast_mul(&sin)?
+    }
+
+    pub fn swiglu(g: &Tensor, u: &Tensor) -> Result<Tensor> {
+        candle_nn::ops::silu(g)? * u
     }
 
     pub fn rms_norm(x: &Tensor, w: &Tensor, eps: f64) -> Result<Tensor> {
