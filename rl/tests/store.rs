@@ -533,8 +533,20 @@ fn second_open_says_another_raif() {
     assert!(a.run("x").expect("run").is_some());
 }
 
+/// Open the store's sled database directly, waiting out the lock that sled's flusher thread
+/// holds for a moment after a `Store` is dropped.
+fn raw_open(home: &Path) -> sled::Db {
+    for _ in 0..40 {
+        match sled::open(home.join("store")) {
+            Ok(db) => return db,
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+    sled::open(home.join("store")).expect("raw open")
+}
+
 fn raw_insert(home: &Path, tree: &str, key: &[u8], value: &[u8]) {
-    let db = sled::open(home.join("store")).expect("raw open");
+    let db = raw_open(home);
     db.open_tree(tree)
         .expect("tree")
         .insert(key, value)
@@ -543,7 +555,7 @@ fn raw_insert(home: &Path, tree: &str, key: &[u8], value: &[u8]) {
 }
 
 fn raw_get(home: &Path, tree: &str, key: &[u8]) -> Vec<u8> {
-    let db = sled::open(home.join("store")).expect("raw open");
+    let db = raw_open(home);
     db.open_tree(tree)
         .expect("tree")
         .get(key)

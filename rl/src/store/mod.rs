@@ -220,6 +220,9 @@ fn txn_error(e: TransactionError<String>) -> anyhow::Error {
     }
 }
 
+/// Lock retries (50 ms apart) before a store held elsewhere is reported.
+const LOCK_RETRIES: usize = 40;
+
 impl Store {
     /// Opens or creates `<home>/store`. If another process holds the database, the error says
     /// so plainly ("another raif is using <path>: stop it or use --home").
@@ -227,21 +230,33 @@ impl Store {
         fs::create_dir_all(home)
             .with_context(|| format!("creating the home folder {}", home.display()))?;
         let path = home.join("store");
-        let db = sled::Config::new()
-            .path(&path)
-            .cache_capacity(256 << 20)
-            .open()
-            .map_err(|e| {
-                let text = e.to_string();
-                if text.contains("could not acquire lock") {
-                    anyhow!(
-                        "another raif is using {}: stop it or use --home",
-                        path.display()
-                    )
-                } else {
-                    anyhow!(e).context(format!("opening the run store {}", path.display()))
+        let config = sled::Config::new().path(&path).cache_capacity(256 << 20);
+        // sled's background flusher keeps the file lock for a moment after the last handle is
+        // dropped, so a store closed and reopened by this process can find it still held:
+        // wait briefly before concluding that another process has it.
+        let mut tries = 0;
+        let opened = loop {
+            match config.open() {
+                Err(e)
+                    if tries < LOCK_RETRIES && e.to_string().contains("could not acquire lock") =>
+                {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
                 }
-            })?;
+                other => break other,
+            }
+        };
+        let db = opened.map_err(|e| {
+            let text = e.to_string();
+            if text.contains("could not acquire lock") {
+                anyhow!(
+                    "another raif is using {}: stop it or use --home",
+                    path.display()
+                )
+            } else {
+                anyhow!(e).context(format!("opening the run store {}", path.display()))
+            }
+        })?;
         Ok(Store {
             db,
             home: home.to_path_buf(),
