@@ -43,6 +43,18 @@ impl Linear {
 
     /// `adapters: false` computes the base layer only (the LoRA reference policy).
     pub fn forward_opts(&self, x: &Tensor, adapters: bool) -> Result<Tensor> {
+        if let (Some(l), true) = (&self.lora, adapters) {
+            if !self.weight.is_variable() && !l.dropout_active() {
+                return Ok(crate::train::frozen::lora_linear(
+                    x,
+                    &self.weight,
+                    self.bias.as_ref(),
+                    &l.a,
+                    &l.b,
+                    l.scale,
+                )?);
+            }
+        }
         let dims = x.dims().to_vec();
         let in_dim = *dims.last().context("linear input has no dimensions")?;
         let rows: usize = dims[..dims.len() - 1].iter().product();

@@ -97,6 +97,11 @@ pub struct Lora {
 }
 
 impl Lora {
+    /// Whether this forward draws a dropout mask on the adapter's input.
+    pub fn dropout_active(&self) -> bool {
+        matches!(&self.dropout, Some(d) if d.p > 0.0 && d.active.load(Ordering::Relaxed))
+    }
+
     /// `scale · dropout(x) Aᵀ Bᵀ` for `x: (rows, in)`.
     pub fn delta(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let x = match &self.dropout {

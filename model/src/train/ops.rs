@@ -27,10 +27,10 @@ use rayon::prelude::*;
 
 /// The value an op computed with the fused kernels, handed to candle as the op's output by its
 /// forward (taken, so the graph does not keep a second reference to it).
-struct Value(std::sync::Mutex<Option<Tensor>>);
+pub(crate) struct Value(std::sync::Mutex<Option<Tensor>>);
 
 impl Value {
-    fn new(t: Tensor) -> Self {
+    pub(crate) fn new(t: Tensor) -> Self {
         Value(std::sync::Mutex::new(Some(t)))
     }
 
@@ -56,14 +56,14 @@ impl Value {
         Ok((st, l.shape().clone()))
     }
 
-    fn cpu(&self) -> Result<(CpuStorage, Shape)> {
+    pub(crate) fn cpu(&self) -> Result<(CpuStorage, Shape)> {
         match self.storage()? {
             (Storage::Cpu(c), sh) => Ok((c, sh)),
             _ => candle_core::bail!("op value is not on the CPU"),
         }
     }
 
-    fn cuda(&self) -> Result<(CudaStorage, Shape)> {
+    pub(crate) fn cuda(&self) -> Result<(CudaStorage, Shape)> {
         match self.storage()? {
             (Storage::Cuda(c), sh) => Ok((c, sh)),
             _ => candle_core::bail!("op value is not on a CUDA device"),
