@@ -772,8 +772,9 @@ static STARTING_QUOTES: [Sub; 4] = [
         " $1 ",
         &["«", "“", "‘", "„", "`"],
         |t| {
-            // one opening quote, or the whole run of backticks
-            py::rewrite(t, |t, i| {
+            // one opening quote, or the whole run of backticks (« is C2 AB in UTF-8; “ ‘ „
+            // start with E2)
+            py::rewrite_at(t, py::byte_starts(t, 0xC2, 0xE2, b'`'), |t, i| {
                 let rest = &t[i..];
                 match rest.chars().next()? {
                     c @ ('«' | '“' | '‘' | '„') => Some((c.len_utf8(), format!(" {c} "))),
@@ -793,7 +794,7 @@ static STARTING_QUOTES: [Sub; 4] = [
         replace_literal(t, "``", " `` ")
     }),
     fast_sub(r#"([ \(\[{<])("|'{2})"#, "$1 `` ", &["\"", "''"], |t| {
-        py::rewrite(t, |t, i| {
+        py::rewrite_at(t, py::char_before_bytes(t, b'"', b'\'', b'\''), |t, i| {
             let rest = &t[i..];
             let c = rest.chars().next().filter(|c| " ([{<".contains(*c))?;
             let q = &rest[1..];
@@ -850,7 +851,7 @@ fn quote_start(t: &str) -> String {
 
 static PUNCTUATION_A: [Sub; 1] = [fast_sub(r"([:,])([^\d])", " $1 $2", &[":", ","], |t| {
     // a ':' or ',' and the next char, when that is not a digit (`\d`: Unicode Nd)
-    py::rewrite(t, |t, i| {
+    py::rewrite_at(t, py::byte_starts(t, b':', b',', b','), |t, i| {
         let mut it = t[i..].chars();
         let sep = it.next().filter(|c| matches!(c, ':' | ','))?;
         let c = it.next().filter(|&c| !py::is_nd(c))?;
@@ -861,7 +862,7 @@ static PUNCTUATION_A: [Sub; 1] = [fast_sub(r"([:,])([^\d])", " $1 $2", &[":", ",
 static PUNCTUATION_B: [Sub; 3] = [
     fast_sub(r"\.{2,}", " $0 ", &[".."], |t| {
         // every run of two or more dots
-        py::rewrite(t, |t, i| {
+        py::rewrite_at(t, py::byte_starts(t, b'.', b'.', b'.'), |t, i| {
             let rest = &t[i..];
             let n = rest.len() - rest.trim_start_matches('.').len();
             (n >= 2).then(|| (n, format!(" {} ", &rest[..n])))
@@ -924,7 +925,8 @@ static ENDING_QUOTES_B: [Sub; 2] = [
 /// `re.sub(r"([^' ])(ALT1|ALT2|...) ", r"\1 \2 ", t)`: a char other than `'` and space, then
 /// the first alternative (in order) that is followed by a space.
 fn clitic(t: &str, alts: &[&str]) -> Option<String> {
-    py::rewrite(t, |t, i| {
+    // (tried only before a ', n or N: every alternative starts with one)
+    py::rewrite_at(t, py::char_before_bytes(t, b'\'', b'n', b'N'), |t, i| {
         let c = t[i..].chars().next().filter(|c| !matches!(c, '\'' | ' '))?;
         let rest = &t[i + c.len_utf8()..];
         // every alternative starts with ', n or N
@@ -1085,10 +1087,65 @@ pub fn treebank_tokenize(sentence: &str) -> Vec<String> {
 
 /// `nltk.word_tokenize(text)`.
 pub fn word_tokenize(text: &str) -> Vec<String> {
-    sent_tokenize(text)
-        .into_iter()
-        .flat_map(treebank_tokenize)
-        .collect()
+    let mut out = Vec::new();
+    for_each_word_token(text, |t| out.push(t.to_string()));
+    out
+}
+
+/// Call `f` on each token of `nltk.word_tokenize(text)`, in order (no token list is built).
+///
+/// Inside [`with_sentence_memo`], a sentence already tokenized on this thread reuses its
+/// tokens: the loose evaluation tokenizes up to 8 variants of one response, which differ only
+/// by a first or last line or by their `*`, so most of their sentences are the same strings,
+/// and the Treebank tokenizer (a pure function of the sentence) is the costly part.
+pub fn for_each_word_token(text: &str, mut f: impl FnMut(&str)) {
+    for sentence in sent_tokenize(text) {
+        let memo = SENTENCE_MEMO.with(|m| {
+            m.borrow_mut().as_mut().map(|memo| {
+                memo.entry(sentence.into())
+                    .or_insert_with(|| treebank_tokenize(sentence).into())
+                    .clone()
+            })
+        });
+        match memo {
+            Some(tokens) => tokens.iter().for_each(|t| f(t)),
+            None => treebank_tokenize(sentence).iter().for_each(|t| f(t)),
+        }
+    }
+}
+
+type SentenceMemo = std::collections::HashMap<Box<str>, std::rc::Rc<[String]>>;
+
+thread_local! {
+    /// Treebank tokens by sentence, while a [`with_sentence_memo`] scope is open on the thread
+    /// (None: no scope, nothing is kept).
+    static SENTENCE_MEMO: std::cell::RefCell<Option<SentenceMemo>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Run `f` with the Treebank tokens of the sentences it tokenizes kept and reused (see
+/// [`for_each_word_token`]); they are dropped when the outermost scope ends, so the memory is
+/// that of one scope's texts (one response and its variants) and a scope never sees another's
+/// sentences. Tokens are a pure function of the sentence, so results are the same with and
+/// without the scope. Nested scopes share the outer one.
+pub fn with_sentence_memo<R>(f: impl FnOnce() -> R) -> R {
+    /// Ends the scope even if `f` panics.
+    struct Close;
+    impl Drop for Close {
+        fn drop(&mut self) {
+            SENTENCE_MEMO.with(|m| *m.borrow_mut() = None);
+        }
+    }
+    let outer = SENTENCE_MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        let outer = m.is_none();
+        if outer {
+            *m = Some(SentenceMemo::new());
+        }
+        outer
+    });
+    let _close = outer.then_some(Close);
+    f()
 }
 
 // ------------------------------------------------------------------------------------------
@@ -1207,6 +1264,37 @@ pub fn first_pos_tag(tokens: &[String]) -> Option<String> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// The sentence memo changes nothing: the tokens of texts that share sentences (and of the
+    /// same text twice) are the same inside a scope as outside, and the scope ends cleanly.
+    #[test]
+    fn sentence_memo_gives_the_same_tokens() {
+        let base = "First line: \"Hi\". Mr. Smith can't go!! It's *BIG* (really).\n\
+                    Second line... 3.5 U.S.A. e.g. test--it. 'Tis gonna be FINE, OK?\n\
+                    Last line, NO period";
+        let mut texts = vec![base.to_string(), base.replace('*', "")];
+        for v in crate::registry::loose_variants(base) {
+            texts.push(v);
+        }
+        texts.push(String::new());
+        let plain: Vec<Vec<String>> = texts.iter().map(|t| word_tokenize(t)).collect();
+        let memo: Vec<Vec<String>> = with_sentence_memo(|| {
+            // twice, so that the second pass reads every sentence from the memo; and nested
+            let first: Vec<Vec<String>> = texts.iter().map(|t| word_tokenize(t)).collect();
+            let second = with_sentence_memo(|| texts.iter().map(|t| word_tokenize(t)).collect());
+            assert_eq!(first, second);
+            second
+        });
+        assert_eq!(plain, memo);
+        assert!(
+            SENTENCE_MEMO.with(|m| m.borrow().is_none()),
+            "the scope is closed"
+        );
+        // a panic inside the scope closes it too
+        let r = std::panic::catch_unwind(|| with_sentence_memo(|| panic!("inside")));
+        assert!(r.is_err());
+        assert!(SENTENCE_MEMO.with(|m| m.borrow().is_none()));
+    }
 
     #[test]
     fn word_tokenize_matches_nltk() {

@@ -191,6 +191,11 @@ fn run_one(check: &CheckFn, text: &str) -> Result<Verdict, String> {
 
 /// Strict and loose evaluation of one built checker on one response.
 pub fn evaluate_checker(id: &str, check: &CheckFn, response: &str) -> InstructionResult {
+    // the variants share most of their sentences with the response (see nltk::with_sentence_memo)
+    crate::nltk::with_sentence_memo(|| evaluate_variants(id, check, response))
+}
+
+fn evaluate_variants(id: &str, check: &CheckFn, response: &str) -> InstructionResult {
     let strict = run_one(check, response);
     let mut error = strict.as_ref().err().map(|e| format!("strict: {e}"));
     let strict_pass = matches!(&strict, Ok(v) if v.pass);
