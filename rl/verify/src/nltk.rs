@@ -1046,6 +1046,15 @@ fn final_colon(t: &str) -> String {
 /// simple lowercase, and `İ`, `ı` → `i`, `ſ` → `s`, `K` (Kelvin) → `k` (a false positive only
 /// costs time; `str::to_lowercase` would turn `İ` into two characters and miss `GİMME`).
 fn contraction_candidate(t: &str) -> bool {
+    const STARTS: [&str; 9] = [
+        "can", "d'ye", "gim", "gon", "got", "lem", "more'n", "wan", "'t",
+    ];
+    if t.is_ascii() {
+        // (an ASCII char's simple lowercase is its ASCII lowercase; none of the special
+        // cases below is ASCII)
+        let l = t.to_ascii_lowercase();
+        return STARTS.iter().any(|w| l.contains(w));
+    }
     let l: String = t
         .chars()
         .map(|c| match c {
@@ -1055,11 +1064,7 @@ fn contraction_candidate(t: &str) -> bool {
             c => c.to_lowercase().next().unwrap_or(c),
         })
         .collect();
-    [
-        "can", "d'ye", "gim", "gon", "got", "lem", "more'n", "wan", "'t",
-    ]
-    .iter()
-    .any(|w| l.contains(w))
+    STARTS.iter().any(|w| l.contains(w))
 }
 
 /// `NLTKWordTokenizer().tokenize(sentence)`.
@@ -1144,7 +1149,9 @@ pub fn with_sentence_memo<R>(f: impl FnOnce() -> R) -> R {
         }
         outer
     });
-    let _close = outer.then_some(Close);
+    // (not `outer.then_some(Close)`: that builds a `Close` in an inner scope too, and dropping
+    // it would end the outer scope)
+    let _close = if outer { Some(Close) } else { None };
     f()
 }
 
@@ -1283,6 +1290,11 @@ pub(crate) mod tests {
             let first: Vec<Vec<String>> = texts.iter().map(|t| word_tokenize(t)).collect();
             let second = with_sentence_memo(|| texts.iter().map(|t| word_tokenize(t)).collect());
             assert_eq!(first, second);
+            let kept = SENTENCE_MEMO.with(|m| m.borrow().as_ref().map_or(0, |m| m.len()));
+            assert!(
+                kept > 3,
+                "an inner scope leaves the outer one open ({kept} sentences)"
+            );
             second
         });
         assert_eq!(plain, memo);
