@@ -44,9 +44,17 @@ pub fn word_tokens(text: &str) -> Vec<&str> {
     out
 }
 
-/// `instructions_util.count_words`.
+/// `instructions_util.count_words`: the number of [`word_tokens`], counted (the word starts)
+/// without building them.
 pub fn count_words(text: &str) -> usize {
-    word_tokens(text).len()
+    let mut n = 0;
+    let mut in_word = false;
+    for c in text.chars() {
+        let w = is_word_char(c);
+        n += usize::from(w && !in_word);
+        in_word = w;
+    }
+    n
 }
 
 /// NLTK's English stop words.
@@ -1271,6 +1279,21 @@ pub fn first_pos_tag(tokens: &[String]) -> Option<String> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn count_words_counts_word_tokens() {
+        for t in [
+            "",
+            " ",
+            "a",
+            "a b",
+            "_x_ y-z 3.5 é日本 ٣½ x²",
+            "Hello, world!! it's",
+            "\u{a0}a\u{a0}",
+        ] {
+            assert_eq!(count_words(t), word_tokens(t).len(), "{t:?}");
+        }
+    }
 
     /// The sentence memo changes nothing: the tokens of texts that share sentences (and of the
     /// same text twice) are the same inside a scope as outside, and the scope ends cleanly.
