@@ -114,6 +114,15 @@ fn check_record(
     rec: &Value,
     responses: Option<&HashMap<String, String>>,
 ) -> Result<Checked, String> {
+    // every instruction of the line checks the same response and its variants: they share the
+    // tokenized sentences (nltk::with_sentence_memo)
+    crate::nltk::with_sentence_memo(|| check_record_memo(rec, responses))
+}
+
+fn check_record_memo(
+    rec: &Value,
+    responses: Option<&HashMap<String, String>>,
+) -> Result<Checked, String> {
     let ids = rec
         .get("instruction_id_list")
         .and_then(Value::as_array)

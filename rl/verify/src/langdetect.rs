@@ -397,22 +397,44 @@ impl CharInfo {
     }
 }
 
-/// [`CharInfo`] of every BMP char (surrogates, which no `char` is, read as a space). Built on
-/// first use from `normalize` (a block search, a hash map for CJK) and `char_is_upper` (Unicode
-/// tables): those cost more per char than the rest of the n-gram extraction together.
-static BMP_INFO: LazyLock<Box<[u32]>> = LazyLock::new(|| {
-    (0..0x1_0000u32)
-        .map(|cp| CharInfo::of(char::from_u32(cp).unwrap_or(' ')).0)
-        .collect()
-});
+/// [`CharInfo`] of the BMP chars (surrogates, which no `char` is, read as a space), in pages
+/// of 256 chars, each built on first use from `normalize` (a block search, a hash map for CJK)
+/// and `char_is_upper` (Unicode tables): those cost more per char than the rest of the n-gram
+/// extraction together. By pages because building the whole BMP (65,536 chars) cost a
+/// short-lived process like `raif check` more than a millisecond, and a text touches a few
+/// pages (ASCII and Latin-1, punctuation, its script's).
+struct BmpInfo {
+    pages: [OnceLock<Box<[u32; 256]>>; 256],
+}
 
-/// [`CharInfo`] of `c`: a table read for a BMP char, the definition beyond.
-#[inline]
-fn char_info(bmp: &[u32], c: char) -> CharInfo {
-    match bmp.get(c as usize) {
-        Some(&v) => CharInfo(v),
-        None => CharInfo::of(c),
+static BMP_INFO: BmpInfo = BmpInfo {
+    pages: [const { OnceLock::new() }; 256],
+};
+
+impl BmpInfo {
+    /// [`CharInfo`] of `c`: a table read for a BMP char, the definition beyond.
+    #[inline]
+    fn get(&self, c: char) -> CharInfo {
+        let cp = c as usize;
+        match self.pages.get(cp >> 8) {
+            Some(page) => {
+                let page = page.get_or_init(|| {
+                    let base = cp as u32 & !0xFF;
+                    Box::new(std::array::from_fn(|k| {
+                        CharInfo::of(char::from_u32(base + k as u32).unwrap_or(' ')).0
+                    }))
+                });
+                CharInfo(page[cp & 0xFF])
+            }
+            None => CharInfo::of(c),
+        }
     }
+}
+
+/// [`CharInfo`] of `c`.
+#[inline]
+fn char_info(bmp: &BmpInfo, c: char) -> CharInfo {
+    bmp.get(c)
 }
 
 /// Where the direct table's n-grams of each length start (`table::small_gram_index`).
@@ -583,7 +605,7 @@ fn extract(m: &Model, text: &str, g: &mut Grams) {
     g.ids.clear();
     g.others.clear();
     g.memo.clear();
-    let bmp: &[u32] = &BMP_INFO;
+    let bmp = &BMP_INFO;
     // append(): URLs and addresses become spaces, Vietnamese pairs one char, then at most
     // 10,000 chars are read, a space after a space dropped
     let cleaned = remove_urls_mails(text);
@@ -1062,7 +1084,7 @@ mod tests {
 
     #[test]
     fn char_table_is_the_definition() {
-        let bmp: &[u32] = &BMP_INFO;
+        let bmp = &BMP_INFO;
         for cp in 0..=0x10_FFFFu32 {
             let Some(c) = char::from_u32(cp) else {
                 continue;

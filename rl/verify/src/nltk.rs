@@ -44,9 +44,17 @@ pub fn word_tokens(text: &str) -> Vec<&str> {
     out
 }
 
-/// `instructions_util.count_words`.
+/// `instructions_util.count_words`: the number of [`word_tokens`], counted (the word starts)
+/// without building them.
 pub fn count_words(text: &str) -> usize {
-    word_tokens(text).len()
+    let mut n = 0;
+    let mut in_word = false;
+    for c in text.chars() {
+        let w = is_word_char(c);
+        n += usize::from(w && !in_word);
+        in_word = w;
+    }
+    n
 }
 
 /// NLTK's English stop words.
@@ -772,8 +780,9 @@ static STARTING_QUOTES: [Sub; 4] = [
         " $1 ",
         &["«", "“", "‘", "„", "`"],
         |t| {
-            // one opening quote, or the whole run of backticks
-            py::rewrite(t, |t, i| {
+            // one opening quote, or the whole run of backticks (« is C2 AB in UTF-8; “ ‘ „
+            // start with E2)
+            py::rewrite_at(t, py::byte_starts(t, 0xC2, 0xE2, b'`'), |t, i| {
                 let rest = &t[i..];
                 match rest.chars().next()? {
                     c @ ('«' | '“' | '‘' | '„') => Some((c.len_utf8(), format!(" {c} "))),
@@ -793,7 +802,7 @@ static STARTING_QUOTES: [Sub; 4] = [
         replace_literal(t, "``", " `` ")
     }),
     fast_sub(r#"([ \(\[{<])("|'{2})"#, "$1 `` ", &["\"", "''"], |t| {
-        py::rewrite(t, |t, i| {
+        py::rewrite_at(t, py::char_before_bytes(t, b'"', b'\'', b'\''), |t, i| {
             let rest = &t[i..];
             let c = rest.chars().next().filter(|c| " ([{<".contains(*c))?;
             let q = &rest[1..];
@@ -850,7 +859,7 @@ fn quote_start(t: &str) -> String {
 
 static PUNCTUATION_A: [Sub; 1] = [fast_sub(r"([:,])([^\d])", " $1 $2", &[":", ","], |t| {
     // a ':' or ',' and the next char, when that is not a digit (`\d`: Unicode Nd)
-    py::rewrite(t, |t, i| {
+    py::rewrite_at(t, py::byte_starts(t, b':', b',', b','), |t, i| {
         let mut it = t[i..].chars();
         let sep = it.next().filter(|c| matches!(c, ':' | ','))?;
         let c = it.next().filter(|&c| !py::is_nd(c))?;
@@ -861,7 +870,7 @@ static PUNCTUATION_A: [Sub; 1] = [fast_sub(r"([:,])([^\d])", " $1 $2", &[":", ",
 static PUNCTUATION_B: [Sub; 3] = [
     fast_sub(r"\.{2,}", " $0 ", &[".."], |t| {
         // every run of two or more dots
-        py::rewrite(t, |t, i| {
+        py::rewrite_at(t, py::byte_starts(t, b'.', b'.', b'.'), |t, i| {
             let rest = &t[i..];
             let n = rest.len() - rest.trim_start_matches('.').len();
             (n >= 2).then(|| (n, format!(" {} ", &rest[..n])))
@@ -924,7 +933,8 @@ static ENDING_QUOTES_B: [Sub; 2] = [
 /// `re.sub(r"([^' ])(ALT1|ALT2|...) ", r"\1 \2 ", t)`: a char other than `'` and space, then
 /// the first alternative (in order) that is followed by a space.
 fn clitic(t: &str, alts: &[&str]) -> Option<String> {
-    py::rewrite(t, |t, i| {
+    // (tried only before a ', n or N: every alternative starts with one)
+    py::rewrite_at(t, py::char_before_bytes(t, b'\'', b'n', b'N'), |t, i| {
         let c = t[i..].chars().next().filter(|c| !matches!(c, '\'' | ' '))?;
         let rest = &t[i + c.len_utf8()..];
         // every alternative starts with ', n or N
@@ -1044,6 +1054,15 @@ fn final_colon(t: &str) -> String {
 /// simple lowercase, and `İ`, `ı` → `i`, `ſ` → `s`, `K` (Kelvin) → `k` (a false positive only
 /// costs time; `str::to_lowercase` would turn `İ` into two characters and miss `GİMME`).
 fn contraction_candidate(t: &str) -> bool {
+    const STARTS: [&str; 9] = [
+        "can", "d'ye", "gim", "gon", "got", "lem", "more'n", "wan", "'t",
+    ];
+    if t.is_ascii() {
+        // (an ASCII char's simple lowercase is its ASCII lowercase; none of the special
+        // cases below is ASCII)
+        let l = t.to_ascii_lowercase();
+        return STARTS.iter().any(|w| l.contains(w));
+    }
     let l: String = t
         .chars()
         .map(|c| match c {
@@ -1053,11 +1072,7 @@ fn contraction_candidate(t: &str) -> bool {
             c => c.to_lowercase().next().unwrap_or(c),
         })
         .collect();
-    [
-        "can", "d'ye", "gim", "gon", "got", "lem", "more'n", "wan", "'t",
-    ]
-    .iter()
-    .any(|w| l.contains(w))
+    STARTS.iter().any(|w| l.contains(w))
 }
 
 /// `NLTKWordTokenizer().tokenize(sentence)`.
@@ -1085,10 +1100,67 @@ pub fn treebank_tokenize(sentence: &str) -> Vec<String> {
 
 /// `nltk.word_tokenize(text)`.
 pub fn word_tokenize(text: &str) -> Vec<String> {
-    sent_tokenize(text)
-        .into_iter()
-        .flat_map(treebank_tokenize)
-        .collect()
+    let mut out = Vec::new();
+    for_each_word_token(text, |t| out.push(t.to_string()));
+    out
+}
+
+/// Call `f` on each token of `nltk.word_tokenize(text)`, in order (no token list is built).
+///
+/// Inside [`with_sentence_memo`], a sentence already tokenized on this thread reuses its
+/// tokens: the loose evaluation tokenizes up to 8 variants of one response, which differ only
+/// by a first or last line or by their `*`, so most of their sentences are the same strings,
+/// and the Treebank tokenizer (a pure function of the sentence) is the costly part.
+pub fn for_each_word_token(text: &str, mut f: impl FnMut(&str)) {
+    for sentence in sent_tokenize(text) {
+        let memo = SENTENCE_MEMO.with(|m| {
+            m.borrow_mut().as_mut().map(|memo| {
+                memo.entry(sentence.into())
+                    .or_insert_with(|| treebank_tokenize(sentence).into())
+                    .clone()
+            })
+        });
+        match memo {
+            Some(tokens) => tokens.iter().for_each(|t| f(t)),
+            None => treebank_tokenize(sentence).iter().for_each(|t| f(t)),
+        }
+    }
+}
+
+type SentenceMemo = std::collections::HashMap<Box<str>, std::rc::Rc<[String]>>;
+
+thread_local! {
+    /// Treebank tokens by sentence, while a [`with_sentence_memo`] scope is open on the thread
+    /// (None: no scope, nothing is kept).
+    static SENTENCE_MEMO: std::cell::RefCell<Option<SentenceMemo>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Run `f` with the Treebank tokens of the sentences it tokenizes kept and reused (see
+/// [`for_each_word_token`]); they are dropped when the outermost scope ends, so the memory is
+/// that of one scope's texts (one response and its variants) and a scope never sees another's
+/// sentences. Tokens are a pure function of the sentence, so results are the same with and
+/// without the scope. Nested scopes share the outer one.
+pub fn with_sentence_memo<R>(f: impl FnOnce() -> R) -> R {
+    /// Ends the scope even if `f` panics.
+    struct Close;
+    impl Drop for Close {
+        fn drop(&mut self) {
+            SENTENCE_MEMO.with(|m| *m.borrow_mut() = None);
+        }
+    }
+    let outer = SENTENCE_MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        let outer = m.is_none();
+        if outer {
+            *m = Some(SentenceMemo::new());
+        }
+        outer
+    });
+    // (not `outer.then_some(Close)`: that builds a `Close` in an inner scope too, and dropping
+    // it would end the outer scope)
+    let _close = if outer { Some(Close) } else { None };
+    f()
 }
 
 // ------------------------------------------------------------------------------------------
@@ -1207,6 +1279,57 @@ pub fn first_pos_tag(tokens: &[String]) -> Option<String> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn count_words_counts_word_tokens() {
+        for t in [
+            "",
+            " ",
+            "a",
+            "a b",
+            "_x_ y-z 3.5 é日本 ٣½ x²",
+            "Hello, world!! it's",
+            "\u{a0}a\u{a0}",
+        ] {
+            assert_eq!(count_words(t), word_tokens(t).len(), "{t:?}");
+        }
+    }
+
+    /// The sentence memo changes nothing: the tokens of texts that share sentences (and of the
+    /// same text twice) are the same inside a scope as outside, and the scope ends cleanly.
+    #[test]
+    fn sentence_memo_gives_the_same_tokens() {
+        let base = "First line: \"Hi\". Mr. Smith can't go!! It's *BIG* (really).\n\
+                    Second line... 3.5 U.S.A. e.g. test--it. 'Tis gonna be FINE, OK?\n\
+                    Last line, NO period";
+        let mut texts = vec![base.to_string(), base.replace('*', "")];
+        for v in crate::registry::loose_variants(base) {
+            texts.push(v);
+        }
+        texts.push(String::new());
+        let plain: Vec<Vec<String>> = texts.iter().map(|t| word_tokenize(t)).collect();
+        let memo: Vec<Vec<String>> = with_sentence_memo(|| {
+            // twice, so that the second pass reads every sentence from the memo; and nested
+            let first: Vec<Vec<String>> = texts.iter().map(|t| word_tokenize(t)).collect();
+            let second = with_sentence_memo(|| texts.iter().map(|t| word_tokenize(t)).collect());
+            assert_eq!(first, second);
+            let kept = SENTENCE_MEMO.with(|m| m.borrow().as_ref().map_or(0, |m| m.len()));
+            assert!(
+                kept > 3,
+                "an inner scope leaves the outer one open ({kept} sentences)"
+            );
+            second
+        });
+        assert_eq!(plain, memo);
+        assert!(
+            SENTENCE_MEMO.with(|m| m.borrow().is_none()),
+            "the scope is closed"
+        );
+        // a panic inside the scope closes it too
+        let r = std::panic::catch_unwind(|| with_sentence_memo(|| panic!("inside")));
+        assert!(r.is_err());
+        assert!(SENTENCE_MEMO.with(|m| m.borrow().is_none()));
+    }
 
     #[test]
     fn word_tokenize_matches_nltk() {

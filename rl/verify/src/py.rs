@@ -233,19 +233,11 @@ pub(crate) fn is_py_word(c: char) -> bool {
     exact_word(c)
 }
 
-/// Rewrite `t` left to right: at each position, `m(rest)` gives the byte length of a match
-/// starting there and its replacement, or None; after a match the scan resumes at its end
-/// (matches are never empty), as `re.sub` does. None when nothing matched.
-pub(crate) fn rewrite(
-    t: &str,
-    m: impl Fn(&str, usize) -> Option<(usize, String)>,
-) -> Option<String> {
-    rewrite_at(t, Some, m)
-}
-
-/// [`rewrite`], trying `m` only at the candidate starts `next(pos)` gives: the first position
-/// at or after `pos` where a match could start (it must not pass over any position where one
-/// does), or None when there is none.
+/// Rewrite `t` left to right, as `re.sub` does: at each candidate start `next(pos)` gives (the
+/// first position at or after `pos` where a match could start; it must not pass over any
+/// position where one does; None when there is none), `m(t, i)` gives the byte length of a
+/// match starting there and its replacement, or None; after a match the scan resumes at its
+/// end (matches are never empty). None when nothing matched.
 pub(crate) fn rewrite_at(
     t: &str,
     mut next: impl FnMut(usize) -> Option<usize>,
@@ -274,6 +266,39 @@ pub(crate) fn rewrite_at(
         out.push_str(&t[last..]);
         out
     })
+}
+
+/// Candidate starts for [`rewrite_at`] when every match starts with one of the bytes `a`, `b`,
+/// `c` (ASCII chars or UTF-8 lead bytes, so always at char boundaries).
+pub(crate) fn byte_starts(t: &str, a: u8, b: u8, c: u8) -> impl FnMut(usize) -> Option<usize> + '_ {
+    move |pos| Some(pos + memchr::memchr3(a, b, c, t.as_bytes().get(pos..)?)?)
+}
+
+/// Candidate starts for [`rewrite_at`] when every match is a char followed by one of the ASCII
+/// bytes `a`, `b`, `c`: the start of the char before each such byte (in increasing order, as
+/// the bytes are).
+pub(crate) fn char_before_bytes(
+    t: &str,
+    a: u8,
+    b: u8,
+    c: u8,
+) -> impl FnMut(usize) -> Option<usize> + '_ {
+    move |pos| {
+        let bytes = t.as_bytes();
+        let mut from = pos + 1;
+        loop {
+            let p = from + memchr::memchr3(a, b, c, bytes.get(from..)?)?;
+            from = p + 1;
+            // (an ASCII byte is a char boundary)
+            let Some(ch) = t[..p].chars().next_back() else {
+                continue;
+            };
+            let i = p - ch.len_utf8();
+            if i >= pos {
+                return Some(i);
+            }
+        }
+    }
 }
 
 /// Candidate starts for [`rewrite_at`] when every match has the byte `anchor` at `offset`

@@ -8,8 +8,8 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
             let n = kw.int("capital_frequency")?;
             let rel = kw.relation("capital_relation")?;
             Ok(Box::new(move |value| {
-                let words = crate::nltk::word_tokenize(value);
-                let c = words.iter().filter(|w| py::is_upper(w)).count() as i64;
+                let mut c = 0i64;
+                crate::nltk::for_each_word_token(value, |w| c += py::is_upper(w) as i64);
                 verdict(
                     rel.holds(c, n),
                     format!("{c} all-capital words (needs {} {n})", rel.text()),
