@@ -265,7 +265,7 @@ pub fn run(home: &Home, args: DataArgs) -> Result<()> {
         }
         DataCommand::Fetch(a) => {
             let dir = home.data();
-            let mut log = |m: &str| esay(&format!("{m}"));
+            let mut log = |m: &str| esay(m);
             let f = match (a.what.as_str(), &a.from) {
                 ("ifbench", None) => fetch::fetch_ifbench(&dir, &mut log)?,
                 ("ifbench", Some(_)) => bail!("--from is for ifeval"),

@@ -294,7 +294,7 @@ impl ModelConfig {
         if self.vocab_size == 0 || self.hidden_size == 0 || self.num_hidden_layers == 0 {
             bail!("model config has a zero size: {self:?}");
         }
-        if self.head_dim % 2 != 0 {
+        if !self.head_dim.is_multiple_of(2) {
             bail!("head_dim {} must be even for RoPE", self.head_dim);
         }
         Ok(())

@@ -590,7 +590,7 @@ fn greedy_generation_follows_the_full_forward_argmax_and_logprobs() {
     let n = 90;
     let out = gen
         .generate(
-            &[prompt.clone()],
+            std::slice::from_ref(&prompt),
             &[0],
             &SamplingParams::greedy(n),
             &mut |_| {},
@@ -629,7 +629,7 @@ fn stop_tokens_and_stop_strings_end_generation() {
         stop_ids: vec![],
     }
     .generate(
-        &[prompt.clone()],
+        std::slice::from_ref(&prompt),
         &[0],
         &SamplingParams::greedy(8),
         &mut |_| {},
@@ -642,7 +642,7 @@ fn stop_tokens_and_stop_strings_end_generation() {
         stop_ids: vec![second],
     }
     .generate(
-        &[prompt.clone()],
+        std::slice::from_ref(&prompt),
         &[0],
         &SamplingParams::greedy(8),
         &mut |_| {},
@@ -666,7 +666,7 @@ fn stop_tokens_and_stop_strings_end_generation() {
         tokenizer: &lm.tokenizer,
         stop_ids: vec![],
     }
-    .generate(&[prompt.clone()], &[0], &sampled, &mut |_| {})
+    .generate(std::slice::from_ref(&prompt), &[0], &sampled, &mut |_| {})
     .unwrap();
     let needle = long[0].tokens[1..]
         .iter()

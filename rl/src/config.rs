@@ -295,6 +295,8 @@ impl RunConfig {
         }
     }
 
+    // `!(x > 0.0)` on purpose: it also rejects NaN.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     pub fn validate(&self) -> Result<()> {
         let t = &self.train;
         if t.steps == 0

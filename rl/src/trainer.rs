@@ -33,6 +33,9 @@ use crate::store::{
     BlobInfo, CheckpointManifest, FileInfo, Metrics, Rollout, RunInfo, RunStatus, StepCommit, Store,
 };
 
+/// A named blob kept inside the store with a checkpoint (LoRA tensors, optimizer state).
+type NamedBlob = (String, Vec<u8>);
+
 /// What the trainer tells the rest of the program.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum TrainerEvent {
@@ -1043,7 +1046,7 @@ impl Trainer {
                 v.iter().sum::<f64>() / v.len() as f64
             }
         };
-        let sc = |s: &Sample| s.scored.clone().unwrap_or_else(|| unreachable_scored());
+        let sc = |s: &Sample| s.scored.clone().unwrap_or_else(unreachable_scored);
         let rewards: Vec<f64> = think.iter().map(|s| sc(s).reward).collect();
         let mut m: Metrics = BTreeMap::new();
         m.insert("reward".into(), mean(&rewards));
@@ -1140,7 +1143,7 @@ impl Trainer {
             .collect();
         // Held-out evaluation every K steps: one greedy answer per held-out record.
         if self.cfg.eval.every > 0
-            && step % self.cfg.eval.every as u64 == 0
+            && step.is_multiple_of(self.cfg.eval.every as u64)
             && !self.heldout.is_empty()
         {
             self.trainable.set_training(false);
@@ -1173,7 +1176,7 @@ impl Trainer {
             || self.stop
             || step == self.last_step
             || (self.cfg.train.checkpoint_every > 0
-                && step % self.cfg.train.checkpoint_every as u64 == 0);
+                && step.is_multiple_of(self.cfg.train.checkpoint_every as u64));
         let checkpoint = if want_ckpt {
             Some(self.make_checkpoint(step)?)
         } else {
@@ -1212,7 +1215,7 @@ impl Trainer {
         } else {
             &self.train[records[s.prompt_index]]
         };
-        let sc = s.scored.clone().unwrap_or_else(|| unreachable_scored());
+        let sc = s.scored.clone().unwrap_or_else(unreachable_scored);
         let prompt = self
             .lm
             .tokenizer
@@ -1248,7 +1251,7 @@ impl Trainer {
 
     /// The checkpoint of this step: LoRA tensors and optimizer state inside the store; full
     /// weights as files beside it (checksums in the manifest).
-    fn make_checkpoint(&self, step: u64) -> Result<(CheckpointManifest, Vec<(String, Vec<u8>)>)> {
+    fn make_checkpoint(&self, step: u64) -> Result<(CheckpointManifest, Vec<NamedBlob>)> {
         let runs = self.home.join("runs").join(&self.run_id);
         std::fs::create_dir_all(&runs)?;
         let dir = runs.join(format!("step-{step}"));
