@@ -4,6 +4,7 @@
 
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CudaStorage, CustomOp2, Layout, Result, Shape, Tensor};
+use rayon::prelude::*;
 
 struct FrozenMatmulT;
 
@@ -83,8 +84,80 @@ pub fn frozen_matmul_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
 /// `dx = g W + scale · (g B) A`, `dA = scale · (g B)ᵀ x`, `dB = scale · gᵀ (x Aᵀ)`.
 struct LoraLinearGrad {
     w: Tensor,
+    bias: Option<Tensor>,
     scale: f64,
-    value: crate::train::ops::Value,
+    /// The value computed with candle ops (devices other than the CPU in f32); on the CPU in
+    /// f32 the forward computes it straight into the output buffer.
+    value: Option<crate::train::ops::Value>,
+}
+
+impl LoraLinearGrad {
+    /// `x Wᵀ + b + ((scale · x Aᵀ) Bᵀ)` into one fresh buffer: three GEMMs and one pass.
+    fn cpu_direct(
+        &self,
+        sx: &CpuStorage,
+        lx: &Layout,
+        sa: &CpuStorage,
+        la: &Layout,
+        sb: &CpuStorage,
+        lb: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let dims = lx.shape().dims();
+        let k = dims.last().copied().unwrap_or(0);
+        if k == 0 || !lx.is_contiguous() {
+            candle_core::bail!(
+                "lora-linear: contiguous input with features expected, got {:?}",
+                lx.shape()
+            );
+        }
+        let m = lx.shape().elem_count() / k;
+        let lx2 = Layout::contiguous_with_offset((m, k), lx.start_offset());
+        let (ws, wl) = self.w.storage_and_layout();
+        let candle_core::Storage::Cpu(ws) = &*ws else {
+            candle_core::bail!("lora-linear: weight not on the CPU");
+        };
+        let (n, _) = wl.shape().dims2()?;
+        let (r, _) = la.shape().dims2()?;
+        // The base layer exactly as without the adapter (so B = 0 gives the base model bit
+        // for bit; a few rows take the small-M kernel).
+        let (y, _) = FrozenMatmulT.cpu_fwd(sx, &lx2, ws, wl)?;
+        let mut xa = sx.matmul(sa, (1, m, r, k), &lx2, &la.transpose(0, 1)?)?;
+        let scale = self.scale as f32;
+        let (CpuStorage::F32(xa_v), CpuStorage::F32(mut y_v)) = (&mut xa, y) else {
+            candle_core::bail!("lora-linear: f32 only");
+        };
+        xa_v.iter_mut().for_each(|v| *v *= scale);
+        let d = xa.matmul(
+            sb,
+            (1, m, n, r),
+            &Layout::contiguous((m, r)),
+            &lb.transpose(0, 1)?,
+        )?;
+        let CpuStorage::F32(d) = d else {
+            candle_core::bail!("lora-linear: f32 only");
+        };
+        match &self.bias {
+            Some(bias) => {
+                let bias = bias.to_vec1::<f32>()?;
+                y_v.par_chunks_mut(n)
+                    .zip(d.par_chunks(n))
+                    .for_each(|(yr, dr)| {
+                        for ((y, d), b) in yr.iter_mut().zip(dr).zip(&bias) {
+                            *y += d + b;
+                        }
+                    });
+            }
+            None => y_v
+                .par_iter_mut()
+                .zip(d.par_iter())
+                .for_each(|(y, d)| *y += d),
+        }
+        let mut out = dims.to_vec();
+        if let Some(last) = out.last_mut() {
+            *last = n;
+        }
+        Ok((CpuStorage::F32(y_v), Shape::from(out)))
+    }
 }
 
 fn rows_of(t: &Tensor) -> Result<Tensor> {
@@ -98,14 +171,17 @@ impl candle_core::CustomOp3 for LoraLinearGrad {
     }
     fn cpu_fwd(
         &self,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
+        sx: &CpuStorage,
+        lx: &Layout,
+        sa: &CpuStorage,
+        la: &Layout,
+        sb: &CpuStorage,
+        lb: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        self.value.cpu()
+        match &self.value {
+            Some(v) => v.cpu(),
+            None => self.cpu_direct(sx, lx, sa, la, sb, lb),
+        }
     }
     fn cuda_fwd(
         &self,
@@ -116,7 +192,10 @@ impl candle_core::CustomOp3 for LoraLinearGrad {
         _: &CudaStorage,
         _: &Layout,
     ) -> Result<(CudaStorage, Shape)> {
-        self.value.cuda()
+        match &self.value {
+            Some(v) => v.cuda(),
+            None => candle_core::bail!("lora-linear: no value for a CUDA input"),
+        }
     }
     #[allow(clippy::type_complexity)]
     fn bwd(
@@ -157,28 +236,39 @@ pub fn lora_linear(
     scale: f64,
 ) -> Result<Tensor> {
     let x = x.contiguous()?;
-    let x2 = rows_of(&x.detach())?;
-    let y = x2.apply_op2_no_bwd(w, &FrozenMatmulT)?;
-    let y = match bias {
-        Some(bias) => y.broadcast_add(&bias.detach())?,
-        None => y,
+    let tracked = x.track_op() || a.track_op() || b.track_op();
+    let cpu_f32 = x.device().is_cpu()
+        && [x.dtype(), w.dtype(), a.dtype(), b.dtype()]
+            .iter()
+            .all(|d| *d == candle_core::DType::F32);
+    let value = if tracked && cpu_f32 {
+        None
+    } else {
+        let x2 = rows_of(&x.detach())?;
+        let y = x2.apply_op2_no_bwd(w, &FrozenMatmulT)?;
+        let y = match bias {
+            Some(bias) => y.broadcast_add(&bias.detach())?,
+            None => y,
+        };
+        let d = (x2.matmul(&a.detach().t()?)? * scale)?.matmul(&b.detach().t()?)?;
+        let mut dims = x.dims().to_vec();
+        if let Some(last) = dims.last_mut() {
+            *last = w.dim(0)?;
+        }
+        let value = (y + d)?.reshape(dims)?;
+        if !tracked {
+            return Ok(value);
+        }
+        Some(crate::train::ops::Value::new(value))
     };
-    let y = (y + (x2.matmul(&a.detach().t()?)?.matmul(&b.detach().t()?)? * scale)?)?;
-    let mut dims = x.dims().to_vec();
-    if let Some(last) = dims.last_mut() {
-        *last = w.dim(0)?;
-    }
-    let value = y.reshape(dims)?;
-    if !(x.track_op() || a.track_op() || b.track_op()) {
-        return Ok(value);
-    }
     x.apply_op3(
         a,
         b,
         LoraLinearGrad {
             w: w.detach(),
+            bias: bias.map(|b| b.detach()),
             scale,
-            value: crate::train::ops::Value::new(value),
+            value,
         },
     )
 }
