@@ -71,6 +71,18 @@ impl Value {
     }
 }
 
+/// `cpu_fwd` and `cuda_fwd` of a gradient op: hand out the value computed beforehand.
+macro_rules! value_forward {
+    ($($s:ident $l:ident),+) => {
+        fn cpu_fwd(&self, $($s: &CpuStorage, $l: &Layout),+) -> Result<(CpuStorage, Shape)> {
+            self.value.cpu()
+        }
+        fn cuda_fwd(&self, $($s: &CudaStorage, $l: &Layout),+) -> Result<(CudaStorage, Shape)> {
+            self.value.cuda()
+        }
+    };
+}
+
 fn cpu_len(c: &CpuStorage) -> usize {
     match c {
         CpuStorage::F32(v) => v.len(),
@@ -99,12 +111,7 @@ impl CustomOp1 for RopeGrad {
     fn name(&self) -> &'static str {
         "rope-grad"
     }
-    fn cpu_fwd(&self, _: &CpuStorage, _: &Layout) -> Result<(CpuStorage, Shape)> {
-        self.value.cpu()
-    }
-    fn cuda_fwd(&self, _: &CudaStorage, _: &Layout) -> Result<(CudaStorage, Shape)> {
-        self.value.cuda()
-    }
+    value_forward!(_s _l);
     fn bwd(&self, _x: &Tensor, _res: &Tensor, g: &Tensor) -> Result<Option<Tensor>> {
         let g = g.detach().contiguous()?;
         let back = candle_nn::rotary_emb::rope(&g, &self.cos, &self.sin.neg()?)?;
@@ -138,24 +145,7 @@ impl CustomOp2 for RmsNormGrad {
     fn name(&self) -> &'static str {
         "rms-norm-grad"
     }
-    fn cpu_fwd(
-        &self,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        self.value.cpu()
-    }
-    fn cuda_fwd(
-        &self,
-        _: &CudaStorage,
-        _: &Layout,
-        _: &CudaStorage,
-        _: &Layout,
-    ) -> Result<(CudaStorage, Shape)> {
-        self.value.cuda()
-    }
+    value_forward!(_s1 _l1, _s2 _l2);
     fn bwd(
         &self,
         x: &Tensor,
@@ -403,24 +393,7 @@ impl CustomOp2 for SwiGluGrad {
     fn name(&self) -> &'static str {
         "swiglu-grad"
     }
-    fn cpu_fwd(
-        &self,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        self.value.cpu()
-    }
-    fn cuda_fwd(
-        &self,
-        _: &CudaStorage,
-        _: &Layout,
-        _: &CudaStorage,
-        _: &Layout,
-    ) -> Result<(CudaStorage, Shape)> {
-        self.value.cuda()
-    }
+    value_forward!(_s1 _l1, _s2 _l2);
     fn bwd(
         &self,
         g: &Tensor,
@@ -529,28 +502,7 @@ impl CustomOp3 for AttnGrad {
     fn name(&self) -> &'static str {
         "attention-grad"
     }
-    fn cpu_fwd(
-        &self,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        self.value.cpu()
-    }
-    fn cuda_fwd(
-        &self,
-        _: &CudaStorage,
-        _: &Layout,
-        _: &CudaStorage,
-        _: &Layout,
-        _: &CudaStorage,
-        _: &Layout,
-    ) -> Result<(CudaStorage, Shape)> {
-        self.value.cuda()
-    }
+    value_forward!(_s1 _l1, _s2 _l2, _s3 _l3);
     #[allow(clippy::type_complexity)]
     fn bwd(
         &self,
