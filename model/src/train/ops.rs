@@ -42,18 +42,24 @@ impl Value {
             .ok_or_else(|| candle_core::Error::Msg("op value taken twice".into()))
     }
 
-    /// The value's storage, shared when the value owns it whole, else copied.
+    /// A copy of the value's storage, exactly its elements. (`try_clone` copies a whole
+    /// buffer whatever the layout, so a view is first made into a buffer of its own. The
+    /// values handed here are fresh op outputs, which own their buffer exactly.)
     fn storage(&self) -> Result<(Storage, Shape)> {
-        let v = self.take()?;
-        let (st, l) = v.storage_and_layout();
-        let whole = l.is_contiguous() && l.start_offset() == 0;
-        let st = match &*st {
-            Storage::Cpu(c) if whole && cpu_len(c) == l.shape().elem_count() => {
-                Storage::Cpu(c.clone())
+        let mut v = self.take()?;
+        let exact = {
+            let (st, l) = v.storage_and_layout();
+            let whole = l.is_contiguous() && l.start_offset() == 0;
+            match &*st {
+                Storage::Cpu(c) => whole && cpu_len(c) == l.shape().elem_count(),
+                _ => whole,
             }
-            other => other.try_clone(l)?,
         };
-        Ok((st, l.shape().clone()))
+        if !exact {
+            v = v.affine(1.0, 0.0)?;
+        }
+        let (st, l) = v.storage_and_layout();
+        Ok((st.try_clone(l)?, l.shape().clone()))
     }
 
     pub(crate) fn cpu(&self) -> Result<(CpuStorage, Shape)> {
@@ -675,5 +681,38 @@ pub mod reference {
             .reshape((b, nkv, rows, tk))?;
         let p = candle_nn::ops::softmax(&s, D::Minus1)?;
         ungrouped(&p.matmul(v)?, n_head)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_that_is_a_view_hands_out_exactly_its_elements() {
+        let t = Tensor::arange(0f32, 12., &candle_core::Device::Cpu)
+            .and_then(|t| t.reshape((3, 4)))
+            .expect("tensor");
+        for (view, want) in [
+            (
+                t.narrow(0, 1, 2).expect("narrow"),
+                (4..12).map(|v| v as f32).collect::<Vec<_>>(),
+            ),
+            (
+                t.narrow(0, 0, 1).expect("narrow"),
+                (0..4).map(|v| v as f32).collect(),
+            ),
+            (
+                t.t().expect("t"),
+                vec![0., 4., 8., 1., 5., 9., 2., 6., 10., 3., 7., 11.],
+            ),
+        ] {
+            let (st, shape) = Value::new(view.clone()).cpu().expect("value");
+            assert_eq!(shape, *view.shape());
+            let CpuStorage::F32(v) = st else {
+                panic!("f32 expected")
+            };
+            assert_eq!(v, want);
+        }
     }
 }
