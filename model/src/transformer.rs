@@ -259,58 +259,6 @@ impl Attention {
     }
 }
 
-/// Query positions per block of the block-causal prefill attention.
-pub(crate) const CAUSAL_BLOCK: usize = 128;
-
-/// Prefill attention (CPU, f32, no gradient) in blocks of query positions: a block of queries
-/// `[i0, i1)` can only see the key columns before `cached + i1`, so the scores and the
-/// weighted sum of each block stop there. With no cache this skips close to half of the
-/// attention arithmetic (the masked upper triangle). The mask still applies inside a block,
-/// so padding and causality are exactly those of the full computation.
-///
-/// `q (B, n_head, T, D)`, `k`/`v (B, n_kv, Tk, D)`, `mask (B, …, T, Tk)`; returns `(B, T, n_head·D)`.
-pub(crate) fn causal_blocks(
-    q: &Tensor,
-    k: &Tensor,
-    v: &Tensor,
-    mask: &Tensor,
-    nkv: usize,
-    n_rep: usize,
-    scale: f64,
-) -> Result<Tensor> {
-    let (b, nh, t, hd) = q.dims4()?;
-    let tk = k.dim(2)?;
-    let cached = tk - t;
-    // The mask's last two axes are (query, key); leading ones are broadcast axes.
-    let mr = mask.rank();
-    // Queries grouped by their KV head: (B, n_kv, n_rep, T, D).
-    let q = (q.contiguous()?.reshape((b, nkv, n_rep, t, hd))? * scale)?;
-    let mut ys = Vec::with_capacity(t.div_ceil(CAUSAL_BLOCK));
-    let mut i0 = 0;
-    while i0 < t {
-        let len = CAUSAL_BLOCK.min(t - i0);
-        let kl = cached + i0 + len;
-        let qb = q
-            .narrow(3, i0, len)?
-            .contiguous()?
-            .reshape((b, nkv, n_rep * len, hd))?;
-        let kb = k.narrow(2, 0, kl)?;
-        let vb = v.narrow(2, 0, kl)?;
-        let mb = mask
-            .narrow(mr - 2, i0, len)?
-            .narrow(mr - 1, 0, kl)?
-            .contiguous()?;
-        let att = qb.matmul(&kb.t()?)?; // (B, n_kv, n_rep·len, kl)
-        att.inplace_op2(&mb, &crate::kernels::MaskedSoftmax)?;
-        ys.push(att.matmul(&vb)?.reshape((b, nkv, n_rep, len, hd))?);
-        i0 += len;
-    }
-    let y = Tensor::cat(&ys, 3)?; // (B, n_kv, n_rep, T, D)
-    Ok(y.reshape((b, nh, t, hd))?
-        .transpose(1, 2)?
-        .reshape((b, t, nh * hd))?)
-}
-
 #[derive(Clone, Debug)]
 pub struct Mlp {
     pub gate_proj: Linear,

@@ -99,6 +99,11 @@ fn cpu_len(c: &CpuStorage) -> usize {
     }
 }
 
+/// The CPU kernels of this module take f32 only.
+fn cpu_f32(t: &Tensor) -> bool {
+    t.device().is_cpu() && t.dtype() == DType::F32
+}
+
 /// Whether candle's graph reaches any of these tensors (so a gradient op is needed at all).
 fn tracked(ts: &[&Tensor]) -> bool {
     ts.iter().any(|t| t.track_op())
@@ -162,7 +167,7 @@ impl CustomOp2 for RmsNormGrad {
         let (x, wd, g) = (x.detach(), w.detach(), g.detach().contiguous()?);
         let want_dw = w.track_op();
         let h = x.dim(D::Minus1)?;
-        if x.device().is_cpu() && x.dtype() == DType::F32 {
+        if cpu_f32(&x) {
             // One pass per row; the weight gradient rides in an extra last row.
             let out = x.apply_op3_no_bwd(
                 &wd,
@@ -424,10 +429,6 @@ impl CustomOp2 for SwiGluGrad {
     }
 }
 
-fn cpu_f32(t: &Tensor) -> bool {
-    t.device().is_cpu() && t.dtype() == DType::F32
-}
-
 /// The gated activation of the MLP, `silu(g) · u`, differentiable in both; one pass on CPU.
 pub fn swiglu(g: &Tensor, u: &Tensor) -> Result<Tensor> {
     let (g, u) = (g.contiguous()?, u.contiguous()?);
@@ -462,7 +463,7 @@ pub struct AttnShape {
 /// `qs (B, n_kv, n_rep·T, D)` already scaled, `mask (B, 1, 1, T, Tk)`.
 fn probs(qs: &Tensor, k: &Tensor, mask: &Tensor, n_rep: usize) -> Result<Tensor> {
     let s = qs.matmul(&k.t()?)?;
-    if s.device().is_cpu() && s.dtype() == DType::F32 {
+    if cpu_f32(&s) {
         // `s` is a fresh tensor that nothing else holds.
         s.inplace_op2(&mask.contiguous()?, &crate::kernels::MaskedSoftmax)?;
         return Ok(s);
@@ -529,7 +530,7 @@ impl CustomOp3 for AttnGrad {
         let dv = v.track_op().then(|| p.t()?.matmul(&g)).transpose()?;
         let dp = g.matmul(&vd.t()?)?;
         let delta = (&g * &y)?.sum_keepdim(D::Minus1)?;
-        let ds = if p.device().is_cpu() && p.dtype() == DType::F32 {
+        let ds = if cpu_f32(&p) {
             dp.inplace_op3(&p, &delta, &SoftmaxBwdCpu)?;
             dp
         } else {
@@ -596,9 +597,62 @@ impl candle_core::InplaceOp3 for SoftmaxBwdCpu {
     }
 }
 
+/// Query positions per block of the block-causal prefill attention.
+const CAUSAL_BLOCK: usize = 128;
+
+/// Prefill attention (CPU, f32, no gradient) in blocks of query positions: a block of queries
+/// `[i0, i1)` can only see the key columns before `cached + i1`, so the scores and the
+/// weighted sum of each block stop there. With no cache this skips close to half of the
+/// attention arithmetic (the masked upper triangle). The mask still applies inside a block,
+/// so padding and causality are exactly those of the full computation.
+///
+/// `q (B, n_head, T, D)`, `k`/`v (B, n_kv, Tk, D)`, `mask (B, …, T, Tk)`; returns `(B, T, n_head·D)`.
+fn causal_blocks(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask: &Tensor,
+    sh: AttnShape,
+) -> Result<Tensor> {
+    let AttnShape {
+        n_kv: nkv,
+        n_rep,
+        scale,
+    } = sh;
+    let (b, nh, t, hd) = q.dims4()?;
+    let tk = k.dim(2)?;
+    let cached = tk - t;
+    // The mask's last two axes are (query, key); leading ones are broadcast axes.
+    let mr = mask.rank();
+    // Queries grouped by their KV head: (B, n_kv, n_rep, T, D).
+    let q = (q.contiguous()?.reshape((b, nkv, n_rep, t, hd))? * scale)?;
+    let mut ys = Vec::with_capacity(t.div_ceil(CAUSAL_BLOCK));
+    let mut i0 = 0;
+    while i0 < t {
+        let len = CAUSAL_BLOCK.min(t - i0);
+        let kl = cached + i0 + len;
+        let qb = q
+            .narrow(3, i0, len)?
+            .contiguous()?
+            .reshape((b, nkv, n_rep * len, hd))?;
+        let kb = k.narrow(2, 0, kl)?;
+        let vb = v.narrow(2, 0, kl)?;
+        let mb = mask
+            .narrow(mr - 2, i0, len)?
+            .narrow(mr - 1, 0, kl)?
+            .contiguous()?;
+        let att = qb.matmul(&kb.t()?)?; // (B, n_kv, n_rep·len, kl)
+        att.inplace_op2(&mb, &crate::kernels::MaskedSoftmax)?;
+        ys.push(att.matmul(&vb)?.reshape((b, nkv, n_rep, len, hd))?);
+        i0 += len;
+    }
+    let y = Tensor::cat(&ys, 3)?; // (B, n_kv, n_rep, T, D)
+    ungrouped(&y.reshape((b, nkv, n_rep * t, hd))?, nh)
+}
+
 /// Attention output without a graph: the fused kernels of generation. On CPU in f32, long
 /// prefills go by blocks of queries that skip the masked upper triangle
-/// ([`crate::transformer::causal_blocks`]); otherwise one masked softmax per score row.
+/// ([`causal_blocks`]); otherwise one masked softmax per score row.
 pub(crate) fn attention_value(
     q: &Tensor,
     k: &Tensor,
@@ -607,9 +661,8 @@ pub(crate) fn attention_value(
     sh: AttnShape,
 ) -> Result<Tensor> {
     let (n_head, t) = (q.dim(1)?, q.dim(2)?);
-    if q.device().is_cpu() && q.dtype() == DType::F32 && t >= 2 * crate::transformer::CAUSAL_BLOCK {
-        return crate::transformer::causal_blocks(q, k, v, mask, sh.n_kv, sh.n_rep, sh.scale)
-            .map_err(|e| candle_core::Error::Msg(format!("{e:#}")));
+    if cpu_f32(q) && t >= 2 * CAUSAL_BLOCK {
+        return causal_blocks(q, k, v, mask, sh);
     }
     let qs = (grouped(q, sh)? * sh.scale)?;
     let p = probs(&qs, k, mask, sh.n_rep)?;
