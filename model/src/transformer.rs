@@ -44,7 +44,8 @@ impl Linear {
     /// `adapters: false` computes the base layer only (the LoRA reference policy).
     pub fn forward_opts(&self, x: &Tensor, adapters: bool) -> Result<Tensor> {
         if let (Some(l), true) = (&self.lora, adapters) {
-            if !self.weight.is_variable() && !l.dropout_active() {
+            let fits = crate::train::frozen::lora_linear_fits(&[x, &self.weight, &l.a, &l.b]);
+            if fits && !self.weight.is_variable() && !l.dropout_active() {
                 return Ok(crate::train::frozen::lora_linear(
                     x,
                     &self.weight,

@@ -79,21 +79,26 @@ pub fn frozen_matmul_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
 /// Composed from candle ops the same layer was about eight graph nodes (the reshapes in and
 /// out, the two adapter matmuls, the scaling, the sum), and candle's backward gives every node
 /// a zero gradient buffer that the incoming gradient is added to: two extra passes over a
-/// `rows × features` tensor per node. Here the value is computed without a graph and the
-/// backward is written out:
+/// `rows × features` tensor per node. Here the forward writes the value into one buffer and
+/// the backward is written out:
 /// `dx = g W + scale · (g B) A`, `dA = scale · (g B)ᵀ x`, `dB = scale · gᵀ (x Aᵀ)`.
-struct LoraLinearGrad {
+struct LoraLinear {
     w: Tensor,
     bias: Option<Tensor>,
     scale: f64,
-    /// The value computed with candle ops (devices other than the CPU in f32); on the CPU in
-    /// f32 the forward computes it straight into the output buffer.
-    value: Option<crate::train::ops::Value>,
 }
 
-impl LoraLinearGrad {
+fn rows_of(t: &Tensor) -> Result<Tensor> {
+    let k = t.dim(candle_core::D::Minus1)?;
+    t.reshape(((), k))
+}
+
+impl candle_core::CustomOp3 for LoraLinear {
+    fn name(&self) -> &'static str {
+        "lora-linear"
+    }
     /// `x Wᵀ + b + ((scale · x Aᵀ) Bᵀ)` into one fresh buffer: three GEMMs and one pass.
-    fn cpu_direct(
+    fn cpu_fwd(
         &self,
         sx: &CpuStorage,
         lx: &Layout,
@@ -158,45 +163,6 @@ impl LoraLinearGrad {
         }
         Ok((CpuStorage::F32(y_v), Shape::from(out)))
     }
-}
-
-fn rows_of(t: &Tensor) -> Result<Tensor> {
-    let k = t.dim(candle_core::D::Minus1)?;
-    t.reshape(((), k))
-}
-
-impl candle_core::CustomOp3 for LoraLinearGrad {
-    fn name(&self) -> &'static str {
-        "lora-linear"
-    }
-    fn cpu_fwd(
-        &self,
-        sx: &CpuStorage,
-        lx: &Layout,
-        sa: &CpuStorage,
-        la: &Layout,
-        sb: &CpuStorage,
-        lb: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        match &self.value {
-            Some(v) => v.cpu(),
-            None => self.cpu_direct(sx, lx, sa, la, sb, lb),
-        }
-    }
-    fn cuda_fwd(
-        &self,
-        _: &CudaStorage,
-        _: &Layout,
-        _: &CudaStorage,
-        _: &Layout,
-        _: &CudaStorage,
-        _: &Layout,
-    ) -> Result<(CudaStorage, Shape)> {
-        match &self.value {
-            Some(v) => v.cuda(),
-            None => candle_core::bail!("lora-linear: no value for a CUDA input"),
-        }
-    }
     #[allow(clippy::type_complexity)]
     fn bwd(
         &self,
@@ -225,8 +191,8 @@ impl candle_core::CustomOp3 for LoraLinearGrad {
 }
 
 /// The LoRA layer `x Wᵀ + b + scale · (x Aᵀ) Bᵀ` for a frozen `W` (and bias), differentiable
-/// in `x`, `A` and `B`, as one graph node. No dropout: the caller composes the layer from
-/// candle ops when adapter dropout is on.
+/// in `x`, `A` and `B`, as one graph node: CPU, f32 ([`lora_linear_fits`]), no dropout (the
+/// caller composes the layer from candle ops otherwise).
 pub fn lora_linear(
     x: &Tensor,
     w: &Tensor,
@@ -235,40 +201,19 @@ pub fn lora_linear(
     b: &Tensor,
     scale: f64,
 ) -> Result<Tensor> {
-    let x = x.contiguous()?;
-    let tracked = x.track_op() || a.track_op() || b.track_op();
-    let cpu_f32 = x.device().is_cpu()
-        && [x.dtype(), w.dtype(), a.dtype(), b.dtype()]
-            .iter()
-            .all(|d| *d == candle_core::DType::F32);
-    let value = if tracked && cpu_f32 {
-        None
-    } else {
-        let x2 = rows_of(&x.detach())?;
-        let y = x2.apply_op2_no_bwd(w, &FrozenMatmulT)?;
-        let y = match bias {
-            Some(bias) => y.broadcast_add(&bias.detach())?,
-            None => y,
-        };
-        let d = (x2.matmul(&a.detach().t()?)? * scale)?.matmul(&b.detach().t()?)?;
-        let mut dims = x.dims().to_vec();
-        if let Some(last) = dims.last_mut() {
-            *last = w.dim(0)?;
-        }
-        let value = (y + d)?.reshape(dims)?;
-        if !tracked {
-            return Ok(value);
-        }
-        Some(crate::train::ops::Value::new(value))
-    };
-    x.apply_op3(
+    x.contiguous()?.apply_op3(
         a,
         b,
-        LoraLinearGrad {
+        LoraLinear {
             w: w.detach(),
             bias: bias.map(|b| b.detach()),
             scale,
-            value,
         },
     )
+}
+
+/// Whether [`lora_linear`] takes these tensors: all on the CPU in f32.
+pub fn lora_linear_fits(ts: &[&Tensor]) -> bool {
+    ts.iter()
+        .all(|t| t.device().is_cpu() && t.dtype() == candle_core::DType::F32)
 }

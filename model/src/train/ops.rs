@@ -27,10 +27,10 @@ use rayon::prelude::*;
 
 /// The value an op computed with the fused kernels, handed to candle as the op's output by its
 /// forward (taken, so the graph does not keep a second reference to it).
-pub(crate) struct Value(std::sync::Mutex<Option<Tensor>>);
+struct Value(std::sync::Mutex<Option<Tensor>>);
 
 impl Value {
-    pub(crate) fn new(t: Tensor) -> Self {
+    fn new(t: Tensor) -> Self {
         Value(std::sync::Mutex::new(Some(t)))
     }
 
@@ -62,14 +62,14 @@ impl Value {
         Ok((st.try_clone(l)?, l.shape().clone()))
     }
 
-    pub(crate) fn cpu(&self) -> Result<(CpuStorage, Shape)> {
+    fn cpu(&self) -> Result<(CpuStorage, Shape)> {
         match self.storage()? {
             (Storage::Cpu(c), sh) => Ok((c, sh)),
             _ => candle_core::bail!("op value is not on the CPU"),
         }
     }
 
-    pub(crate) fn cuda(&self) -> Result<(CudaStorage, Shape)> {
+    fn cuda(&self) -> Result<(CudaStorage, Shape)> {
         match self.storage()? {
             (Storage::Cuda(c), sh) => Ok((c, sh)),
             _ => candle_core::bail!("op value is not on a CUDA device"),
