@@ -2,7 +2,7 @@
 //! temperature, top-k, top-p, stop tokens and strings, per-sequence seeds and streaming.
 
 use anyhow::{bail, Result};
-use candle_core::IndexOp;
+use candle_core::{DType, Device, IndexOp, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::rng::Rng;
@@ -160,6 +160,140 @@ pub fn sample(logits: &[f32], p: &SamplingParams, rng: &mut Rng) -> (u32, f32) {
     (tok as u32, logprob(tok))
 }
 
+/// Whether `generate` draws the next tokens on the model's device, so that only the drawn ids
+/// and their log-probs come back to the host each step ([`DeviceSampler`]), or copies the
+/// logits to the host and runs [`sample`]. Off the CPU the device draws greedy decoding and
+/// temperature sampling over the whole vocabulary (the trainer's and the evaluation's
+/// settings); top-k and top-p stay on the host. `RAIF_SAMPLE_ON_DEVICE=1` (or `0`) forces the
+/// choice, e.g. to run the device path on the CPU.
+pub fn draws_on_device(device: &Device, p: &SamplingParams) -> bool {
+    let supported = p.temperature <= 0.0 || (p.top_k == 0 && p.top_p >= 1.0);
+    match std::env::var("RAIF_SAMPLE_ON_DEVICE").as_deref() {
+        Ok("1") => supported,
+        Ok("0") => false,
+        _ => supported && !device.is_cpu(),
+    }
+}
+
+/// Width of the chunks of the two-level search of [`DeviceSampler::draw`].
+const DRAW_CHUNK: usize = 512;
+
+/// An n × n matrix of ones on and above the diagonal: `x.matmul(&it)` is the running sum of
+/// `x`'s rows.
+fn upper_ones(n: usize, device: &Device) -> Result<Tensor> {
+    let mut m = vec![0f32; n * n];
+    for i in 0..n {
+        for v in &mut m[i * n + i..(i + 1) * n] {
+            *v = 1.0;
+        }
+    }
+    Ok(Tensor::from_vec(m, (n, n), device)?)
+}
+
+/// Draws tokens where the logits are ([`DeviceSampler::draw`]), with its running-sum matrices
+/// made once for a vocabulary size and a device.
+pub struct DeviceSampler {
+    vocab: usize,
+    chunk: usize,
+    chunks: usize,
+    /// upper-triangular ones, chunk × chunk and chunks × chunks
+    within: Tensor,
+    across: Tensor,
+}
+
+impl DeviceSampler {
+    pub fn new(vocab: usize, device: &Device) -> Result<Self> {
+        if vocab == 0 {
+            bail!("DeviceSampler: empty vocabulary");
+        }
+        let chunk = DRAW_CHUNK.min(vocab);
+        let chunks = vocab.div_ceil(chunk);
+        Ok(DeviceSampler {
+            vocab,
+            chunk,
+            chunks,
+            within: upper_ones(chunk, device)?,
+            across: upper_ones(chunks, device)?,
+        })
+    }
+
+    /// Draw one token per row of `logits` ([rows, vocab]) where the logits are, as [`sample`]
+    /// does on the host for greedy decoding and for temperature sampling over the whole
+    /// vocabulary (`p.top_k == 0`, `p.top_p >= 1`): row i takes the first token whose running
+    /// weight exceeds `u[i]` times the total, the weights being exp((l − max) / T) in
+    /// vocabulary order. `u[i]` is row i's own uniform draw (ignored when greedy), so a
+    /// sequence's samples follow its seed on any device; the sums are f32 here and f64 on the
+    /// host, so the two can part only where `u` falls within rounding of a boundary. The
+    /// running sums are found in two levels (chunk totals, then inside the chosen chunk) with
+    /// triangular matmuls: nothing the size of the vocabulary leaves the device. Returns
+    /// (token, log-probability under the unmodified distribution) per row.
+    pub fn draw(&self, logits: &Tensor, u: &[f64], p: &SamplingParams) -> Result<Vec<(u32, f32)>> {
+        let (rows, vocab) = logits.dims2()?;
+        if vocab != self.vocab || rows == 0 {
+            bail!(
+                "DeviceSampler: logits {:?} for a sampler of {} tokens",
+                logits.dims(),
+                self.vocab
+            );
+        }
+        let dev = logits.device();
+        let l = logits.to_dtype(DType::F32)?;
+        let max = l.max_keepdim(1)?;
+        let z = l.broadcast_sub(&max)?;
+        let lse = z.exp()?.sum_keepdim(1)?.log()?;
+        let tok = if p.temperature <= 0.0 {
+            l.argmax_keepdim(1)?
+        } else {
+            if p.top_k != 0 || p.top_p < 1.0 {
+                bail!("DeviceSampler: top-k and top-p are drawn on the host");
+            }
+            if u.len() != rows {
+                bail!("DeviceSampler: {} rows but {} uniforms", rows, u.len());
+            }
+            let (k, c) = (self.chunk, self.chunks);
+            let w = (z * (1.0 / p.temperature))?.exp()?;
+            let w = if c * k > vocab {
+                let pad = Tensor::zeros((rows, c * k - vocab), DType::F32, dev)?;
+                Tensor::cat(&[&w, &pad], 1)?
+            } else {
+                w
+            };
+            let wc = w.reshape((rows, c, k))?;
+            let sums = wc.sum(2)?;
+            let cum = sums.matmul(&self.across)?;
+            let total = cum.narrow(1, c - 1, 1)?;
+            let us: Vec<f32> = u.iter().map(|&x| x as f32).collect();
+            let target = Tensor::from_vec(us, (rows, 1), dev)?.mul(&total)?;
+            // the chunk: how many chunks end at or below the target
+            let chunk = cum
+                .broadcast_le(&target)?
+                .to_dtype(DType::F32)?
+                .sum_keepdim(1)?
+                .minimum((c - 1) as f64)?;
+            let chunk_id = chunk.to_dtype(DType::U32)?;
+            let before = (&cum - &sums)?.gather(&chunk_id, 1)?;
+            let rest = (&target - &before)?;
+            let ids = chunk_id
+                .unsqueeze(2)?
+                .broadcast_as((rows, 1, k))?
+                .contiguous()?;
+            let inside = wc.gather(&ids, 1)?.squeeze(1)?.matmul(&self.within)?;
+            let j = inside
+                .broadcast_le(&rest)?
+                .to_dtype(DType::F32)?
+                .sum_keepdim(1)?
+                .minimum((k - 1) as f64)?;
+            ((chunk * k as f64)? + j)?
+                .minimum((vocab - 1) as f64)?
+                .to_dtype(DType::U32)?
+        };
+        let lp = ((l.gather(&tok, 1)? - max)? - lse)?;
+        // one transfer: ids are exact in f32 below 2^24
+        let both: Vec<Vec<f32>> = Tensor::cat(&[&tok.to_dtype(DType::F32)?, &lp], 1)?.to_vec2()?;
+        Ok(both.into_iter().map(|r| (r[0] as u32, r[1])).collect())
+    }
+}
+
 /// Timings of one `generate` call.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GenStats {
@@ -244,15 +378,40 @@ impl<'a> Generator<'a> {
             Some(&mut cache),
             Path::Fused,
         )?;
-        let mut logits = model.logits(&hidden.i((.., longest - 1..longest, ..))?.squeeze(1)?)?;
-        // Reading the logits back synchronises the device, so the split below is honest.
-        let mut rows_logits: Vec<Vec<f32>> = logits.to_dtype(candle_core::DType::F32)?.to_vec2()?;
+        let sampler = match draws_on_device(device, params) {
+            true => Some(DeviceSampler::new(model.output_weight().dim(0)?, device)?),
+            false => None,
+        };
+        let draw = |logits: &Tensor, rows: &mut [Row]| -> Result<Vec<(u32, f32)>> {
+            if let Some(sampler) = &sampler {
+                let u: Vec<f64> = rows
+                    .iter_mut()
+                    .map(|r| {
+                        if params.temperature > 0.0 {
+                            r.rng.next_f64()
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect();
+                sampler.draw(logits, &u, params)
+            } else {
+                let lg: Vec<Vec<f32>> = logits.to_dtype(DType::F32)?.to_vec2()?;
+                Ok(rows
+                    .iter_mut()
+                    .zip(lg.iter())
+                    .map(|(r, l)| sample(l, params, &mut r.rng))
+                    .collect())
+            }
+        };
+        let logits = model.logits(&hidden.i((.., longest - 1..longest, ..))?.squeeze(1)?)?;
+        // Reading the draws back synchronises the device, so the split below is honest.
+        let mut drawn = draw(&logits, &mut rows)?;
         let prefill_s = t0.elapsed().as_secs_f64();
         let t1 = std::time::Instant::now();
 
         loop {
-            for (row, lg) in rows.iter_mut().zip(rows_logits.iter()) {
-                let (tok, lp) = sample(lg, params, &mut row.rng);
+            for (row, &(tok, lp)) in rows.iter_mut().zip(drawn.iter()) {
                 row.tokens.push(tok);
                 row.logprobs.push(lp);
                 if self.stop_ids.contains(&tok) {
@@ -357,8 +516,8 @@ impl<'a> Generator<'a> {
                 Some(&mut cache),
                 Path::Fused,
             )?;
-            logits = model.logits(&hidden.squeeze(1)?)?;
-            rows_logits = logits.to_dtype(candle_core::DType::F32)?.to_vec2()?;
+            let logits = model.logits(&hidden.squeeze(1)?)?;
+            drawn = draw(&logits, &mut rows)?;
         }
         let gens: Vec<Generation> = done
             .into_iter()

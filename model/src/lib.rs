@@ -18,7 +18,9 @@ pub mod transformer;
 pub mod weights;
 
 pub use config::{Arch, ModelConfig};
-pub use generate::{FinishReason, Generation, Generator, SamplingParams, TokenEvent};
+pub use generate::{
+    draws_on_device, DeviceSampler, FinishReason, Generation, Generator, SamplingParams, TokenEvent,
+};
 pub use loaded::{LoadedModel, ModelSource};
 pub use rng::Rng;
 pub use template::{ChatTemplate, Message, PromptMode, Role};

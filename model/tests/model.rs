@@ -10,8 +10,9 @@ use raif_model::tiny::{
 };
 use raif_model::transformer::{padded_inputs, Batch, KvCache, Path};
 use raif_model::weights::permute_qk;
+use raif_model::generate::sample;
 use raif_model::{
-    Arch, ChatTemplate, Generator, LoadedModel, Message, PromptMode, SamplingParams, Tokenizer,
+    Arch, ChatTemplate, DeviceSampler, Generator, Rng, LoadedModel, Message, PromptMode, SamplingParams, Tokenizer,
     Transformer,
 };
 
@@ -616,6 +617,104 @@ fn greedy_generation_follows_the_full_forward_argmax_and_logprobs() {
         assert!((lsm[tok as usize] - out[0].logprobs[k]).abs() < 1e-4);
         seq.push(tok);
     }
+}
+
+/// The inverse-CDF position of `u` among `weights` (f64, vocabulary order): how close the
+/// target `u * total` lies to the nearest boundary, relative to the total.
+fn boundary_gap(weights: &[f64], u: f64) -> f64 {
+    let total: f64 = weights.iter().sum();
+    let target = u * total;
+    let mut acc = 0.0;
+    let mut gap = f64::INFINITY;
+    for w in weights {
+        acc += w;
+        gap = gap.min((acc - target).abs());
+    }
+    gap / total
+}
+
+#[test]
+fn device_sampler_draws_what_the_host_sampler_draws() {
+    // A vocabulary that is not a multiple of the sampler's chunk, peaked and flat rows, and
+    // the temperatures the trainer and the evaluation use.
+    let (rows, vocab) = (6, 1300);
+    let mut rng = Rng::new(7);
+    let mut data = Vec::new();
+    for r in 0..rows {
+        for _ in 0..vocab {
+            let scale = [0.5, 2.0, 8.0][r % 3];
+            data.push((rng.normal() * scale) as f32);
+        }
+    }
+    let logits = Tensor::from_vec(data.clone(), (rows, vocab), &Device::Cpu).unwrap();
+    let sampler = DeviceSampler::new(vocab, &Device::Cpu).unwrap();
+    let mut parted = 0;
+    let mut draws = 0;
+    for temperature in [0.0, 1.0, 0.7] {
+        let params = SamplingParams {
+            temperature,
+            ..SamplingParams::default()
+        };
+        for round in 0..40u64 {
+            let mut streams: Vec<Rng> = (0..rows as u64)
+                .map(|i| Rng::for_stream(round, i))
+                .collect();
+            // the uniform each row's host draw takes
+            let u: Vec<f64> = streams.iter().map(|s| s.clone().next_f64()).collect();
+            let dev = sampler.draw(&logits, &u, &params).unwrap();
+            for (i, stream) in streams.iter_mut().enumerate() {
+                let row = &data[i * vocab..(i + 1) * vocab];
+                let (tok, lp) = sample(row, &params, stream);
+                assert!((lp - dev[i].1).abs() < 1e-4, "log-prob of row {i}");
+                draws += 1;
+                if tok != dev[i].0 {
+                    // only where u lies within f32 rounding of a boundary
+                    let max = row.iter().copied().fold(f32::MIN, f32::max);
+                    let w: Vec<f64> = row
+                        .iter()
+                        .map(|&l| (((l - max) as f64) / temperature).exp())
+                        .collect();
+                    assert!(temperature > 0.0, "greedy parted at row {i}");
+                    let gap = boundary_gap(&w, u[i]);
+                    assert!(gap < 1e-5, "row {i}: host {tok}, device {}, gap {gap}", dev[i].0);
+                    parted += 1;
+                }
+            }
+        }
+    }
+    assert!(parted * 100 <= draws, "{parted} of {draws} draws parted");
+}
+
+#[test]
+fn device_sampler_frequencies_follow_the_distribution() {
+    let logits = [0.0f32, 1.0, 2.0, -1.0, 0.5, 3.0, -2.0];
+    let t = Tensor::from_slice(&logits, (1, logits.len()), &Device::Cpu).unwrap();
+    let sampler = DeviceSampler::new(logits.len(), &Device::Cpu).unwrap();
+    let params = SamplingParams::default();
+    let n = 4000;
+    let mut rng = Rng::new(3);
+    let mut counts = [0usize; 7];
+    for _ in 0..n {
+        let u = [rng.next_f64()];
+        counts[sampler.draw(&t, &u, &params).unwrap()[0].0 as usize] += 1;
+    }
+    let z: f64 = logits.iter().map(|&l| (l as f64).exp()).sum();
+    for (k, &c) in counts.iter().enumerate() {
+        let p = (logits[k] as f64).exp() / z;
+        let sd = (n as f64 * p * (1.0 - p)).sqrt();
+        assert!(
+            (c as f64 - n as f64 * p).abs() < 5.0 * sd + 1.0,
+            "token {k}: {c} draws, expected {:.0}",
+            n as f64 * p
+        );
+    }
+    // bad shapes and top-p are refused, not drawn
+    assert!(sampler.draw(&t, &[0.5, 0.5], &params).is_err());
+    let top_p = SamplingParams {
+        top_p: 0.9,
+        ..SamplingParams::default()
+    };
+    assert!(sampler.draw(&t, &[0.5], &top_p).is_err());
 }
 
 #[test]
