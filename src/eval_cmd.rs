@@ -27,7 +27,8 @@ pub struct EvalArgs {
     /// base model with the checkpoint's weights.
     #[arg(long, value_name = "RUN@STEP")]
     pub checkpoint: Option<String>,
-    /// ifeval, ifbench, cello, followbench, infobench, cfbench, fb-bench.
+    /// ifeval, ifbench, cello, followbench, infobench, cfbench, fb-bench, or generated (a file
+    /// written by `raif data gen`, given with --data FILE).
     #[arg(long, short = 'b', required_unless_present = "list")]
     pub bench: Option<String>,
     /// io (plain prompt), cot (think step by step), think (RAIF reasoning format).

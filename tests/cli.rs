@@ -4,11 +4,16 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn raif(home: &Path, args: &[&str]) -> Output {
+    raif_env(home, args, &[])
+}
+
+fn raif_env(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_raif"))
         .arg("--home")
         .arg(home)
         .args(args)
         .env_remove("RAIF_HOME")
+        .envs(env.iter().copied())
         .output()
         .expect("run raif")
 }
@@ -95,6 +100,16 @@ fn generate_and_info_on_a_tiny_hf_folder() {
     assert!(a.status.success(), "{}", text(&a).1);
     assert_eq!(a.stdout, b.stdout, "same seed, same output");
     assert_eq!(text(&a).0.matches("── sample").count(), 2);
+    // The device sampler (what a GPU uses), forced on the CPU, draws the same tokens from the
+    // same seeds, greedy and at temperature 1 (the two can part only where a uniform falls
+    // within f32 rounding of a boundary: model/tests/model.rs).
+    for extra in [&["--greedy"][..], &[]] {
+        let args: Vec<&str> = args.iter().copied().chain(extra.iter().copied()).collect();
+        let host = raif_env(home.path(), &args, &[("RAIF_SAMPLE_ON_DEVICE", "0")]);
+        let dev = raif_env(home.path(), &args, &[("RAIF_SAMPLE_ON_DEVICE", "1")]);
+        assert!(dev.status.success(), "{}", text(&dev).1);
+        assert_eq!(text(&host).0, text(&dev).0, "{extra:?}");
+    }
 }
 
 #[test]
@@ -224,6 +239,30 @@ fn eval_compare_and_bench_eval_on_tiny_models() {
         out.contains("prompt strict") && out.contains("tokens/s") && out.contains("time taken"),
         "{out}"
     );
+    // Held-out generated instructions: a `raif data gen` file, rule-scored with its trees.
+    let gen_file = home.path().join("heldout.jsonl");
+    let g = gen_file.to_str().unwrap();
+    let o = raif(
+        home.path(),
+        &["data", "gen", "--n", "3", "--seed", "11", "--depth", "2", "--out", g],
+    );
+    assert!(o.status.success(), "{}", text(&o).1);
+    let o = raif(
+        home.path(),
+        &[
+            "eval", "--model", d, "--bench", "generated", "--mode", "think", "--data", g,
+            "--max-new-tokens", "6", "--device", "cpu", "--json",
+        ],
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let m: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(m["eval.items"], 3);
+    assert!(m["generated.prompt_strict"].is_number(), "{out}");
+    assert!(m["generated.instructions"].as_f64().unwrap() >= 3.0, "{out}");
+    let o = raif(home.path(), &["eval", "--model", d, "--bench", "generated"]);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("raif data gen"), "{}", text(&o).1);
     // A judge-scored benchmark without --judge is refused with the reason.
     let o = raif(
         home.path(),

@@ -35,10 +35,13 @@ pub enum Bench {
     Infobench,
     Cfbench,
     Fbbench,
+    /// Complex instructions written by `raif data gen` (records with rule-checked constraint
+    /// trees), e.g. a held-out seed next to the one a run trained on.
+    Generated,
 }
 
 impl Bench {
-    pub const ALL: [Bench; 7] = [
+    pub const ALL: [Bench; 8] = [
         Bench::Ifeval,
         Bench::Ifbench,
         Bench::Cello,
@@ -46,11 +49,15 @@ impl Bench {
         Bench::Infobench,
         Bench::Cfbench,
         Bench::Fbbench,
+        Bench::Generated,
     ];
 
-    /// The name on the command line (the data loader's format name).
+    /// The name on the command line (the data loader's format name for the published ones).
     pub fn name(self) -> &'static str {
-        self.format().name()
+        match self {
+            Bench::Generated => "generated",
+            b => b.format().name(),
+        }
     }
 
     /// The prefix of its metric keys (`ifeval.prompt_strict`, `fbbench.score`).
@@ -63,6 +70,7 @@ impl Bench {
             Bench::Infobench => "infobench",
             Bench::Cfbench => "cfbench",
             Bench::Fbbench => "fbbench",
+            Bench::Generated => "generated",
         }
     }
 
@@ -75,6 +83,7 @@ impl Bench {
             Bench::Infobench => Format::Infobench,
             Bench::Cfbench => Format::Cfbench,
             Bench::Fbbench => Format::Fbbench,
+            Bench::Generated => Format::Record,
         }
     }
 
@@ -99,6 +108,9 @@ impl Bench {
 
     /// Where the benchmark lies under a data folder laid out like `../shared/data`.
     pub fn default_path(self, data_root: &Path) -> Result<PathBuf> {
+        if self == Bench::Generated {
+            bail!("generated has no default file: pass --data FILE, a file written by `raif data gen`");
+        }
         self.format()
             .default_path(data_root)
             .with_context(|| format!("{} has no default file", self.name()))

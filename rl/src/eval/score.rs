@@ -376,7 +376,7 @@ pub fn metrics(bench: Bench, items: &[EvalItem], records: &[Record]) -> Result<M
             .ok_or_else(|| anyhow::anyhow!("evaluation item {} has no benchmark record", it.index))
     };
     match bench {
-        Bench::Ifeval | Bench::Ifbench => {
+        Bench::Ifeval | Bench::Ifbench | Bench::Generated => {
             let (mut ps, mut pl, mut ni, mut is, mut il) = (0, 0, 0, 0, 0);
             let mut by_id: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
             for it in items {
@@ -543,7 +543,7 @@ fn cello_name(id: &str) -> &'static str {
 /// The headline metrics of a benchmark, in table order (key, label).
 pub fn headline(bench: Bench) -> &'static [(&'static str, &'static str)] {
     match bench {
-        Bench::Ifeval | Bench::Ifbench => &[
+        Bench::Ifeval | Bench::Ifbench | Bench::Generated => &[
             ("prompt_strict", "prompt strict"),
             ("prompt_loose", "prompt loose"),
             ("instruction_strict", "instr strict"),
