@@ -621,13 +621,13 @@ fn device_check(device: &str, dtype: Option<&str>, json: bool) -> Result<()> {
             device::describe(&dev)
         );
         println!(
-            "{:<8} {:>12} {:>14} {:>12}  worst gradient",
-            "family", "logits rel", "log-prob abs", "grad rel"
+            "{:<8} {:>12} {:>14} {:>12} {:>14}  worst gradient",
+            "family", "logits rel", "log-prob abs", "grad rel", "sampler parted"
         );
         for c in &checks {
             println!(
-                "{:<8} {:>12.2e} {:>14.2e} {:>12.2e}  {}",
-                c.arch, c.logits_rel, c.logprob_abs, c.grad_rel, c.grad_worst
+                "{:<8} {:>12.2e} {:>14.2e} {:>12.2e} {:>14}  {}",
+                c.arch, c.logits_rel, c.logprob_abs, c.grad_rel, c.sampler_parted, c.grad_worst
             );
         }
         println!("{}", if ok { "PASS" } else { "FAIL" });

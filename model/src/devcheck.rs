@@ -6,7 +6,7 @@
 //! device-check --device cuda` runs it on a GPU (issue #9); the tests run it on the CPU in bf16.
 
 use anyhow::Result;
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device, IndexOp, Tensor};
 use serde::Serialize;
 
 use crate::config::Arch;
@@ -26,6 +26,12 @@ pub struct FamilyCheck {
     pub grad_rel: f64,
     /// The parameter with the worst gradient.
     pub grad_worst: String,
+    /// Tokens the device's sampler ([`crate::generate::DeviceSampler`]) drew differently from
+    /// the host sampler on the same logits: greedy, then 32 uniforms per row at temperature 1
+    /// (0 expected; f32 against f64 sums can part only within rounding of a boundary).
+    pub sampler_parted: usize,
+    /// max |Δ log p| of the drawn tokens, device sampler against host sampler.
+    pub sampler_logprob_abs: f64,
 }
 
 /// The tolerances (logits, log-probs, gradients) a dtype is held to. f32: summation order
@@ -56,6 +62,34 @@ struct Side {
     logits: Tensor,
     logp: Tensor,
     grads: Vec<(String, Tensor)>,
+    /// (tokens parted, worst log-prob gap) of the device sampler against the host's
+    sampler: (usize, f64),
+}
+
+/// The device sampler against the host sampler on the same last-position logits.
+fn check_sampler(last: &Tensor) -> Result<(usize, f64)> {
+    use crate::generate::{sample, DeviceSampler, SamplingParams};
+    use crate::rng::Rng;
+    let (rows, vocab) = last.dims2()?;
+    let host: Vec<Vec<f32>> = last.to_dtype(DType::F32)?.to_vec2()?;
+    let sampler = DeviceSampler::new(vocab, last.device())?;
+    let (mut parted, mut worst) = (0usize, 0f64);
+    let mut one = |params: &SamplingParams, round: u64| -> Result<()> {
+        let mut streams: Vec<Rng> = (0..rows as u64).map(|i| Rng::for_stream(round, i)).collect();
+        let u: Vec<f64> = streams.iter().map(|s| s.clone().next_f64()).collect();
+        let dev = sampler.draw(last, &u, params)?;
+        for (i, s) in streams.iter_mut().enumerate() {
+            let (tok, lp) = sample(&host[i], params, s);
+            parted += usize::from(tok != dev[i].0);
+            worst = worst.max((lp - dev[i].1).abs() as f64);
+        }
+        Ok(())
+    };
+    one(&SamplingParams::greedy(1), 0)?;
+    for round in 0..32 {
+        one(&SamplingParams::default(), round)?;
+    }
+    Ok((parted, worst))
 }
 
 /// One side: the tiny model's weights drawn in f32, rounded to `weights` (so both sides start
@@ -79,6 +113,7 @@ fn run_side(arch: Arch, weights: DType, dtype: DType, device: &Device) -> Result
         None,
         Path::Fused,
     )?;
+    let sampler = check_sampler(&logits.i((.., logits.dim(1)? - 1, ..))?.contiguous()?)?;
     let tr = Trainable::full(&mut model)?;
     tr.set_training(true);
     let sb = SeqBatch::new(&[a.clone(), b.clone()], &[10, 5], device)?;
@@ -96,6 +131,7 @@ fn run_side(arch: Arch, weights: DType, dtype: DType, device: &Device) -> Result
         logits: to_cpu_f32(&logits)?,
         logp: to_cpu_f32(&(lp * &sb.loss_mask)?)?,
         grads,
+        sampler,
     })
 }
 
@@ -127,6 +163,8 @@ pub fn check(device: &Device, dtype: DType) -> Result<Vec<FamilyCheck>> {
             logprob_abs,
             grad_rel,
             grad_worst,
+            sampler_parted: got.sampler.0,
+            sampler_logprob_abs: got.sampler.1,
         });
     }
     Ok(out)
@@ -137,5 +175,11 @@ pub fn passes(checks: &[FamilyCheck], dtype: DType) -> bool {
     let (tl, tp, tg) = tolerances(dtype);
     checks
         .iter()
-        .all(|c| c.logits_rel <= tl && c.logprob_abs <= tp && c.grad_rel <= tg)
+        .all(|c| {
+            c.logits_rel <= tl
+                && c.logprob_abs <= tp
+                && c.grad_rel <= tg
+                && c.sampler_parted == 0
+                && c.sampler_logprob_abs <= 1e-4
+        })
 }

@@ -644,6 +644,9 @@ fn device_check_on_the_cpu() {
             c.logits_rel < 1e-6 && c.logprob_abs < 1e-6 && c.grad_rel < 1e-6,
             "{c:?}"
         );
+        // the device sampler drew what the host sampler drew (66 draws per family)
+        assert_eq!(c.sampler_parted, 0, "{c:?}");
+        assert!(c.sampler_logprob_abs < 1e-5, "{c:?}");
     }
     let bf = devcheck::check(&Device::Cpu, DType::BF16).unwrap();
     assert!(devcheck::passes(&bf, DType::BF16), "{bf:?}");
