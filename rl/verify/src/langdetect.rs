@@ -847,40 +847,98 @@ fn lang_probs<'s>(
     };
     rows.reset(nl, grams);
     let small_rows: &'static [RowCell] = &SMALL_ROWS;
-    for _ in 0..7 {
-        prob.clear();
-        prob.resize(nl, 1.0 / nl as f64);
-        let alpha = 0.5 + rng.gauss(0.0, 1.0) * 0.05;
-        let weight = alpha / 10000.0;
-        let mut i = 0usize;
-        loop {
-            let id = ngrams[rng.randbelow(ngrams.len())];
-            // prob[l] *= weight + p(word | l), p = 0.0 where the word has no entry for l
-            let row = rows.get(m, small_rows, grams, id);
-            for (p, x) in prob.iter_mut().zip(row) {
-                *p *= weight + x;
-            }
-            if i.is_multiple_of(5) {
-                // _normalize_prob: the sum in order (its rounding is the oracle's), then each
-                // divided; the largest quotient exceeds the threshold exactly when some quotient
-                // does (a NaN exceeds nothing and is never the largest), so no running maximum
-                // (a chain of dependent comparisons as long as the sum's) is kept.
-                let sum: f64 = prob.iter().fold(0.0, |a, b| a + b);
-                for p in prob.iter_mut() {
-                    *p /= sum;
+    let mut t = Trials {
+        m,
+        grams,
+        rows: &mut *rows,
+        prob: &mut *prob,
+        langprob: &mut *langprob,
+        rng: &mut rng,
+        small_rows,
+    };
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        unsafe { t.run_avx2() };
+        return Ok(langprob);
+    }
+    t.run();
+    Ok(langprob)
+}
+
+/// The seven sampling trials of one detection.
+struct Trials<'a> {
+    m: &'a Model,
+    grams: &'a Grams,
+    rows: &'a mut Rows,
+    prob: &'a mut Vec<f64>,
+    langprob: &'a mut Vec<f64>,
+    rng: &'a mut PyRandom,
+    small_rows: &'static [RowCell],
+}
+
+impl Trials<'_> {
+    /// The trials compiled for AVX2: the update and the division are element-wise, so four
+    /// lanes give the same bits as one; the sum stays a sequential chain (its rounding is the
+    /// oracle's), and nothing is fused (no FMA).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn run_avx2(&mut self) {
+        self.run_inline()
+    }
+
+    fn run(&mut self) {
+        self.run_inline()
+    }
+
+    #[inline(always)]
+    fn run_inline(&mut self) {
+        let Trials {
+            m,
+            grams,
+            rows,
+            prob,
+            langprob,
+            rng,
+            small_rows,
+        } = self;
+        let nl = m.langs.len();
+        let ngrams = &grams.ids;
+        for _ in 0..7 {
+            prob.clear();
+            prob.resize(nl, 1.0 / nl as f64);
+            let alpha = 0.5 + rng.gauss(0.0, 1.0) * 0.05;
+            let weight = alpha / 10000.0;
+            let mut i = 0usize;
+            loop {
+                let id = ngrams[rng.randbelow(ngrams.len())];
+                // prob[l] *= weight + p(word | l), p = 0.0 where the word has no entry for l
+                let row = rows.get(m, small_rows, grams, id);
+                for (p, x) in prob.iter_mut().zip(row) {
+                    *p *= weight + x;
                 }
-                let converged = prob.iter().fold(false, |c, &q| c | (q > 0.99999));
-                if converged || i >= 1000 {
-                    break;
+                if i.is_multiple_of(5) {
+                    // _normalize_prob: the sum in order (its rounding is the oracle's), then
+                    // each divided; the largest quotient exceeds the threshold exactly when
+                    // some quotient does (a NaN exceeds nothing and is never the largest), so
+                    // no running maximum (a chain of dependent comparisons as long as the
+                    // sum's) is kept.
+                    let sum: f64 = prob.iter().fold(0.0, |a, b| a + b);
+                    for p in prob.iter_mut() {
+                        *p /= sum;
+                    }
+                    let converged = prob.iter().fold(false, |c, &q| c | (q > 0.99999));
+                    if converged || i >= 1000 {
+                        break;
+                    }
                 }
+                i += 1;
             }
-            i += 1;
-        }
-        for (lp, p) in langprob.iter_mut().zip(prob.iter()) {
-            *lp += p / 7.0;
+            for (lp, p) in langprob.iter_mut().zip(prob.iter()) {
+                *lp += p / 7.0;
+            }
         }
     }
-    Ok(langprob)
 }
 
 /// The most probable language above 0.1 (the first of equals), else "unknown".

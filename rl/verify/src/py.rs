@@ -45,19 +45,47 @@ pub fn rstrip(s: &str) -> &str {
     s.trim_end_matches(is_space)
 }
 
+/// Membership in a set of characters given as a string: a 128-bit mask when the set is ASCII
+/// (every set the checkers strip with), else the string's own search.
+#[derive(Clone, Copy)]
+pub struct CharSet<'a> {
+    ascii: Option<u128>,
+    chars: &'a str,
+}
+
+impl<'a> CharSet<'a> {
+    pub fn new(chars: &'a str) -> Self {
+        let ascii = chars
+            .is_ascii()
+            .then(|| chars.bytes().fold(0u128, |m, b| m | (1u128 << b)));
+        CharSet { ascii, chars }
+    }
+
+    #[inline]
+    pub fn contains(&self, c: char) -> bool {
+        match self.ascii {
+            Some(m) => (c as u32) < 128 && m & (1u128 << (c as u32)) != 0,
+            None => self.chars.contains(c),
+        }
+    }
+}
+
 /// `s.strip(chars)`.
 pub fn strip_chars<'a>(s: &'a str, chars: &str) -> &'a str {
-    s.trim_matches(|c| chars.contains(c))
+    let set = CharSet::new(chars);
+    s.trim_matches(|c| set.contains(c))
 }
 
 /// `s.lstrip(chars)`.
 pub fn lstrip_chars<'a>(s: &'a str, chars: &str) -> &'a str {
-    s.trim_start_matches(|c| chars.contains(c))
+    let set = CharSet::new(chars);
+    s.trim_start_matches(|c| set.contains(c))
 }
 
 /// `s.rstrip(chars)`.
 pub fn rstrip_chars<'a>(s: &'a str, chars: &str) -> &'a str {
-    s.trim_end_matches(|c| chars.contains(c))
+    let set = CharSet::new(chars);
+    s.trim_end_matches(|c| set.contains(c))
 }
 
 /// `s.lower()`.
@@ -67,7 +95,29 @@ pub fn lower(s: &str) -> String {
 
 /// `s.translate(str.maketrans('', '', string.punctuation))`.
 pub fn remove_punct(s: &str) -> String {
-    s.chars().filter(|c| !PUNCTUATION.contains(*c)).collect()
+    // The punctuation is ASCII, and an ASCII byte is never part of another character's
+    // UTF-8 encoding: copy the runs between punctuation bytes.
+    const MASK: u128 = {
+        let b = PUNCTUATION.as_bytes();
+        let mut m = 0u128;
+        let mut i = 0;
+        while i < b.len() {
+            m |= 1u128 << b[i];
+            i += 1;
+        }
+        m
+    };
+    let bytes = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b < 128 && MASK & (1u128 << b) != 0 {
+            out.push_str(&s[start..i]);
+            start = i + 1;
+        }
+    }
+    out.push_str(&s[start..]);
+    out
 }
 
 /// Python `len(s)`: code points.
@@ -1498,5 +1548,20 @@ mod tests {
         assert!(is_lower("hello"));
         assert_eq!(slice_chars("héllo", 1, 3), "él");
         assert!(is_digit("²3"));
+    }
+
+    proptest::proptest! {
+        /// The byte-level punctuation removal and the ASCII masks are the plain definitions.
+        #[test]
+        fn fast_char_sets_are_the_definitions(
+            text in "[a-z .,!?*'\\\"()é中\u{1c}\n-]{0,40}",
+            set in proptest::sample::select(vec![PUNCTUATION, PUNCT_SPACE, " *", "aé", ""]),
+        ) {
+            let plain: String = text.chars().filter(|c| !PUNCTUATION.contains(*c)).collect();
+            proptest::prop_assert_eq!(remove_punct(&text), plain);
+            proptest::prop_assert_eq!(strip_chars(&text, set), text.trim_matches(|c| set.contains(c)));
+            proptest::prop_assert_eq!(lstrip_chars(&text, set), text.trim_start_matches(|c| set.contains(c)));
+            proptest::prop_assert_eq!(rstrip_chars(&text, set), text.trim_end_matches(|c| set.contains(c)));
+        }
     }
 }

@@ -1,7 +1,36 @@
 //! IFBench `ratio:*`.
 use crate::checker::{verdict, BuildError, CheckFn, Kw};
 use crate::text::split_into_sentences;
-use std::collections::HashSet;
+
+/// The set of a text's character trigrams (Python's `{s[i:i+3] for i …}`), each packed in a
+/// u64 (21 bits per code point), sorted and deduplicated.
+fn trigrams(s: &str) -> Vec<u64> {
+    let c: Vec<u64> = s.chars().map(|c| c as u64).collect();
+    let mut t: Vec<u64> = c
+        .windows(3)
+        .map(|w| (w[0] << 42) | (w[1] << 21) | w[2])
+        .collect();
+    t.sort_unstable();
+    t.dedup();
+    t
+}
+
+/// |a ∩ b| of two sorted, deduplicated sets.
+fn sorted_intersection(a: &[u64], b: &[u64]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
 
 pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
     match kw.id {
@@ -56,17 +85,13 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
                     msg: "must be >= 0".into(),
                 });
             }
-            let tri = |s: &str| -> HashSet<(char, char, char)> {
-                let c: Vec<char> = s.chars().collect();
-                c.windows(3).map(|w| (w[0], w[1], w[2])).collect()
-            };
-            let rset = tri(&reference);
+            let rset = trigrams(&reference);
             Ok(Box::new(move |value| {
-                let v = tri(value);
+                let v = trigrams(value);
                 if v.is_empty() {
                     return Err("ZeroDivisionError: the response has no character trigram".into());
                 }
-                let inter = v.intersection(&rset).count();
+                let inter = sorted_intersection(&v, &rset);
                 let o = inter as f64 / v.len() as f64;
                 let ok = pct - 2.0 <= o * 100.0 && o * 100.0 <= pct + 2.0;
                 verdict(
