@@ -16,10 +16,10 @@ HELD=$H/heldout-s7-n100.jsonl
 [ -f "$HELD" ] || "$RAIF" --home "$H" data gen --n 100 --seed 7 --out "$HELD" --benchmarks "$DATA"
 ev() { # ev LABEL ARGS... : one evaluation, its metrics appended to $H/table.jsonl
   local label=$1; shift
-  local t0=$SECONDS
-  "$RAIF" --home "$H" eval --batch 8 --max-new-tokens 384 --device cpu --json "$@" \
-    | python3 -c 'import json,sys; m=json.load(sys.stdin); m["label"]=sys.argv[1]; m["wall_s_this_call"]=int(sys.argv[2]); print(json.dumps(m))' "$label" "$((SECONDS - t0))" \
-    >> "$H/table.jsonl"
+  local t0=$SECONDS out
+  out=$("$RAIF" --home "$H" eval --batch 8 --max-new-tokens 384 --device cpu --json "$@")
+  python3 -c 'import json,sys; m=json.loads(sys.argv[3]); m["label"]=sys.argv[1]; m["wall_s_this_call"]=int(sys.argv[2]); print(json.dumps(m))' \
+    "$label" "$((SECONDS - t0))" "$out" >> "$H/table.jsonl"
 }
 for mode in io cot think; do ev "before generated $mode" --bench generated --data "$HELD" --mode "$mode"; done
 # The run: the preset the README's main command starts, headless, 50 steps.
@@ -32,6 +32,6 @@ case "$status" in
   *inished*) ;;
   *) "$RAIF" --home "$H" train --resume "$RUN" --metrics-jsonl "$H/$RUN.metrics.jsonl" ;;
 esac
-for mode in io cot think; do ev "before ifeval $mode" --bench ifeval --data "$DATA" --mode "$mode"; done
 for mode in io cot think; do ev "after generated $mode" --checkpoint "$RUN" --bench generated --data "$HELD" --mode "$mode"; done
+for mode in io cot think; do ev "before ifeval $mode" --bench ifeval --data "$DATA" --mode "$mode"; done
 for mode in io cot think; do ev "after ifeval $mode" --checkpoint "$RUN" --bench ifeval --data "$DATA" --mode "$mode"; done
