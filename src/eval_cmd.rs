@@ -46,8 +46,12 @@ pub struct EvalArgs {
     #[arg(long)]
     pub template: Option<String>,
     /// Forget what this evaluation stored and start over.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "rescore")]
     pub fresh: bool,
+    /// Score the stored responses again with the current verifiers (and judge), without
+    /// generating: after a verifier fix, the stored verdicts and metrics follow it.
+    #[arg(long)]
+    pub rescore: bool,
     /// List the stored evaluations and exit.
     #[arg(long)]
     pub list: bool,
@@ -219,8 +223,13 @@ fn evaluate(
         judge,
         stop: Some(stop),
     };
-    let run = ev.run(&setup, &records, &mut progress_line)?;
-    eprintln!();
+    let run = if a.rescore {
+        ev.rescore(&setup, &records)?
+    } else {
+        let run = ev.run(&setup, &records, &mut progress_line)?;
+        eprintln!();
+        run
+    };
     let items = store
         .eval_items(&run.id)?
         .into_iter()
@@ -613,6 +622,7 @@ pub fn compare(home: &Home, a: CompareArgs) -> Result<()> {
         gen: a.gen.clone(),
         template: None,
         fresh: false,
+        rescore: false,
         list: false,
     };
     let mut sides = Vec::new();

@@ -429,3 +429,81 @@ fn judge_scored_evaluation_stores_every_verdict() {
     assert_eq!(run.metrics["infobench.drfr"], yes as f64 / 6.0);
     assert!(run.timing.judge_questions > 0);
 }
+
+/// Held-out generated instructions (trees with Selections): an answer that cannot be scored
+/// is held to the same constraints as one that can, so instruction-level figures of think
+/// mode and io mode share their denominator.
+#[test]
+fn generated_trees_count_the_same_constraints_scored_or_not() {
+    let lm = tiny_model(Arch::Llama, 1).unwrap();
+    let gc = raif_datasets::gen::GenConfig {
+        n: 40,
+        seed: 5,
+        depth: Some(2),
+    };
+    let (records, _) = raif_datasets::gen::generate(&gc, None);
+    let with_selection = |c: &Constraint| format!("{c:?}").contains("Selection");
+    assert!(
+        records.iter().any(|r| with_selection(&r.constraints)),
+        "the generator writes Selections at depth 2"
+    );
+    let gen = |i: usize, text: &str| {
+        (
+            i as u32,
+            &records[i],
+            Generated {
+                text: text.to_string(),
+                prompt_tokens: 1,
+                tokens: 1,
+                finish: "stop".into(),
+            },
+        )
+    };
+    let answered: Vec<_> = (0..records.len())
+        .map(|i| gen(i, "plan</think><answer>an answer</answer>"))
+        .collect();
+    let unscorable: Vec<_> = (0..records.len()).map(|i| gen(i, "no tags")).collect();
+    let a = score_batch(Bench::Generated, &lm, PromptMode::Think, None, &answered).unwrap();
+    let b = score_batch(Bench::Generated, &lm, PromptMode::Think, None, &unscorable).unwrap();
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert!(y.unscorable.is_some());
+        let px: Vec<&str> = x.verdicts.iter().map(|v| v.path.as_str()).collect();
+        let py: Vec<&str> = y.verdicts.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(px, py, "record {i}");
+        assert!(y.verdicts.iter().all(|v| !v.strict));
+    }
+}
+
+/// `--rescore`: stored responses scored again by the current verifiers, nothing generated.
+#[test]
+fn rescoring_replaces_stale_verdicts_without_generating() {
+    let lm = tiny_model(Arch::Qwen2, 3).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let path = ifeval_path();
+    let records = Bench::Ifeval.load(&path).unwrap();
+    let ev = Evaluation {
+        store: &store,
+        policy: &lm,
+        judge: None,
+        stop: None,
+    };
+    let s = setup(Bench::Ifeval, PromptMode::Io, 4, 2, &path);
+    assert!(ev.rescore(&s, &records).is_err(), "nothing stored yet");
+    let run = ev.run(&s, &records, &mut |_| {}).unwrap();
+    let fresh = store.eval_items(&run.id).unwrap();
+    // Stale verdicts, as a verifier with a bug would have left them.
+    let mut stale = fresh.clone();
+    for it in &mut stale {
+        for v in &mut it.verdicts {
+            v.strict = !v.strict;
+            v.reason = "stale".into();
+        }
+    }
+    store.commit_eval_items(&run, &stale).unwrap();
+    let again = ev.rescore(&s, &records).unwrap();
+    let rescored = store.eval_items(&run.id).unwrap();
+    assert_eq!(rescored, fresh);
+    assert_eq!(again.metrics, run.metrics);
+    assert_eq!(again.timing.generated_tokens, run.timing.generated_tokens);
+}

@@ -380,19 +380,8 @@ impl Evaluation<'_> {
         run.target = target;
         run.status = "running".into();
         run.updated_unix = now_unix();
-        // What is stored must be the same records, or the scores would mix benchmarks.
         let stored = self.store.eval_items(&id)?;
-        for it in &stored {
-            let expected = records.get(it.index as usize).map(|r| r.id.as_str());
-            if expected != Some(it.record_id.as_str()) {
-                bail!(
-                    "evaluation `{id}` item {} was record `{}`, the benchmark now has {}: the data changed; start over with --fresh",
-                    it.index,
-                    it.record_id,
-                    expected.map_or("nothing".to_string(), |e| format!("`{e}`"))
-                );
-            }
-        }
+        same_records(&id, &stored, records)?;
         let done: HashSet<u32> = stored.iter().map(|it| it.index).collect();
         drop(stored);
         self.store.put_eval_run(&run)?;
@@ -478,7 +467,57 @@ impl Evaluation<'_> {
         run.timing.wall_s += t_start.elapsed().as_secs_f64();
         run.updated_unix = now_unix();
         self.store.put_eval_run(&run)?;
-        // A checkpoint's results also go with its run (the run's evaluations by step).
+        self.file_with_checkpoint(setup, &run)?;
+        Ok(run)
+    }
+
+    /// Score an evaluation's stored responses again with the current verifiers (and judge),
+    /// without generating: after a verifier fix, its verdicts and metrics follow the fix.
+    pub fn rescore(&self, setup: &EvalSetup, records: &[Record]) -> Result<EvalRun> {
+        let id = setup.id();
+        let Some(mut run) = self.store.eval_run(&id)? else {
+            bail!("no stored evaluation `{id}` to score again: run it first (without --rescore)");
+        };
+        if setup.bench.judged() && self.judge.is_none() {
+            bail!("{} is scored by an LLM judge: pass --judge MODEL", setup.bench.name());
+        }
+        let stored = self.store.eval_items(&id)?;
+        same_records(&id, &stored, records)?;
+        for chunk in stored.chunks(setup.batch.max(1)) {
+            let batch: Vec<(u32, &Record, Generated)> = chunk
+                .iter()
+                .filter_map(|it| {
+                    let r = records.get(it.index as usize)?;
+                    let g = Generated {
+                        text: it.response.clone(),
+                        prompt_tokens: it.prompt_tokens,
+                        tokens: it.tokens,
+                        finish: it.finish.clone(),
+                    };
+                    Some((it.index, r, g))
+                })
+                .collect();
+            let t_score = Instant::now();
+            let items = score_batch(setup.bench, self.policy, setup.mode, self.judge, &batch)?;
+            run.timing.score_s += t_score.elapsed().as_secs_f64();
+            self.store.commit_eval_items(&run, &items)?;
+        }
+        let items: Vec<EvalItem> = self
+            .store
+            .eval_items(&id)?
+            .into_iter()
+            .filter(|it| (it.index as usize) < run.target)
+            .collect();
+        run.metrics = score::metrics(setup.bench, &items, records)?;
+        run.updated_unix = now_unix();
+        self.store.put_eval_run(&run)?;
+        self.file_with_checkpoint(setup, &run)?;
+        Ok(run)
+    }
+
+    /// A checkpoint's finished evaluation also goes with its run (the run's evaluations by
+    /// step).
+    fn file_with_checkpoint(&self, setup: &EvalSetup, run: &EvalRun) -> Result<()> {
         if let (Some(ck), "finished") = (&setup.checkpoint, run.status.as_str()) {
             if let Ok((r, Some(step))) = crate::trainer::parse_checkpoint_spec(ck) {
                 if self.store.run(&r)?.is_some() {
@@ -494,8 +533,24 @@ impl Evaluation<'_> {
                 }
             }
         }
-        Ok(run)
+        Ok(())
     }
+}
+
+/// What is stored must be the same records, or the scores would mix benchmarks.
+fn same_records(id: &str, stored: &[EvalItem], records: &[Record]) -> Result<()> {
+    for it in stored {
+        let expected = records.get(it.index as usize).map(|r| r.id.as_str());
+        if expected != Some(it.record_id.as_str()) {
+            bail!(
+                "evaluation `{id}` item {} was record `{}`, the benchmark now has {}: the data changed; start over with --fresh",
+                it.index,
+                it.record_id,
+                expected.map_or("nothing".to_string(), |e| format!("`{e}`"))
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Tokens per second of generation over an evaluation.

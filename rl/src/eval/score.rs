@@ -201,18 +201,39 @@ pub fn score_item(
     let graded = bench == Bench::Cello;
     let Some(text) = &answer.answer else {
         let why = answer.unscorable.as_deref().unwrap_or("no answer");
-        return Ok(match flat_leaves(tree) {
-            Some(leaves) => leaves
+        if let Some(leaves) = flat_leaves(tree) {
+            return Ok(leaves
                 .into_iter()
                 .map(|(p, c)| not_scored(c, p, why, graded))
-                .collect(),
-            None => tree
-                .leaves()
+                .collect());
+        }
+        // A rule-only tree: the leaves a scored answer is held to. Selection guards read the
+        // prompt, so an empty answer takes the same branch, and the instruction count does
+        // not depend on whether the answer could be scored.
+        if let Ok(b) = evaluate_tree(tree, "", &instruction_text(record), None) {
+            return Ok(b
+                .leaves
                 .into_iter()
-                .enumerate()
-                .map(|(i, c)| not_scored(c, format!("leaf[{i}]"), why, graded))
-                .collect(),
-        });
+                .filter(|l| l.role == LeafRole::Constraint)
+                .map(|l| EvalVerdict {
+                    id: l.what.strip_prefix("rule:").unwrap_or(&l.what).to_string(),
+                    path: l.path,
+                    question: None,
+                    strict: false,
+                    loose: None,
+                    score: None,
+                    reason: format!("not scored: {why}"),
+                    overlong: false,
+                })
+                .collect());
+        }
+        // (judge leaves: every leaf of the tree)
+        return Ok(tree
+            .leaves()
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| not_scored(c, format!("leaf[{i}]"), why, graded))
+            .collect());
     };
     if bench == Bench::Cello {
         let Some(leaves) = flat_leaves(tree) else {
