@@ -260,6 +260,19 @@ fn eval_compare_and_bench_eval_on_tiny_models() {
     assert_eq!(m["eval.items"], 3);
     assert!(m["generated.prompt_strict"].is_number(), "{out}");
     assert!(m["generated.instructions"].as_f64().unwrap() >= 3.0, "{out}");
+    // Scored again from the store: the same metrics, nothing generated.
+    let o = raif(
+        home.path(),
+        &[
+            "eval", "--model", d, "--bench", "generated", "--mode", "think", "--data", g,
+            "--max-new-tokens", "6", "--device", "cpu", "--json", "--rescore",
+        ],
+    );
+    let (out2, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let m2: serde_json::Value = serde_json::from_str(out2.trim()).unwrap();
+    assert_eq!(m2["generated.prompt_strict"], m["generated.prompt_strict"]);
+    assert_eq!(m2["eval.id"], m["eval.id"]);
     let o = raif(home.path(), &["eval", "--model", d, "--bench", "generated"]);
     assert!(!o.status.success());
     assert!(text(&o).1.contains("raif data gen"), "{}", text(&o).1);
