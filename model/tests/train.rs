@@ -798,3 +798,38 @@ fn training_ops_match_their_composite_definitions() {
         }
     }
 }
+
+/// The backward from the forward's kept log-softmax chunks and from recomputed ones: the same
+/// bits, for a full fine-tune (the output weight's gradient too) and LoRA.
+#[test]
+fn kept_and_recomputed_log_softmax_give_the_same_gradients() {
+    use raif_model::train::logprob::KEEP_LSM_BYTES;
+    use std::sync::atomic::Ordering;
+    for lora in [false, true] {
+        let mut m = tiny(Arch::Llama, 21, DType::F32);
+        let tr = if lora {
+            Trainable::lora(&mut m, &LoraConfig::default(), 4).unwrap()
+        } else {
+            Trainable::full(&mut m).unwrap()
+        };
+        let b = toy_batch();
+        let grads = |budget: usize| {
+            KEEP_LSM_BYTES.store(budget, Ordering::Relaxed);
+            let lp = raif_model::train::token_logprobs(&m, &b, true, false)
+                .unwrap()
+                .logp;
+            let loss = (lp * b.loss_mask.clone()).unwrap().sum_all().unwrap().neg().unwrap();
+            let mut a = GradAccum::new(tr.vars.len());
+            a.add(&tr.vars, &loss.backward().unwrap(), None).unwrap();
+            a.grads
+                .iter()
+                .map(|g| g.as_ref().map(|g| g.flatten_all().unwrap().to_vec1::<f32>().unwrap()))
+                .collect::<Vec<_>>()
+        };
+        let kept = grads(usize::MAX);
+        let again = grads(0);
+        KEEP_LSM_BYTES.store(512 << 20, Ordering::Relaxed);
+        assert!(kept.iter().filter(|g| g.is_some()).count() > 0);
+        assert_eq!(kept, again, "lora={lora}");
+    }
+}

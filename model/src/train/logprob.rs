@@ -2,6 +2,8 @@
 //! backward that never materialises the whole `(B, T, vocab)` logits: the forward and the
 //! backward both walk the positions in chunks.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use anyhow::{bail, Result};
 use candle_core::backend::{BackendDevice, BackendStorage};
 use candle_core::{CpuStorage, CudaStorage, CustomOp2, DType, Device, Layout, Shape, Tensor, D};
@@ -102,23 +104,40 @@ fn chunk_stats(
     logits: &Tensor,
     targets: &Tensor,
     entropy: bool,
-) -> Result<(Tensor, Option<Tensor>)> {
-    let logits = logits.to_dtype(stat_dtype(logits.dtype()))?;
-    let lsm = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
+) -> Result<(Tensor, Option<Tensor>, Tensor)> {
+    let lsm = log_softmax_stat(logits)?;
     let lp = lsm.gather(&targets.unsqueeze(1)?, 1)?.squeeze(1)?;
     let ent = if entropy {
         Some((lsm.exp()? * &lsm)?.sum(D::Minus1)?.neg()?)
     } else {
         None
     };
-    Ok((lp, ent))
+    Ok((lp, ent, lsm))
 }
+
+/// The log-softmax of a chunk of logits, in the statistics dtype: the one definition the
+/// forward values and the backward's probabilities (`exp` of it) both come from, so that a
+/// backward from kept chunks and one from recomputed chunks give the same bits.
+fn log_softmax_stat(logits: &Tensor) -> candle_core::Result<Tensor> {
+    let logits = logits.to_dtype(stat_dtype(logits.dtype()))?;
+    candle_nn::ops::log_softmax(&logits, D::Minus1)
+}
+
+/// The forward keeps its log-softmax chunks for the backward while they take at most this
+/// many bytes (default 512 MiB: 8 × 256 positions of a 49k vocabulary in f32 are 403 MB);
+/// beyond, the backward computes them again (a second output-layer matmul, ~4% of a LoRA step
+/// of the default model) so that memory stays bounded by one chunk at long sequences and
+/// large vocabularies. Both give the same bits. 0: always recompute.
+pub static KEEP_LSM_BYTES: AtomicUsize = AtomicUsize::new(512 << 20);
 
 /// Zero in the forward; in the backward, the gradient of `Σ g·logp(target)` with respect to
 /// the hidden states and (when it is trainable) the output weight, chunk by chunk.
 struct LogProbGrad {
     targets: Tensor,
     want_w_grad: bool,
+    /// The forward's log-softmax chunks (rows `CHUNK·k ..`), when they were small enough to
+    /// keep.
+    kept: Option<Vec<Tensor>>,
 }
 
 impl LogProbGrad {
@@ -166,20 +185,22 @@ impl CustomOp2 for LogProbGrad {
         let mut gh = Vec::new();
         let mut gw: Option<Tensor> = None;
         let mut start = 0;
+        let mut k = 0;
         while start < n {
             let len = CHUNK.min(n - start);
             let hc = h.narrow(0, start, len)?;
-            let logits = hc.matmul(&w.t()?)?.to_dtype(sdt)?;
-            let p = candle_nn::ops::softmax_last_dim(&logits)?;
-            let tc = self.targets.narrow(0, start, len)?;
-            let onehot = Tensor::zeros_like(&p)?.scatter_add(
-                &tc.unsqueeze(1)?,
-                &Tensor::ones((len, 1), sdt, p.device())?,
-                1,
-            )?;
+            let lsm = match self.kept.as_ref().and_then(|c| c.get(k)) {
+                Some(l) => l.clone(),
+                None => log_softmax_stat(&hc.matmul(&w.t()?)?)?,
+            };
+            let p = lsm.exp()?;
+            let tc = self.targets.narrow(0, start, len)?.unsqueeze(1)?;
             let gc = grad.narrow(0, start, len)?.unsqueeze(1)?;
-            // d logp[target] / d logits = onehot - softmax.
-            let gl = (onehot - p)?.broadcast_mul(&gc)?.to_dtype(h.dtype())?;
+            // d logp[target] / d logits = onehot - softmax: −g·p everywhere, + g at the target.
+            let gl = p
+                .broadcast_mul(&gc.neg()?)?
+                .scatter_add(&tc, &gc, 1)?
+                .to_dtype(h.dtype())?;
             gh.push(gl.matmul(&w)?);
             if self.want_w_grad {
                 let part = gl.t()?.matmul(&hc)?;
@@ -189,6 +210,7 @@ impl CustomOp2 for LogProbGrad {
                 });
             }
             start += len;
+            k += 1;
         }
         Ok((Some(Tensor::cat(&gh, 0)?), gw))
     }
@@ -233,14 +255,23 @@ pub fn token_logprobs_ckpt(
     let hd = h.detach();
     let wd = w.detach();
     let (mut lps, mut ents) = (Vec::new(), Vec::new());
+    let graph = h.track_op() || w.is_variable();
+    let vocab = wd.dim(0)?;
+    let keep = graph
+        && b * t * vocab * stat_dtype(h.dtype()).size_in_bytes()
+            <= KEEP_LSM_BYTES.load(Ordering::Relaxed);
+    let mut kept = Vec::new();
     let mut start = 0;
     while start < b * t {
         let len = CHUNK.min(b * t - start);
         let logits = hd.narrow(0, start, len)?.matmul(&wd.t()?)?;
-        let (lp, ent) = chunk_stats(&logits, &targets.narrow(0, start, len)?, entropy)?;
+        let (lp, ent, lsm) = chunk_stats(&logits, &targets.narrow(0, start, len)?, entropy)?;
         lps.push(lp);
         if let Some(e) = ent {
             ents.push(e);
+        }
+        if keep {
+            kept.push(lsm);
         }
         start += len;
     }
@@ -249,8 +280,9 @@ pub fn token_logprobs_ckpt(
     let op = LogProbGrad {
         targets: targets.clone(),
         want_w_grad: w.is_variable(),
+        kept: keep.then_some(kept),
     };
-    let logp = if h.track_op() || w.is_variable() {
+    let logp = if graph {
         (values + h.apply_op2(w, op)?)?
     } else {
         values
