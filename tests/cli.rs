@@ -244,14 +244,28 @@ fn eval_compare_and_bench_eval_on_tiny_models() {
     let g = gen_file.to_str().unwrap();
     let o = raif(
         home.path(),
-        &["data", "gen", "--n", "3", "--seed", "11", "--depth", "2", "--out", g],
+        &[
+            "data", "gen", "--n", "3", "--seed", "11", "--depth", "2", "--out", g,
+        ],
     );
     assert!(o.status.success(), "{}", text(&o).1);
     let o = raif(
         home.path(),
         &[
-            "eval", "--model", d, "--bench", "generated", "--mode", "think", "--data", g,
-            "--max-new-tokens", "6", "--device", "cpu", "--json",
+            "eval",
+            "--model",
+            d,
+            "--bench",
+            "generated",
+            "--mode",
+            "think",
+            "--data",
+            g,
+            "--max-new-tokens",
+            "6",
+            "--device",
+            "cpu",
+            "--json",
         ],
     );
     let (out, err) = text(&o);
@@ -259,13 +273,29 @@ fn eval_compare_and_bench_eval_on_tiny_models() {
     let m: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(m["eval.items"], 3);
     assert!(m["generated.prompt_strict"].is_number(), "{out}");
-    assert!(m["generated.instructions"].as_f64().unwrap() >= 3.0, "{out}");
+    assert!(
+        m["generated.instructions"].as_f64().unwrap() >= 3.0,
+        "{out}"
+    );
     // Scored again from the store: the same metrics, nothing generated.
     let o = raif(
         home.path(),
         &[
-            "eval", "--model", d, "--bench", "generated", "--mode", "think", "--data", g,
-            "--max-new-tokens", "6", "--device", "cpu", "--json", "--rescore",
+            "eval",
+            "--model",
+            d,
+            "--bench",
+            "generated",
+            "--mode",
+            "think",
+            "--data",
+            g,
+            "--max-new-tokens",
+            "6",
+            "--device",
+            "cpu",
+            "--json",
+            "--rescore",
         ],
     );
     let (out2, err) = text(&o);

@@ -15,7 +15,11 @@ fn bench(name: &str, f: &dyn Fn() -> Result<Tensor>, flops: f64) -> Result<()> {
         f()?;
         best = best.min(t0.elapsed().as_secs_f64());
     }
-    println!("{name:<34} {:9.2} ms {:7.1} GFLOP/s", best * 1e3, flops / best / 1e9);
+    println!(
+        "{name:<34} {:9.2} ms {:7.1} GFLOP/s",
+        best * 1e3,
+        flops / best / 1e9
+    );
     Ok(())
 }
 
@@ -25,9 +29,21 @@ fn main() -> Result<()> {
     for (i, o) in [(576usize, 1536usize), (1536, 576), (576, 576), (576, 49152)] {
         let (x, w, g) = (t((n, i))?, t((o, i))?, t((n, o))?);
         let fl = 2.0 * (n * i * o) as f64;
-        bench(&format!("x Wt  [{n},{i}]x[{i},{o}]"), &|| Ok(x.matmul(&w.t()?)?), fl)?;
-        bench(&format!("g W   [{n},{o}]x[{o},{i}]"), &|| Ok(g.matmul(&w)?), fl)?;
-        bench(&format!("gt x  [{o},{n}]x[{n},{i}]"), &|| Ok(g.t()?.matmul(&x)?), fl)?;
+        bench(
+            &format!("x Wt  [{n},{i}]x[{i},{o}]"),
+            &|| Ok(x.matmul(&w.t()?)?),
+            fl,
+        )?;
+        bench(
+            &format!("g W   [{n},{o}]x[{o},{i}]"),
+            &|| Ok(g.matmul(&w)?),
+            fl,
+        )?;
+        bench(
+            &format!("gt x  [{o},{n}]x[{n},{i}]"),
+            &|| Ok(g.t()?.matmul(&x)?),
+            fl,
+        )?;
     }
     Ok(())
 }

@@ -75,7 +75,9 @@ fn check_sampler(last: &Tensor) -> Result<(usize, f64)> {
     let sampler = DeviceSampler::new(vocab, last.device())?;
     let (mut parted, mut worst) = (0usize, 0f64);
     let mut one = |params: &SamplingParams, round: u64| -> Result<()> {
-        let mut streams: Vec<Rng> = (0..rows as u64).map(|i| Rng::for_stream(round, i)).collect();
+        let mut streams: Vec<Rng> = (0..rows as u64)
+            .map(|i| Rng::for_stream(round, i))
+            .collect();
         let u: Vec<f64> = streams.iter().map(|s| s.clone().next_f64()).collect();
         let dev = sampler.draw(last, &u, params)?;
         for (i, s) in streams.iter_mut().enumerate() {
@@ -173,13 +175,11 @@ pub fn check(device: &Device, dtype: DType) -> Result<Vec<FamilyCheck>> {
 /// Whether every family is within the dtype's tolerances.
 pub fn passes(checks: &[FamilyCheck], dtype: DType) -> bool {
     let (tl, tp, tg) = tolerances(dtype);
-    checks
-        .iter()
-        .all(|c| {
-            c.logits_rel <= tl
-                && c.logprob_abs <= tp
-                && c.grad_rel <= tg
-                && c.sampler_parted == 0
-                && c.sampler_logprob_abs <= 1e-4
-        })
+    checks.iter().all(|c| {
+        c.logits_rel <= tl
+            && c.logprob_abs <= tp
+            && c.grad_rel <= tg
+            && c.sampler_parted == 0
+            && c.sampler_logprob_abs <= 1e-4
+    })
 }

@@ -167,7 +167,7 @@ pub fn sample(logits: &[f32], p: &SamplingParams, rng: &mut Rng) -> (u32, f32) {
 /// settings); top-k and top-p stay on the host. `RAIF_SAMPLE_ON_DEVICE=1` (or `0`) forces the
 /// choice, e.g. to run the device path on the CPU.
 pub fn draws_on_device(device: &Device, p: &SamplingParams) -> bool {
-    let supported = p.temperature <= 0.0 || (p.top_k == 0 && p.top_p >= 1.0);
+    let supported = DeviceSampler::supports(p);
     match std::env::var("RAIF_SAMPLE_ON_DEVICE").as_deref() {
         Ok("1") => supported,
         Ok("0") => false,
@@ -202,6 +202,11 @@ pub struct DeviceSampler {
 }
 
 impl DeviceSampler {
+    /// What it draws: greedy, or temperature sampling over the whole vocabulary.
+    pub fn supports(p: &SamplingParams) -> bool {
+        p.temperature <= 0.0 || (p.top_k == 0 && p.top_p >= 1.0)
+    }
+
     pub fn new(vocab: usize, device: &Device) -> Result<Self> {
         if vocab == 0 {
             bail!("DeviceSampler: empty vocabulary");
@@ -240,18 +245,24 @@ impl DeviceSampler {
         let l = logits.to_dtype(DType::F32)?;
         let max = l.max_keepdim(1)?;
         let z = l.broadcast_sub(&max)?;
-        let lse = z.exp()?.sum_keepdim(1)?.log()?;
+        let ez = z.exp()?;
+        let lse = ez.sum_keepdim(1)?.log()?;
         let tok = if p.temperature <= 0.0 {
             l.argmax_keepdim(1)?
         } else {
-            if p.top_k != 0 || p.top_p < 1.0 {
+            if !Self::supports(p) {
                 bail!("DeviceSampler: top-k and top-p are drawn on the host");
             }
             if u.len() != rows {
                 bail!("DeviceSampler: {} rows but {} uniforms", rows, u.len());
             }
             let (k, c) = (self.chunk, self.chunks);
-            let w = (z * (1.0 / p.temperature))?.exp()?;
+            // the weights exp((l − max) / T); at T = 1 (the trainer's) those of the log-sum
+            let w = if p.temperature == 1.0 {
+                ez
+            } else {
+                (z * (1.0 / p.temperature))?.exp()?
+            };
             let w = if c * k > vocab {
                 let pad = Tensor::zeros((rows, c * k - vocab), DType::F32, dev)?;
                 Tensor::cat(&[&w, &pad], 1)?

@@ -4,16 +4,16 @@ use std::collections::HashMap;
 
 use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
 use candle_core::{DType, Device, IndexOp, Tensor};
+use raif_model::generate::sample;
 use raif_model::tiny::{
     random_weights, tiny_config, tiny_merges, tiny_model, tiny_tokenizer_json, tiny_vocab,
     TINY_SPECIALS,
 };
 use raif_model::transformer::{padded_inputs, Batch, KvCache, Path};
 use raif_model::weights::permute_qk;
-use raif_model::generate::sample;
 use raif_model::{
-    Arch, ChatTemplate, DeviceSampler, Generator, Rng, LoadedModel, Message, PromptMode, SamplingParams, Tokenizer,
-    Transformer,
+    Arch, ChatTemplate, DeviceSampler, Generator, LoadedModel, Message, PromptMode, Rng,
+    SamplingParams, Tokenizer, Transformer,
 };
 
 const ARCHS: [Arch; 3] = [Arch::Llama, Arch::Qwen2, Arch::Mistral];
@@ -676,7 +676,11 @@ fn device_sampler_draws_what_the_host_sampler_draws() {
                         .collect();
                     assert!(temperature > 0.0, "greedy parted at row {i}");
                     let gap = boundary_gap(&w, u[i]);
-                    assert!(gap < 1e-5, "row {i}: host {tok}, device {}, gap {gap}", dev[i].0);
+                    assert!(
+                        gap < 1e-5,
+                        "row {i}: host {tok}, device {}, gap {gap}",
+                        dev[i].0
+                    );
                     parted += 1;
                 }
             }

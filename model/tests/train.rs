@@ -818,12 +818,20 @@ fn kept_and_recomputed_log_softmax_give_the_same_gradients() {
             let lp = raif_model::train::token_logprobs(&m, &b, true, false)
                 .unwrap()
                 .logp;
-            let loss = (lp * b.loss_mask.clone()).unwrap().sum_all().unwrap().neg().unwrap();
+            let loss = (lp * b.loss_mask.clone())
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .neg()
+                .unwrap();
             let mut a = GradAccum::new(tr.vars.len());
             a.add(&tr.vars, &loss.backward().unwrap(), None).unwrap();
             a.grads
                 .iter()
-                .map(|g| g.as_ref().map(|g| g.flatten_all().unwrap().to_vec1::<f32>().unwrap()))
+                .map(|g| {
+                    g.as_ref()
+                        .map(|g| g.flatten_all().unwrap().to_vec1::<f32>().unwrap())
+                })
                 .collect::<Vec<_>>()
         };
         let kept = grads(usize::MAX);

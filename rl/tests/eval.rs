@@ -93,6 +93,10 @@ fn eval_of_a_tiny_model_matches_raif_check_on_its_responses() {
         stop: None,
     };
     let st = setup(Bench::Ifeval, PromptMode::Io, 8, 4, &path);
+    assert!(
+        ev.rescore(&st, &records).is_err(),
+        "nothing stored to rescore yet"
+    );
     let run = ev.run(&st, &records, &mut |_| {}).unwrap();
     assert_eq!(
         (run.status.as_str(), run.done, run.target),
@@ -114,6 +118,20 @@ fn eval_of_a_tiny_model_matches_raif_check_on_its_responses() {
         assert_eq!(json!(strict), line["strict"], "item {}", it.index);
         assert_eq!(json!(loose), line["loose"], "item {}", it.index);
     }
+    // `--rescore`: stale verdicts (as a verifier with a bug would have left them) are scored
+    // again from the stored responses, nothing generated.
+    let mut stale = items.clone();
+    for it in &mut stale {
+        for v in &mut it.verdicts {
+            v.strict = !v.strict;
+            v.reason = "stale".into();
+        }
+    }
+    store.commit_eval_items(&run, &stale).unwrap();
+    let again = ev.rescore(&st, &records).unwrap();
+    assert_eq!(store.eval_items(&run.id).unwrap(), items);
+    assert_eq!(again.metrics, run.metrics);
+    assert_eq!(again.timing.generated_tokens, run.timing.generated_tokens);
 }
 
 #[test]
@@ -472,38 +490,4 @@ fn generated_trees_count_the_same_constraints_scored_or_not() {
         assert_eq!(px, py, "record {i}");
         assert!(y.verdicts.iter().all(|v| !v.strict));
     }
-}
-
-/// `--rescore`: stored responses scored again by the current verifiers, nothing generated.
-#[test]
-fn rescoring_replaces_stale_verdicts_without_generating() {
-    let lm = tiny_model(Arch::Qwen2, 3).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let path = ifeval_path();
-    let records = Bench::Ifeval.load(&path).unwrap();
-    let ev = Evaluation {
-        store: &store,
-        policy: &lm,
-        judge: None,
-        stop: None,
-    };
-    let s = setup(Bench::Ifeval, PromptMode::Io, 4, 2, &path);
-    assert!(ev.rescore(&s, &records).is_err(), "nothing stored yet");
-    let run = ev.run(&s, &records, &mut |_| {}).unwrap();
-    let fresh = store.eval_items(&run.id).unwrap();
-    // Stale verdicts, as a verifier with a bug would have left them.
-    let mut stale = fresh.clone();
-    for it in &mut stale {
-        for v in &mut it.verdicts {
-            v.strict = !v.strict;
-            v.reason = "stale".into();
-        }
-    }
-    store.commit_eval_items(&run, &stale).unwrap();
-    let again = ev.rescore(&s, &records).unwrap();
-    let rescored = store.eval_items(&run.id).unwrap();
-    assert_eq!(rescored, fresh);
-    assert_eq!(again.metrics, run.metrics);
-    assert_eq!(again.timing.generated_tokens, run.timing.generated_tokens);
 }

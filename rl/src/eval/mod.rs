@@ -479,7 +479,10 @@ impl Evaluation<'_> {
             bail!("no stored evaluation `{id}` to score again: run it first (without --rescore)");
         };
         if setup.bench.judged() && self.judge.is_none() {
-            bail!("{} is scored by an LLM judge: pass --judge MODEL", setup.bench.name());
+            bail!(
+                "{} is scored by an LLM judge: pass --judge MODEL",
+                setup.bench.name()
+            );
         }
         let stored = self.store.eval_items(&id)?;
         same_records(&id, &stored, records)?;

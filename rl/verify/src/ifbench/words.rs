@@ -54,7 +54,10 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
                 );
             }
             let p = py::lower(paras[0]);
-            let mut vs: Vec<char> = p.chars().filter(|c| matches!(c, 'a' | 'e' | 'i' | 'o' | 'u')).collect();
+            let mut vs: Vec<char> = p
+                .chars()
+                .filter(|c| matches!(c, 'a' | 'e' | 'i' | 'o' | 'u'))
+                .collect();
             vs.sort();
             vs.dedup();
             verdict(
@@ -64,7 +67,8 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
         })),
         "words:consonants" => Ok(Box::new(|value| {
             let low = py::lower(value);
-            let cons = |c: char| c.is_ascii_lowercase() && !matches!(c, 'a' | 'e' | 'i' | 'o' | 'u');
+            let cons =
+                |c: char| c.is_ascii_lowercase() && !matches!(c, 'a' | 'e' | 'i' | 'o' | 'u');
             for w in py::split_ws(py::strip(&low)) {
                 let c: Vec<char> = w.chars().collect();
                 if !c.windows(2).any(|p| cons(p[0]) && cons(p[1])) {
