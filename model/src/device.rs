@@ -11,7 +11,7 @@ pub fn parse_device(spec: &str) -> Result<Device> {
         "auto" => {
             if candle_core::utils::cuda_is_available() {
                 if let Ok(d) = Device::new_cuda(0) {
-                    return Ok(d);
+                    return Ok(prepared(d));
                 }
             }
             Ok(Device::Cpu)
@@ -26,10 +26,27 @@ pub fn parse_device(spec: &str) -> Result<Device> {
             if !candle_core::utils::cuda_is_available() {
                 bail!("this raif was built without CUDA; rebuild with `--features cuda` or use --device cpu");
             }
-            Ok(Device::new_cuda(n)?)
+            Ok(prepared(Device::new_cuda(n)?))
         }
         other => bail!("unknown device `{other}` (cpu, cuda, cuda:N, auto)"),
     }
+}
+
+/// A new CUDA device made ready for this program. candle runs every op of a device on one
+/// stream, so cudarc's per-buffer event tracking (which only matters between streams) is
+/// turned off: without it each allocation skips creating, and each free destroying, two CUDA
+/// events — driver calls that cost as much as a small kernel launch on every op of a decode
+/// step. `RAIF_CUDA_EVENTS=1` keeps the tracking (for comparisons).
+fn prepared(d: Device) -> Device {
+    #[cfg(feature = "cuda")]
+    if let Device::Cuda(c) = &d {
+        if std::env::var("RAIF_CUDA_EVENTS").as_deref() != Ok("1") {
+            // SAFETY: one stream per device (candle's), and no tensor of this device exists
+            // yet, so no buffer's use is ordered by the events being turned off.
+            unsafe { c.disable_event_tracking() };
+        }
+    }
+    d
 }
 
 /// The compute dtype for a device: f32 on the CPU, bf16 on CUDA.
