@@ -199,6 +199,8 @@ pub struct DeviceSampler {
     /// upper-triangular ones, chunk × chunk and chunks × chunks
     within: Tensor,
     across: Tensor,
+    /// vocab − i for token i (exact in f32): among tied maxima the first token ranks highest
+    first_rank: Tensor,
 }
 
 impl DeviceSampler {
@@ -219,6 +221,11 @@ impl DeviceSampler {
             chunks,
             within: upper_ones(chunk, device)?,
             across: upper_ones(chunks, device)?,
+            first_rank: Tensor::from_vec(
+                (0..vocab).map(|i| (vocab - i) as f32).collect::<Vec<_>>(),
+                (1, vocab),
+                device,
+            )?,
         })
     }
 
@@ -248,7 +255,12 @@ impl DeviceSampler {
         let ez = z.exp()?;
         let lse = ez.sum_keepdim(1)?.log()?;
         let tok = if p.temperature <= 0.0 {
-            l.argmax_keepdim(1)?
+            // The host's rule: the first of tied maxima (bf16 logits tie often). A device
+            // argmax may return any of them, so rank the maxima by position instead.
+            l.broadcast_eq(&max)?
+                .to_dtype(DType::F32)?
+                .broadcast_mul(&self.first_rank)?
+                .argmax_keepdim(1)?
         } else {
             if !Self::supports(p) {
                 bail!("DeviceSampler: top-k and top-p are drawn on the host");

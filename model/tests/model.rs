@@ -690,6 +690,31 @@ fn device_sampler_draws_what_the_host_sampler_draws() {
 }
 
 #[test]
+fn device_greedy_takes_the_first_of_tied_maxima_as_the_host_does() {
+    // bf16 logits tie often; the host keeps the first maximum and so must the device.
+    let rows = [
+        vec![1.0f32, 3.0, 3.0, 0.0, 3.0],
+        vec![-1.0, -1.0, -1.0, -1.0, -1.0],
+        vec![0.0, 0.0, 0.0, 0.0, 2.0],
+        vec![f32::NEG_INFINITY; 5],
+    ];
+    let flat: Vec<f32> = rows.concat();
+    let t = Tensor::from_vec(flat, (rows.len(), 5), &Device::Cpu).unwrap();
+    let sampler = DeviceSampler::new(5, &Device::Cpu).unwrap();
+    let dev = sampler
+        .draw(&t, &[0.5; 4], &SamplingParams::greedy(1))
+        .unwrap();
+    for (i, row) in rows.iter().enumerate() {
+        let (tok, _) = sample(row, &SamplingParams::greedy(1), &mut Rng::new(0));
+        assert_eq!(dev[i].0, tok, "row {i}");
+    }
+    assert_eq!(
+        dev.iter().map(|d| d.0).collect::<Vec<_>>(),
+        vec![1, 0, 4, 0]
+    );
+}
+
+#[test]
 fn device_sampler_frequencies_follow_the_distribution() {
     let logits = [0.0f32, 1.0, 2.0, -1.0, 0.5, 3.0, -2.0];
     let t = Tensor::from_slice(&logits, (1, logits.len()), &Device::Cpu).unwrap();
