@@ -415,7 +415,10 @@ fn bench_train_step(
     let sb = SeqBatch::new(&seqs, &vec![1; batch], lm.model.device())?;
     let n_tokens: usize = sb.counts.iter().sum();
     let side = SideGrads::default();
-    let step = |opt: &mut AdamW| -> Result<(f64, f64)> {
+    let dev = lm.model.device().clone();
+    // (step, forward, backward, optimizer) seconds and the loss; each phase ends with the
+    // device synchronized, so on a GPU the phases are its own time, not the launches'.
+    let step = |opt: &mut AdamW| -> Result<([f64; 4], f64)> {
         let t = Instant::now();
         let lp =
             token_logprobs_ckpt(&lm.model, &sb, true, false, checkpointing.then_some(&side))?.logp;
@@ -423,25 +426,40 @@ fn bench_train_step(
         let l = loss
             .to_dtype(raif_model::candle_core::DType::F32)?
             .to_scalar::<f32>()? as f64;
+        let t_fwd = t.elapsed().as_secs_f64();
         let store = loss.backward()?;
         let mut acc = GradAccum::new(tr.vars.len());
         acc.add(&tr.vars, &store, Some(&side))?;
         drop(store);
+        dev.synchronize()?;
+        let t_bwd = t.elapsed().as_secs_f64();
         opt.step(&tr.vars, &acc.grads, 1e-5, 1.0)?;
-        Ok((t.elapsed().as_secs_f64(), l))
+        dev.synchronize()?;
+        let t_all = t.elapsed().as_secs_f64();
+        Ok(([t_all, t_fwd, t_bwd - t_fwd, t_all - t_bwd], l))
     };
     log(&format!(
         "{} trainable parameters; warm-up step",
         tr.num_parameters()
     ));
     step(&mut opt)?;
-    let mut times = Vec::new();
+    let mut times: [Vec<f64>; 4] = Default::default();
     for r in 0..reps.max(1) {
         let (s, l) = step(&mut opt)?;
-        log(&format!("rep {}: {s:.2} s, loss {l:.4}", r + 1));
-        times.push(s);
+        log(&format!(
+            "rep {}: {:.3} s (forward {:.3}, backward {:.3}, optimizer {:.3}), loss {l:.4}",
+            r + 1,
+            s[0],
+            s[1],
+            s[2],
+            s[3]
+        ));
+        for (all, x) in times.iter_mut().zip(s) {
+            all.push(x);
+        }
     }
-    let step_s = median(times);
+    let [step_t, fwd_t, bwd_t, opt_t] = times;
+    let step_s = median(step_t);
     let out = serde_json::json!({
         "mode": if lora { "lora" } else { "full" },
         "checkpointing": checkpointing,
@@ -450,6 +468,9 @@ fn bench_train_step(
         "trainable_parameters": tr.num_parameters(),
         "threads": candle_core_threads(),
         "step_s": step_s,
+        "forward_s": median(fwd_t),
+        "backward_s": median(bwd_t),
+        "optimizer_s": median(opt_t),
         "tokens_per_s": (batch * seq_len) as f64 / step_s,
         "peak_rss_mb": peak_rss_mb(),
     });
@@ -602,7 +623,8 @@ fn device_check(device: &str, dtype: Option<&str>, json: bool) -> Result<()> {
         Some(other) => bail!("unknown --dtype `{other}` (f32, bf16)"),
     };
     let checks = devcheck::check(&dev, dtype)?;
-    let ok = devcheck::passes(&checks, dtype);
+    let adamw = devcheck::check_adamw(&dev, dtype)?;
+    let ok = devcheck::passes(&checks, dtype) && adamw <= devcheck::ADAMW_TOL;
     let (tl, tp, tg) = devcheck::tolerances(dtype);
     if json {
         println!(
@@ -612,6 +634,8 @@ fn device_check(device: &str, dtype: Option<&str>, json: bool) -> Result<()> {
                 "dtype": format!("{dtype:?}"),
                 "tolerances": {"logits_rel": tl, "logprob_abs": tp, "grad_rel": tg},
                 "families": checks,
+                "adamw_rel": adamw,
+                "adamw_tol": devcheck::ADAMW_TOL,
                 "pass": ok,
             })
         );
@@ -630,6 +654,10 @@ fn device_check(device: &str, dtype: Option<&str>, json: bool) -> Result<()> {
                 c.arch, c.logits_rel, c.logprob_abs, c.grad_rel, c.sampler_parted, c.grad_worst
             );
         }
+        println!(
+            "AdamW, 3 steps: max |Δ| / max |update| = {adamw:.2e} (tolerance {:.0e})",
+            devcheck::ADAMW_TOL
+        );
         println!("{}", if ok { "PASS" } else { "FAIL" });
     }
     if !ok {

@@ -172,6 +172,63 @@ pub fn check(device: &Device, dtype: DType) -> Result<Vec<FamilyCheck>> {
     Ok(out)
 }
 
+/// How far the device's AdamW may move from the CPU's, relative to the size of the update:
+/// both are f32 arithmetic on the same numbers, so only rounding (and the order of the
+/// gradient-norm sum) may differ. A wrong moment, bias correction or cast is off by O(1).
+pub const ADAMW_TOL: f64 = 1e-4;
+
+/// Three AdamW steps (with weight decay and gradient clipping) on `device`, the parameter held
+/// in `dtype` (bf16: with its f32 master copy), against the CPU's f32 update from the same
+/// starting values and gradients. Returns the larger of max |Δ master| / max |update| over the
+/// parameter and the relative error of the gradient norm (Adam's update does not depend on the
+/// clipping scale, so a wrong norm needs its own check).
+pub fn check_adamw(device: &Device, dtype: DType) -> Result<f64> {
+    use crate::rng::Rng;
+    use crate::train::optim::{AdamW, AdamWConfig};
+    use candle_core::Var;
+    // an odd size, so no kernel's blocks divide it evenly
+    let shape = (129, 77);
+    let n = 129 * 77;
+    let mut rng = Rng::new(11);
+    let mut draw = |scale: f64| -> Result<Tensor> {
+        let x: Vec<f32> = (0..n).map(|_| (rng.normal() * scale) as f32).collect();
+        // rounded to the dtype, so both sides start from the same numbers
+        Ok(Tensor::from_vec(x, shape, &Device::Cpu)?
+            .to_dtype(dtype)?
+            .to_dtype(DType::F32)?)
+    };
+    let p0 = draw(0.2)?;
+    let grads: Vec<Tensor> = (0..3).map(|_| draw(1.0)).collect::<Result<_>>()?;
+    let cfg = AdamWConfig {
+        weight_decay: 0.1,
+        // below the gradients' norm (about 100), so every step is clipped
+        max_grad_norm: Some(1.0),
+        ..AdamWConfig::default()
+    };
+    let run = |dev: &Device, dt: DType| -> Result<Tensor> {
+        let var = Var::from_tensor(&p0.to_dtype(dt)?.to_device(dev)?)?;
+        let vars = vec![("p".to_string(), var)];
+        let mut opt = AdamW::new(&vars, cfg.clone())?;
+        for g in &grads {
+            let g = g.to_dtype(dt)?.to_device(dev)?;
+            opt.step(&vars, &[Some(g)], 1e-2, 1.0)?;
+        }
+        let w = opt.master(0).unwrap_or(vars[0].1.as_tensor());
+        to_cpu_f32(w)
+    };
+    let want = run(&Device::Cpu, DType::F32)?;
+    let got = run(device, dtype)?;
+    let norm_of = |g: &Tensor, dev: &Device| -> Result<f64> {
+        AdamW::grad_norm(&[Some(g.to_dtype(dtype)?.to_device(dev)?)])
+    };
+    let (norm_want, norm_got) = (
+        norm_of(&grads[0], &Device::Cpu)?,
+        norm_of(&grads[0], device)?,
+    );
+    let update = max_abs(&(&got - &want)?)? / max_abs(&(&want - &p0)?)?;
+    Ok(update.max((norm_got - norm_want).abs() / norm_want))
+}
+
 /// Whether every family is within the dtype's tolerances.
 pub fn passes(checks: &[FamilyCheck], dtype: DType) -> bool {
     let (tl, tp, tg) = tolerances(dtype);

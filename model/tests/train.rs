@@ -652,6 +652,56 @@ fn device_check_on_the_cpu() {
     assert!(devcheck::passes(&bf, DType::BF16), "{bf:?}");
     // bf16 does round: a check that saw no difference at all would not be checking
     assert!(bf.iter().all(|c| c.logits_rel > 1e-5), "{bf:?}");
+    // AdamW: the host kernel against itself, then the composite update of a bf16 parameter
+    // (with its f32 master) against the host kernel's f32 update
+    assert_eq!(
+        devcheck::check_adamw(&Device::Cpu, DType::F32).unwrap(),
+        0.0
+    );
+    let a = devcheck::check_adamw(&Device::Cpu, DType::BF16).unwrap();
+    assert!(a <= devcheck::ADAMW_TOL, "bf16 AdamW off by {a}");
+}
+
+/// A bf16 parameter trains through its f32 master copy: updates far below half a bf16 step
+/// add up there instead of being rounded away each step, and checkpoints keep the master.
+#[test]
+fn bf16_parameters_keep_an_f32_master_copy() {
+    let var = Var::from_tensor(&Tensor::ones(4, DType::BF16, &Device::Cpu).unwrap()).unwrap();
+    let vars = vec![("w".to_string(), var)];
+    let mut opt = AdamW::new(
+        &vars,
+        AdamWConfig {
+            max_grad_norm: None,
+            ..AdamWConfig::default()
+        },
+    )
+    .unwrap();
+    let g = Tensor::full(0.5f32, 4, &Device::Cpu)
+        .unwrap()
+        .to_dtype(DType::BF16)
+        .unwrap();
+    // Adam moves each weight by about lr per step: 1e-3, an eighth of bf16's step at 1.0
+    for _ in 0..20 {
+        opt.step(&vars, &[Some(g.clone())], 1e-3, 1.0).unwrap();
+    }
+    let master: Vec<f32> = opt.master(0).unwrap().to_vec1().unwrap();
+    assert!((master[0] - 0.98).abs() < 1e-4, "{master:?}");
+    let w: Vec<f32> = vars[0]
+        .1
+        .as_tensor()
+        .to_dtype(DType::F32)
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    // the parameter is the master rounded to bf16 (0.98 -> 0.98046875), not still 1.0
+    assert_eq!(w[0], 0.980_468_75, "{w:?}");
+    let state = opt.state_tensors(&vars).unwrap();
+    let saved: Vec<f32> = state["w.master"].to_vec1().unwrap();
+    assert_eq!(saved, master);
+    let mut again = AdamW::new(&vars, AdamWConfig::default()).unwrap();
+    again.load_state_tensors(&vars, &state, 20, "test").unwrap();
+    let back: Vec<f32> = again.master(0).unwrap().to_vec1().unwrap();
+    assert_eq!(back, master);
 }
 
 /// Random values in [-1, 1) from a fixed seed.

@@ -3,6 +3,8 @@
 
 pub mod checkpoint;
 pub mod ckpt;
+#[cfg(feature = "cuda")]
+pub mod cuda_adamw;
 pub mod frozen;
 pub mod logprob;
 pub mod lora;

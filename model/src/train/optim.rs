@@ -119,13 +119,15 @@ impl GradAccum {
 
 enum Moments {
     /// CPU f32: plain vectors updated in place.
-    Host {
-        m: Vec<f32>,
-        v: Vec<f32>,
-    },
+    Host { m: Vec<f32>, v: Vec<f32> },
     Tensors {
         m: Tensor,
         v: Tensor,
+        /// The f32 master copy of a parameter stored in a narrower type (bf16 on CUDA): the
+        /// update is applied here and the parameter is its rounding. Without it an update
+        /// smaller than half a bf16 step (lr 1e-5 against weights near 0.02 is one) would be
+        /// rounded away every step.
+        master: Option<Tensor>,
     },
 }
 
@@ -225,8 +227,12 @@ impl AdamW {
                         v: vec![0.0; v.elem_count()],
                     }
                 } else {
-                    let z = Tensor::zeros(v.shape(), DType::F32, v.device())?;
-                    Moments::Tensors { m: z.clone(), v: z }
+                    let m = Tensor::zeros(v.shape(), DType::F32, v.device())?;
+                    Moments::Tensors {
+                        v: m.zeros_like()?,
+                        m,
+                        master: Self::master_of(v)?,
+                    }
                 })
             })
             .collect::<Result<_>>()?;
@@ -238,14 +244,38 @@ impl AdamW {
     }
 
     /// Global L2 norm of a set of gradients.
+    /// A fresh f32 master copy for a parameter that is not f32, else none.
+    fn master_of(v: &Var) -> Result<Option<Tensor>> {
+        Ok(if v.dtype() == DType::F32 {
+            None
+        } else {
+            Some(v.as_tensor().to_dtype(DType::F32)?.contiguous()?)
+        })
+    }
+
+    /// The global L2 norm of the gradients. Each tensor's sum of squares is taken where it
+    /// lives (in f32) and all of them come back in one transfer, to be added in f64.
     pub fn grad_norm(grads: &[Option<Tensor>]) -> Result<f64> {
-        let mut sq = 0f64;
+        #[cfg(feature = "cuda")]
+        if let Some(sq) = crate::train::cuda_adamw::sum_squares(grads)? {
+            return Ok(sq.sqrt());
+        }
+        let mut by_device: Vec<(Device, Vec<Tensor>)> = Vec::new();
         for g in grads.iter().flatten() {
-            sq += g
-                .to_dtype(DType::F32)?
-                .sqr()?
-                .sum_all()?
-                .to_scalar::<f32>()? as f64;
+            let sq = g.to_dtype(DType::F32)?.sqr()?.sum_all()?;
+            match by_device
+                .iter_mut()
+                .find(|(d, _)| d.same_device(g.device()))
+            {
+                Some((_, v)) => v.push(sq),
+                None => by_device.push((g.device().clone(), vec![sq])),
+            }
+        }
+        let mut sq = 0f64;
+        for (_, parts) in by_device {
+            for x in Tensor::stack(&parts, 0)?.to_vec1::<f32>()? {
+                sq += x as f64;
+            }
         }
         Ok(sq.sqrt())
     }
@@ -304,14 +334,39 @@ impl AdamW {
                     };
                     var.as_tensor().inplace_op2(&g, &op)?;
                 }
-                Moments::Tensors { m, v } => {
+                Moments::Tensors { m, v, master } => {
+                    #[cfg(feature = "cuda")]
+                    {
+                        use crate::train::cuda_adamw;
+                        let g = g.contiguous()?;
+                        if cuda_adamw::applies(var.as_tensor(), master.as_ref(), &g, m, v) {
+                            let h = cuda_adamw::Hyper {
+                                lr: lr as f32,
+                                b1: b1 as f32,
+                                b2: b2 as f32,
+                                eps: self.cfg.eps as f32,
+                                wd: self.cfg.weight_decay as f32,
+                                bc1: bc1 as f32,
+                                bc2: bc2 as f32,
+                                gscale: gscale as f32,
+                            };
+                            cuda_adamw::step(var.as_tensor(), master.as_ref(), &g, m, v, h)?;
+                            continue;
+                        }
+                    }
                     let g = (g.to_dtype(DType::F32)? * gscale)?;
                     *m = ((&*m * b1)? + (&g * (1.0 - b1))?)?;
                     *v = ((&*v * b2)? + (g.sqr()? * (1.0 - b2))?)?;
                     let upd = ((&*m / bc1)? / ((&*v / bc2)?.sqrt()? + self.cfg.eps)?)?;
-                    let p = var.as_tensor().to_dtype(DType::F32)?;
+                    let p = match master {
+                        Some(w) => w.clone(),
+                        None => var.as_tensor().to_dtype(DType::F32)?,
+                    };
                     let p = ((p * (1.0 - lr * self.cfg.weight_decay))? - (upd * lr)?)?;
                     var.set(&p.to_dtype(var.dtype())?)?;
+                    if let Some(w) = master {
+                        *w = p;
+                    }
                 }
             }
         }
@@ -323,7 +378,16 @@ impl AdamW {
         })
     }
 
-    /// The moments as named tensors (`<var>.exp_avg`, `<var>.exp_avg_sq`) for checkpoints.
+    /// The f32 master copy the optimizer keeps of variable `i` (one not stored in f32).
+    pub fn master(&self, i: usize) -> Option<&Tensor> {
+        match self.moments.get(i)? {
+            Moments::Tensors { master, .. } => master.as_ref(),
+            Moments::Host { .. } => None,
+        }
+    }
+
+    /// The moments as named tensors (`<var>.exp_avg`, `<var>.exp_avg_sq`, and `<var>.master`
+    /// for a parameter with an f32 master copy) for checkpoints.
     pub fn state_tensors(&self, vars: &[(String, Var)]) -> Result<HashMap<String, Tensor>> {
         let mut out = HashMap::new();
         for ((name, var), mom) in vars.iter().zip(&self.moments) {
@@ -332,7 +396,10 @@ impl AdamW {
                     Tensor::from_slice(m, var.shape(), &Device::Cpu)?,
                     Tensor::from_slice(v, var.shape(), &Device::Cpu)?,
                 ),
-                Moments::Tensors { m, v } => {
+                Moments::Tensors { m, v, master } => {
+                    if let Some(w) = master {
+                        out.insert(format!("{name}.master"), w.to_device(&Device::Cpu)?);
+                    }
                     (m.to_device(&Device::Cpu)?, v.to_device(&Device::Cpu)?)
                 }
             };
@@ -342,7 +409,8 @@ impl AdamW {
         Ok(out)
     }
 
-    /// Restore moments saved by [`AdamW::state_tensors`].
+    /// Restore moments saved by [`AdamW::state_tensors`]; call it after the parameters are
+    /// loaded: a master copy the checkpoint lacks (an f32 run's) is made from them.
     pub fn load_state_tensors(
         &mut self,
         vars: &[(String, Var)],
@@ -376,6 +444,17 @@ impl AdamW {
                 Moments::Tensors { .. } => Moments::Tensors {
                     m: m.to_device(var.device())?,
                     v: v.to_device(var.device())?,
+                    master: match (
+                        Self::master_of(var)?,
+                        t.contains_key(&format!("{name}.master")),
+                    ) {
+                        (Some(_), true) => Some(
+                            get(format!("{name}.master"))?
+                                .to_device(var.device())?
+                                .contiguous()?,
+                        ),
+                        (fresh, _) => fresh,
+                    },
                 },
             };
         }
