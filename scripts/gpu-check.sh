@@ -6,7 +6,10 @@
 # It (a) checks CUDA against the CPU on tiny models (logits, log-probs, gradients; bf16
 # tolerances), (b) measures batched decode at batch 64 and a training step on a random model of
 # Qwen2.5-1.5B's shape, (c) runs the same in PyTorch + transformers on the same card, (d) prints a
-# table. JSON results go to $OUT (or /tmp/gpu-check) for docs/BENCHMARKS.md.
+# table. JSON results go to $OUT (or /tmp/gpu-check) for docs/BENCHMARKS.md. AB=1 adds runs
+# with cudarc's event tracking kept (RAIF_CUDA_EVENTS=1) and the composite AdamW
+# (RAIF_FUSED_ADAMW=0), to measure what each change buys. PROFILE=1 adds the device time of a
+# training step by kernel (Nsight Compute, which the GPU machine's image carries).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SHAPE=${SHAPE:-qwen2.5-1.5b}
@@ -33,6 +36,21 @@ echo "== (b) raif: decode at batch $BATCH and a training step, random $SHAPE, bf
   | tee "$R/raif-generate.json"
 "$T/raif" --home "$H" bench train-step --model "random:$SHAPE" --device cuda --batch 8 --seq-len 256 \
   --no-checkpointing --reps 3 --json | tee "$R/raif-train-step.json"
+if [ "${AB:-0}" = 1 ]; then
+  echo "== (b') the same with cudarc's event tracking kept and with the composite AdamW"
+  RAIF_CUDA_EVENTS=1 "$T/raif" --home "$H" bench generate --model "random:$SHAPE" --device cuda --batch "$BATCH" \
+    --reps 3 --json | tee "$R/raif-generate-events.json"
+  RAIF_FUSED_ADAMW=0 "$T/raif" --home "$H" bench train-step --model "random:$SHAPE" --device cuda --batch 8 \
+    --seq-len 256 --no-checkpointing --reps 3 --json | tee "$R/raif-train-step-composite.json"
+fi
+if [ "${PROFILE:-0}" = 1 ]; then
+  echo "== (b'') device time by kernel of a training step (Nsight Compute, one metric)"
+  NCU=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+  timeout 200 "$NCU" --clock-control none --metrics gpu__time_duration.sum --csv --print-units base \
+    --log-file "$R/ncu-train-step.csv" "$T/raif" --home "$H" bench train-step --model "random:$SHAPE" \
+    --device cuda --batch 8 --seq-len 256 --no-checkpointing --reps 1 --json
+  $PY scripts/bench/ncu_summary.py "$R/ncu-train-step.csv" 40 | tee "$R/ncu-train-step.txt"
+fi
 PL=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["decode_prompt_tokens"])' "$R/raif-generate.json" 2>/dev/null || echo 30)
 echo "== (c) PyTorch + transformers, same shape, card and work"
 $PY scripts/bench/torch_gpu.py --shape "$SHAPE" --batch "$BATCH" --prompt-len "$PL" --reps 3 | tee "$R/torch.json"
@@ -51,6 +69,7 @@ rd, td = g.get("decode_tps_batch"), t.get("decode_tps_batch")
 print(f"| decode tokens/s, batch {g.get('decode_batch')} | {rd} | {td} | {rd/td if rd and td else '-'} |")
 rs, ts = s.get("step_s"), t.get("step_s")
 print(f"| train step s (8 x 256, full) | {rs} | {ts} | {ts/rs if rs and ts else '-'} |")
+print(f"raif step phases: forward {s.get('forward_s')} s, backward {s.get('backward_s')} s, optimizer {s.get('optimizer_s')} s")
 print(f"decode: {g.get('bandwidth_fraction')} of the memory-bandwidth bound ({g.get('bandwidth_gbs')} GB/s measured)")
 PYEOF
 rm -rf "$T"

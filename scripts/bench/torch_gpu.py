@@ -50,7 +50,8 @@ dev = torch.device("cuda")
 cls, kw = SHAPES[a.shape]
 cfg = cls(max_position_embeddings=32768, **kw)
 torch.manual_seed(0)
-model = AutoModelForCausalLM.from_config(cfg, torch_dtype=torch.bfloat16).to(dev)
+with dev:  # built on the card: a CPU init of 1.5B parameters would spend the lease
+    model = AutoModelForCausalLM.from_config(cfg, dtype=torch.bfloat16)
 for p in model.parameters():  # the same init as raif's random models: N(0, 0.02), norms 1
     if p.dim() > 1:
         torch.nn.init.normal_(p, 0.0, 0.02)
