@@ -22,6 +22,8 @@ pub struct FamilyCheck {
     pub logits_rel: f64,
     /// max |Δ log p| over the scored tokens (differentiable forward).
     pub logprob_abs: f64,
+    /// max |Δ entropy| over the scored positions (held to the log-prob tolerance).
+    pub entropy_abs: f64,
     /// max over parameters of ‖Δgrad‖ / ‖grad‖ (one full fine-tune loss).
     pub grad_rel: f64,
     /// The parameter with the worst gradient.
@@ -61,6 +63,7 @@ fn norm(t: &Tensor) -> Result<f64> {
 struct Side {
     logits: Tensor,
     logp: Tensor,
+    entropy: Tensor,
     grads: Vec<(String, Tensor)>,
     /// (tokens parted, worst log-prob gap) of the device sampler against the host's
     sampler: (usize, f64),
@@ -119,7 +122,12 @@ fn run_side(arch: Arch, weights: DType, dtype: DType, device: &Device) -> Result
     let tr = Trainable::full(&mut model)?;
     tr.set_training(true);
     let sb = SeqBatch::new(&[a.clone(), b.clone()], &[10, 5], device)?;
-    let lp = token_logprobs_ckpt(&model, &sb, true, false, None)?.logp;
+    let out = token_logprobs_ckpt(&model, &sb, true, true, None)?;
+    let lp = out.logp;
+    let entropy = match out.entropy {
+        Some(e) => to_cpu_f32(&(e * &sb.loss_mask)?)?,
+        None => anyhow::bail!("no entropy from the log-prob pass"),
+    };
     let n: usize = sb.counts.iter().sum();
     let loss = ((&lp * &sb.loss_mask)?.sum_all()?.neg()? / n as f64)?;
     let store = loss.backward()?;
@@ -132,6 +140,7 @@ fn run_side(arch: Arch, weights: DType, dtype: DType, device: &Device) -> Result
     Ok(Side {
         logits: to_cpu_f32(&logits)?,
         logp: to_cpu_f32(&(lp * &sb.loss_mask)?)?,
+        entropy,
         grads,
         sampler,
     })
@@ -152,6 +161,7 @@ pub fn check(device: &Device, dtype: DType) -> Result<Vec<FamilyCheck>> {
         }
         let logits_rel = max_abs(&(&got.logits - &want.logits)?)? / max_abs(&want.logits)?;
         let logprob_abs = max_abs(&(&got.logp - &want.logp)?)?;
+        let entropy_abs = max_abs(&(&got.entropy - &want.entropy)?)?;
         let (mut grad_rel, mut grad_worst) = (-1.0f64, String::new());
         for ((name, g), (_, w)) in got.grads.iter().zip(&want.grads) {
             let r = norm(&(g - w)?)? / norm(w)?.max(1e-12);
@@ -163,6 +173,7 @@ pub fn check(device: &Device, dtype: DType) -> Result<Vec<FamilyCheck>> {
             arch: format!("{arch:?}"),
             logits_rel,
             logprob_abs,
+            entropy_abs,
             grad_rel,
             grad_worst,
             sampler_parted: got.sampler.0,
@@ -235,6 +246,7 @@ pub fn passes(checks: &[FamilyCheck], dtype: DType) -> bool {
     checks.iter().all(|c| {
         c.logits_rel <= tl
             && c.logprob_abs <= tp
+            && c.entropy_abs <= tp
             && c.grad_rel <= tg
             && c.sampler_parted == 0
             && c.sampler_logprob_abs <= 1e-4

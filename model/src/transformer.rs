@@ -63,7 +63,7 @@ impl Linear {
         // A weight that is not a `Var` is frozen: its backward must yield only the input's
         // gradient (candle's matmul backward would also compute and keep the weight's).
         let y = if self.weight.is_variable() {
-            x2.matmul(&self.weight.t()?)?
+            crate::train::frozen::matmul_t(&x2, &self.weight)?
         } else {
             crate::train::frozen::frozen_matmul_t(&x2, &self.weight)?
         };

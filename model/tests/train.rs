@@ -641,7 +641,10 @@ fn device_check_on_the_cpu() {
     assert_eq!(same.len(), 3);
     for c in &same {
         assert!(
-            c.logits_rel < 1e-6 && c.logprob_abs < 1e-6 && c.grad_rel < 1e-6,
+            c.logits_rel < 1e-6
+                && c.logprob_abs < 1e-6
+                && c.entropy_abs < 1e-6
+                && c.grad_rel < 1e-6,
             "{c:?}"
         );
         // the device sampler drew what the host sampler drew (66 draws per family)
@@ -889,5 +892,34 @@ fn kept_and_recomputed_log_softmax_give_the_same_gradients() {
         KEEP_LSM_BYTES.store(512 << 20, Ordering::Relaxed);
         assert!(kept.iter().filter(|g| g.is_some()).count() > 0);
         assert_eq!(kept, again, "lora={lora}");
+    }
+}
+
+/// The trainable `x Wᵀ` op gives candle's own gradients for both operands, with the weight's
+/// in the weight's layout.
+#[test]
+fn matmul_t_gradients_match_candles_matmul() {
+    let x = Var::from_tensor(&rand_t(&[7, 5], 1, DType::F64)).unwrap();
+    let w = Var::from_tensor(&rand_t(&[3, 5], 2, DType::F64)).unwrap();
+    let up = rand_t(&[7, 3], 3, DType::F64);
+    let ours = raif_model::train::frozen::matmul_t(x.as_tensor(), w.as_tensor()).unwrap();
+    let theirs = x.as_tensor().matmul(&w.as_tensor().t().unwrap()).unwrap();
+    let diff = (&ours - &theirs).unwrap().abs().unwrap().max_all().unwrap();
+    assert!(diff.to_scalar::<f64>().unwrap() < 1e-12);
+    let ga = (ours * &up).unwrap().sum_all().unwrap().backward().unwrap();
+    let gb = (theirs * &up)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    for v in [&x, &w] {
+        let (a, b) = (
+            ga.get(v.as_tensor()).unwrap(),
+            gb.get(v.as_tensor()).unwrap(),
+        );
+        assert!(a.is_contiguous(), "gradient of {:?} is a view", v.dims());
+        let d = (a - b).unwrap().abs().unwrap().max_all().unwrap();
+        assert!(d.to_scalar::<f64>().unwrap() < 1e-12, "{:?}", v.dims());
     }
 }

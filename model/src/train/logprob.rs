@@ -138,6 +138,9 @@ struct LogProbGrad {
     /// The forward's log-softmax chunks (rows `CHUNK·k ..`), when they were small enough to
     /// keep.
     kept: Option<Vec<Tensor>>,
+    /// The forward's per-row log-sum-exp chunks, when the fused CUDA kernels computed it: the
+    /// backward then writes each chunk's logit gradient in one pass.
+    lse: Option<Vec<Tensor>>,
 }
 
 impl LogProbGrad {
@@ -158,7 +161,10 @@ impl CustomOp2 for LogProbGrad {
         _l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let shape = Self::zeros_like_rows(l1)?;
-        Ok((s1.device().zeros_impl(&shape, s1.dtype())?, shape))
+        Ok((
+            s1.device().zeros_impl(&shape, stat_dtype(s1.dtype()))?,
+            shape,
+        ))
     }
     fn cuda_fwd(
         &self,
@@ -168,7 +174,10 @@ impl CustomOp2 for LogProbGrad {
         _l2: &Layout,
     ) -> candle_core::Result<(CudaStorage, Shape)> {
         let shape = Self::zeros_like_rows(l1)?;
-        Ok((s1.device().zeros_impl(&shape, s1.dtype())?, shape))
+        Ok((
+            s1.device().zeros_impl(&shape, stat_dtype(s1.dtype()))?,
+            shape,
+        ))
     }
     fn bwd(
         &self,
@@ -189,6 +198,25 @@ impl CustomOp2 for LogProbGrad {
         while start < n {
             let len = CHUNK.min(n - start);
             let hc = h.narrow(0, start, len)?;
+            if let Some(lse) = self.lse.as_ref().and_then(|c| c.get(k)) {
+                let gl = fused_grad(
+                    &hc.matmul(&w.t()?)?,
+                    &self.targets.narrow(0, start, len)?,
+                    lse,
+                    &grad.narrow(0, start, len)?,
+                )?;
+                gh.push(gl.matmul(&w)?);
+                if self.want_w_grad {
+                    let part = gl.t()?.matmul(&hc)?;
+                    gw = Some(match gw {
+                        Some(acc) => (acc + part)?,
+                        None => part,
+                    });
+                }
+                start += len;
+                k += 1;
+                continue;
+            }
             let lsm = match self.kept.as_ref().and_then(|c| c.get(k)) {
                 Some(l) => l.clone(),
                 None => log_softmax_stat(&hc.matmul(&w.t()?)?)?,
@@ -213,6 +241,52 @@ impl CustomOp2 for LogProbGrad {
             k += 1;
         }
         Ok((Some(Tensor::cat(&gh, 0)?), gw))
+    }
+}
+
+/// The fused CUDA statistics of one chunk of logits (`(lp, lse, entropy)`), where they apply.
+#[cfg(feature = "cuda")]
+fn fused_stats(
+    logits: &Tensor,
+    targets: &Tensor,
+    entropy: bool,
+) -> Result<Option<(Tensor, Tensor, Option<Tensor>)>> {
+    if !crate::train::cuda::logprob_applies(logits) {
+        return Ok(None);
+    }
+    Ok(Some(crate::train::cuda::logprob_stats(
+        logits, targets, entropy,
+    )?))
+}
+
+#[cfg(not(feature = "cuda"))]
+fn fused_stats(
+    _logits: &Tensor,
+    _targets: &Tensor,
+    _entropy: bool,
+) -> Result<Option<(Tensor, Tensor, Option<Tensor>)>> {
+    Ok(None)
+}
+
+/// The logit gradient of one chunk from its log-sum-exp (only reached when [`fused_stats`]
+/// ran in the forward).
+fn fused_grad(
+    logits: &Tensor,
+    targets: &Tensor,
+    lse: &Tensor,
+    g: &Tensor,
+) -> candle_core::Result<Tensor> {
+    #[cfg(feature = "cuda")]
+    {
+        crate::train::cuda::logprob_grad(logits, targets, lse, g)
+            .map_err(|e| candle_core::Error::Msg(format!("{e:#}")))
+    }
+    #[cfg(not(feature = "cuda"))]
+    {
+        let _ = (logits, targets, lse, g);
+        Err(candle_core::Error::Msg(
+            "fused log-prob backward without the cuda feature".into(),
+        ))
     }
 }
 
@@ -261,11 +335,20 @@ pub fn token_logprobs_ckpt(
         && b * t * vocab * stat_dtype(h.dtype()).size_in_bytes()
             <= KEEP_LSM_BYTES.load(Ordering::Relaxed);
     let mut kept = Vec::new();
+    let mut lses = Vec::new();
     let mut start = 0;
     while start < b * t {
         let len = CHUNK.min(b * t - start);
         let logits = hd.narrow(0, start, len)?.matmul(&wd.t()?)?;
-        let (lp, ent, lsm) = chunk_stats(&logits, &targets.narrow(0, start, len)?, entropy)?;
+        let tc = targets.narrow(0, start, len)?;
+        if let Some((lp, lse, ent)) = fused_stats(&logits, &tc, entropy)? {
+            lps.push(lp);
+            ents.extend(ent);
+            lses.push(lse);
+            start += len;
+            continue;
+        }
+        let (lp, ent, lsm) = chunk_stats(&logits, &tc, entropy)?;
         lps.push(lp);
         if let Some(e) = ent {
             ents.push(e);
@@ -275,12 +358,16 @@ pub fn token_logprobs_ckpt(
         }
         start += len;
     }
-    let values = Tensor::cat(&lps, 0)?.to_dtype(h.dtype())?;
+    // In the statistics dtype (f32 for a bf16 model): rounding log-probs to bf16 would put up
+    // to ±0.02 of noise into every importance ratio exp(logp − old logp).
+    let values = Tensor::cat(&lps, 0)?.to_dtype(stat_dtype(h.dtype()))?;
     // The graph: values + (zero whose backward is the chunked gradient).
+    let fused = !lses.is_empty();
     let op = LogProbGrad {
         targets: targets.clone(),
         want_w_grad: w.is_variable(),
-        kept: keep.then_some(kept),
+        kept: (keep && !fused).then_some(kept),
+        lse: fused.then_some(lses),
     };
     let logp = if graph {
         (values + h.apply_op2(w, op)?)?

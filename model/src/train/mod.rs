@@ -4,7 +4,7 @@
 pub mod checkpoint;
 pub mod ckpt;
 #[cfg(feature = "cuda")]
-pub mod cuda_adamw;
+pub mod cuda;
 pub mod frozen;
 pub mod logprob;
 pub mod lora;

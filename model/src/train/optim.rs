@@ -257,7 +257,7 @@ impl AdamW {
     /// lives (in f32) and all of them come back in one transfer, to be added in f64.
     pub fn grad_norm(grads: &[Option<Tensor>]) -> Result<f64> {
         #[cfg(feature = "cuda")]
-        if let Some(sq) = crate::train::cuda_adamw::sum_squares(grads)? {
+        if let Some(sq) = crate::train::cuda::sum_squares(grads)? {
             return Ok(sq.sqrt());
         }
         let mut by_device: Vec<(Device, Vec<Tensor>)> = Vec::new();
@@ -337,10 +337,10 @@ impl AdamW {
                 Moments::Tensors { m, v, master } => {
                     #[cfg(feature = "cuda")]
                     {
-                        use crate::train::cuda_adamw;
+                        use crate::train::cuda;
                         let g = g.contiguous()?;
-                        if cuda_adamw::applies(var.as_tensor(), master.as_ref(), &g, m, v) {
-                            let h = cuda_adamw::Hyper {
+                        if cuda::applies(var.as_tensor(), master.as_ref(), &g, m, v) {
+                            let h = cuda::Hyper {
                                 lr: lr as f32,
                                 b1: b1 as f32,
                                 b2: b2 as f32,
@@ -350,7 +350,7 @@ impl AdamW {
                                 bc2: bc2 as f32,
                                 gscale: gscale as f32,
                             };
-                            cuda_adamw::step(var.as_tensor(), master.as_ref(), &g, m, v, h)?;
+                            cuda::step(var.as_tensor(), master.as_ref(), &g, m, v, h)?;
                             continue;
                         }
                     }
