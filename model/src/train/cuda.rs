@@ -211,18 +211,7 @@ fn ptx() -> Result<&'static str> {
     .map_err(|e| anyhow::anyhow!("compiling the fused AdamW kernel with NVRTC: {e}"))
 }
 
-/// The hyper-parameters of one step, as the kernel takes them.
-#[derive(Clone, Copy, Debug)]
-pub struct Hyper {
-    pub lr: f32,
-    pub b1: f32,
-    pub b2: f32,
-    pub eps: f32,
-    pub wd: f32,
-    pub bc1: f32,
-    pub bc2: f32,
-    pub gscale: f32,
-}
+pub use crate::train::optim::Hyper;
 
 /// Whether [`step`] takes these tensors: CUDA, contiguous, an f32 or bf16 parameter (bf16
 /// with an f32 master), an f32 or bf16 gradient, f32 moments. `RAIF_FUSED_ADAMW=0` turns it

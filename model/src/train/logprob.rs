@@ -198,37 +198,27 @@ impl CustomOp2 for LogProbGrad {
         while start < n {
             let len = CHUNK.min(n - start);
             let hc = h.narrow(0, start, len)?;
-            if let Some(lse) = self.lse.as_ref().and_then(|c| c.get(k)) {
-                let gl = fused_grad(
+            let gl = if let Some(lse) = self.lse.as_ref().and_then(|c| c.get(k)) {
+                fused_grad(
                     &hc.matmul(&w.t()?)?,
                     &self.targets.narrow(0, start, len)?,
                     lse,
                     &grad.narrow(0, start, len)?,
-                )?;
-                gh.push(gl.matmul(&w)?);
-                if self.want_w_grad {
-                    let part = gl.t()?.matmul(&hc)?;
-                    gw = Some(match gw {
-                        Some(acc) => (acc + part)?,
-                        None => part,
-                    });
-                }
-                start += len;
-                k += 1;
-                continue;
-            }
-            let lsm = match self.kept.as_ref().and_then(|c| c.get(k)) {
-                Some(l) => l.clone(),
-                None => log_softmax_stat(&hc.matmul(&w.t()?)?)?,
+                )?
+            } else {
+                let lsm = match self.kept.as_ref().and_then(|c| c.get(k)) {
+                    Some(l) => l.clone(),
+                    None => log_softmax_stat(&hc.matmul(&w.t()?)?)?,
+                };
+                let p = lsm.exp()?;
+                let tc = self.targets.narrow(0, start, len)?.unsqueeze(1)?;
+                let gc = grad.narrow(0, start, len)?.unsqueeze(1)?;
+                // d logp[target] / d logits = onehot - softmax: −g·p everywhere, + g at the
+                // target.
+                p.broadcast_mul(&gc.neg()?)?
+                    .scatter_add(&tc, &gc, 1)?
+                    .to_dtype(h.dtype())?
             };
-            let p = lsm.exp()?;
-            let tc = self.targets.narrow(0, start, len)?.unsqueeze(1)?;
-            let gc = grad.narrow(0, start, len)?.unsqueeze(1)?;
-            // d logp[target] / d logits = onehot - softmax: −g·p everywhere, + g at the target.
-            let gl = p
-                .broadcast_mul(&gc.neg()?)?
-                .scatter_add(&tc, &gc, 1)?
-                .to_dtype(h.dtype())?;
             gh.push(gl.matmul(&w)?);
             if self.want_w_grad {
                 let part = gl.t()?.matmul(&hc)?;

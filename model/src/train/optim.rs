@@ -149,17 +149,25 @@ pub struct AdamW {
     moments: Vec<Moments>,
 }
 
+/// The numbers of one AdamW step, as the fused kernels (CPU and CUDA) take them: learning
+/// rate, betas, epsilon, weight decay, the two bias corrections and the gradient scale
+/// (clipping over accumulation).
+#[derive(Clone, Copy, Debug)]
+pub struct Hyper {
+    pub lr: f32,
+    pub b1: f32,
+    pub b2: f32,
+    pub eps: f32,
+    pub wd: f32,
+    pub bc1: f32,
+    pub bc2: f32,
+    pub gscale: f32,
+}
+
 struct FusedAdamW<'a> {
     m: RefCell<&'a mut [f32]>,
     v: RefCell<&'a mut [f32]>,
-    lr: f32,
-    b1: f32,
-    b2: f32,
-    eps: f32,
-    wd: f32,
-    bc1: f32,
-    bc2: f32,
-    gscale: f32,
+    h: Hyper,
 }
 
 const PAR_CHUNK: usize = 1 << 15;
@@ -189,16 +197,16 @@ impl InplaceOp2 for FusedAdamW<'_> {
         if p.len() != g.len() || m.len() != p.len() || v.len() != p.len() {
             candle_core::bail!("fused adamw: size mismatch");
         }
-        let (lr, b1, b2, eps, wd, bc1, bc2, gs) = (
-            self.lr,
-            self.b1,
-            self.b2,
-            self.eps,
-            self.wd,
-            self.bc1,
-            self.bc2,
-            self.gscale,
-        );
+        let Hyper {
+            lr,
+            b1,
+            b2,
+            eps,
+            wd,
+            bc1,
+            bc2,
+            gscale: gs,
+        } = self.h;
         p.par_chunks_mut(PAR_CHUNK)
             .zip(m.par_chunks_mut(PAR_CHUNK))
             .zip(v.par_chunks_mut(PAR_CHUNK))
@@ -315,6 +323,16 @@ impl AdamW {
         let (b1, b2) = (self.cfg.beta1, self.cfg.beta2);
         let bc1 = 1.0 - b1.powi(t);
         let bc2 = 1.0 - b2.powi(t);
+        let h = Hyper {
+            lr: lr as f32,
+            b1: b1 as f32,
+            b2: b2 as f32,
+            eps: self.cfg.eps as f32,
+            wd: self.cfg.weight_decay as f32,
+            bc1: bc1 as f32,
+            bc2: bc2 as f32,
+            gscale: gscale as f32,
+        };
         for (((_, var), g), mom) in vars.iter().zip(grads).zip(self.moments.iter_mut()) {
             let Some(g) = g else { continue };
             match mom {
@@ -323,14 +341,7 @@ impl AdamW {
                     let op = FusedAdamW {
                         m: RefCell::new(m.as_mut_slice()),
                         v: RefCell::new(v.as_mut_slice()),
-                        lr: lr as f32,
-                        b1: b1 as f32,
-                        b2: b2 as f32,
-                        eps: self.cfg.eps as f32,
-                        wd: self.cfg.weight_decay as f32,
-                        bc1: bc1 as f32,
-                        bc2: bc2 as f32,
-                        gscale: gscale as f32,
+                        h,
                     };
                     var.as_tensor().inplace_op2(&g, &op)?;
                 }
@@ -340,16 +351,6 @@ impl AdamW {
                         use crate::train::cuda;
                         let g = g.contiguous()?;
                         if cuda::applies(var.as_tensor(), master.as_ref(), &g, m, v) {
-                            let h = cuda::Hyper {
-                                lr: lr as f32,
-                                b1: b1 as f32,
-                                b2: b2 as f32,
-                                eps: self.cfg.eps as f32,
-                                wd: self.cfg.weight_decay as f32,
-                                bc1: bc1 as f32,
-                                bc2: bc2 as f32,
-                                gscale: gscale as f32,
-                            };
                             cuda::step(var.as_tensor(), master.as_ref(), &g, m, v, h)?;
                             continue;
                         }
