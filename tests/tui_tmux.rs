@@ -33,6 +33,22 @@ fn wait_for(session: &str, what: &str, secs: u64) -> String {
     }
 }
 
+/// Wait until `what` is no longer on the pane (a dialog closing); returns the pane.
+fn wait_gone(session: &str, what: &str, secs: u64) -> String {
+    let t = Instant::now();
+    loop {
+        let p = pane(session);
+        if !p.contains(what) {
+            return p;
+        }
+        if t.elapsed() > Duration::from_secs(secs) {
+            let _ = tmux(&["kill-session", "-t", session]);
+            panic!("`{what}` was still on the pane after {secs} s:\n{p}");
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 fn keys(session: &str, k: &str) {
     tmux(&["send-keys", "-t", session, k]);
     std::thread::sleep(Duration::from_millis(300));
@@ -178,19 +194,14 @@ fn workbench_in_tmux() {
     keys(&session, "2");
 
     // Quit: asks while training, then stops the trainer after its step and waits for it.
-    let p = pane(&session);
-    assert!(
-        p.contains("training step"),
-        "still training before quitting:\n{p}"
-    );
+    // (Each check waits for the frame: on a loaded machine a key's redraw can take longer
+    // than `keys`' pause.)
+    wait_for(&session, "training step", 30);
     keys(&session, "q");
     wait_for(&session, "Stop it after this step", 10);
     keys(&session, "n");
-    let p = pane(&session);
-    assert!(
-        !p.contains("Stop it after this step") && !p.contains("RAIF_EXIT="),
-        "n keeps training:\n{p}"
-    );
+    let p = wait_gone(&session, "Stop it after this step", 10);
+    assert!(!p.contains("RAIF_EXIT="), "n keeps training:\n{p}");
     keys(&session, "q");
     wait_for(&session, "Stop it after this step", 10);
     keys(&session, "y");
