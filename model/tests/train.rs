@@ -665,6 +665,23 @@ fn device_check_on_the_cpu() {
     assert!(a <= devcheck::ADAMW_TOL, "bf16 AdamW off by {a}");
 }
 
+/// Micro-batch gradients of a bf16 model add up in f32: in bf16, 1 + 1/512 rounds back to 1.
+#[test]
+fn half_precision_gradients_accumulate_in_f32() {
+    let w = Var::from_tensor(&Tensor::ones(2, DType::BF16, &Device::Cpu).unwrap()).unwrap();
+    let vars = vec![("w".to_string(), w.clone())];
+    let mut acc = GradAccum::new(1);
+    for scale in [1.0f64, 1.0 / 512.0] {
+        let loss = (w.as_tensor() * scale).unwrap().sum_all().unwrap();
+        let store = loss.backward().unwrap();
+        acc.add(&vars, &store, None).unwrap();
+    }
+    let g = acc.grads[0].as_ref().unwrap();
+    assert_eq!(g.dtype(), DType::F32);
+    let v: Vec<f32> = g.to_vec1().unwrap();
+    assert_eq!(v, vec![1.0 + 1.0 / 512.0; 2]);
+}
+
 /// A bf16 parameter trains through its f32 master copy: updates far below half a bf16 step
 /// add up there instead of being rounded away each step, and checkpoints keep the master.
 #[test]

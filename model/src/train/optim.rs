@@ -88,7 +88,7 @@ impl GradAccum {
     }
 
     /// Add the gradients of one backward pass (and those its checkpointed blocks delivered
-    /// on the side).
+    /// on the side). Half-precision gradients are kept in f32.
     pub fn add(
         &mut self,
         vars: &[(String, Var)],
@@ -101,6 +101,12 @@ impl GradAccum {
                 side.and_then(|s| s.take(v.as_tensor())),
             ];
             for g in parts.into_iter().flatten() {
+                // Accumulated in f32 when the model computes in bf16/f16: each addition in
+                // bf16 would round the running sum to 8 bits of mantissa.
+                let g = match g.dtype() {
+                    DType::BF16 | DType::F16 => g.to_dtype(DType::F32)?,
+                    _ => g,
+                };
                 *slot = Some(match slot.take() {
                     Some(acc) => (acc + g)?,
                     None => g,
