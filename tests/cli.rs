@@ -249,25 +249,23 @@ fn eval_compare_and_bench_eval_on_tiny_models() {
         ],
     );
     assert!(o.status.success(), "{}", text(&o).1);
-    let o = raif(
-        home.path(),
-        &[
-            "eval",
-            "--model",
-            d,
-            "--bench",
-            "generated",
-            "--mode",
-            "think",
-            "--data",
-            g,
-            "--max-new-tokens",
-            "6",
-            "--device",
-            "cpu",
-            "--json",
-        ],
-    );
+    let gen_eval = [
+        "eval",
+        "--model",
+        d,
+        "--bench",
+        "generated",
+        "--mode",
+        "think",
+        "--data",
+        g,
+        "--max-new-tokens",
+        "6",
+        "--device",
+        "cpu",
+        "--json",
+    ];
+    let o = raif(home.path(), &gen_eval);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
     let m: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
@@ -278,26 +276,7 @@ fn eval_compare_and_bench_eval_on_tiny_models() {
         "{out}"
     );
     // Scored again from the store: the same metrics, nothing generated.
-    let o = raif(
-        home.path(),
-        &[
-            "eval",
-            "--model",
-            d,
-            "--bench",
-            "generated",
-            "--mode",
-            "think",
-            "--data",
-            g,
-            "--max-new-tokens",
-            "6",
-            "--device",
-            "cpu",
-            "--json",
-            "--rescore",
-        ],
-    );
+    let o = raif(home.path(), &[&gen_eval[..], &["--rescore"]].concat());
     let (out2, err) = text(&o);
     assert!(o.status.success(), "{err}");
     let m2: serde_json::Value = serde_json::from_str(out2.trim()).unwrap();

@@ -217,7 +217,7 @@ pub use crate::train::optim::Hyper;
 /// with an f32 master), an f32 or bf16 gradient, f32 moments. `RAIF_FUSED_ADAMW=0` turns it
 /// off (the composite update then runs, for comparisons).
 pub fn applies(p: &Tensor, master: Option<&Tensor>, g: &Tensor, m: &Tensor, v: &Tensor) -> bool {
-    if std::env::var("RAIF_FUSED_ADAMW").as_deref() == Ok("0") || !p.device().is_cuda() {
+    if switched_off("RAIF_FUSED_ADAMW") || !p.device().is_cuda() {
         return false;
     }
     let param_ok = match (p.dtype(), master) {
@@ -230,6 +230,19 @@ pub fn applies(p: &Tensor, master: Option<&Tensor>, g: &Tensor, m: &Tensor, v: &
         && m.dtype() == DType::F32
         && v.dtype() == DType::F32
         && [p, g, m, v].iter().all(|t| t.is_contiguous())
+}
+
+/// Whether `var` (`RAIF_FUSED_ADAMW`, `RAIF_FUSED_LOGPROB`) switches the fused kernels off,
+/// read once per process: the checks run per tensor and per chunk on every step.
+fn switched_off(var: &'static str) -> bool {
+    static ADAMW: OnceLock<bool> = OnceLock::new();
+    static LOGPROB: OnceLock<bool> = OnceLock::new();
+    let cell = if var == "RAIF_FUSED_ADAMW" {
+        &ADAMW
+    } else {
+        &LOGPROB
+    };
+    *cell.get_or_init(|| std::env::var(var).as_deref() == Ok("0"))
 }
 
 /// The launch shape of a grid-stride kernel over `n` elements: 256 threads a block, at most
@@ -248,7 +261,7 @@ fn grid(n: usize) -> LaunchConfig {
 /// squares goes into one f64 slot of a device buffer, and the buffer comes back in one
 /// transfer.
 pub fn sum_squares(grads: &[Option<Tensor>]) -> Result<Option<f64>> {
-    if std::env::var("RAIF_FUSED_ADAMW").as_deref() == Ok("0") {
+    if switched_off("RAIF_FUSED_ADAMW") {
         return Ok(None);
     }
     let present: Vec<&Tensor> = grads.iter().flatten().collect();
@@ -278,7 +291,7 @@ pub fn sum_squares(grads: &[Option<Tensor>]) -> Result<Option<f64>> {
         };
         let func = dev
             .get_or_load_custom_func(name, "raif_train", ptx()?)
-            .context("loading the sum-of-squares kernel")?;
+            .with_context(|| format!("loading the CUDA kernel `{name}`"))?;
         let (gp, n64, slot) = (address(g)?, n as u64, base + 8 * i as u64);
         let mut b = func.builder();
         b.arg(&gp).arg(&n64).arg(&slot);
@@ -343,7 +356,7 @@ pub fn step(
     };
     let func = dev
         .get_or_load_custom_func(name, "raif_train", ptx()?)
-        .context("loading the fused AdamW kernel")?;
+        .with_context(|| format!("loading the CUDA kernel `{name}`"))?;
     let (p16, p32) = match master {
         Some(w) => (address(p)?, address(w)?),
         None => (0u64, address(p)?),
@@ -376,7 +389,7 @@ pub fn step(
 /// Whether the fused log-prob kernels take these logits: CUDA, contiguous, 2-D, f32 or bf16.
 /// `RAIF_FUSED_LOGPROB=0` turns them off (the composite path then runs, for comparisons).
 pub fn logprob_applies(logits: &Tensor) -> bool {
-    std::env::var("RAIF_FUSED_LOGPROB").as_deref() != Ok("0")
+    !switched_off("RAIF_FUSED_LOGPROB")
         && logits.device().is_cuda()
         && logits.rank() == 2
         && logits.is_contiguous()
@@ -425,7 +438,7 @@ pub fn logprob_stats(
     };
     let func = dev
         .get_or_load_custom_func(name, "raif_train", ptx()?)
-        .context("loading the log-prob kernel")?;
+        .with_context(|| format!("loading the CUDA kernel `{name}`"))?;
     let (lp_, tp, lsep) = (address(logits)?, address(&targets)?, address(&lse)?);
     let (outp, entp) = (
         address(&lp)?,
@@ -479,7 +492,7 @@ pub fn logprob_grad(logits: &Tensor, targets: &Tensor, lse: &Tensor, g: &Tensor)
     };
     let func = dev
         .get_or_load_custom_func(name, "raif_train", ptx()?)
-        .context("loading the log-prob backward kernel")?;
+        .with_context(|| format!("loading the CUDA kernel `{name}`"))?;
     let (lp_, tp, lsep, gp, outp) = (
         address(logits)?,
         address(&targets)?,

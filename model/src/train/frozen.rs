@@ -6,27 +6,34 @@ use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CudaStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-struct FrozenMatmulT;
+/// `x Wᵀ` as one graph node. With `weight_grad`, the backward also writes `dW = gᵀ x` in `W`'s
+/// own `(N, K)` layout: through candle's `x.matmul(&w.t())` the weight gradient arrives as the
+/// transpose of a `(K, N)` product, and adding that view into `W`'s gradient buffer reads it
+/// with a stride of a row per element (on an H100 those uncoalesced adds were a large share of
+/// a 1.5B model's backward). Without it (a frozen `W`) only `dx` is computed.
+struct MatmulT {
+    weight_grad: bool,
+}
 
-/// `x Wᵀ` for a trainable `W`, whose backward writes `dW = gᵀ x` in `W`'s own `(N, K)` layout.
-/// Through candle's `x.matmul(&w.t())` the weight gradient arrives as the transpose of a
-/// `(K, N)` product, and adding that view into `W`'s gradient buffer reads it with a stride of
-/// a row per element: on an H100 those uncoalesced adds were a large share of a 1.5B model's
-/// backward.
-struct MatmulT;
+/// The frozen case, for the LoRA layer's forward.
+const FROZEN: MatmulT = MatmulT { weight_grad: false };
 
 fn dims(l1: &Layout, l2: &Layout) -> Result<(usize, usize, usize)> {
     let (m, k) = l1.shape().dims2()?;
     let (n, k2) = l2.shape().dims2()?;
     if k != k2 {
-        candle_core::bail!("frozen matmul: x is {m}x{k} but W is {n}x{k2}");
+        candle_core::bail!("matmul-t: x is {m}x{k} but W is {n}x{k2}");
     }
     Ok((m, n, k))
 }
 
-impl CustomOp2 for FrozenMatmulT {
+impl CustomOp2 for MatmulT {
     fn name(&self) -> &'static str {
-        "frozen-matmul-t"
+        if self.weight_grad {
+            "matmul-t"
+        } else {
+            "frozen-matmul-t"
+        }
     }
 
     fn cpu_fwd(
@@ -66,57 +73,29 @@ impl CustomOp2 for FrozenMatmulT {
 
     fn bwd(
         &self,
-        _x: &Tensor,
-        w: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        Ok((Some(grad.matmul(w)?), None))
-    }
-}
-
-impl CustomOp2 for MatmulT {
-    fn name(&self) -> &'static str {
-        "matmul-t"
-    }
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        FrozenMatmulT.cpu_fwd(s1, l1, s2, l2)
-    }
-    fn cuda_fwd(
-        &self,
-        s1: &CudaStorage,
-        l1: &Layout,
-        s2: &CudaStorage,
-        l2: &Layout,
-    ) -> Result<(CudaStorage, Shape)> {
-        FrozenMatmulT.cuda_fwd(s1, l1, s2, l2)
-    }
-    fn bwd(
-        &self,
         x: &Tensor,
         w: &Tensor,
         _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        Ok((Some(grad.matmul(w)?), Some(grad.t()?.matmul(x)?)))
+        let dw = if self.weight_grad {
+            Some(grad.t()?.matmul(x)?)
+        } else {
+            None
+        };
+        Ok((Some(grad.matmul(w)?), dw))
     }
 }
 
 /// `x Wᵀ` with `x: (M, K)`, `W: (N, K)`, differentiable in both; the weight's gradient comes
 /// out in the weight's layout (see [`MatmulT`]).
 pub fn matmul_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
-    x.apply_op2(w, MatmulT)
+    x.apply_op2(w, MatmulT { weight_grad: true })
 }
 
 /// `x Wᵀ` with `x: (M, K)`, `W: (N, K)`; no gradient flows to `W`.
 pub fn frozen_matmul_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
-    x.apply_op2(w, FrozenMatmulT)
+    x.apply_op2(w, FROZEN)
 }
 
 /// `y = x Wᵀ + b + scale · (x Aᵀ) Bᵀ`: a frozen linear layer with a LoRA adapter, as one node
@@ -171,7 +150,7 @@ impl candle_core::CustomOp3 for LoraLinear {
         let (r, _) = la.shape().dims2()?;
         // The base layer exactly as without the adapter (so B = 0 gives the base model bit
         // for bit; a few rows take the small-M kernel).
-        let (y, _) = FrozenMatmulT.cpu_fwd(sx, &lx2, ws, wl)?;
+        let (y, _) = FROZEN.cpu_fwd(sx, &lx2, ws, wl)?;
         let mut xa = sx.matmul(sa, (1, m, r, k), &lx2, &la.transpose(0, 1)?)?;
         let scale = self.scale as f32;
         let (CpuStorage::F32(xa_v), CpuStorage::F32(mut y_v)) = (&mut xa, y) else {
