@@ -7,8 +7,9 @@
 # tolerances), (b) measures batched decode at batch 64 and a training step on a random model of
 # Qwen2.5-1.5B's shape, (c) runs the same in PyTorch + transformers on the same card, (d) prints a
 # table. JSON results go to $OUT (or /tmp/gpu-check) for docs/BENCHMARKS.md. AB=1 adds runs
-# with cudarc's event tracking kept (RAIF_CUDA_EVENTS=1) and the composite AdamW
-# (RAIF_FUSED_ADAMW=0), to measure what each change buys. PROFILE=1 adds the device time of a
+# of the training step with candle's zero-filled first gradients (RAIF_GRAD_ZERO_FILL=1, see
+# vendor/README.md) and with the composite layer ops (RAIF_FUSED_OPS=0), to measure what each
+# change buys. PROFILE=1 adds the device time of a
 # training step by kernel (Nsight Compute, which the GPU machine's image carries).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -37,19 +38,21 @@ echo "== (b) raif: decode at batch $BATCH and a training step, random $SHAPE, bf
 "$T/raif" --home "$H" bench train-step --model "random:$SHAPE" --device cuda --batch 8 --seq-len 256 \
   --no-checkpointing --reps 3 --json | tee "$R/raif-train-step.json"
 if [ "${AB:-0}" = 1 ]; then
-  echo "== (b') the same with cudarc's event tracking kept and with the composite AdamW"
-  RAIF_CUDA_EVENTS=1 "$T/raif" --home "$H" bench generate --model "random:$SHAPE" --device cuda --batch "$BATCH" \
-    --reps 3 --json | tee "$R/raif-generate-events.json"
-  RAIF_FUSED_ADAMW=0 "$T/raif" --home "$H" bench train-step --model "random:$SHAPE" --device cuda --batch 8 \
-    --seq-len 256 --no-checkpointing --reps 3 --json | tee "$R/raif-train-step-composite.json"
+  echo "== (b') the training step with candle's zero-filled first gradients, then with the composite layer ops"
+  for knob in RAIF_GRAD_ZERO_FILL=1 RAIF_FUSED_OPS=0; do
+    env "$knob" "$T/raif" --home "$H" bench train-step --model "random:$SHAPE" --device cuda --batch 8 \
+      --seq-len 256 --no-checkpointing --reps 3 --json \
+      | $PY -c 'import json,sys; m=json.load(sys.stdin); m["knob"]=sys.argv[1]; print(json.dumps(m))' "$knob" \
+      | tee -a "$R/raif-train-step-ab.jsonl"
+  done
 fi
 if [ "${PROFILE:-0}" = 1 ]; then
   echo "== (b'') device time by kernel of a training step (Nsight Compute, one metric)"
   NCU=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
   timeout 200 "$NCU" --clock-control none --metrics gpu__time_duration.sum --csv --print-units base \
-    --log-file "$R/ncu-train-step.csv" "$T/raif" --home "$H" bench train-step --model "random:$SHAPE" \
+    --log-file "$T/ncu-train-step.csv" "$T/raif" --home "$H" bench train-step --model "random:$SHAPE" \
     --device cuda --batch 8 --seq-len 256 --no-checkpointing --reps 1 --json
-  $PY scripts/bench/ncu_summary.py "$R/ncu-train-step.csv" 40 | tee "$R/ncu-train-step.txt"
+  $PY scripts/bench/ncu_summary.py "$T/ncu-train-step.csv" 40 | tee "$R/ncu-train-step.txt"
 fi
 PL=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["decode_prompt_tokens"])' "$R/raif-generate.json" 2>/dev/null || echo 30)
 echo "== (c) PyTorch + transformers, same shape, card and work"

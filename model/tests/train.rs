@@ -671,10 +671,13 @@ fn half_precision_gradients_accumulate_in_f32() {
     let w = Var::from_tensor(&Tensor::ones(2, DType::BF16, &Device::Cpu).unwrap()).unwrap();
     let vars = vec![("w".to_string(), w.clone())];
     let mut acc = GradAccum::new(1);
-    for scale in [1.0f64, 1.0 / 512.0] {
+    for (i, scale) in [1.0f64, 1.0 / 512.0].into_iter().enumerate() {
         let loss = (w.as_tensor() * scale).unwrap().sum_all().unwrap();
         let store = loss.backward().unwrap();
         acc.add(&vars, &store, None).unwrap();
+        // A gradient alone in its slot is kept as it came; a sum is f32.
+        let want = if i == 0 { DType::BF16 } else { DType::F32 };
+        assert_eq!(acc.grads[0].as_ref().unwrap().dtype(), want);
     }
     let g = acc.grads[0].as_ref().unwrap();
     assert_eq!(g.dtype(), DType::F32);

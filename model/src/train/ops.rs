@@ -109,6 +109,85 @@ fn tracked(ts: &[&Tensor]) -> bool {
     ts.iter().any(|t| t.track_op())
 }
 
+/// The CUDA kernels of these ops ([`crate::train::cuda`]), each returning `None` where they do
+/// not apply (not CUDA, not f32/bf16, switched off with `RAIF_FUSED_OPS=0`, or a build without
+/// the `cuda` feature): the caller then takes the composite path.
+mod fused {
+    use candle_core::{Result, Tensor};
+
+    #[cfg(feature = "cuda")]
+    use crate::train::cuda;
+
+    #[cfg(feature = "cuda")]
+    fn err(e: anyhow::Error) -> candle_core::Error {
+        candle_core::Error::Msg(format!("{e:#}"))
+    }
+
+    pub fn swiglu(g: &Tensor, u: &Tensor) -> Result<Option<Tensor>> {
+        #[cfg(feature = "cuda")]
+        if cuda::ops_apply(&[g, u]) {
+            return cuda::swiglu(g, u).map(Some).map_err(err);
+        }
+        let _ = (g, u);
+        Ok(None)
+    }
+
+    pub fn swiglu_bwd(g: &Tensor, u: &Tensor, dh: &Tensor) -> Result<Option<(Tensor, Tensor)>> {
+        #[cfg(feature = "cuda")]
+        if cuda::ops_apply(&[g, u, dh]) {
+            return cuda::swiglu_bwd(g, u, dh).map(Some).map_err(err);
+        }
+        let _ = (g, u, dh);
+        Ok(None)
+    }
+
+    pub fn rms_norm_bwd(
+        x: &Tensor,
+        w: &Tensor,
+        g: &Tensor,
+        eps: f64,
+        want_dw: bool,
+    ) -> Result<Option<(Tensor, Option<Tensor>)>> {
+        #[cfg(feature = "cuda")]
+        if cuda::ops_apply(&[x, w, g]) && w.elem_count() <= 8192 {
+            return cuda::rms_norm_bwd(x, w, g, eps, want_dw)
+                .map(Some)
+                .map_err(err);
+        }
+        let _ = (x, w, g, eps, want_dw);
+        Ok(None)
+    }
+
+    /// `s ← softmax(s + mask)` in place (`s` fresh); `false` where the kernel does not apply.
+    pub fn masked_softmax(s: &Tensor, mask: &Tensor, t: usize) -> Result<bool> {
+        #[cfg(feature = "cuda")]
+        if cuda::ops_apply(&[s, mask])
+            && s.rank() == 4
+            && t > 0
+            && s.dim(2)? % t == 0
+            && mask.elem_count() == s.dim(0)? * t * s.dim(3)?
+        {
+            return cuda::masked_softmax_inplace(s, mask, t)
+                .map(|()| true)
+                .map_err(err);
+        }
+        let _ = (s, mask, t);
+        Ok(false)
+    }
+
+    /// `dp ← p ∘ (dp − rowsum(dy ∘ y))` in place (`dp` fresh); `false` where it does not apply.
+    pub fn softmax_bwd(dp: &Tensor, p: &Tensor, dy: &Tensor, y: &Tensor) -> Result<bool> {
+        #[cfg(feature = "cuda")]
+        if cuda::ops_apply(&[dp, p, dy, y]) {
+            return cuda::softmax_bwd_inplace(dp, p, dy, y)
+                .map(|()| true)
+                .map_err(err);
+        }
+        let _ = (dp, p, dy, y);
+        Ok(false)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // RoPE
 
@@ -167,6 +246,9 @@ impl CustomOp2 for RmsNormGrad {
         let (x, wd, g) = (x.detach(), w.detach(), g.detach().contiguous()?);
         let want_dw = w.track_op();
         let h = x.dim(D::Minus1)?;
+        if let Some((dx, dw)) = fused::rms_norm_bwd(&x, &wd, &g, self.eps, want_dw)? {
+            return Ok((Some(dx), dw));
+        }
         if cpu_f32(&x) {
             // One pass per row; the weight gradient rides in an extra last row.
             let out = x.apply_op3_no_bwd(
@@ -413,7 +495,9 @@ impl CustomOp2 for SwiGluGrad {
         dh: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         let (gd, ud, dh) = (g.detach(), u.detach(), dh.detach().contiguous()?);
-        let (dg, du) = if cpu_f32(&gd) {
+        let (dg, du) = if let Some(d) = fused::swiglu_bwd(&gd, &ud, &dh)? {
+            d
+        } else if cpu_f32(&gd) {
             let out = gd.apply_op3_no_bwd(&ud, &dh, &SwiGluBwdCpu)?;
             (
                 out.get(0)?.reshape(g.shape())?,
@@ -432,7 +516,9 @@ impl CustomOp2 for SwiGluGrad {
 /// The gated activation of the MLP, `silu(g) · u`, differentiable in both; one pass on CPU.
 pub fn swiglu(g: &Tensor, u: &Tensor) -> Result<Tensor> {
     let (g, u) = (g.contiguous()?, u.contiguous()?);
-    let value = if cpu_f32(&g) {
+    let value = if let Some(v) = fused::swiglu(&g.detach(), &u.detach())? {
+        v
+    } else if cpu_f32(&g) {
         g.detach().apply_op2_no_bwd(&u.detach(), &SwiGluCpu)?
     } else {
         reference::swiglu(&g.detach(), &u.detach())?
@@ -469,6 +555,11 @@ fn probs(qs: &Tensor, k: &Tensor, mask: &Tensor, n_rep: usize) -> Result<Tensor>
         return Ok(s);
     }
     let (b, nkv, rows, tk) = s.dims4()?;
+    // `s` is fresh here too; the mask `(B, 1, 1, T, Tk)` holds one row per batch and query.
+    let mask_c = mask.contiguous()?;
+    if fused::masked_softmax(&s, &mask_c, rows / n_rep)? {
+        return Ok(s);
+    }
     let s = s
         .reshape((b, nkv, n_rep, rows / n_rep, tk))?
         .broadcast_add(mask)?
@@ -529,12 +620,16 @@ impl CustomOp3 for AttnGrad {
         let p = probs(&qs, &kd, &self.mask, sh.n_rep)?;
         let dv = v.track_op().then(|| p.t()?.matmul(&g)).transpose()?;
         let dp = g.matmul(&vd.t()?)?;
-        let delta = (&g * &y)?.sum_keepdim(D::Minus1)?;
-        let ds = if cpu_f32(&p) {
-            dp.inplace_op3(&p, &delta, &SoftmaxBwdCpu)?;
+        let ds = if fused::softmax_bwd(&dp, &p, &g, &y)? {
             dp
         } else {
-            (dp.broadcast_sub(&delta)? * &p)?
+            let delta = (&g * &y)?.sum_keepdim(D::Minus1)?;
+            if cpu_f32(&p) {
+                dp.inplace_op3(&p, &delta, &SoftmaxBwdCpu)?;
+                dp
+            } else {
+                (dp.broadcast_sub(&delta)? * &p)?
+            }
         };
         drop(p);
         let dq = if q.track_op() {

@@ -88,7 +88,9 @@ impl GradAccum {
     }
 
     /// Add the gradients of one backward pass (and those its checkpointed blocks delivered
-    /// on the side). Half-precision gradients are kept in f32.
+    /// on the side). Sums of half-precision gradients are kept in f32; a gradient that is
+    /// alone in its slot stays as it came (no sum to round, and on CUDA the optimizer reads
+    /// bf16 directly: casting every gradient of a 1.5B model to f32 cost 14 ms a step).
     pub fn add(
         &mut self,
         vars: &[(String, Var)],
@@ -103,12 +105,12 @@ impl GradAccum {
             for g in parts.into_iter().flatten() {
                 // Accumulated in f32 when the model computes in bf16/f16: each addition in
                 // bf16 would round the running sum to 8 bits of mantissa.
-                let g = match g.dtype() {
-                    DType::BF16 | DType::F16 => g.to_dtype(DType::F32)?,
-                    _ => g,
+                let wide = |t: Tensor| match t.dtype() {
+                    DType::BF16 | DType::F16 => t.to_dtype(DType::F32),
+                    _ => Ok(t),
                 };
                 *slot = Some(match slot.take() {
-                    Some(acc) => (acc + g)?,
+                    Some(acc) => (wide(acc)? + wide(g)?)?,
                     None => g,
                 });
             }
