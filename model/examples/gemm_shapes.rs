@@ -45,5 +45,44 @@ fn main() -> Result<()> {
             fl,
         )?;
     }
+    // LoRA r 8: the adapter's skinny products, `(x Aᵀ)`, `(x Aᵀ) Bᵀ`, and the backward's `g B`,
+    // `(g B) A`, `(g B)ᵀ x`, `gᵀ (x Aᵀ)`.
+    let r = 8;
+    for (i, o) in [(576usize, 576usize), (576, 192), (576, 1536), (1536, 576)] {
+        let (x, a, b, g) = (t((n, i))?, t((r, i))?, t((o, r))?, t((n, o))?);
+        let xa = x.matmul(&a.t()?)?;
+        let gb = g.matmul(&b)?;
+        let fl = |p: usize| 2.0 * (n * r * p) as f64;
+        bench(
+            &format!("x At  [{n},{i}]x[{i},{r}]"),
+            &|| Ok(x.matmul(&a.t()?)?),
+            fl(i),
+        )?;
+        bench(
+            &format!("xa Bt [{n},{r}]x[{r},{o}]"),
+            &|| Ok(xa.matmul(&b.t()?)?),
+            fl(o),
+        )?;
+        bench(
+            &format!("g B   [{n},{o}]x[{o},{r}]"),
+            &|| Ok(g.matmul(&b)?),
+            fl(o),
+        )?;
+        bench(
+            &format!("gb A  [{n},{r}]x[{r},{i}]"),
+            &|| Ok(gb.matmul(&a)?),
+            fl(i),
+        )?;
+        bench(
+            &format!("gbt x [{r},{n}]x[{n},{i}]"),
+            &|| Ok(gb.t()?.matmul(&x)?),
+            fl(i),
+        )?;
+        bench(
+            &format!("gt xa [{o},{n}]x[{n},{r}]"),
+            &|| Ok(g.t()?.matmul(&xa)?),
+            fl(o),
+        )?;
+    }
     Ok(())
 }

@@ -725,7 +725,10 @@ unsafe fn launch_layer(t: &Tensor, op: &str, cfg: LaunchConfig, args: &[Arg]) ->
 fn same_count(op: &str, ts: &[(&str, &Tensor)], n: usize) -> Result<()> {
     for (what, t) in ts {
         if t.elem_count() != n {
-            bail!("fused {op}: {what} has {} elements, expected {n}", t.elem_count());
+            bail!(
+                "fused {op}: {what} has {} elements, expected {n}",
+                t.elem_count()
+            );
         }
     }
     Ok(())
@@ -780,7 +783,10 @@ pub fn rms_norm_bwd(
     let h = w.elem_count();
     let n = x.elem_count();
     if h == 0 || n % h != 0 || x.dims().last() != Some(&h) {
-        bail!("fused rms-norm backward: x {:?} does not end in w's {h}", x.dims());
+        bail!(
+            "fused rms-norm backward: x {:?} does not end in w's {h}",
+            x.dims()
+        );
     }
     same_count("rms-norm backward", &[("gradient", g)], n)?;
     if h > 8192 {
