@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Where a decode step's time goes on the GPU (issue #9: decode is bound by the host, not by
 # the device). Run on a lent GPU machine with target/raif-cuda.gz carried, like
-# scripts/gpu-check.sh. It traces `raif bench generate` (batch 64, one repetition after the
-# warm-up) with Nsight Systems when the image has it: the CUDA API calls the host makes (count
-# and time per call kind) and the kernels' device time. Results go to $OUT (or /tmp/gpu-decode).
+# scripts/gpu-check.sh. The machine's image has Nsight Compute but not Nsight Systems, so this
+# profiles a window of consecutive kernel launches of `raif bench generate` (batch 64, one
+# repetition after the warm-up): SKIP launches are let through, the next COUNT are timed. With
+# the defaults the window falls in the batch-1 greedy decode; each step there launches one
+# `fast_argmax_f32`, so launches and device time per step follow from its count. Compare with
+# the wall time per step of an unprofiled run (scripts/gpu-check.sh). Output in $OUT (or
+# /tmp/gpu-decode).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SHAPE=${SHAPE:-qwen2.5-1.5b}
+SKIP=${SKIP:-60000}
+COUNT=${COUNT:-3000}
 R=${OUT:-/tmp/gpu-decode}
 mkdir -p "$R"
 T=$(mktemp -d)
@@ -15,16 +21,10 @@ PY=${PYTHON:-python3}
 NV=$($PY -c 'import nvidia, os; print(os.path.dirname(list(nvidia.__path__)[0]))' 2>/dev/null)/nvidia
 LIBS=$(find "$NV" -maxdepth 3 -type d -name lib 2>/dev/null | tr '\n' ':')
 export LD_LIBRARY_PATH=${LIBS}${LD_LIBRARY_PATH:-}
-NSYS=$(command -v nsys || ls /opt/nvidia/nsight-systems/*/bin/nsys /usr/local/cuda*/bin/nsys 2>/dev/null | head -1)
-if [ -z "$NSYS" ]; then
-  echo "no nsys on this machine; what /opt/nvidia holds:" | tee "$R/nsys-missing.txt"
-  ls -d /opt/nvidia/* /usr/local/cuda* 2>/dev/null | tee -a "$R/nsys-missing.txt"
-  exit 0
-fi
-"$NSYS" --version | tee "$R/nsys-version.txt"
-timeout 300 "$NSYS" profile --trace=cuda --sample=none --cpuctxsw=none --force-overwrite=true \
-  -o "$T/decode" "$T/raif" --home "$T/home" bench generate --model "random:$SHAPE" --device cuda \
-  --batch 64 --reps 1 --json | tee "$R/raif-generate.json"
-"$NSYS" stats --force-export=true --report cuda_api_sum,cuda_gpu_kern_sum,cuda_gpu_mem_time_sum \
-  "$T/decode.nsys-rep" 2>&1 | cut -c1-220 | head -150 | tee "$R/nsys-decode.txt"
+NCU=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+timeout 240 "$NCU" --clock-control none --metrics gpu__time_duration.sum --csv --print-units base \
+  --launch-skip "$SKIP" --launch-count "$COUNT" --log-file "$T/decode.csv" \
+  "$T/raif" --home "$T/home" bench generate --model "random:$SHAPE" --device cuda --batch 64 \
+  --reps 1 --json
+$PY scripts/bench/ncu_summary.py "$T/decode.csv" 60 | tee "$R/ncu-decode-window.txt"
 rm -rf "$T"
