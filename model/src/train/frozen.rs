@@ -111,6 +111,9 @@ struct LoraLinear {
     w: Tensor,
     bias: Option<Tensor>,
     scale: f64,
+    /// `scale · x Aᵀ` from the forward, `(rows, r)`, for `dB = gᵀ (scale · x Aᵀ)` in the
+    /// backward (a skinny product the backward would otherwise compute again).
+    xa: std::sync::Mutex<Option<Tensor>>,
 }
 
 fn rows_of(t: &Tensor) -> Result<Tensor> {
@@ -166,6 +169,9 @@ impl candle_core::CustomOp3 for LoraLinear {
         let CpuStorage::F32(d) = d else {
             candle_core::bail!("lora-linear: f32 only");
         };
+        if let (CpuStorage::F32(xa_v), Ok(mut keep)) = (xa, self.xa.lock()) {
+            *keep = Some(Tensor::from_vec(xa_v, (m, r), &candle_core::Device::Cpu)?);
+        }
         match &self.bias {
             Some(bias) => {
                 let bias = bias.to_vec1::<f32>()?;
@@ -207,9 +213,13 @@ impl candle_core::CustomOp3 for LoraLinear {
             })
             .transpose()?;
         let da = a.track_op().then(|| gb.t()?.matmul(&x2)).transpose()?;
+        let kept = self.xa.lock().ok().and_then(|mut k| k.take());
         let db = b
             .track_op()
-            .then(|| g2.t()?.matmul(&x2.matmul(&ad.t()?)?)? * self.scale)
+            .then(|| match kept {
+                Some(xa) => g2.t()?.matmul(&xa),
+                None => g2.t()?.matmul(&(x2.matmul(&ad.t()?)? * self.scale)?),
+            })
             .transpose()?;
         Ok((dx, da, db))
     }
@@ -233,6 +243,7 @@ pub fn lora_linear(
             w: w.detach(),
             bias: bias.map(|b| b.detach()),
             scale,
+            xa: std::sync::Mutex::new(None),
         },
     )
 }
