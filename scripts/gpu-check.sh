@@ -17,17 +17,8 @@ SHAPE=${SHAPE:-qwen2.5-1.5b}
 BATCH=${BATCH:-64}
 R=${OUT:-/tmp/gpu-check}
 mkdir -p "$R"
-T=$(mktemp -d)
-gunzip -c target/raif-cuda.gz > "$T/raif" && chmod +x "$T/raif" || { echo "no target/raif-cuda.gz: build it with scripts/build-cuda.sh and carry it" >&2; exit 1; }
-# CUDA 13 runtime libraries from the machine's Python environment (torch's NVIDIA wheels); the
-# driver supplies libcuda.so.1.
-PY=${PYTHON:-python3}
-NV=$($PY -c 'import nvidia, os; print(os.path.dirname(list(nvidia.__path__)[0]))' 2>/dev/null)/nvidia
-LIBS=$(find "$NV" -maxdepth 3 -type d -name lib 2>/dev/null | tr '\n' ':')
-export LD_LIBRARY_PATH=${LIBS}${LD_LIBRARY_PATH:-}
+. scripts/gpu-env.sh
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$R/gpu.txt"
-missing=$(ldd "$T/raif" | grep "not found")
-[ -z "$missing" ] || { echo "missing libraries:"; echo "$missing"; exit 1; }
 H=$T/home
 echo "== (a) CUDA against the CPU on tiny models"
 "$T/raif" --home "$H" bench device-check --device cuda --dtype f32 | tee "$R/device-check-f32.txt"

@@ -15,12 +15,7 @@ SKIP=${SKIP:-60000}
 COUNT=${COUNT:-3000}
 R=${OUT:-/tmp/gpu-decode}
 mkdir -p "$R"
-T=$(mktemp -d)
-gunzip -c target/raif-cuda.gz > "$T/raif" && chmod +x "$T/raif" || { echo "no target/raif-cuda.gz" >&2; exit 1; }
-PY=${PYTHON:-python3}
-NV=$($PY -c 'import nvidia, os; print(os.path.dirname(list(nvidia.__path__)[0]))' 2>/dev/null)/nvidia
-LIBS=$(find "$NV" -maxdepth 3 -type d -name lib 2>/dev/null | tr '\n' ':')
-export LD_LIBRARY_PATH=${LIBS}${LD_LIBRARY_PATH:-}
+. scripts/gpu-env.sh
 NCU=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
 timeout 240 "$NCU" --clock-control none --metrics gpu__time_duration.sum --csv --print-units base \
   --launch-skip "$SKIP" --launch-count "$COUNT" --log-file "$T/decode.csv" \

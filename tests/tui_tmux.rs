@@ -18,35 +18,34 @@ fn pane(session: &str) -> String {
     tmux(&["capture-pane", "-p", "-t", session])
 }
 
-fn wait_for(session: &str, what: &str, secs: u64) -> String {
+/// Wait until `what` is on the pane (`present`) or gone from it (a dialog closing); returns
+/// the pane.
+fn wait_until(session: &str, what: &str, present: bool, secs: u64) -> String {
     let t = Instant::now();
     loop {
         let p = pane(session);
-        if p.contains(what) {
+        if p.contains(what) == present {
             return p;
         }
         if t.elapsed() > Duration::from_secs(secs) {
             let _ = tmux(&["kill-session", "-t", session]);
-            panic!("`{what}` did not appear within {secs} s; the pane shows:\n{p}");
+            let state = if present {
+                "did not appear"
+            } else {
+                "was still there"
+            };
+            panic!("`{what}` {state} after {secs} s; the pane shows:\n{p}");
         }
         std::thread::sleep(Duration::from_millis(250));
     }
 }
 
-/// Wait until `what` is no longer on the pane (a dialog closing); returns the pane.
+fn wait_for(session: &str, what: &str, secs: u64) -> String {
+    wait_until(session, what, true, secs)
+}
+
 fn wait_gone(session: &str, what: &str, secs: u64) -> String {
-    let t = Instant::now();
-    loop {
-        let p = pane(session);
-        if !p.contains(what) {
-            return p;
-        }
-        if t.elapsed() > Duration::from_secs(secs) {
-            let _ = tmux(&["kill-session", "-t", session]);
-            panic!("`{what}` was still on the pane after {secs} s:\n{p}");
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    wait_until(session, what, false, secs)
 }
 
 fn keys(session: &str, k: &str) {

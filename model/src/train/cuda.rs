@@ -93,10 +93,10 @@ __device__ void sum_squares(const G* g, unsigned long long n, double* out) {
         if (lane == 0) atomicAdd(out, acc);
     }
 }
-extern "C" __global__ void raif_sumsq_g32(const float* g, unsigned long long n, double* out) {
+extern "C" __global__ void raif_sumsq_f32(const float* g, unsigned long long n, double* out) {
     sum_squares(g, n, out);
 }
-extern "C" __global__ void raif_sumsq_g16(const unsigned short* g, unsigned long long n,
+extern "C" __global__ void raif_sumsq_bf16(const unsigned short* g, unsigned long long n,
                                           double* out) {
     sum_squares(g, n, out);
 }
@@ -336,13 +336,13 @@ extern "C" __global__ void raif_softmax_bwd_##SUF(T* dp, const T* p, const T* dy
 RAIF_LAYER_OPS(f32, float)
 RAIF_LAYER_OPS(bf16, unsigned short)
 
-extern "C" __global__ void raif_adamw_g32(unsigned short* p16, float* p32, float* m, float* v,
+extern "C" __global__ void raif_adamw_f32(unsigned short* p16, float* p32, float* m, float* v,
                                           const float* g, unsigned long long n, float lr,
                                           float b1, float b2, float eps, float wd, float bc1,
                                           float bc2, float gs) {
     adamw(p16, p32, m, v, g, n, lr, b1, b2, eps, wd, bc1, bc2, gs);
 }
-extern "C" __global__ void raif_adamw_g16(unsigned short* p16, float* p32, float* m, float* v,
+extern "C" __global__ void raif_adamw_bf16(unsigned short* p16, float* p32, float* m, float* v,
                                           const unsigned short* g, unsigned long long n,
                                           float lr, float b1, float b2, float eps, float wd,
                                           float bc1, float bc2, float gs) {
@@ -420,9 +420,9 @@ pub fn sum_squares(grads: &[Option<Tensor>]) -> Result<Option<f64>> {
     let Some(first) = present.first() else {
         return Ok(None);
     };
-    let Device::Cuda(dev) = first.device() else {
+    if !first.device().is_cuda() {
         return Ok(None);
-    };
+    }
     if !present.iter().all(|g| {
         g.device().same_device(first.device())
             && g.is_contiguous()
@@ -437,19 +437,10 @@ pub fn sum_squares(grads: &[Option<Tensor>]) -> Result<Option<f64>> {
         if n == 0 {
             continue;
         }
-        let name = match g.dtype() {
-            DType::BF16 => "raif_sumsq_g16",
-            _ => "raif_sumsq_g32",
-        };
-        let func = dev
-            .get_or_load_custom_func(name, "raif_train", ptx()?)
-            .with_context(|| format!("loading the CUDA kernel `{name}`"))?;
-        let (gp, n64, slot) = (address(g)?, n as u64, base + 8 * i as u64);
-        let mut b = func.builder();
-        b.arg(&gp).arg(&n64).arg(&slot);
-        // SAFETY: `g` is a live contiguous buffer of `n` f32/bf16 elements and `slot` one f64
-        // of `out`, which lives until after the transfer below.
-        unsafe { b.launch(grid(n)) }.context("launching the sum-of-squares kernel")?;
+        let args = [address(g)?, n as u64, base + 8 * i as u64].map(Arg::U64);
+        // SAFETY: `g` is a live contiguous buffer of `n` f32/bf16 elements and the slot one
+        // f64 of `out`, which lives until after the transfer below.
+        unsafe { launch(g, "sumsq", grid(n), &args) }?;
     }
     Ok(Some(out.to_vec1::<f64>()?.iter().sum()))
 }
@@ -485,57 +476,24 @@ pub fn step(
     h: Hyper,
 ) -> Result<()> {
     let n = p.elem_count();
-    for (what, t) in [("gradient", g), ("exp_avg", m), ("exp_avg_sq", v)]
-        .into_iter()
-        .chain(master.map(|w| ("master", w)))
-    {
-        if t.elem_count() != n {
-            bail!(
-                "fused adamw: {what} has {} elements, the parameter {n}",
-                t.elem_count()
-            );
-        }
-    }
+    let mut others = vec![("gradient", g), ("exp_avg", m), ("exp_avg_sq", v)];
+    others.extend(master.map(|w| ("master", w)));
+    same_count("adamw", &others, n)?;
     if n == 0 {
         return Ok(());
     }
-    let Device::Cuda(dev) = p.device() else {
-        bail!("fused adamw: the parameter is not on the CUDA device");
-    };
-    let name = match g.dtype() {
-        DType::BF16 => "raif_adamw_g16",
-        _ => "raif_adamw_g32",
-    };
-    let func = dev
-        .get_or_load_custom_func(name, "raif_train", ptx()?)
-        .with_context(|| format!("loading the CUDA kernel `{name}`"))?;
     let (p16, p32) = match master {
         Some(w) => (address(p)?, address(w)?),
         None => (0u64, address(p)?),
     };
-    let (mp, vp, gp) = (address(m)?, address(v)?, address(g)?);
-    let n64 = n as u64;
-    let cfg = grid(n);
-    let mut b = func.builder();
-    b.arg(&p16)
-        .arg(&p32)
-        .arg(&mp)
-        .arg(&vp)
-        .arg(&gp)
-        .arg(&n64)
-        .arg(&h.lr)
-        .arg(&h.b1)
-        .arg(&h.b2)
-        .arg(&h.eps)
-        .arg(&h.wd)
-        .arg(&h.bc1)
-        .arg(&h.bc2)
-        .arg(&h.gscale);
+    let mut args =
+        Vec::from([p16, p32, address(m)?, address(v)?, address(g)?, n as u64].map(Arg::U64));
+    args.extend([h.lr, h.b1, h.b2, h.eps, h.wd, h.bc1, h.bc2, h.gscale].map(Arg::F32));
     // SAFETY: every address is a live, contiguous buffer of `n` elements of the kernel's
     // types (checked above and by `applies`); the optimizer owns `m`, `v` and the master, and
-    // the parameter is written only here, on the device's one stream.
-    unsafe { b.launch(cfg) }.context("launching the fused AdamW kernel")?;
-    Ok(())
+    // the parameter is written only here, on the device's one stream. The kernel is chosen by
+    // the gradient's dtype.
+    unsafe { launch(g, "adamw", grid(n), &args) }
 }
 
 /// Whether the fused log-prob kernels take these logits: CUDA, contiguous, 2-D, f32 or bf16.
@@ -548,10 +506,11 @@ pub fn logprob_applies(logits: &Tensor) -> bool {
         && matches!(logits.dtype(), DType::F32 | DType::BF16)
 }
 
-fn rows_config(rows: usize) -> LaunchConfig {
+/// One block of `threads` threads per row.
+fn per_row(rows: usize, threads: u32) -> LaunchConfig {
     LaunchConfig {
         grid_dim: (rows as u32, 1, 1),
-        block_dim: (1024, 1, 1),
+        block_dim: (threads, 1, 1),
         shared_mem_bytes: 0,
     }
 }
@@ -571,9 +530,6 @@ pub fn logprob_stats(
             targets.elem_count()
         );
     }
-    let Device::Cuda(dev) = logits.device() else {
-        bail!("fused log-probs: the logits are not on the CUDA device");
-    };
     let lp = Tensor::zeros(rows, DType::F32, logits.device())?;
     let lse = lp.zeros_like()?;
     let ent = if entropy {
@@ -584,31 +540,21 @@ pub fn logprob_stats(
     if rows == 0 {
         return Ok((lp, lse, ent));
     }
-    let name = match logits.dtype() {
-        DType::BF16 => "raif_lp_stats_bf16",
-        _ => "raif_lp_stats_f32",
+    let ent_p = match &ent {
+        Some(e) => address(e)?,
+        None => 0,
     };
-    let func = dev
-        .get_or_load_custom_func(name, "raif_train", ptx()?)
-        .with_context(|| format!("loading the CUDA kernel `{name}`"))?;
-    let (lp_, tp, lsep) = (address(logits)?, address(&targets)?, address(&lse)?);
-    let (outp, entp) = (
+    let args = [
+        address(logits)?,
+        address(&targets)?,
+        vocab as u64,
         address(&lp)?,
-        match &ent {
-            Some(e) => address(e)?,
-            None => 0u64,
-        },
-    );
-    let v64 = vocab as u64;
-    let mut b = func.builder();
-    b.arg(&lp_)
-        .arg(&tp)
-        .arg(&v64)
-        .arg(&outp)
-        .arg(&lsep)
-        .arg(&entp);
+        address(&lse)?,
+        ent_p,
+    ]
+    .map(Arg::U64);
     // SAFETY: contiguous buffers of the sizes checked above; the outputs are fresh.
-    unsafe { b.launch(rows_config(rows)) }.context("launching the log-prob kernel")?;
+    unsafe { launch(logits, "lp_stats", per_row(rows, 1024), &args) }?;
     Ok((lp, lse, ent))
 }
 
@@ -619,49 +565,30 @@ pub fn logprob_grad(logits: &Tensor, targets: &Tensor, lse: &Tensor, g: &Tensor)
     let targets = targets.to_dtype(DType::U32)?.contiguous()?;
     let lse = lse.to_dtype(DType::F32)?.contiguous()?;
     let g = g.to_dtype(DType::F32)?.contiguous()?;
-    for (what, t) in [
-        ("targets", &targets),
-        ("log-sum-exp", &lse),
-        ("gradient", &g),
-    ] {
-        if t.elem_count() != rows {
-            bail!(
-                "fused log-prob backward: {what} has {} values for {rows} rows",
-                t.elem_count()
-            );
-        }
-    }
-    let Device::Cuda(dev) = logits.device() else {
-        bail!("fused log-prob backward: the logits are not on the CUDA device");
-    };
+    same_count(
+        "log-prob backward",
+        &[
+            ("targets", &targets),
+            ("log-sum-exp", &lse),
+            ("gradient", &g),
+        ],
+        rows,
+    )?;
     let out = Tensor::zeros((rows, vocab), logits.dtype(), logits.device())?;
     if rows == 0 {
         return Ok(out);
     }
-    let name = match logits.dtype() {
-        DType::BF16 => "raif_lp_grad_bf16",
-        _ => "raif_lp_grad_f32",
-    };
-    let func = dev
-        .get_or_load_custom_func(name, "raif_train", ptx()?)
-        .with_context(|| format!("loading the CUDA kernel `{name}`"))?;
-    let (lp_, tp, lsep, gp, outp) = (
+    let args = [
         address(logits)?,
         address(&targets)?,
         address(&lse)?,
         address(&g)?,
+        vocab as u64,
         address(&out)?,
-    );
-    let v64 = vocab as u64;
-    let mut b = func.builder();
-    b.arg(&lp_)
-        .arg(&tp)
-        .arg(&lsep)
-        .arg(&gp)
-        .arg(&v64)
-        .arg(&outp);
+    ]
+    .map(Arg::U64);
     // SAFETY: contiguous buffers of the sizes checked above; `out` is fresh.
-    unsafe { b.launch(rows_config(rows)) }.context("launching the log-prob backward kernel")?;
+    unsafe { launch(logits, "lp_grad", per_row(rows, 1024), &args) }?;
     Ok(out)
 }
 
@@ -685,19 +612,20 @@ pub fn ops_apply(ts: &[&Tensor]) -> bool {
         })
 }
 
-/// A kernel argument of the layer ops.
+/// A kernel argument.
 enum Arg {
     U64(u64),
     U32(u32),
     F32(f32),
 }
 
-/// Launch `raif_<op>_<f32|bf16>` (by `t`'s dtype) on `t`'s device.
+/// Launch `raif_<op>_<f32|bf16>` of this module's source, chosen by `t`'s dtype, on `t`'s
+/// device.
 ///
 /// # Safety
 /// `args` must match the kernel's parameters, and every address among them must be a live
 /// buffer as large as the kernel reads or writes under `cfg`.
-unsafe fn launch_layer(t: &Tensor, op: &str, cfg: LaunchConfig, args: &[Arg]) -> Result<()> {
+unsafe fn launch(t: &Tensor, op: &str, cfg: LaunchConfig, args: &[Arg]) -> Result<()> {
     let Device::Cuda(dev) = t.device() else {
         bail!("fused {op}: the tensor is not on the CUDA device");
     };
@@ -744,7 +672,7 @@ pub fn swiglu(g: &Tensor, u: &Tensor) -> Result<Tensor> {
     }
     let args = [address(g)?, address(u)?, address(&out)?, n as u64].map(Arg::U64);
     // SAFETY: `g`, `u` and the fresh `out` are contiguous buffers of `n` elements of one dtype.
-    unsafe { launch_layer(g, "swiglu", grid(n), &args) }?;
+    unsafe { launch(g, "swiglu", grid(n), &args) }?;
     Ok(out)
 }
 
@@ -767,9 +695,13 @@ pub fn swiglu_bwd(g: &Tensor, u: &Tensor, dh: &Tensor) -> Result<(Tensor, Tensor
     ]
     .map(Arg::U64);
     // SAFETY: five contiguous buffers of `n` elements of one dtype; `dg` and `du` are fresh.
-    unsafe { launch_layer(g, "swiglu_bwd", grid(n), &args) }?;
+    unsafe { launch(g, "swiglu_bwd", grid(n), &args) }?;
     Ok((dg, du))
 }
+
+/// The widest hidden size [`rms_norm_bwd`] takes: its blocks keep a row of `dw` in shared
+/// memory (48 KiB, less the reduction's 32 floats).
+pub const RMS_BWD_MAX_HIDDEN: usize = 8192;
 
 /// The RMSNorm backward: `dx`, and `dw` when asked, for `y = x · w / √(mean(x²) + eps)` over the
 /// last axis, given `y`'s gradient `g`.
@@ -789,8 +721,8 @@ pub fn rms_norm_bwd(
         );
     }
     same_count("rms-norm backward", &[("gradient", g)], n)?;
-    if h > 8192 {
-        bail!("fused rms-norm backward: hidden size {h} over the kernel's 8192");
+    if h > RMS_BWD_MAX_HIDDEN {
+        bail!("fused rms-norm backward: hidden size {h} over the kernel's {RMS_BWD_MAX_HIDDEN}");
     }
     let rows = n / h;
     let dx = Tensor::zeros(x.shape(), x.dtype(), x.device())?;
@@ -820,7 +752,7 @@ pub fn rms_norm_bwd(
     };
     // SAFETY: `x`, `g`, `dx` hold `rows × h` elements, `w` `h`, `part` `blocks × h` f32; the
     // kernel writes only the fresh `dx` and `part`; shared memory is `h + 32` floats.
-    unsafe { launch_layer(x, "rms_bwd", cfg, &args) }?;
+    unsafe { launch(x, "rms_bwd", cfg, &args) }?;
     if !want_dw {
         return Ok((dx, None));
     }
@@ -836,17 +768,8 @@ pub fn rms_norm_bwd(
         shared_mem_bytes: 0,
     };
     // SAFETY: `part` is `blocks × h` f32 and the fresh `dw` `h` elements of `w`'s dtype.
-    unsafe { launch_layer(w, "colsum", cfg, &args) }?;
+    unsafe { launch(w, "colsum", cfg, &args) }?;
     Ok((dx, Some(dw)))
-}
-
-/// One block of 256 threads per row.
-fn per_row(rows: usize) -> LaunchConfig {
-    LaunchConfig {
-        grid_dim: (rows as u32, 1, 1),
-        block_dim: (256, 1, 1),
-        shared_mem_bytes: 0,
-    }
 }
 
 /// In place: `s ← softmax(s + mask)` over the last axis, for scores `s (B, H, R, Tk)` (a fresh
@@ -871,7 +794,7 @@ pub fn masked_softmax_inplace(s: &Tensor, mask: &Tensor, t: usize) -> Result<()>
     ];
     // SAFETY: `s` holds `rows × tk` elements and is written only by this kernel (its caller's
     // fresh scores); the mask holds `b · t · tk` elements of the same dtype.
-    unsafe { launch_layer(s, "masked_softmax", per_row(rows), &args) }
+    unsafe { launch(s, "masked_softmax", per_row(rows, 256), &args) }
 }
 
 /// In place: `dp ← p ∘ (dp − δ)` with `δ = rowsum(dy ∘ y)`, the softmax backward of attention:
@@ -898,5 +821,5 @@ pub fn softmax_bwd_inplace(dp: &Tensor, p: &Tensor, dy: &Tensor, y: &Tensor) -> 
     ];
     // SAFETY: `dp`, `p` hold `rows × tk` elements, `dy`, `y` `rows × d`, all of one dtype; only
     // `dp` (the caller's fresh tensor) is written.
-    unsafe { launch_layer(dp, "softmax_bwd", per_row(rows), &args) }
+    unsafe { launch(dp, "softmax_bwd", per_row(rows, 256), &args) }
 }

@@ -149,7 +149,7 @@ mod fused {
         want_dw: bool,
     ) -> Result<Option<(Tensor, Option<Tensor>)>> {
         #[cfg(feature = "cuda")]
-        if cuda::ops_apply(&[x, w, g]) && w.elem_count() <= 8192 {
+        if cuda::ops_apply(&[x, w, g]) && w.elem_count() <= cuda::RMS_BWD_MAX_HIDDEN {
             return cuda::rms_norm_bwd(x, w, g, eps, want_dw)
                 .map(Some)
                 .map_err(err);
@@ -158,18 +158,21 @@ mod fused {
         Ok(None)
     }
 
-    /// `s ← softmax(s + mask)` in place (`s` fresh); `false` where the kernel does not apply.
+    /// `s ← softmax(s + mask)` in place (`s` fresh, `(B, H, R, Tk)`; the mask holds one row
+    /// per batch and query, `B · t · Tk`); `false` where the kernel does not apply.
     pub fn masked_softmax(s: &Tensor, mask: &Tensor, t: usize) -> Result<bool> {
         #[cfg(feature = "cuda")]
-        if cuda::ops_apply(&[s, mask])
-            && s.rank() == 4
+        if s.rank() == 4
             && t > 0
             && s.dim(2)? % t == 0
             && mask.elem_count() == s.dim(0)? * t * s.dim(3)?
         {
-            return cuda::masked_softmax_inplace(s, mask, t)
-                .map(|()| true)
-                .map_err(err);
+            let mask = mask.contiguous()?;
+            if cuda::ops_apply(&[s, &mask]) {
+                return cuda::masked_softmax_inplace(s, &mask, t)
+                    .map(|()| true)
+                    .map_err(err);
+            }
         }
         let _ = (s, mask, t);
         Ok(false)
@@ -555,9 +558,8 @@ fn probs(qs: &Tensor, k: &Tensor, mask: &Tensor, n_rep: usize) -> Result<Tensor>
         return Ok(s);
     }
     let (b, nkv, rows, tk) = s.dims4()?;
-    // `s` is fresh here too; the mask `(B, 1, 1, T, Tk)` holds one row per batch and query.
-    let mask_c = mask.contiguous()?;
-    if fused::masked_softmax(&s, &mask_c, rows / n_rep)? {
+    // `s` is fresh here too.
+    if fused::masked_softmax(&s, mask, rows / n_rep)? {
         return Ok(s);
     }
     let s = s

@@ -97,18 +97,18 @@ impl GradAccum {
         store: &GradStore,
         side: Option<&SideGrads>,
     ) -> Result<()> {
+        // Sums are f32 when the model computes in bf16/f16: each addition in bf16 would
+        // round the running sum to 8 bits of mantissa.
+        let wide = |t: Tensor| match t.dtype() {
+            DType::BF16 | DType::F16 => t.to_dtype(DType::F32),
+            _ => Ok(t),
+        };
         for (slot, (_, v)) in self.grads.iter_mut().zip(vars) {
             let parts = [
                 store.get(v.as_tensor()).map(|g| g.detach()),
                 side.and_then(|s| s.take(v.as_tensor())),
             ];
             for g in parts.into_iter().flatten() {
-                // Accumulated in f32 when the model computes in bf16/f16: each addition in
-                // bf16 would round the running sum to 8 bits of mantissa.
-                let wide = |t: Tensor| match t.dtype() {
-                    DType::BF16 | DType::F16 => t.to_dtype(DType::F32),
-                    _ => Ok(t),
-                };
                 *slot = Some(match slot.take() {
                     Some(acc) => (wide(acc)? + wide(g)?)?,
                     None => g,
