@@ -708,35 +708,28 @@ impl GradStore {
     /// tensor of zeros: every edge of the graph used to cost a zero fill and a full add.
     /// [RAIF Workbench patch; see vendor/README.md.]
     fn accumulate(&mut self, tensor: &Tensor, grad: &Tensor) -> Result<()> {
-        match self.0.entry(tensor.id()) {
-            Entry::Occupied(mut entry) => {
-                let sum = entry.get().add(grad)?;
-                *entry.get_mut() = sum;
-            }
-            Entry::Vacant(entry) => {
-                let grad = if zero_fill() {
-                    tensor.zeros_like()?.add(grad)?
-                } else {
-                    first_grad(tensor, grad.contiguous()?)?
-                };
-                entry.insert(grad);
-            }
-        }
-        Ok(())
+        self.accumulate_signed(tensor, grad, false)
     }
 
     /// Subtract `grad` from the gradient of `tensor` (see [`Self::accumulate`]).
     fn accumulate_neg(&mut self, tensor: &Tensor, grad: &Tensor) -> Result<()> {
+        self.accumulate_signed(tensor, grad, true)
+    }
+
+    fn accumulate_signed(&mut self, tensor: &Tensor, grad: &Tensor, negate: bool) -> Result<()> {
+        let add_to = |acc: &Tensor| if negate { acc.sub(grad) } else { acc.add(grad) };
         match self.0.entry(tensor.id()) {
             Entry::Occupied(mut entry) => {
-                let sum = entry.get().sub(grad)?;
+                let sum = add_to(entry.get())?;
                 *entry.get_mut() = sum;
             }
             Entry::Vacant(entry) => {
                 let grad = if zero_fill() {
-                    tensor.zeros_like()?.sub(grad)?
-                } else {
+                    add_to(&tensor.zeros_like()?)?
+                } else if negate {
                     first_grad(tensor, grad.neg()?)?
+                } else {
+                    first_grad(tensor, grad.contiguous()?)?
                 };
                 entry.insert(grad);
             }
