@@ -943,6 +943,10 @@ struct Literal {
     /// The first UTF-8 bytes of the chars the first body char matches: a match can only start
     /// at such a byte (a leading byte is always a char boundary).
     first_bytes: [bool; 256],
+    /// The same bytes listed, when there are at most three: `memchr` then finds the
+    /// candidates (a case-insensitive ASCII letter is two or three: `k` also starts `K`'s
+    /// Kelvin sign).
+    first_few: Option<Vec<u8>>,
     /// Character index ranges of the capture groups in `body`.
     groups: Vec<(usize, usize)>,
     lead_b: bool,
@@ -1082,7 +1086,9 @@ fn compile(pat: &str, ignore_case: bool, multiline: bool) -> Result<Compiled, Pa
             let mut buf = [0u8; 4];
             first_bytes[c.encode_utf8(&mut buf).as_bytes()[0] as usize] = true;
         }
+        let listed: Vec<u8> = (0..=255u8).filter(|&b| first_bytes[b as usize]).collect();
         return Ok(Compiled::Literal(Literal {
+            first_few: (listed.len() <= 3).then_some(listed),
             first_bytes,
             body: chars,
             groups,
@@ -1145,6 +1151,28 @@ impl Literal {
     /// each body character.
     fn find_from(&self, text: &str, pos: usize, ends: &mut Vec<usize>) -> Option<(usize, usize)> {
         let bytes = text.as_bytes();
+        if let Some(few) = &self.first_few {
+            let next = |from: usize| {
+                let rest = bytes.get(from..)?;
+                let k = match few[..] {
+                    [] => None,
+                    [a] => memchr::memchr(a, rest),
+                    [a, b] => memchr::memchr2(a, b, rest),
+                    [a, b, c, ..] => memchr::memchr3(a, b, c, rest),
+                };
+                k.map(|k| from + k)
+            };
+            let mut from = pos;
+            while let Some(s) = next(from) {
+                if let Some(e) = self.body_at(text, s, ends) {
+                    if self.accepts(text, s, e) {
+                        return Some((s, e));
+                    }
+                }
+                from = s + 1;
+            }
+            return None;
+        }
         for (s, &b) in bytes.iter().enumerate().skip(pos) {
             if !self.first_bytes[b as usize] {
                 continue;
