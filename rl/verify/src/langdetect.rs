@@ -161,7 +161,8 @@ struct Model {
     dmark_max: char,
     vi_normalized: Vec<Vec<char>>,
     cjk: HashMap<char, char>,
-    blocks: Vec<(String, u32, u32)>,
+    /// The Unicode blocks, by range (sorted), as far as `normalize` tells them apart.
+    blocks: Vec<(Block, u32, u32)>,
 }
 
 static MODEL: LazyLock<Model> = LazyLock::new(|| {
@@ -203,7 +204,7 @@ static MODEL: LazyLock<Model> = LazyLock::new(|| {
             "BLOCK" => {
                 let start = p.next().and_then(|s| s.parse().ok()).unwrap_or(0);
                 let end = p.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-                m.blocks.push((val.to_string(), start, end));
+                m.blocks.push((Block::named(val), start, end));
             }
             _ => {}
         }
@@ -231,26 +232,63 @@ impl Model {
     }
 }
 
-fn block(c: char) -> &'static str {
+/// The Unicode blocks that langdetect's `normalize` treats specially; every other block is
+/// `Other`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Block {
+    BasicLatin,
+    Latin1Supplement,
+    LatinExtendedB,
+    GeneralPunctuation,
+    Arabic,
+    LatinExtendedAdditional,
+    Hiragana,
+    Katakana,
+    Bopomofo,
+    CjkUnifiedIdeographs,
+    HangulSyllables,
+    Other,
+}
+
+impl Block {
+    fn named(name: &str) -> Block {
+        match name {
+            "UNICODE_BASIC_LATIN" => Block::BasicLatin,
+            "UNICODE_LATIN_1_SUPPLEMENT" => Block::Latin1Supplement,
+            "UNICODE_LATIN_EXTENDED_B" => Block::LatinExtendedB,
+            "UNICODE_GENERAL_PUNCTUATION" => Block::GeneralPunctuation,
+            "UNICODE_ARABIC" => Block::Arabic,
+            "UNICODE_LATIN_EXTENDED_ADDITIONAL" => Block::LatinExtendedAdditional,
+            "UNICODE_HIRAGANA" => Block::Hiragana,
+            "UNICODE_KATAKANA" => Block::Katakana,
+            "UNICODE_BOPOMOFO" | "UNICODE_BOPOMOFO_EXTENDED" => Block::Bopomofo,
+            "UNICODE_CJK_UNIFIED_IDEOGRAPHS" => Block::CjkUnifiedIdeographs,
+            "UNICODE_HANGUL_SYLLABLES" => Block::HangulSyllables,
+            _ => Block::Other,
+        }
+    }
+}
+
+fn block(c: char) -> Block {
     let cp = c as u32;
     if cp <= 0x7f {
-        return "UNICODE_BASIC_LATIN";
+        return Block::BasicLatin;
     }
     let b = &MODEL.blocks;
     let (mut lo, mut hi) = (0isize, b.len() as isize - 1);
     while lo <= hi {
         let mid = ((lo + hi) >> 1) as usize;
-        let (name, s, e) = &b[mid];
-        if *s <= cp && cp <= *e {
-            return name;
+        let (kind, s, e) = b[mid];
+        if s <= cp && cp <= e {
+            return kind;
         }
-        if cp < *s {
+        if cp < s {
             hi = mid as isize - 1;
         } else {
             lo = mid as isize + 1;
         }
     }
-    ""
+    Block::Other
 }
 
 fn normalize(c: char) -> char {
@@ -260,46 +298,46 @@ fn normalize(c: char) -> char {
     }
     let m = &*MODEL;
     match block(c) {
-        "UNICODE_BASIC_LATIN" => {
+        Block::BasicLatin => {
             if c < 'A' || ('Z' < c && c < 'a') || 'z' < c {
                 ' '
             } else {
                 c
             }
         }
-        "UNICODE_LATIN_1_SUPPLEMENT" => {
+        Block::Latin1Supplement => {
             if m.latin1_excluded.contains(c) {
                 ' '
             } else {
                 c
             }
         }
-        "UNICODE_LATIN_EXTENDED_B" => match c {
+        Block::LatinExtendedB => match c {
             '\u{0219}' => '\u{015f}',
             '\u{021b}' => '\u{0163}',
             _ => c,
         },
-        "UNICODE_GENERAL_PUNCTUATION" => ' ',
-        "UNICODE_ARABIC" => {
+        Block::GeneralPunctuation => ' ',
+        Block::Arabic => {
             if c == '\u{06cc}' {
                 '\u{064a}'
             } else {
                 c
             }
         }
-        "UNICODE_LATIN_EXTENDED_ADDITIONAL" => {
+        Block::LatinExtendedAdditional => {
             if c >= '\u{1ea0}' {
                 '\u{1ec3}'
             } else {
                 c
             }
         }
-        "UNICODE_HIRAGANA" => '\u{3042}',
-        "UNICODE_KATAKANA" => '\u{30a2}',
-        "UNICODE_BOPOMOFO" | "UNICODE_BOPOMOFO_EXTENDED" => '\u{3105}',
-        "UNICODE_CJK_UNIFIED_IDEOGRAPHS" => m.cjk.get(&c).copied().unwrap_or(c),
-        "UNICODE_HANGUL_SYLLABLES" => '\u{ac00}',
-        _ => c,
+        Block::Hiragana => '\u{3042}',
+        Block::Katakana => '\u{30a2}',
+        Block::Bopomofo => '\u{3105}',
+        Block::CjkUnifiedIdeographs => m.cjk.get(&c).copied().unwrap_or(c),
+        Block::HangulSyllables => '\u{ac00}',
+        Block::Other => c,
     }
 }
 
@@ -705,8 +743,31 @@ type RowCell = OnceLock<Box<[f64]>>;
 /// often not in cache) cost more than the rest of the sampling; kept, the rows of the
 /// languages a server scores stay warm. At most `SMALL_GRAMS` rows (~9 MB), in practice a few
 /// thousand.
-static SMALL_ROWS: LazyLock<Box<[RowCell]>> =
-    LazyLock::new(|| (0..SMALL_GRAMS).map(|_| OnceLock::new()).collect());
+static SMALL_ROWS: SmallRows = SmallRows {
+    pages: [const { OnceLock::new() }; SMALL_GRAMS.div_ceil(256)],
+};
+
+/// [`SMALL_ROWS`]' cells in pages of 256, each page made the first time one of its n-grams is
+/// drawn: the cells of every direct-table n-gram (~490 KB) would cost a short process like
+/// `raif check` a hundred page faults, and a text draws from a few pages.
+struct SmallRows {
+    pages: [OnceLock<Box<[RowCell]>>; SMALL_GRAMS.div_ceil(256)],
+}
+
+impl SmallRows {
+    /// The cell of direct-table id `id`; None for another id.
+    #[inline]
+    fn get(&self, id: usize) -> Option<&RowCell> {
+        if id >= SMALL_GRAMS {
+            return None;
+        }
+        let page = self
+            .pages
+            .get(id >> 8)?
+            .get_or_init(|| (0..256).map(|_| OnceLock::new()).collect());
+        page.get(id & 255)
+    }
+}
 
 /// The probabilities of the n-grams drawn, as dense rows, so that the update is one
 /// vectorisable pass: the direct table's from [`SMALL_ROWS`], the others decoded the first
@@ -731,7 +792,7 @@ impl Rows {
     fn get<'a>(
         &'a mut self,
         m: &Model,
-        small_rows: &'static [RowCell],
+        small_rows: &'static SmallRows,
         g: &Grams,
         id: u32,
     ) -> &'a [f64] {
@@ -746,8 +807,8 @@ impl Rows {
                 row
             });
         }
-        // (not a direct-table id: at least `small_rows.len()`)
-        let k = id as usize - small_rows.len();
+        // (not a direct-table id: at least `SMALL_GRAMS`)
+        let k = id as usize - SMALL_GRAMS;
         let row = match self.row_of.get(k) {
             Some(&r) if r != 0 => r as usize - 1,
             _ => {
@@ -782,7 +843,7 @@ pub fn detect_seeded(text: &str, seed: u32) -> Result<String, NoFeatures> {
         if let Some((_, _, hit)) = s.recent.iter().find(|(t, sd, _)| *sd == seed && t == text) {
             return hit.clone();
         }
-        let out = lang_probs(m, text, seed, &mut s).map(|p| best_language(m, p));
+        let out = lang_probs(m, text, seed, &mut s, true).map(|p| best_language(m, p));
         if s.recent.len() == RECENT {
             s.recent.pop_front();
         }
@@ -814,11 +875,15 @@ thread_local! {
 
 /// langdetect's `Detector.get_probabilities` before sorting: the probability of each language
 /// (`Model::langs` order).
+///
+/// With `decided_only`, the trials stop once the most probable language can no longer change
+/// (see [`Trials::decided`]): the answer is the same, the probabilities are not all summed.
 fn lang_probs<'s>(
     m: &Model,
     text: &str,
     seed: u32,
     s: &'s mut Scratch,
+    decided_only: bool,
 ) -> Result<&'s [f64], NoFeatures> {
     let Scratch {
         grams,
@@ -846,7 +911,7 @@ fn lang_probs<'s>(
         }
     };
     rows.reset(nl, grams);
-    let small_rows: &'static [RowCell] = &SMALL_ROWS;
+    let small_rows: &'static SmallRows = &SMALL_ROWS;
     let mut t = Trials {
         m,
         grams,
@@ -855,6 +920,7 @@ fn lang_probs<'s>(
         langprob: &mut *langprob,
         rng: &mut rng,
         small_rows,
+        decided_only,
     };
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
@@ -874,10 +940,31 @@ struct Trials<'a> {
     prob: &'a mut Vec<f64>,
     langprob: &'a mut Vec<f64>,
     rng: &'a mut PyRandom,
-    small_rows: &'static [RowCell],
+    small_rows: &'static SmallRows,
+    decided_only: bool,
 }
 
 impl Trials<'_> {
+    /// Whether, after `done` of the 7 trials, the language with the largest running sum is
+    /// already the answer: each trial adds its probabilities (which sum to 1 after its last
+    /// normalisation) divided by 7, so the remaining trials add at most `(7 − done)/7` to any
+    /// language; a leader ahead of the runner-up by more than that stays strictly ahead (so
+    /// it is also the first of equals), and its share exceeds the 0.1 threshold. (NaN never
+    /// decides.)
+    fn decided(langprob: &[f64], done: usize) -> bool {
+        let (mut a, mut b) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+        for &p in langprob {
+            if p > a {
+                b = a;
+                a = p;
+            } else if p > b {
+                b = p;
+            }
+        }
+        // (1e-9: far above the sums' rounding, far below any real margin)
+        a - b > (7 - done) as f64 / 7.0 + 1e-9
+    }
+
     /// The trials compiled for AVX2: the update and the division are element-wise, so four
     /// lanes give the same bits as one; the sum stays a sequential chain (its rounding is the
     /// oracle's), and nothing is fused (no FMA).
@@ -901,10 +988,14 @@ impl Trials<'_> {
             langprob,
             rng,
             small_rows,
+            decided_only,
         } = self;
         let nl = m.langs.len();
         let ngrams = &grams.ids;
-        for _ in 0..7 {
+        for trial in 0..7 {
+            if *decided_only && trial > 0 && Self::decided(langprob, trial) {
+                break;
+            }
             prob.clear();
             prob.resize(nl, 1.0 / nl as f64);
             let alpha = 0.5 + rng.gauss(0.0, 1.0) * 0.05;
@@ -1211,7 +1302,7 @@ mod tests {
         let mut s = Scratch::default();
         for seed in [0, 7, 0] {
             let want = reference::lang_probs(m, text, seed);
-            let got = lang_probs(m, text, seed, &mut s).map(|p| p.to_vec());
+            let got = lang_probs(m, text, seed, &mut s, false).map(|p| p.to_vec());
             let bits = |r: &Result<Vec<f64>, NoFeatures>| {
                 r.as_ref()
                     .map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
