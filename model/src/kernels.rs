@@ -298,42 +298,173 @@ fn pick_exp() -> ExpFn {
     exp_sub
 }
 
-/// The body of [`pick_exp`]'s functions: branch-free, so the compiler vectorises it for the
-/// instruction set of the caller. `exp(x) = 2^k · p(r)` with `x = k ln 2 + r`, |r| ≤ ln2/2, and a
-/// degree-6 Taylor polynomial for `p` (relative error < 2e-7, below f32 rounding of the sum).
-/// Inputs below −87.3 (including −∞) give exactly 0.
+/// `exp(x)` for one element, branch-free so that loops of it vectorise: `exp(x) = 2^k · p(r)`
+/// with `x = k ln 2 + r`, |r| ≤ ln2/2, and a degree-6 Taylor polynomial for `p` (relative
+/// error < 2e-7). Inputs below −87.3 (including −∞) give exactly 0; inputs above 88 give
+/// `exp(88)` (the largest power this scaling can represent); NaN stays NaN.
 #[inline(always)]
-pub fn exp_sub(a: &mut [f32], max: f32) -> f32 {
+pub fn exp_poly(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
     const ROUND: f32 = 12_582_912.0; // 1.5 · 2^23: adding it rounds to an integer
+    let zero = x < -87.3;
+    let x = if zero { -87.3 } else { x };
+    let x = if x > 88.0 { 88.0 } else { x };
+    let k = (x * LOG2E + ROUND) - ROUND;
+    let r = x - k * LN2_HI - k * LN2_LO;
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    let scale = f32::from_bits(((k as i32 + 127) as u32) << 23);
+    if zero {
+        0.0
+    } else {
+        p * scale
+    }
+}
+
+/// The body of [`pick_exp`]'s functions: [`exp_poly`] over a slice, summed in 16 lanes.
+#[inline(always)]
+pub fn exp_sub(a: &mut [f32], max: f32) -> f32 {
     let mut sum = [0f32; 16];
     let mut chunks = a.chunks_exact_mut(16);
-    let one = |v: &mut f32| {
-        let x = *v - max;
-        let zero = x < -87.3;
-        let x = if zero { -87.3 } else { x };
-        let k = (x * LOG2E + ROUND) - ROUND;
-        let r = x - k * LN2_HI - k * LN2_LO;
-        let p = 1.0
-            + r * (1.0
-                + r * (0.5
-                    + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-        let scale = f32::from_bits(((k as i32 + 127) as u32) << 23);
-        *v = if zero { 0.0 } else { p * scale };
-        *v
-    };
     for c in &mut chunks {
         for (l, v) in c.iter_mut().enumerate() {
-            sum[l] += one(v);
+            *v = exp_poly(*v - max);
+            sum[l] += *v;
         }
     }
     let mut total: f32 = sum.iter().sum();
     for v in chunks.into_remainder() {
-        total += one(v);
+        *v = exp_poly(*v - max);
+        total += *v;
     }
     total
+}
+
+/// Defines `pub fn $name(args)` that runs the `#[inline(always)]` function `$body` compiled for
+/// AVX-512F or AVX2 + FMA when the CPU has them (chosen at run time), else for the baseline.
+/// The bodies are plain element-wise loops: each compilation vectorises them to its width, and
+/// as nothing is fused (Rust never contracts `a·b + c`) every one gives the same bits.
+macro_rules! simd_dispatch {
+    ($(#[$m:meta])* pub fn $name:ident($($a:ident: $t:ty),* $(,)?) $(-> $r:ty)? = $body:path;) => {
+        $(#[$m])*
+        pub fn $name($($a: $t),*) $(-> $r)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                unsafe fn avx512($($a: $t),*) $(-> $r)? {
+                    $body($($a),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn avx2($($a: $t),*) $(-> $r)? {
+                    $body($($a),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has AVX-512F (checked just above).
+                    return unsafe { avx512($($a),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY: the CPU has AVX2 and FMA (checked just above).
+                    return unsafe { avx2($($a),*) };
+                }
+            }
+            $body($($a),*)
+        }
+    };
+}
+
+/// `σ(g)` through [`exp_poly`].
+#[inline(always)]
+fn sigmoid(g: f32) -> f32 {
+    1.0 / (1.0 + exp_poly(-g))
+}
+
+#[inline(always)]
+fn swiglu_body(g: &[f32], u: &[f32], out: &mut [f32]) {
+    for ((o, &g), &u) in out.iter_mut().zip(g).zip(u) {
+        *o = g * sigmoid(g) * u;
+    }
+}
+
+simd_dispatch! {
+    /// `out = silu(g) · u` element-wise (the SwiGLU of the MLP); slices of one length.
+    pub fn swiglu(g: &[f32], u: &[f32], out: &mut [f32]) = swiglu_body;
+}
+
+#[inline(always)]
+fn swiglu_bwd_body(g: &[f32], u: &[f32], dh: &[f32], dg: &mut [f32], du: &mut [f32]) {
+    for ((((dg, du), &g), &u), &d) in dg.iter_mut().zip(du.iter_mut()).zip(g).zip(u).zip(dh) {
+        let s = sigmoid(g);
+        *dg = d * (u * s * (1.0 + g * (1.0 - s)));
+        *du = d * (g * s);
+    }
+}
+
+simd_dispatch! {
+    /// The SwiGLU backward: `dg = dh · u · σ(g)(1 + g(1 − σ(g)))`, `du = dh · silu(g)`.
+    pub fn swiglu_bwd(g: &[f32], u: &[f32], dh: &[f32], dg: &mut [f32], du: &mut [f32]) = swiglu_bwd_body;
+}
+
+#[inline(always)]
+fn row_lse_body(x: &[f32], entropy: bool) -> (f32, f32) {
+    let mut m = [f32::NEG_INFINITY; 16];
+    let mut chunks = x.chunks_exact(16);
+    for c in &mut chunks {
+        for (l, &v) in c.iter().enumerate() {
+            m[l] = if v > m[l] { v } else { m[l] };
+        }
+    }
+    let mut max = m
+        .iter()
+        .fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a });
+    for &v in chunks.remainder() {
+        max = if v > max { v } else { max };
+    }
+    // (a NaN, or no finite maximum, makes the sum NaN: the composite definition's answer)
+    let (mut s, mut sx) = ([0f32; 16], [0f32; 16]);
+    let mut chunks = x.chunks_exact(16);
+    for c in &mut chunks {
+        for (l, &v) in c.iter().enumerate() {
+            let e = exp_poly(v - max);
+            s[l] += e;
+            if entropy {
+                sx[l] += e * (v - max);
+            }
+        }
+    }
+    let (mut sum, mut sumx): (f32, f32) = (s.iter().sum(), sx.iter().sum());
+    for &v in chunks.remainder() {
+        let e = exp_poly(v - max);
+        sum += e;
+        sumx += e * (v - max);
+    }
+    let ln_sum = sum.ln();
+    // H = −Σ p ln p with ln p = (x − max) − ln Σ
+    (max + ln_sum, ln_sum - sumx / sum)
+}
+
+simd_dispatch! {
+    /// The log-sum-exp of one row of logits and (when `entropy`) the entropy of its softmax;
+    /// NaN for a row without a finite maximum or with a NaN.
+    pub fn row_lse(x: &[f32], entropy: bool) -> (f32, f32) = row_lse_body;
+}
+
+#[inline(always)]
+fn row_logit_grad_body(x: &[f32], lse: f32, g: f32, out: &mut [f32]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = -g * exp_poly(v - lse);
+    }
+}
+
+simd_dispatch! {
+    /// `out = −g · softmax(x)` for one row with log-sum-exp `lse` (the gradient of
+    /// `g · log softmax(x)[t]` but for the `+g` at the target, which the caller adds).
+    pub fn row_logit_grad(x: &[f32], lse: f32, g: f32, out: &mut [f32]) = row_logit_grad_body;
 }
 
 /// [`masked_softmax`] in place as a candle op (CPU, f32): scores `(B, H, R·T, Tk)`, contiguous

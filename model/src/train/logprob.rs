@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{bail, Result};
 use candle_core::backend::{BackendDevice, BackendStorage};
-use candle_core::{CpuStorage, CudaStorage, CustomOp2, DType, Device, Layout, Shape, Tensor, D};
+use candle_core::{
+    CpuStorage, CudaStorage, CustomOp2, CustomOp3, DType, Device, Layout, Shape, Tensor, D,
+};
 
 use crate::transformer::{padded_inputs, Batch, Path, Transformer};
 
@@ -123,8 +125,9 @@ fn log_softmax_stat(logits: &Tensor) -> candle_core::Result<Tensor> {
     candle_nn::ops::log_softmax(&logits, D::Minus1)
 }
 
-/// The forward keeps its log-softmax chunks for the backward while they take at most this
-/// many bytes (default 512 MiB: 8 × 256 positions of a 49k vocabulary in f32 are 403 MB);
+/// The forward keeps its chunks of logits (the CPU's fused path) or log-softmax (the composite
+/// path) for the backward while they take at most this many bytes (default 512 MiB: 8 × 256
+/// positions of a 49k vocabulary in f32 are 403 MB);
 /// beyond, the backward computes them again (a second output-layer matmul, ~4% of a LoRA step
 /// of the default model) so that memory stays bounded by one chunk at long sequences and
 /// large vocabularies. Both give the same bits. 0: always recompute.
@@ -135,11 +138,11 @@ pub static KEEP_LSM_BYTES: AtomicUsize = AtomicUsize::new(512 << 20);
 struct LogProbGrad {
     targets: Tensor,
     want_w_grad: bool,
-    /// The forward's log-softmax chunks (rows `CHUNK·k ..`), when they were small enough to
-    /// keep.
+    /// The forward's chunks (rows `CHUNK·k ..`) when they were small enough to keep: logits
+    /// beside `lse`, log-softmax without it.
     kept: Option<Vec<Tensor>>,
-    /// The forward's per-row log-sum-exp chunks, when the fused CUDA kernels computed it: the
-    /// backward then writes each chunk's logit gradient in one pass.
+    /// The forward's per-row log-sum-exp chunks, when the fused kernels (CUDA, or the CPU's in
+    /// f32) computed it: the backward then writes each chunk's logit gradient in one pass.
     lse: Option<Vec<Tensor>>,
 }
 
@@ -199,8 +202,12 @@ impl CustomOp2 for LogProbGrad {
             let len = CHUNK.min(n - start);
             let hc = h.narrow(0, start, len)?;
             let gl = if let Some(lse) = self.lse.as_ref().and_then(|c| c.get(k)) {
+                let logits = match self.kept.as_ref().and_then(|c| c.get(k)) {
+                    Some(l) => l.clone(),
+                    None => hc.matmul(&w.t()?)?,
+                };
                 fused_grad(
-                    &hc.matmul(&w.t()?)?,
+                    &logits,
                     &self.targets.narrow(0, start, len)?,
                     lse,
                     &grad.narrow(0, start, len)?,
@@ -241,6 +248,9 @@ fn fused_stats(
     targets: &Tensor,
     entropy: bool,
 ) -> Result<Option<(Tensor, Tensor, Option<Tensor>)>> {
+    if let Some(s) = cpu_stats(logits, targets, entropy)? {
+        return Ok(Some(s));
+    }
     if !crate::train::cuda::logprob_applies(logits) {
         return Ok(None);
     }
@@ -251,11 +261,125 @@ fn fused_stats(
 
 #[cfg(not(feature = "cuda"))]
 fn fused_stats(
-    _logits: &Tensor,
-    _targets: &Tensor,
-    _entropy: bool,
+    logits: &Tensor,
+    targets: &Tensor,
+    entropy: bool,
 ) -> Result<Option<(Tensor, Tensor, Option<Tensor>)>> {
-    Ok(None)
+    cpu_stats(logits, targets, entropy)
+}
+
+/// The statistics of one f32 chunk of logits on the CPU (None elsewhere): per row, one pass
+/// for the maximum and one for the sum of exponentials (`kernels::row_lse`), where candle's
+/// composite log-softmax makes five passes over the chunk and a scalar `exp`.
+fn cpu_stats(
+    logits: &Tensor,
+    targets: &Tensor,
+    entropy: bool,
+) -> Result<Option<(Tensor, Tensor, Option<Tensor>)>> {
+    if !logits.device().is_cpu() || logits.dtype() != DType::F32 {
+        return Ok(None);
+    }
+    let targets = targets.to_dtype(DType::U32)?;
+    let st = logits.apply_op2_no_bwd(&targets, &CpuLogitStats { entropy })?;
+    let (lp, lse) = (st.get(0)?, st.get(1)?);
+    Ok(Some((lp, lse, entropy.then(|| st.get(2)).transpose()?)))
+}
+
+/// `(logits (R, V) f32, targets (R) u32)` → `(3, R)`: the log-prob of each row's target, the
+/// row's log-sum-exp and its entropy (0 unless asked for).
+struct CpuLogitStats {
+    entropy: bool,
+}
+
+/// The rows of an f32 `(R, V)` chunk and its u32 targets, checked.
+fn logits_and_targets<'a>(
+    s1: &'a CpuStorage,
+    l1: &Layout,
+    s2: &'a CpuStorage,
+    l2: &Layout,
+) -> candle_core::Result<(&'a [f32], &'a [u32], usize)> {
+    let (rows, vocab) = l1.shape().dims2()?;
+    match (s1, s2, l1.contiguous_offsets(), l2.contiguous_offsets()) {
+        (CpuStorage::F32(x), CpuStorage::U32(t), Some((a, b)), Some((c, d))) if d - c == rows => {
+            let t = &t[c..d];
+            if let Some(bad) = t.iter().find(|&&t| t as usize >= vocab) {
+                candle_core::bail!("log-probs: target {bad} outside the vocabulary of {vocab}");
+            }
+            Ok((&x[a..b], t, vocab))
+        }
+        _ => candle_core::bail!(
+            "log-probs: contiguous f32 logits {:?} and u32 targets {:?} expected",
+            l1.shape(),
+            l2.shape()
+        ),
+    }
+}
+
+impl CustomOp2 for CpuLogitStats {
+    fn name(&self) -> &'static str {
+        "logit-stats"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        use rayon::prelude::*;
+        let (x, t, vocab) = logits_and_targets(s1, l1, s2, l2)?;
+        let rows = t.len();
+        let mut out = vec![0f32; 3 * rows];
+        let (lp, rest) = out.split_at_mut(rows);
+        let (lse, ent) = rest.split_at_mut(rows);
+        lp.par_iter_mut()
+            .zip(lse.par_iter_mut().zip(ent.par_iter_mut()))
+            .zip(x.par_chunks(vocab).zip(t.par_iter()))
+            .for_each(|((lp, (lse, ent)), (row, &t))| {
+                let (l, h) = crate::kernels::row_lse(row, self.entropy);
+                *lse = l;
+                *lp = row[t as usize] - l;
+                *ent = if self.entropy { h } else { 0.0 };
+            });
+        Ok((CpuStorage::F32(out), Shape::from((3, rows))))
+    }
+}
+
+/// `(logits (R, V) f32, targets (R) u32, [lse; g] (2, R) f32)` → the logit gradient
+/// `g · (onehot(target) − softmax(logits))`, in one pass per row.
+struct CpuLogitGrad;
+
+impl CustomOp3 for CpuLogitGrad {
+    fn name(&self) -> &'static str {
+        "logit-grad"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        use rayon::prelude::*;
+        let (x, t, vocab) = logits_and_targets(s1, l1, s2, l2)?;
+        let rows = t.len();
+        let lg = match (s3, l3.contiguous_offsets()) {
+            (CpuStorage::F32(v), Some((a, b))) if b - a == 2 * rows => &v[a..b],
+            _ => candle_core::bail!("log-probs: (2, {rows}) f32 lse and gradient expected"),
+        };
+        let (lse, g) = lg.split_at(rows);
+        let mut out = vec![0f32; rows * vocab];
+        out.par_chunks_mut(vocab)
+            .zip(x.par_chunks(vocab))
+            .zip(t.par_iter().zip(lse.par_iter().zip(g.par_iter())))
+            .for_each(|((o, row), (&t, (&lse, &g)))| {
+                crate::kernels::row_logit_grad(row, lse, g, o);
+                o[t as usize] += g;
+            });
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
 }
 
 /// The logit gradient of one chunk from its log-sum-exp (only reached when [`fused_stats`]
@@ -266,6 +390,10 @@ fn fused_grad(
     lse: &Tensor,
     g: &Tensor,
 ) -> candle_core::Result<Tensor> {
+    if logits.device().is_cpu() {
+        let lg = Tensor::stack(&[lse, &g.to_dtype(DType::F32)?], 0)?;
+        return logits.apply_op3_no_bwd(&targets.to_dtype(DType::U32)?, &lg, &CpuLogitGrad);
+    }
     #[cfg(feature = "cuda")]
     {
         crate::train::cuda::logprob_grad(logits, targets, lse, g)
@@ -335,6 +463,12 @@ pub fn token_logprobs_ckpt(
             lps.push(lp);
             ents.extend(ent);
             lses.push(lse);
+            // (on the CPU the logits are kept for the backward while they fit the budget, as
+            // the log-softmax is on the composite path; on CUDA they are computed again, as
+            // before: GPU memory is the scarcer)
+            if keep && logits.device().is_cpu() {
+                kept.push(logits);
+            }
             start += len;
             continue;
         }
@@ -356,7 +490,7 @@ pub fn token_logprobs_ckpt(
     let op = LogProbGrad {
         targets: targets.clone(),
         want_w_grad: w.is_variable(),
-        kept: (keep && !fused).then_some(kept),
+        kept: (keep && !kept.is_empty()).then_some(kept),
         lse: fused.then_some(lses),
     };
     let logp = if graph {
@@ -371,4 +505,57 @@ pub fn token_logprobs_ckpt(
         None
     };
     Ok(LogProbs { logp, entropy })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn det(n: usize, seed: usize, spread: f32) -> Vec<f32> {
+        (0..n)
+            .map(|i| (((i * 7919 + seed * 104_729) % 1000) as f32 / 1000.0 - 0.5) * spread)
+            .collect()
+    }
+
+    fn close(a: &Tensor, b: &Tensor, tol: f32, what: &str) {
+        let a: Vec<f32> = a.flatten_all().unwrap().to_vec1().unwrap();
+        let b: Vec<f32> = b.flatten_all().unwrap().to_vec1().unwrap();
+        assert_eq!(a.len(), b.len(), "{what}");
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert!(
+                (x - y).abs() <= tol * (1.0 + y.abs()),
+                "{what}[{i}]: {x} vs {y}"
+            );
+        }
+    }
+
+    /// The CPU's fused statistics and logit gradient against the composite log-softmax they
+    /// replace, on rows whose length is not a multiple of the 16 lanes and whose logits
+    /// spread over ±40.
+    #[test]
+    fn cpu_fused_log_softmax_matches_the_composite_definition() {
+        let dev = Device::Cpu;
+        let (rows, vocab) = (6, 53);
+        let logits = Tensor::from_vec(det(rows * vocab, 1, 80.0), (rows, vocab), &dev).unwrap();
+        let targets = Tensor::new(&[0u32, 52, 5, 17, 3, 40], &dev).unwrap();
+        let (lp, lse, ent) = cpu_stats(&logits, &targets, true).unwrap().unwrap();
+        let (lp_ref, ent_ref, lsm) = chunk_stats(&logits, &targets, true).unwrap();
+        close(&lp, &lp_ref, 2e-6, "logp");
+        close(&ent.unwrap(), &ent_ref.unwrap(), 2e-6, "entropy");
+        let g = Tensor::from_vec(det(rows, 2, 3.0), rows, &dev).unwrap();
+        let gl = fused_grad(&logits, &targets, &lse, &g).unwrap();
+        let gc = g.unsqueeze(1).unwrap();
+        let want = lsm
+            .exp()
+            .unwrap()
+            .broadcast_mul(&gc.neg().unwrap())
+            .unwrap()
+            .scatter_add(&targets.unsqueeze(1).unwrap(), &gc, 1)
+            .unwrap();
+        close(&gl, &want, 2e-6, "logit gradient");
+        // a target outside the vocabulary is an error, not a read out of bounds
+        let bad = Tensor::new(&[0u32, 53, 5, 17, 3, 40], &dev).unwrap();
+        let e = cpu_stats(&logits, &bad, false).unwrap_err().to_string();
+        assert!(e.contains("outside the vocabulary"), "{e}");
+    }
 }

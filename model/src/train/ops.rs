@@ -384,14 +384,6 @@ pub fn rms_norm(x: &Tensor, w: &Tensor, eps: f64) -> Result<Tensor> {
 // ---------------------------------------------------------------------------------------------
 // SwiGLU
 
-/// `silu(g) · u` and its derivative factors for one element: `(value, ∂/∂g, ∂/∂u)`.
-#[inline]
-fn swiglu_elem(g: f32, u: f32) -> (f32, f32, f32) {
-    let s = 1.0 / (1.0 + (-g).exp());
-    let silu = g * s;
-    (silu * u, u * s * (1.0 + g * (1.0 - s)), silu)
-}
-
 /// Elements per parallel task of the SwiGLU kernels.
 const SWIGLU_CHUNK: usize = 16 * 1024;
 
@@ -431,13 +423,8 @@ impl CustomOp2 for SwiGluCpu {
         };
         let mut out = vec![0f32; g.len()];
         out.par_chunks_mut(SWIGLU_CHUNK)
-            .enumerate()
-            .for_each(|(c, o)| {
-                let i0 = c * SWIGLU_CHUNK;
-                for (j, x) in o.iter_mut().enumerate() {
-                    *x = swiglu_elem(g[i0 + j], u[i0 + j]).0;
-                }
-            });
+            .zip(g.par_chunks(SWIGLU_CHUNK).zip(u.par_chunks(SWIGLU_CHUNK)))
+            .for_each(|(o, (g, u))| crate::kernels::swiglu(g, u, o));
         Ok((CpuStorage::F32(out), lg.shape().clone()))
     }
 }
@@ -468,15 +455,9 @@ impl CustomOp3 for SwiGluBwdCpu {
         let (dg, du) = out.split_at_mut(n);
         dg.par_chunks_mut(SWIGLU_CHUNK)
             .zip(du.par_chunks_mut(SWIGLU_CHUNK))
-            .enumerate()
-            .for_each(|(c, (dg, du))| {
-                let i0 = c * SWIGLU_CHUNK;
-                for j in 0..dg.len() {
-                    let (_, a, b) = swiglu_elem(g[i0 + j], u[i0 + j]);
-                    dg[j] = dh[i0 + j] * a;
-                    du[j] = dh[i0 + j] * b;
-                }
-            });
+            .zip(g.par_chunks(SWIGLU_CHUNK).zip(u.par_chunks(SWIGLU_CHUNK)))
+            .zip(dh.par_chunks(SWIGLU_CHUNK))
+            .for_each(|(((dg, du), (g, u)), dh)| crate::kernels::swiglu_bwd(g, u, dh, dg, du));
         Ok((CpuStorage::F32(out), Shape::from((2, n))))
     }
 }
