@@ -478,10 +478,33 @@ impl BmpInfo {
     }
 }
 
+/// [`CharInfo`] of the ASCII chars, computed at compile time (most chars of most texts; a
+/// constant table spares them the page lookup): letters stay, the rest normalise to a space;
+/// lowercase letters and the space are in the direct table's alphabet.
+const ASCII_INFO: [u32; 128] = {
+    let mut t = [0u32; 128];
+    let mut i = 0;
+    while i < 128 {
+        let b = i as u8;
+        let n = if b.is_ascii_alphabetic() { b } else { b' ' };
+        let code = match n {
+            b' ' => 0,
+            b'a'..=b'z' => (n - b'a' + 1) as u32,
+            _ => NO_CODE,
+        };
+        t[i] = n as u32 | (code << 21) | ((n.is_ascii_uppercase() as u32) << 31);
+        i += 1;
+    }
+    t
+};
+
 /// [`CharInfo`] of `c`.
 #[inline]
 fn char_info(bmp: &BmpInfo, c: char) -> CharInfo {
-    bmp.get(c)
+    match ASCII_INFO.get(c as usize) {
+        Some(&a) => CharInfo(a),
+        None => bmp.get(c),
+    }
 }
 
 /// Where the direct table's n-grams of each length start (`table::small_gram_index`).
@@ -1320,6 +1343,13 @@ mod tests {
             assert_eq!(bits(&got), bits(&want), "{text:?} seed {seed}");
             let want_lang = want.map(|p| best_language(m, &p));
             assert_eq!(detect_seeded(text, seed), want_lang, "{text:?} seed {seed}");
+        }
+    }
+
+    #[test]
+    fn ascii_table_is_the_definition() {
+        for b in 0u8..128 {
+            assert_eq!(ASCII_INFO[b as usize], CharInfo::of(b as char).0, "{b}");
         }
     }
 
