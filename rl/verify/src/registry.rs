@@ -107,7 +107,8 @@ impl<'a> LooseVariants<'a> {
 
     fn get(&self, i: usize) -> Cow<'a, str> {
         let no_star = |s: &'a str| {
-            if s.contains('*') {
+            // (memchr's vector search: std's `contains('*')` was 1.5% of an IFEval check)
+            if memchr::memchr(b'*', s.as_bytes()).is_some() {
                 Cow::Owned(remove_stars(s))
             } else {
                 Cow::Borrowed(s)
