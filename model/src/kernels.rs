@@ -411,7 +411,7 @@ simd_dispatch! {
 }
 
 #[inline(always)]
-fn row_lse_body(x: &[f32], entropy: bool) -> (f32, f32) {
+fn row_lse_body(x: &[f32], entropy: bool) -> (f32, f32, f32) {
     let mut m = [f32::NEG_INFINITY; 16];
     let mut chunks = x.chunks_exact(16);
     for c in &mut chunks {
@@ -445,13 +445,15 @@ fn row_lse_body(x: &[f32], entropy: bool) -> (f32, f32) {
     }
     let ln_sum = sum.ln();
     // H = −Σ p ln p with ln p = (x − max) − ln Σ
-    (max + ln_sum, ln_sum - sumx / sum)
+    (max, ln_sum, ln_sum - sumx / sum)
 }
 
 simd_dispatch! {
-    /// The log-sum-exp of one row of logits and (when `entropy`) the entropy of its softmax;
-    /// NaN for a row without a finite maximum or with a NaN.
-    pub fn row_lse(x: &[f32], entropy: bool) -> (f32, f32) = row_lse_body;
+    /// `(max, ln Σ exp(x − max), entropy)` of one row of logits (the log-sum-exp is the
+    /// first two summed; a log-softmax value is best computed as `(x − max) − ln Σ`, which
+    /// keeps the digits that adding `max` first would round away); the entropy of its softmax
+    /// only when `entropy`. NaN for a row without a finite maximum or with a NaN.
+    pub fn row_lse(x: &[f32], entropy: bool) -> (f32, f32, f32) = row_lse_body;
 }
 
 #[inline(always)]

@@ -336,9 +336,9 @@ impl CustomOp2 for CpuLogitStats {
             .zip(lse.par_iter_mut().zip(ent.par_iter_mut()))
             .zip(x.par_chunks(vocab).zip(t.par_iter()))
             .for_each(|((lp, (lse, ent)), (row, &t))| {
-                let (l, h) = crate::kernels::row_lse(row, self.entropy);
-                *lse = l;
-                *lp = row[t as usize] - l;
+                let (max, ln_sum, h) = crate::kernels::row_lse(row, self.entropy);
+                *lse = max + ln_sum;
+                *lp = (row[t as usize] - max) - ln_sum;
                 *ent = if self.entropy { h } else { 0.0 };
             });
         Ok((CpuStorage::F32(out), Shape::from((3, rows))))
