@@ -193,24 +193,6 @@ mod x86 {
         }
     }
 
-    /// [`super::exp_sub`] compiled for AVX-512.
-    ///
-    /// # Safety
-    /// The CPU must support AVX-512F.
-    #[target_feature(enable = "avx512f")]
-    pub unsafe fn exp_sub_avx512(a: &mut [f32], max: f32) -> f32 {
-        super::exp_sub(a, max)
-    }
-
-    /// [`super::exp_sub`] compiled for AVX2 + FMA.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2 and FMA.
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn exp_sub_avx2(a: &mut [f32], max: f32) -> f32 {
-        super::exp_sub(a, max)
-    }
-
     /// Up to 8 dot products sharing the weight row `w` (the AVX2 + FMA fallback).
     ///
     /// # Safety
@@ -261,7 +243,6 @@ pub fn masked_softmax(
 ) {
     debug_assert_eq!(att.len(), b * rows_per_b * tk);
     debug_assert_eq!(mask.len(), b * t * tk);
-    let exp = pick_exp();
     att.par_chunks_mut(tk).enumerate().for_each(|(row, a)| {
         let bi = row / rows_per_b;
         let q = row % rows_per_b % t;
@@ -275,27 +256,10 @@ pub fn masked_softmax(
             a.iter_mut().for_each(|x| *x = f32::NAN);
             return;
         }
-        let sum = exp(a, max);
+        let sum = exp_sub(a, max);
         let inv = 1.0 / sum;
         a.iter_mut().for_each(|x| *x *= inv);
     });
-}
-
-/// `a[i] = exp(a[i] − max)` in place (−∞ gives 0), returning the sum.
-type ExpFn = fn(&mut [f32], f32) -> f32;
-
-fn pick_exp() -> ExpFn {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            return |a, max| unsafe { x86::exp_sub_avx512(a, max) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            return |a, max| unsafe { x86::exp_sub_avx2(a, max) };
-        }
-    }
-    exp_sub
 }
 
 /// `exp(x)` for one element, branch-free so that loops of it vectorise: `exp(x) = 2^k · p(r)`
@@ -323,25 +287,6 @@ pub fn exp_poly(x: f32) -> f32 {
     } else {
         p * scale
     }
-}
-
-/// The body of [`pick_exp`]'s functions: [`exp_poly`] over a slice, summed in 16 lanes.
-#[inline(always)]
-pub fn exp_sub(a: &mut [f32], max: f32) -> f32 {
-    let mut sum = [0f32; 16];
-    let mut chunks = a.chunks_exact_mut(16);
-    for c in &mut chunks {
-        for (l, v) in c.iter_mut().enumerate() {
-            *v = exp_poly(*v - max);
-            sum[l] += *v;
-        }
-    }
-    let mut total: f32 = sum.iter().sum();
-    for v in chunks.into_remainder() {
-        *v = exp_poly(*v - max);
-        total += *v;
-    }
-    total
 }
 
 /// Defines `pub fn $name(args)` that runs the `#[inline(always)]` function `$body` compiled for
@@ -376,6 +321,30 @@ macro_rules! simd_dispatch {
             $body($($a),*)
         }
     };
+}
+
+/// [`exp_sub`]'s body: [`exp_poly`] over a slice, summed in 16 lanes.
+#[inline(always)]
+fn exp_sub_body(a: &mut [f32], max: f32) -> f32 {
+    let mut sum = [0f32; 16];
+    let mut chunks = a.chunks_exact_mut(16);
+    for c in &mut chunks {
+        for (l, v) in c.iter_mut().enumerate() {
+            *v = exp_poly(*v - max);
+            sum[l] += *v;
+        }
+    }
+    let mut total: f32 = sum.iter().sum();
+    for v in chunks.into_remainder() {
+        *v = exp_poly(*v - max);
+        total += *v;
+    }
+    total
+}
+
+simd_dispatch! {
+    /// `a[i] = exp(a[i] − max)` in place (−∞ gives 0), returning the sum.
+    pub fn exp_sub(a: &mut [f32], max: f32) -> f32 = exp_sub_body;
 }
 
 /// `σ(g)` through [`exp_poly`].
@@ -636,7 +605,7 @@ mod tests {
     fn fast_exp_matches_std_exp() {
         let mut xs: Vec<f32> = (0..20_000).map(|i| -100.0 + i as f32 * 0.005).collect();
         xs.extend([f32::NEG_INFINITY, -87.0, -1e-30, 0.0]);
-        for exp in [pick_exp(), exp_sub as ExpFn] {
+        for exp in [exp_sub as fn(&mut [f32], f32) -> f32, exp_sub_body] {
             let mut a = xs.clone();
             let sum = exp(&mut a, 0.0);
             let mut want_sum = 0f64;

@@ -422,8 +422,16 @@ impl CharInfo {
     /// The definition (what the table holds for a BMP char).
     fn of(c: char) -> CharInfo {
         let n = normalize(c);
-        let code = small_code(n).map_or(NO_CODE, |k| k as u32);
-        CharInfo(n as u32 | (code << 21) | (u32::from(crate::py::char_is_upper(n)) << 31))
+        CharInfo::pack(n, crate::py::char_is_upper(n))
+    }
+
+    /// The bits of a normalised char `n` (its alphabet code derived here).
+    const fn pack(n: char, upper: bool) -> CharInfo {
+        let code = match small_code(n) {
+            Some(k) => k as u32,
+            None => NO_CODE,
+        };
+        CharInfo(n as u32 | (code << 21) | ((upper as u32) << 31))
     }
 
     /// The normalised char, as a code point.
@@ -487,12 +495,7 @@ const ASCII_INFO: [u32; 128] = {
     while i < 128 {
         let b = i as u8;
         let n = if b.is_ascii_alphabetic() { b } else { b' ' };
-        let code = match n {
-            b' ' => 0,
-            b'a'..=b'z' => (n - b'a' + 1) as u32,
-            _ => NO_CODE,
-        };
-        t[i] = n as u32 | (code << 21) | ((n.is_ascii_uppercase() as u32) << 31);
+        t[i] = CharInfo::pack(n as char, n.is_ascii_uppercase()).0;
         i += 1;
     }
     t

@@ -234,7 +234,7 @@ pub const SMALL_GRAMS: usize =
     SMALL_ALPHABET + SMALL_ALPHABET * SMALL_ALPHABET + SMALL_ALPHABET.pow(3);
 
 /// A char's code in the direct table's alphabet (None: not in it).
-pub fn small_code(c: char) -> Option<usize> {
+pub const fn small_code(c: char) -> Option<usize> {
     match c {
         ' ' => Some(0),
         'a'..='z' => Some(c as usize - 'a' as usize + 1),
