@@ -198,6 +198,10 @@ fn punkt_no_word_start(c: char) -> bool {
 /// The byte length of the `MC` match at the start of `s`,
 /// `(?:\-{2,}|\.{2,}|(?:\.\s){2,}\.)`, greedy, alternatives in order.
 fn punkt_multi_char(s: &str) -> Option<usize> {
+    // (every alternative starts with '-' or '.')
+    if !matches!(s.as_bytes().first(), Some(b'-' | b'.')) {
+        return None;
+    }
     let run = |ch: char| s.len() - s.trim_start_matches(ch).len();
     if s.starts_with("--") {
         return Some(run('-'));
@@ -207,19 +211,20 @@ fn punkt_multi_char(s: &str) -> Option<usize> {
     }
     // (?:\.\s){2,}\. : the most repetitions k of "." + whitespace, then "."; when the char
     // after them is not ".", giving one repetition back leaves its "." to end the match
-    let mut ends = Vec::new(); // byte offset after each repetition
+    // (k repetitions; `ends`: the byte offsets after the last two)
+    let (mut k, mut ends) = (0usize, [0usize; 2]);
     let mut it = s.char_indices().peekable();
     while let (Some((_, '.')), Some(&(j, w))) = (it.next(), it.peek()) {
         if !w.is_whitespace() {
             break;
         }
         it.next();
-        ends.push(j + w.len_utf8());
+        k += 1;
+        ends = [ends[1], j + w.len_utf8()];
     }
-    let k = ends.len();
-    match ends.last() {
-        Some(&e) if k >= 2 && s[e..].starts_with('.') => Some(e + 1),
-        _ if k >= 3 => Some(ends[k - 2] + 1),
+    match ends {
+        [_, e] if k >= 2 && s[e..].starts_with('.') => Some(e + 1),
+        [e, _] if k >= 3 => Some(e + 1),
         _ => None,
     }
 }
@@ -238,17 +243,25 @@ fn punkt_word_ends(s: &str, p: usize) -> bool {
     simple(p) || (s[p..].starts_with(',') && simple(p + 1))
 }
 
-/// `re.findall(word pattern, line)`, the pattern of [`punkt_word_pattern`] done by hand: at each
-/// position, leftmost first, `MC`; else, on a non-space char that may start a word, the
-/// shortest run of non-space chars after which [`punkt_word_ends`] holds (it always ends: at
-/// the next space or the end at the latest); else one non-space char. `\s` and `\S` are the
-/// `regex` module's (Unicode White_Space, `char::is_whitespace`).
+/// The spans of [`for_each_punkt_word`].
+#[cfg(test)]
 fn punkt_word_spans(line: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
+    for_each_punkt_word(line, |a, b| out.push((a, b)));
+    out
+}
+
+/// `re.findall(word pattern, line)`, the pattern of [`punkt_word_pattern`] done by hand,
+/// calling `f` on each match's byte span: at each position, leftmost first, `MC`; else, on a
+/// non-space char that may start a word, the shortest run of non-space chars after which
+/// [`punkt_word_ends`] holds (it always ends: at the next space or the end at the latest);
+/// else one non-space char. `\s` and `\S` are the `regex` module's (Unicode White_Space,
+/// `char::is_whitespace`).
+fn for_each_punkt_word(line: &str, mut f: impl FnMut(usize, usize)) {
     let mut i = 0;
     while let Some(c) = line[i..].chars().next() {
         if let Some(n) = punkt_multi_char(&line[i..]) {
-            out.push((i, i + n));
+            f(i, i + n);
             i += n;
             continue;
         }
@@ -257,7 +270,7 @@ fn punkt_word_spans(line: &str) -> Vec<(usize, usize)> {
             continue;
         }
         if punkt_no_word_start(c) {
-            out.push((i, i + c.len_utf8()));
+            f(i, i + c.len_utf8());
             i += c.len_utf8();
             continue;
         }
@@ -271,10 +284,9 @@ fn punkt_word_spans(line: &str) -> Vec<(usize, usize)> {
                 break;
             }
         }
-        out.push((i, e));
+        f(i, e);
         i = e;
     }
-    out
 }
 
 #[derive(Debug, Clone)]
@@ -378,14 +390,10 @@ fn lower_cow(s: &str) -> std::borrow::Cow<'_, str> {
 
 fn tokenize_words(text: &str) -> Vec<Tok<'_>> {
     // (Punkt's parastart/linestart flags are not used by sentence splitting)
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(8);
     for line in text.split('\n') {
         if !py::strip(line).is_empty() {
-            out.extend(
-                punkt_word_spans(line)
-                    .into_iter()
-                    .map(|(a, b)| Tok::new(&line[a..b])),
-            );
+            for_each_punkt_word(line, |a, b| out.push(Tok::new(&line[a..b])));
         }
     }
     out

@@ -71,6 +71,41 @@ pub fn build(id: &str, kwargs: &Map<String, Value>) -> Result<CheckFn, BuildErro
     }
 }
 
+/// How many checkers [`built`] keeps per thread.
+const BUILT_KEEP: usize = 16;
+
+type Built = (String, Map<String, Value>, std::rc::Rc<CheckFn>);
+
+thread_local! {
+    /// The checkers [`built`] made last on this thread, the most recently used first.
+    static BUILT: std::cell::RefCell<Vec<Built>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`build`], reusing a checker this thread built for the same id and kwargs: a GRPO group
+/// scores several responses against the same instructions, and building a checker (reading
+/// its kwargs, finding its family) costs about as much as a short check. A checker is a pure
+/// function of its id and kwargs, so a kept one gives the same verdicts.
+fn built(id: &str, kwargs: &Map<String, Value>) -> Result<std::rc::Rc<CheckFn>, BuildError> {
+    let kept = BUILT.with(|b| {
+        let mut b = b.borrow_mut();
+        let i = b.iter().position(|(i, k, _)| i == id && k == kwargs)?;
+        let e = b.remove(i);
+        let c = e.2.clone();
+        b.insert(0, e);
+        Some(c)
+    });
+    if let Some(c) = kept {
+        return Ok(c);
+    }
+    let c = std::rc::Rc::new(build(id, kwargs)?);
+    BUILT.with(|b| {
+        let mut b = b.borrow_mut();
+        b.insert(0, (id.to_string(), kwargs.clone(), c.clone()));
+        b.truncate(BUILT_KEEP);
+    });
+    Ok(c)
+}
+
 /// The 8 texts of the loose evaluation, in the official order.
 pub fn loose_variants(response: &str) -> [String; 8] {
     let v = LooseVariants::new(response);
@@ -287,7 +322,7 @@ pub fn check_strict(
     kwargs: &Map<String, Value>,
     response: &str,
 ) -> Result<Verdict, BuildError> {
-    let c = build(id, kwargs)?;
+    let c = built(id, kwargs)?;
     Ok(match run_one(&c, response) {
         Ok(v) => v,
         Err(e) => Verdict {
@@ -300,6 +335,26 @@ pub fn check_strict(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A kept checker is the one its own id and kwargs build: interleaved kwargs (more than are
+    /// kept) give the verdicts of freshly built checkers.
+    #[test]
+    fn kept_checkers_answer_for_their_own_kwargs() {
+        let text = "one two three four five six seven eight nine ten";
+        for round in 0..3 {
+            for n in (0..2 * BUILT_KEEP).map(|k| (k * 7 + round) % 13) {
+                for relation in ["at least", "less than"] {
+                    let kw: Map<String, Value> = serde_json::from_value(serde_json::json!({
+                        "num_words": n, "relation": relation
+                    }))
+                    .expect("kwargs");
+                    let id = "length_constraints:number_words";
+                    let fresh = run_one(&build(id, &kw).expect("build"), text).expect("check");
+                    assert_eq!(check_strict(id, &kw, text).expect("check"), fresh, "{kw:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn loose_variants_are_the_joined_lines() {

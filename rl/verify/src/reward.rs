@@ -117,7 +117,8 @@ fn tag_positions(text: &str, tags: &[&str]) -> Vec<(usize, usize)> {
 pub fn extract(response: &str, cfg: &RewardConfig) -> Extracted {
     let owned;
     let text = if cfg.prefill != Prefill::None && cfg.style != TagStyle::Plain {
-        owned = format!("{}{response}", cfg.prefill.text());
+        let p = cfg.prefill.text();
+        owned = String::with_capacity(p.len() + response.len()) + p + response;
         owned.as_str()
     } else {
         response
@@ -248,16 +249,27 @@ struct Ctx<'a> {
 
 fn leaf_name(c: &Constraint) -> String {
     match c {
-        Constraint::Rule { id, .. } => format!("rule:{id}"),
+        Constraint::Rule { id, .. } => String::with_capacity(5 + id.len()) + "rule:" + id,
         Constraint::Judge { question } => format!("judge:{question}"),
         _ => String::new(),
     }
 }
 
-fn skip_all(c: &Constraint, path: &str, role: LeafRole, reason: &str, ctx: &mut Ctx) {
+/// Run `f` with `seg` appended to the path, then take it off again: one buffer holds the path
+/// of the node being walked.
+fn in_seg<R>(path: &mut String, seg: std::fmt::Arguments, f: impl FnOnce(&mut String) -> R) -> R {
+    use std::fmt::Write;
+    let n = path.len();
+    let _ = path.write_fmt(seg);
+    let r = f(path);
+    path.truncate(n);
+    r
+}
+
+fn skip_all(c: &Constraint, path: &mut String, role: LeafRole, reason: &str, ctx: &mut Ctx) {
     match c {
         Constraint::Rule { .. } | Constraint::Judge { .. } => ctx.leaves.push(LeafVerdict {
-            path: path.to_string(),
+            path: path.clone(),
             what: leaf_name(c),
             role,
             pass: false,
@@ -265,12 +277,16 @@ fn skip_all(c: &Constraint, path: &str, role: LeafRole, reason: &str, ctx: &mut 
         }),
         Constraint::And { children } => {
             for (i, ch) in children.iter().enumerate() {
-                skip_all(ch, &format!("{path}.and[{i}]"), role, reason, ctx);
+                in_seg(path, format_args!(".and[{i}]"), |p| {
+                    skip_all(ch, p, role, reason, ctx)
+                });
             }
         }
         Constraint::Chain { steps, .. } => {
             for (i, ch) in steps.iter().enumerate() {
-                skip_all(ch, &format!("{path}.chain[{i}]"), role, reason, ctx);
+                in_seg(path, format_args!(".chain[{i}]"), |p| {
+                    skip_all(ch, p, role, reason, ctx)
+                });
             }
         }
         Constraint::Selection {
@@ -278,28 +294,32 @@ fn skip_all(c: &Constraint, path: &str, role: LeafRole, reason: &str, ctx: &mut 
             otherwise,
         } => {
             for (i, b) in branches.iter().enumerate() {
-                skip_all(
-                    &b.then,
-                    &format!("{path}.selection[{i}].then"),
-                    role,
-                    reason,
-                    ctx,
-                );
+                in_seg(path, format_args!(".selection[{i}].then"), |p| {
+                    skip_all(&b.then, p, role, reason, ctx)
+                });
             }
             if let Some(o) = otherwise {
-                skip_all(o, &format!("{path}.selection.otherwise"), role, reason, ctx);
+                in_seg(path, format_args!(".selection.otherwise"), |p| {
+                    skip_all(o, p, role, reason, ctx)
+                });
             }
         }
     }
 }
 
-fn eval(c: &Constraint, text: &str, path: &str, role: LeafRole, ctx: &mut Ctx) -> Result<bool> {
+fn eval(
+    c: &Constraint,
+    text: &str,
+    path: &mut String,
+    role: LeafRole,
+    ctx: &mut Ctx,
+) -> Result<bool> {
     match c {
         Constraint::Rule { id, kwargs } => {
             let v = registry::check_strict(id, kwargs, text)
                 .map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
             ctx.leaves.push(LeafVerdict {
-                path: path.to_string(),
+                path: path.clone(),
                 what: leaf_name(c),
                 role,
                 pass: v.pass,
@@ -313,7 +333,7 @@ fn eval(c: &Constraint, text: &str, path: &str, role: LeafRole, ctx: &mut Ctx) -
             };
             let pass = j.ask(ctx.prompt, text, question)?;
             ctx.leaves.push(LeafVerdict {
-                path: path.to_string(),
+                path: path.clone(),
                 what: leaf_name(c),
                 role,
                 pass,
@@ -324,7 +344,9 @@ fn eval(c: &Constraint, text: &str, path: &str, role: LeafRole, ctx: &mut Ctx) -
         Constraint::And { children } => {
             let mut all = true;
             for (i, ch) in children.iter().enumerate() {
-                all &= eval(ch, text, &format!("{path}.and[{i}]"), role, ctx)?;
+                all &= in_seg(path, format_args!(".and[{i}]"), |p| {
+                    eval(ch, text, p, role, ctx)
+                })?;
             }
             Ok(all)
         }
@@ -333,7 +355,9 @@ fn eval(c: &Constraint, text: &str, path: &str, role: LeafRole, ctx: &mut Ctx) -
             match separator {
                 None => {
                     for (i, s) in steps.iter().enumerate() {
-                        all &= eval(s, text, &format!("{path}.chain[{i}]"), role, ctx)?;
+                        all &= in_seg(path, format_args!(".chain[{i}]"), |p| {
+                            eval(s, text, p, role, ctx)
+                        })?;
                     }
                 }
                 Some(sep) => {
@@ -343,18 +367,17 @@ fn eval(c: &Constraint, text: &str, path: &str, role: LeafRole, ctx: &mut Ctx) -
                         text.split(sep.as_str()).collect()
                     };
                     for (i, s) in steps.iter().enumerate() {
-                        let p = format!("{path}.chain[{i}]");
-                        match parts.get(i) {
-                            Some(part) => all &= eval(s, part.trim(), &p, role, ctx)?,
+                        all &= in_seg(path, format_args!(".chain[{i}]"), |p| match parts.get(i) {
+                            Some(part) => eval(s, part.trim(), p, role, ctx),
                             None => {
                                 let why = format!(
                                     "part {} of the answer (split on {sep:?}) is missing",
                                     i + 1
                                 );
-                                skip_all(s, &p, role, &why, ctx);
-                                all = false;
+                                skip_all(s, p, role, &why, ctx);
+                                Ok(false)
                             }
-                        }
+                        })?;
                     }
                 }
             }
@@ -367,57 +390,51 @@ fn eval(c: &Constraint, text: &str, path: &str, role: LeafRole, ctx: &mut Ctx) -
             let mut chosen: Option<usize> = None;
             for (i, b) in branches.iter().enumerate() {
                 if chosen.is_some() {
-                    skip_all(
-                        &b.then,
-                        &format!("{path}.selection[{i}].then"),
-                        LeafRole::NotSelected,
-                        "branch not selected",
-                        ctx,
-                    );
+                    in_seg(path, format_args!(".selection[{i}].then"), |p| {
+                        skip_all(
+                            &b.then,
+                            p,
+                            LeafRole::NotSelected,
+                            "branch not selected",
+                            ctx,
+                        )
+                    });
                     continue;
                 }
                 let prompt = ctx.prompt;
-                let holds = eval(
-                    &b.when,
-                    prompt,
-                    &format!("{path}.selection[{i}].when"),
-                    LeafRole::Guard,
-                    ctx,
-                )?;
+                let holds = in_seg(path, format_args!(".selection[{i}].when"), |p| {
+                    eval(&b.when, prompt, p, LeafRole::Guard, ctx)
+                })?;
                 if holds {
                     chosen = Some(i);
                 } else {
-                    skip_all(
-                        &b.then,
-                        &format!("{path}.selection[{i}].then"),
-                        LeafRole::NotSelected,
-                        "guard does not hold",
-                        ctx,
-                    );
+                    in_seg(path, format_args!(".selection[{i}].then"), |p| {
+                        skip_all(
+                            &b.then,
+                            p,
+                            LeafRole::NotSelected,
+                            "guard does not hold",
+                            ctx,
+                        )
+                    });
                 }
             }
             let result = match chosen {
-                Some(i) => eval(
-                    &branches[i].then,
-                    text,
-                    &format!("{path}.selection[{i}].then"),
-                    role,
-                    ctx,
-                )?,
+                Some(i) => in_seg(path, format_args!(".selection[{i}].then"), |p| {
+                    eval(&branches[i].then, text, p, role, ctx)
+                })?,
                 None => match otherwise {
-                    Some(o) => eval(o, text, &format!("{path}.selection.otherwise"), role, ctx)?,
+                    Some(o) => in_seg(path, format_args!(".selection.otherwise"), |p| {
+                        eval(o, text, p, role, ctx)
+                    })?,
                     None => true,
                 },
             };
             if chosen.is_some() {
                 if let Some(o) = otherwise {
-                    skip_all(
-                        o,
-                        &format!("{path}.selection.otherwise"),
-                        LeafRole::NotSelected,
-                        "a branch was selected",
-                        ctx,
-                    );
+                    in_seg(path, format_args!(".selection.otherwise"), |p| {
+                        skip_all(o, p, LeafRole::NotSelected, "a branch was selected", ctx)
+                    });
                 }
             }
             Ok(result)
@@ -448,7 +465,8 @@ pub fn evaluate_tree(
         judge,
         leaves: Vec::new(),
     };
-    let pass = eval(tree, answer, "root", LeafRole::Constraint, &mut ctx)?;
+    let mut path = String::with_capacity(64) + "root";
+    let pass = eval(tree, answer, &mut path, LeafRole::Constraint, &mut ctx)?;
     let counted: Vec<&LeafVerdict> = ctx
         .leaves
         .iter()
