@@ -143,6 +143,15 @@ pub fn char_is_lower(c: char) -> bool {
 
 /// `s.isupper()`: at least one cased character and no lowercase or titlecase one.
 pub fn is_upper(s: &str) -> bool {
+    if s.is_ascii() {
+        let b = s.as_bytes();
+        return !b.iter().any(u8::is_ascii_lowercase) && b.iter().any(u8::is_ascii_uppercase);
+    }
+    is_upper_chars(s)
+}
+
+/// [`is_upper`] char by char (any text; the ASCII case is its shortcut).
+fn is_upper_chars(s: &str) -> bool {
     let mut cased = false;
     for c in s.chars() {
         if c.is_lowercase() || is_title_char(c) {
@@ -157,6 +166,15 @@ pub fn is_upper(s: &str) -> bool {
 
 /// `s.islower()`.
 pub fn is_lower(s: &str) -> bool {
+    if s.is_ascii() {
+        let b = s.as_bytes();
+        return !b.iter().any(u8::is_ascii_uppercase) && b.iter().any(u8::is_ascii_lowercase);
+    }
+    is_lower_chars(s)
+}
+
+/// [`is_lower`] char by char (any text; the ASCII case is its shortcut).
+fn is_lower_chars(s: &str) -> bool {
     let mut cased = false;
     for c in s.chars() {
         if c.is_uppercase() || is_title_char(c) {
@@ -951,6 +969,31 @@ struct Literal {
     groups: Vec<(usize, usize)>,
     lead_b: bool,
     tail: Tail,
+    /// For each body char, the (at most two) ASCII chars it matches, when it matches one or
+    /// two and they are the same letter in two cases or one char: on ASCII text the body is
+    /// then compared byte by byte. (None: some body char matches no ASCII char, or others.)
+    ascii: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+/// [`Literal::ascii`] of a body.
+fn ascii_body(body: &[BodyChar]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let mut lo = Vec::with_capacity(body.len());
+    let mut hi = Vec::with_capacity(body.len());
+    for b in body {
+        let a: Vec<u8> = (0..128u8).filter(|&x| b.matches(x as char)).collect();
+        match a[..] {
+            [x] => {
+                lo.push(x);
+                hi.push(x);
+            }
+            [x, y] if x.to_ascii_lowercase() == y => {
+                lo.push(x);
+                hi.push(y);
+            }
+            _ => return None,
+        }
+    }
+    Some((lo, hi))
 }
 
 /// `c` and its simple case variants: what a case-insensitive `c` matches in the `regex` crate
@@ -1090,6 +1133,7 @@ fn compile(pat: &str, ignore_case: bool, multiline: bool) -> Result<Compiled, Pa
         return Ok(Compiled::Literal(Literal {
             first_few: (listed.len() <= 3).then_some(listed),
             first_bytes,
+            ascii: ascii_body(&chars),
             body: chars,
             groups,
             lead_b,
@@ -1136,6 +1180,24 @@ impl Literal {
     /// Where the body matching at byte `s` ends (and the end of each of its characters).
     fn body_at(&self, text: &str, s: usize, ends: &mut Vec<usize>) -> Option<usize> {
         ends.clear();
+        if let Some((lo, hi)) = &self.ascii {
+            // ASCII text: one char a byte, and each body char matches just its `lo`/`hi`
+            if let Some(w) = text
+                .as_bytes()
+                .get(s..s + lo.len())
+                .filter(|w| w.is_ascii())
+            {
+                let hit = w
+                    .iter()
+                    .zip(lo.iter().zip(hi))
+                    .all(|(&c, (&l, &h))| c == l || c == h);
+                if !hit {
+                    return None;
+                }
+                ends.extend((1..=w.len()).map(|k| s + k));
+                return Some(s + w.len());
+            }
+        }
         let mut it = text[s..].char_indices();
         for b in &self.body {
             let (i, c) = it.next()?;
@@ -1579,6 +1641,43 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// The literal path (with its byte-by-byte compare on ASCII text) finds what the
+        /// general translation finds.
+        #[test]
+        fn literal_path_finds_what_fancy_finds(
+            text in "[abcABkKsSi '#1_\\-\u{212a}\u{17f}é]{0,24}",
+            k in 0..12usize,
+        ) {
+            // (pattern, IGNORECASE) -> the literal path and the general one, compiled once
+            static PATS: std::sync::LazyLock<Vec<(&str, PyRegex, PyRegex)>> =
+                std::sync::LazyLock::new(|| {
+                    [r"\bcab\b", r"\bkiss\b", r"Ab", r"\ba-b's #1\b", r"(a)(b)(?=\s)", r"\bsé\b"]
+                        .into_iter()
+                        .flat_map(|p| [true, false].map(|ic| (p, ic)))
+                        .map(|(p, ic)| {
+                            let lit = PyRegex::new(p, ic, false).expect("pattern");
+                            (p, lit, PyRegex::new_fancy(p, ic, false).expect("pattern"))
+                        })
+                        .collect()
+                });
+            let (p, lit, fancy) = &PATS[k];
+            proptest::prop_assert_eq!(lit.find_all(&text).ok(), fancy.find_all(&text).ok(), "{} {:?}", p, text);
+        }
+    }
+
+    proptest::proptest! {
+
+        /// The ASCII shortcuts of `isupper`/`islower` agree with the char-by-char definitions.
+        #[test]
+        fn ascii_case_tests_are_the_definitions(text in "[a-zA-Z0-9 .,'\n_\u{1c}ǅß]{0,12}") {
+            let ascii: String = text.chars().filter(char::is_ascii).collect();
+            for t in [&text, &ascii] {
+                proptest::prop_assert_eq!(is_upper(t), is_upper_chars(t), "{:?}", t);
+                proptest::prop_assert_eq!(is_lower(t), is_lower_chars(t), "{:?}", t);
+            }
+        }
+
         /// The byte-level punctuation removal and the ASCII masks are the plain definitions.
         #[test]
         fn fast_char_sets_are_the_definitions(
