@@ -674,6 +674,7 @@ impl KeyMemo {
 
 /// langdetect's `Detector.append` and `_extract_ngrams`: the ids of `text`'s n-grams that have
 /// a profile, into `g`.
+#[inline(never)]
 fn extract(m: &Model, text: &str, g: &mut Grams) {
     g.ids.clear();
     g.others.clear();
@@ -700,21 +701,44 @@ fn extract(m: &Model, text: &str, g: &mut Grams) {
         }
         latin * 2 < non_latin
     };
-    // _extract_ngrams(), on the fly. The n-gram window is langdetect's NGram: at most 3 chars,
-    // reset to " " after a space; `capital`: in a word of capitals, which yields no n-grams.
-    let space = char_info(bmp, ' ');
+    // _extract_ngrams(), on the fly
+    if t.is_ascii() {
+        // (one char a byte, its info from the constant table; no Latin is dropped)
+        let b = t.as_bytes();
+        let b = &b[..b.len().min(MAX_CHARS)];
+        g.ids.reserve(3 * b.len());
+        let info = |c: u8| Some(CharInfo(ASCII_INFO[c as usize]));
+        window(m, g, b.iter().map(|&c| (c as char, info(c))));
+    } else {
+        window(
+            m,
+            g,
+            t.chars().take(MAX_CHARS).map(|c| {
+                let dropped = drop_latin && is_latin(c);
+                (c, (!dropped).then(|| char_info(bmp, c)))
+            }),
+        );
+    }
+}
+
+/// The n-gram window over the text's chars, each with its info (None: a Latin char the
+/// cleaning drops), pushing each n-gram's id. It is langdetect's NGram: at most 3 chars, reset
+/// to " " after a space; `capital`: in a word of capitals, which yields no n-grams. (Inlined
+/// for each char source.)
+#[inline(always)]
+fn window(m: &Model, g: &mut Grams, chars: impl Iterator<Item = (char, Option<CharInfo>)>) {
+    let space = CharInfo(ASCII_INFO[b' ' as usize]);
     let mut w = [space; 3];
     let mut len = 1;
     let mut capital = false;
     let mut pre = '\0';
-    for ch0 in t.chars().take(MAX_CHARS) {
+    for (ch0, ch) in chars {
         // (a space is collapsed against the char before it in the text, even a dropped Latin one)
         let doubled_space = ch0 == ' ' && pre == ' ';
         pre = ch0;
-        if doubled_space || (drop_latin && is_latin(ch0)) {
+        let Some(ch) = ch.filter(|_| !doubled_space) else {
             continue;
-        }
-        let ch = char_info(bmp, ch0);
+        };
         let last = w[len - 1];
         let mut skip_add = false;
         if last.is_space() {

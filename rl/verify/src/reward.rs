@@ -102,38 +102,83 @@ pub struct Extracted {
 /// Where each of `tags` occurs in `text`, in text order: one pass over the `<` bytes (a tag
 /// starts with `<`, and no two of ours can start at the same `<`). Occurrences of one tag never
 /// overlap, so counting them equals `str::matches(..).count()`.
-fn tag_positions(text: &str, tags: &[&str]) -> Vec<(usize, usize)> {
+fn tag_positions(text: &str, tags: &[&str], out: &mut Vec<(usize, usize)>, offset: usize) {
     let b = text.as_bytes();
-    let mut out = Vec::new();
     for at in memchr::memchr_iter(b'<', b) {
         if let Some(k) = tags.iter().position(|t| b[at..].starts_with(t.as_bytes())) {
-            out.push((k, at));
+            out.push((k, offset + at));
         }
     }
-    out
+}
+
+/// The text the template's prefill and the response make together, read in place: the
+/// response (a few kilobytes) is not copied to put the prefill (a few bytes) before it.
+struct Joined<'a> {
+    prefill: &'a str,
+    response: &'a str,
+}
+
+impl Joined<'_> {
+    fn len(&self) -> usize {
+        self.prefill.len() + self.response.len()
+    }
+
+    /// Where each of `tags` occurs, in order (see [`tag_positions`]). A tag that starts in the
+    /// prefill may end in the response: those are found in the prefill and the response's
+    /// first bytes (a tag is shorter than 16 bytes).
+    fn tag_positions(&self, tags: &[&str]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let pl = self.prefill.len();
+        if pl > 0 {
+            let mut cut = self.response.len().min(16);
+            while !self.response.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let head = [self.prefill, &self.response[..cut]].concat();
+            tag_positions(&head, tags, &mut out, 0);
+            out.retain(|&(_, at)| at < pl);
+        }
+        tag_positions(self.response, tags, &mut out, pl);
+        out
+    }
+
+    /// The text from `s` to `e`, trimmed.
+    fn trimmed(&self, s: usize, e: usize) -> String {
+        let pl = self.prefill.len();
+        if s >= pl {
+            return self.response[s - pl..e - pl].trim().to_string();
+        }
+        if e <= pl {
+            return self.prefill[s..e].trim().to_string();
+        }
+        [&self.prefill[s..], &self.response[..e - pl]]
+            .concat()
+            .trim()
+            .to_string()
+    }
 }
 
 /// Check the format and extract reasoning and answer (both trimmed).
 pub fn extract(response: &str, cfg: &RewardConfig) -> Extracted {
-    let owned;
-    let text = if cfg.prefill != Prefill::None && cfg.style != TagStyle::Plain {
-        let p = cfg.prefill.text();
-        owned = String::with_capacity(p.len() + response.len()) + p + response;
-        owned.as_str()
-    } else {
-        response
+    let text = Joined {
+        prefill: if cfg.prefill != Prefill::None && cfg.style != TagStyle::Plain {
+            cfg.prefill.text()
+        } else {
+            ""
+        },
+        response,
     };
     let reasoning_required = cfg.style != TagStyle::Plain && cfg.prefill != Prefill::NoThink;
     let mut format_error = None;
     let (reasoning, answer) = match cfg.style {
-        TagStyle::Plain => (None, Some(text.trim().to_string())),
+        TagStyle::Plain => (None, Some(response.trim().to_string())),
         TagStyle::ThinkAnswer | TagStyle::ThinkOnly => {
             let tags: &[&str] = if cfg.style == TagStyle::ThinkAnswer {
                 &["<think>", "</think>", "<answer>", "</answer>"]
             } else {
                 &["<think>", "</think>"]
             };
-            let found = tag_positions(text, tags);
+            let found = text.tag_positions(tags);
             let first = |k: usize| found.iter().find(|(t, _)| *t == k).map(|&(_, p)| p);
             let last = |k: usize| found.iter().rev().find(|(t, _)| *t == k).map(|&(_, p)| p);
             for (k, t) in tags.iter().enumerate() {
@@ -152,13 +197,13 @@ pub fn extract(response: &str, cfg: &RewardConfig) -> Extracted {
             let block = |open: usize, close: usize| -> Option<String> {
                 let s = last(open)? + tags[open].len();
                 let e = found.iter().find(|&&(t, p)| t == close && p >= s)?.1;
-                Some(text[s..e].trim().to_string())
+                Some(text.trimmed(s, e))
             };
             let reasoning = block(0, 1);
             let answer = if cfg.style == TagStyle::ThinkAnswer {
                 block(2, 3)
             } else {
-                last(1).map(|e| text[e + "</think>".len()..].trim().to_string())
+                last(1).map(|e| text.trimmed(e + "</think>".len(), text.len()))
             };
             (reasoning, answer)
         }
@@ -616,12 +661,46 @@ mod tests {
             ];
             let text: String = parts.iter().map(|&i| PIECES[i]).collect();
             for style in [TagStyle::ThinkAnswer, TagStyle::ThinkOnly] {
-                let cfg = RewardConfig { style, prefill: Prefill::None };
-                let e = extract(&text, &cfg);
-                let (ok, reasoning, answer) = extract_by_search(&text, style);
-                proptest::prop_assert_eq!(e.format_ok, ok, "{:?} {:?}", text, style);
-                proptest::prop_assert_eq!(e.reasoning, reasoning, "{:?} {:?}", text, style);
-                proptest::prop_assert_eq!(e.answer, answer, "{:?} {:?}", text, style);
+                for prefill in [Prefill::None, Prefill::OpenThink, Prefill::NoThink] {
+                    // (the prefill is read in place, not joined to the response)
+                    let cfg = RewardConfig { style, prefill };
+                    let e = extract(&text, &cfg);
+                    let whole = format!("{}{text}", prefill.text());
+                    let (ok, reasoning, answer) = extract_by_search(&whole, style);
+                    proptest::prop_assert_eq!(e.format_ok, ok, "{:?} {:?}", whole, style);
+                    proptest::prop_assert_eq!(e.reasoning, reasoning, "{:?} {:?}", whole, style);
+                    proptest::prop_assert_eq!(e.answer, answer, "{:?} {:?}", whole, style);
+                }
+            }
+        }
+
+        /// The joined text finds the tags and cuts the blocks of the whole text, wherever the
+        /// prefill ends (a tag may cross from one into the other).
+        #[test]
+        fn joined_text_reads_as_the_whole(
+            parts in proptest::collection::vec(0usize..8, 0..10),
+            cut in 0usize..64,
+        ) {
+            const PIECES: [&str; 8] = ["<think>", "</think>", "<answer>", "<", " a ", "\n", "é", "nk>"];
+            let whole: String = parts.iter().map(|&i| PIECES[i]).collect();
+            let mut cut = cut.min(whole.len());
+            while !whole.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let j = Joined { prefill: &whole[..cut], response: &whole[cut..] };
+            let tags = ["<think>", "</think>", "<answer>"];
+            let mut want = Vec::new();
+            tag_positions(&whole, &tags, &mut want, 0);
+            let got = j.tag_positions(&tags);
+            proptest::prop_assert_eq!(&got, &want, "{:?} at {}", whole, cut);
+            let bounds: Vec<usize> = std::iter::once(0)
+                .chain(got.iter().flat_map(|&(k, p)| [p, p + tags[k].len()]))
+                .chain(std::iter::once(whole.len()))
+                .collect();
+            for &s in &bounds {
+                for &e in bounds.iter().filter(|&&e| e >= s) {
+                    proptest::prop_assert_eq!(j.trimmed(s, e), whole[s..e].trim());
+                }
             }
         }
     }

@@ -181,40 +181,32 @@ pub fn is_plain_literal(s: &str) -> bool {
 }
 
 /// How many matches `\s?SP\s?\d+\s?` has, for a plain literal `sp` (non-empty, no special char)
-/// with no whitespace at its ends: at each start, a whitespace char forces "\s? = that char"
-/// (SP cannot start with one), and after SP a whitespace char must be followed by a digit.
+/// with no whitespace at its ends. Whether a match includes the whitespace char before SP
+/// changes only where it starts, not whether it matches or where it ends: a match is an
+/// occurrence of SP followed by (an optional whitespace char and) digits, so the scan goes
+/// from each occurrence to the next (occurrences may overlap), resuming after each match.
 pub fn sections(t: &str, sp: &str) -> usize {
+    let finder = memchr::memmem::Finder::new(sp.as_bytes());
     let mut n = 0;
     let mut pos = 0;
-    while pos < t.len() {
-        let c = t[pos..].chars().next().map_or(' ', |c| c);
-        let at = if py::is_space(c) {
-            pos + c.len_utf8()
-        } else {
-            pos
-        };
-        let m = t[at..].strip_prefix(sp).and_then(|rest| {
-            let mut p = t.len() - rest.len();
-            if let Some(w) = t[p..].chars().next().filter(|&w| py::is_space(w)) {
-                p += w.len_utf8();
-            }
-            let digits = t[p..].len() - t[p..].trim_start_matches(py::is_nd).len();
-            if digits == 0 {
-                return None;
-            }
-            let mut e = p + digits;
-            if let Some(w) = t[e..].chars().next().filter(|&w| py::is_space(w)) {
-                e += w.len_utf8();
-            }
-            Some(e)
-        });
-        match m {
-            Some(e) => {
-                n += 1;
-                pos = e;
-            }
-            None => pos += c.len_utf8(),
+    while let Some(k) = t.as_bytes().get(pos..).and_then(|b| finder.find(b)) {
+        let q = pos + k;
+        // (SP is valid UTF-8, so it starts and ends at char boundaries)
+        let mut p = q + sp.len();
+        if let Some(w) = t[p..].chars().next().filter(|&w| py::is_space(w)) {
+            p += w.len_utf8();
         }
+        let digits = t[p..].len() - t[p..].trim_start_matches(py::is_nd).len();
+        if digits == 0 {
+            pos = q + 1;
+            continue;
+        }
+        let mut e = p + digits;
+        if let Some(w) = t[e..].chars().next().filter(|&w| py::is_space(w)) {
+            e += w.len_utf8();
+        }
+        n += 1;
+        pos = e;
     }
     n
 }
@@ -301,8 +293,8 @@ mod tests {
 
     #[test]
     fn section_pattern() {
-        let ts = texts("SECTION 1 2٣\n\tSECX\u{a0}", 30_000, 16);
-        for sp in ["SECTION", "S", "SEC X", "X"] {
+        let ts = texts("SECTION 1 2٣\n\tSSECXé\u{a0}", 30_000, 16);
+        for sp in ["SECTION", "S", "SS", "SEC X", "X", "é"] {
             let re = PyRegex::new(&format!(r"\s?{sp}\s?\d+\s?"), false, false).unwrap();
             for t in &ts {
                 assert_eq!(
