@@ -47,7 +47,27 @@ pub fn word_tokens(text: &str) -> Vec<&str> {
 /// `instructions_util.count_words`: the number of [`word_tokens`], counted (the word starts)
 /// without building them.
 pub fn count_words(text: &str) -> usize {
+    /// `\w` of each ASCII char: `[0-9A-Za-z_]`.
+    const WORD: [bool; 128] = {
+        let mut t = [false; 128];
+        let mut c = 0;
+        while c < 128 {
+            t[c] = (c as u8).is_ascii_alphanumeric() || c == b'_' as usize;
+            c += 1;
+        }
+        t
+    };
     let b = text.as_bytes();
+    if b.is_ascii() {
+        let mut n = 0;
+        let mut in_word = false;
+        for &c in b {
+            let w = WORD[(c & 0x7F) as usize];
+            n += usize::from(w & !in_word);
+            in_word = w;
+        }
+        return n;
+    }
     let mut n = 0;
     let mut in_word = false;
     let mut i = 0;
@@ -302,6 +322,9 @@ fn for_each_punkt_word(line: &str, mut f: impl FnMut(usize, usize)) {
 #[derive(Debug, Clone)]
 struct Tok<'a> {
     tok: &'a str,
+    /// The token lowercased, when it is ASCII and its text's lowercase was made once for all
+    /// its tokens (ASCII lowercasing keeps every byte where it is).
+    low: Option<&'a str>,
     /// The lowercased token, or `##number##` and what follows the number.
     ty: std::borrow::Cow<'a, str>,
     period_final: bool,
@@ -342,14 +365,19 @@ fn non_punct_char(c: char) -> bool {
 }
 
 impl<'a> Tok<'a> {
-    fn new(tok: &'a str) -> Tok<'a> {
-        let low = lower_cow(tok);
-        let ty = match number_prefix(&low) {
-            Some(end) => format!("##number##{}", &low[end..]).into(),
-            None => low,
+    /// The token `tok`, with its lowercase `low` if the caller has it.
+    fn new(tok: &'a str, low: Option<&'a str>) -> Tok<'a> {
+        let lowered = match low {
+            Some(l) => l.into(),
+            None => lower_cow(tok),
+        };
+        let ty = match number_prefix(&lowered) {
+            Some(end) => format!("##number##{}", &lowered[end..]).into(),
+            None => lowered,
         };
         Tok {
             tok,
+            low,
             ty,
             period_final: tok.ends_with('.'),
             sentbreak: false,
@@ -398,17 +426,6 @@ fn lower_cow(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn tokenize_words(text: &str) -> Vec<Tok<'_>> {
-    // (Punkt's parastart/linestart flags are not used by sentence splitting)
-    let mut out = Vec::with_capacity(8);
-    for line in text.split('\n') {
-        if !py::strip(line).is_empty() {
-            for_each_punkt_word(line, |a, b| out.push(Tok::new(&line[a..b])));
-        }
-    }
-    out
-}
-
 fn first_pass(t: &mut Tok) {
     let p = &*PUNKT;
     let tok = t.tok;
@@ -417,7 +434,12 @@ fn first_pass(t: &mut Tok) {
     } else if t.is_ellipsis() {
         t.ellipsis = true;
     } else if t.period_final && !tok.ends_with("..") {
-        let stem = lower_cow(&tok[..tok.len() - 1]);
+        // (the lowercase of the token without its '.'; `low` only for ASCII, where that is
+        // a prefix of the lowercased token)
+        let stem = match t.low {
+            Some(l) => l[..l.len() - 1].into(),
+            None => lower_cow(&tok[..tok.len() - 1]),
+        };
         let last = stem.rsplit('-').next().unwrap_or("");
         if p.abbrev.contains(stem.as_bytes()) || p.abbrev.contains(last.as_bytes()) {
             t.abbr = true;
@@ -482,31 +504,44 @@ fn second_pass(t1: &Tok, t2: &Tok) -> Option<(bool, bool)> {
     None
 }
 
-fn annotate(mut toks: Vec<Tok<'_>>) -> Vec<Tok<'_>> {
-    for t in toks.iter_mut() {
-        first_pass(t);
-    }
-    for i in 1..toks.len() {
-        if let Some((sentbreak, abbr)) = second_pass(&toks[i - 1], &toks[i]) {
-            toks[i - 1].sentbreak = sentbreak;
-            toks[i - 1].abbr = abbr;
-        }
-    }
-    toks
-}
-
-fn text_contains_sentbreak(text: &str) -> bool {
-    let toks = annotate(tokenize_words(text));
+/// Punkt's `text_contains_sentbreak`: whether a token of `text` that the annotation leaves a
+/// sentence break has a token after it. The tokens are annotated as they come (Punkt's
+/// parastart/linestart flags are not used by sentence splitting): the first pass needs the
+/// token alone and the second one the next token, read before its own second pass, as the
+/// annotation over the whole list does.
+///
+/// `low`: `text` lowercased, when `text` is ASCII (then each token's lowercase is a slice of it).
+fn text_contains_sentbreak(text: &str, low: Option<&str>) -> bool {
+    let mut prev: Option<Tok> = None;
     let mut found = false;
-    for t in &toks {
+    let mut at = 0;
+    for line in text.split('\n') {
+        let line_at = at;
+        at += line.len() + 1;
         if found {
-            return true;
+            break;
         }
-        if t.sentbreak {
-            found = true;
+        if py::strip(line).is_empty() {
+            continue;
         }
+        for_each_punkt_word(line, |a, b| {
+            if found {
+                return;
+            }
+            let low = low.map(|l| &l[line_at + a..line_at + b]);
+            let mut t = Tok::new(&line[a..b], low);
+            first_pass(&mut t);
+            if let Some(mut p) = prev.take() {
+                if let Some((sentbreak, abbr)) = second_pass(&p, &t) {
+                    p.sentbreak = sentbreak;
+                    p.abbr = abbr;
+                }
+                found = p.sentbreak;
+            }
+            prev = Some(t);
+        });
     }
-    false
+    found
 }
 
 struct EndCtx {
@@ -559,14 +594,24 @@ fn last_ws_index(s: &str) -> usize {
 
 /// Punkt's `_match_potential_end_contexts`: calls `f` on each period context and its text
 /// (the word before, the end char, the token after), in text order.
-fn potential_end_contexts(text: &str, mut f: impl FnMut(&EndCtx, &str)) {
+///
+/// With the context, `f` gets its lowercase when it is ASCII (made in a buffer kept across
+/// contexts, for [`text_contains_sentbreak`]).
+fn potential_end_contexts(text: &str, mut f: impl FnMut(&EndCtx, &str, Option<&str>)) {
     let mut ctx = String::new();
+    let mut low = String::new();
     let mut emit = |pm: &EndCtx, prev_slice: (usize, usize)| {
         ctx.clear();
         ctx.push_str(&text[prev_slice.0..prev_slice.1.max(prev_slice.0)]);
         ctx.push_str(&text[pm.start..pm.end]);
         ctx.push_str(&text[pm.after_tok.0..pm.after_tok.1]);
-        f(pm, &ctx);
+        let ascii = ctx.is_ascii();
+        if ascii {
+            low.clear();
+            low.push_str(&ctx);
+            low.make_ascii_lowercase();
+        }
+        f(pm, &ctx, ascii.then_some(low.as_str()));
     };
     let mut prev_slice = (0usize, 0usize);
     let mut prev: Option<EndCtx> = None;
@@ -595,8 +640,8 @@ fn potential_end_contexts(text: &str, mut f: impl FnMut(&EndCtx, &str)) {
 fn slices_from_text(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut last_break = 0;
-    potential_end_contexts(text, |m, ctx| {
-        if text_contains_sentbreak(ctx) {
+    potential_end_contexts(text, |m, ctx, low| {
+        if text_contains_sentbreak(ctx, low) {
             out.push((last_break, m.end));
             last_break = m.next_tok.unwrap_or(m.end);
         }
