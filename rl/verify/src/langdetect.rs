@@ -525,7 +525,11 @@ const SMALL_OFFSET: [u32; 4] = [
 /// the big table once per text.
 #[derive(Default)]
 struct Grams {
+    /// The ids, in `ids[..n]`; the rest is room for the next ones (a text of `c` chars has at
+    /// most `3c` n-grams, and [`extract`] makes that room first, so that an id is written and
+    /// counted without a branch on whether it has a profile).
     ids: Vec<u32>,
+    n: usize,
     /// The profile entries of the n-grams outside the direct table, by id - `SMALL_GRAMS`.
     others: Vec<GramEntries>,
     /// n-gram key -> id ([`ABSENT`]: no profile) of the n-grams outside the direct table.
@@ -536,6 +540,19 @@ struct Grams {
 const ABSENT: u32 = u32::MAX;
 
 impl Grams {
+    /// The ids of the text's n-grams that have a profile, in order.
+    fn ids(&self) -> &[u32] {
+        &self.ids[..self.n]
+    }
+
+    /// Room for the n-grams of `chars` chars (3 each) after the `n` kept.
+    fn make_room(&mut self, chars: usize) {
+        let need = self.n + 3 * chars;
+        if self.ids.len() < need {
+            self.ids.resize(need, 0);
+        }
+    }
+
     /// The profile entries of the n-gram with id `id`.
     fn entries(&self, m: &Model, id: u32) -> Option<GramEntries> {
         let i = id as usize;
@@ -562,9 +579,9 @@ impl Grams {
         }
         if small {
             let idx = idx + SMALL_OFFSET[N];
-            if m.small_known(idx) {
-                self.ids.push(idx);
-            }
+            // (written at `n` either way; counted when it has a profile)
+            self.ids[self.n] = idx;
+            self.n += usize::from(m.small_known(idx));
         } else {
             // (the key `table::gram_key` makes of the chars)
             self.push_other(m, g.iter().fold(0u64, |k, c| (k << 21) | c.cp() as u64));
@@ -580,7 +597,8 @@ impl Grams {
             None => self.first_other(m, key),
         };
         if id != ABSENT {
-            self.ids.push(id);
+            self.ids[self.n] = id;
+            self.n += 1;
         }
     }
 
@@ -676,7 +694,7 @@ impl KeyMemo {
 /// a profile, into `g`.
 #[inline(never)]
 fn extract(m: &Model, text: &str, g: &mut Grams) {
-    g.ids.clear();
+    g.n = 0;
     g.others.clear();
     g.memo.clear();
     let bmp = &BMP_INFO;
@@ -706,10 +724,12 @@ fn extract(m: &Model, text: &str, g: &mut Grams) {
         // (one char a byte, its info from the constant table; no Latin is dropped)
         let b = t.as_bytes();
         let b = &b[..b.len().min(MAX_CHARS)];
-        g.ids.reserve(3 * b.len());
+        g.make_room(b.len());
         let info = |c: u8| Some(CharInfo(ASCII_INFO[c as usize]));
         window(m, g, b.iter().map(|&c| (c as char, info(c))));
     } else {
+        // (at most one char a byte)
+        g.make_room(t.len().min(MAX_CHARS));
         window(
             m,
             g,
@@ -953,7 +973,7 @@ fn lang_probs<'s>(
         ..
     } = s;
     extract(m, text, grams);
-    let ngrams = &grams.ids;
+    let ngrams = grams.ids();
     if ngrams.is_empty() {
         return Err(NoFeatures);
     }
@@ -1050,7 +1070,7 @@ impl Trials<'_> {
             decided_only,
         } = self;
         let nl = m.langs.len();
-        let ngrams = &grams.ids;
+        let ngrams = grams.ids();
         for trial in 0..7 {
             if *decided_only && trial > 0 && Self::decided(langprob, trial) {
                 break;
@@ -1347,7 +1367,7 @@ mod tests {
         let m = &*MODEL;
         let mut g = Grams::default();
         extract(m, text, &mut g);
-        g.ids
+        g.ids()
             .iter()
             .map(|&id| g.entries(m, id).expect("an id has entries"))
             .collect()
