@@ -565,6 +565,14 @@ impl Grams {
         }
     }
 
+    /// Push the direct-table id `idx` if its n-gram has a profile.
+    #[inline(always)]
+    fn push_small(&mut self, m: &Model, idx: u32) {
+        // (written at `n` either way; counted when it has a profile)
+        self.ids[self.n] = idx;
+        self.n += usize::from(m.small_known(idx));
+    }
+
     /// Push the id of the n-gram `g` (1 to 3 chars of a window) if it has a profile. (Once per
     /// n-gram of the text: inlined for each length, the direct table's case is a few
     /// instructions.)
@@ -579,9 +587,7 @@ impl Grams {
         }
         if small {
             let idx = idx + SMALL_OFFSET[N];
-            // (written at `n` either way; counted when it has a profile)
-            self.ids[self.n] = idx;
-            self.n += usize::from(m.small_known(idx));
+            self.push_small(m, idx);
         } else {
             // (the key `table::gram_key` makes of the chars)
             self.push_other(m, g.iter().fold(0u64, |k, c| (k << 21) | c.cp() as u64));
@@ -725,8 +731,7 @@ fn extract(m: &Model, text: &str, g: &mut Grams) {
         let b = t.as_bytes();
         let b = &b[..b.len().min(MAX_CHARS)];
         g.make_room(b.len());
-        let info = |c: u8| Some(CharInfo(ASCII_INFO[c as usize]));
-        window(m, g, b.iter().map(|&c| (c as char, info(c))));
+        window_ascii(m, g, b);
     } else {
         // (at most one char a byte)
         g.make_room(t.len().min(MAX_CHARS));
@@ -738,6 +743,47 @@ fn extract(m: &Model, text: &str, g: &mut Grams) {
                 (c, (!dropped).then(|| char_info(bmp, c)))
             }),
         );
+    }
+}
+
+/// [`window`] over an ASCII text, word by word. Every char but a letter normalises to a space,
+/// and the first space after a word leaves the window closed: the next letter starts it again
+/// from " " (further spaces, collapsed or not, change nothing). So each word (a run of letters
+/// `c0 c1 …`) gives its n-grams alone: at letter `k` the window is `[c(k-2), c(k-1), ck]` (" "
+/// before the word), which gives the 1-gram `ck`, the 2-gram `c(k-1) ck` and, from the second
+/// letter, the 3-gram; a space after the word gives the 2-gram and 3-gram ending with it. The
+/// capital rule skips letter `k`'s n-grams when it and the letter before are both capitals
+/// (the flag is set by such a pair and cleared by any other char).
+fn window_ascii(m: &Model, g: &mut Grams, b: &[u8]) {
+    let space = CharInfo(ASCII_INFO[b' ' as usize]);
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_alphabetic() {
+            i += 1;
+            continue;
+        }
+        let (mut p2, mut p1) = (space, space);
+        let mut prev_upper = false;
+        let mut k = 0;
+        while i < b.len() && b[i].is_ascii_alphabetic() {
+            let ch = CharInfo(ASCII_INFO[b[i] as usize]);
+            let upper = b[i].is_ascii_uppercase();
+            if !(upper && prev_upper) {
+                g.push(m, [ch]);
+                g.push(m, [p1, ch]);
+                if k > 0 {
+                    g.push(m, [p2, p1, ch]);
+                }
+            }
+            prev_upper = upper;
+            (p2, p1) = (p1, ch);
+            k += 1;
+            i += 1;
+        }
+        if i < b.len() {
+            g.push(m, [p1, space]);
+            g.push(m, [p2, p1, space]);
+        }
     }
 }
 
@@ -787,7 +833,27 @@ fn window(m: &Model, g: &mut Grams, chars: impl Iterator<Item = (char, Option<Ch
         if capital || skip_add {
             continue;
         }
-        // the window has 2 or 3 chars, `ch` the last
+        // the window has 2 or 3 chars, `ch` the last. When they are all in the direct
+        // table's alphabet (most windows), the ids are the base-27 numbers of its codes,
+        // made here from the codes once (the space's code is 0, the only one).
+        let a = SMALL_ALPHABET as u32;
+        let (k0, k1) = (w[0].code(), w[1].code());
+        if len == 2 && k0 < a && k1 < a {
+            // [w0, ch]: ch is not a space (a space there ends the window before)
+            g.push_small(m, SMALL_OFFSET[1] + k1);
+            g.push_small(m, SMALL_OFFSET[2] + k0 * a + k1);
+            continue;
+        }
+        let k2 = w[2].code();
+        if len == 3 && k0 < a && k1 < a && k2 < a {
+            if k2 != 0 {
+                g.push_small(m, SMALL_OFFSET[1] + k2);
+            }
+            let i2 = k1 * a + k2;
+            g.push_small(m, SMALL_OFFSET[2] + i2);
+            g.push_small(m, SMALL_OFFSET[3] + k0 * a * a + i2);
+            continue;
+        }
         if !ch.is_space() {
             g.push(m, [ch]);
         }
