@@ -149,8 +149,9 @@ struct Model {
     /// `small_gram_index`: one small array read instead of a probe of the big table.
     small: &'static [u8],
     /// Whether each n-gram of the direct table has a profile, a bit each: what extraction asks
-    /// of every n-gram, from 2.5 KB rather than the table's 80.
-    small_known: Vec<u64>,
+    /// of every n-gram, from 2.5 KB rather than the table's 80. (Words for a power of two of
+    /// indices, so that a masked index needs no bounds check; the bits past the table are 0.)
+    small_known: Box<[u64; SMALL_KNOWN_WORDS]>,
     latin1_excluded: String,
     vi_chars: Vec<char>,
     dmarks: Vec<char>,
@@ -175,7 +176,7 @@ static MODEL: LazyLock<Model> = LazyLock::new(|| {
             .collect(),
         probs: GramTable::new(include_bytes!(concat!(env!("OUT_DIR"), "/langdetect.bin"))),
         small: include_bytes!(concat!(env!("OUT_DIR"), "/langdetect_small.bin")),
-        small_known: Vec::new(),
+        small_known: Box::new([0; SMALL_KNOWN_WORDS]),
         latin1_excluded: String::new(),
         vi_chars: Vec::new(),
         dmarks: Vec::new(),
@@ -217,7 +218,6 @@ static MODEL: LazyLock<Model> = LazyLock::new(|| {
     m.cjk.dedup_by_key(|&mut (c, _)| c);
     m.dmark_min = m.dmarks.iter().copied().min().unwrap_or(char::MAX);
     m.dmark_max = m.dmarks.iter().copied().max().unwrap_or('\0');
-    m.small_known = vec![0; SMALL_GRAMS.div_ceil(64)];
     for (i, cell) in m.small.chunks_exact(4).enumerate().take(SMALL_GRAMS) {
         let v = u32::from_le_bytes([cell[0], cell[1], cell[2], cell[3]]);
         if decode_small(v).is_some() {
@@ -232,11 +232,13 @@ impl Model {
     #[inline]
     fn small_known(&self, i: u32) -> bool {
         let i = i as usize;
-        self.small_known
-            .get(i / 64)
-            .is_some_and(|w| w >> (i % 64) & 1 != 0)
+        // (an index past the table reads a 0 bit, or wraps onto one: none is ever asked)
+        self.small_known[(i / 64) & (SMALL_KNOWN_WORDS - 1)] >> (i % 64) & 1 != 0
     }
 }
+
+/// [`Model::small_known`]'s words: a power of two that holds every direct-table index.
+const SMALL_KNOWN_WORDS: usize = SMALL_GRAMS.div_ceil(64).next_power_of_two();
 
 /// The Unicode blocks that langdetect's `normalize` treats specially; every other block is
 /// `Other`.
@@ -769,10 +771,21 @@ fn window_ascii(m: &Model, g: &mut Grams, b: &[u8]) {
             let ch = CharInfo(ASCII_INFO[b[i] as usize]);
             let upper = b[i].is_ascii_uppercase();
             if !(upper && prev_upper) {
-                g.push(m, [ch]);
-                g.push(m, [p1, ch]);
-                if k > 0 {
-                    g.push(m, [p2, p1, ch]);
+                let a = SMALL_ALPHABET as u32;
+                let (c2, c1, c0) = (p2.code(), p1.code(), ch.code());
+                if c0 < a && c1 < a && c2 < a {
+                    // (the direct table's ids, from the codes: base 27)
+                    g.push_small(m, SMALL_OFFSET[1] + c0);
+                    g.push_small(m, SMALL_OFFSET[2] + c1 * a + c0);
+                    if k > 0 {
+                        g.push_small(m, SMALL_OFFSET[3] + (c2 * a + c1) * a + c0);
+                    }
+                } else {
+                    g.push(m, [ch]);
+                    g.push(m, [p1, ch]);
+                    if k > 0 {
+                        g.push(m, [p2, p1, ch]);
+                    }
                 }
             }
             prev_upper = upper;

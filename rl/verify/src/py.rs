@@ -96,7 +96,7 @@ pub fn lower(s: &str) -> String {
 /// `s.translate(str.maketrans('', '', string.punctuation))`.
 pub fn remove_punct(s: &str) -> String {
     // The punctuation is ASCII, and an ASCII byte is never part of another character's
-    // UTF-8 encoding: copy the runs between punctuation bytes.
+    // UTF-8 encoding: keep the other bytes.
     const MASK: u128 = {
         let b = PUNCTUATION.as_bytes();
         let mut m = 0u128;
@@ -107,17 +107,11 @@ pub fn remove_punct(s: &str) -> String {
         }
         m
     };
-    let bytes = s.as_bytes();
-    let mut out = String::with_capacity(s.len());
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b < 128 && MASK & (1u128 << b) != 0 {
-            out.push_str(&s[start..i]);
-            start = i + 1;
-        }
-    }
-    out.push_str(&s[start..]);
-    out
+    let kept: Vec<u8> = s
+        .bytes()
+        .filter(|&b| b >= 128 || MASK & (1u128 << b) == 0)
+        .collect();
+    String::from_utf8(kept).expect("dropping ASCII bytes from UTF-8 leaves UTF-8")
 }
 
 /// Python `len(s)`: code points.
