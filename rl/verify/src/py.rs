@@ -906,6 +906,8 @@ pub struct PyRegex {
     inner: Arc<Compiled>,
 }
 
+// (each compiled pattern is one value behind an `Arc`: the variants' sizes cost nothing)
+#[allow(clippy::large_enum_variant)]
 enum Compiled {
     /// The general case: the fancy-regex translation.
     Fancy {
@@ -967,6 +969,49 @@ struct Literal {
     /// two and they are the same letter in two cases or one char: on ASCII text the body is
     /// then compared byte by byte. (None: some body char matches no ASCII char, or others.)
     ascii: Option<(Vec<u8>, Vec<u8>)>,
+    /// When each body char matches one ASCII non-letter or an ASCII letter in both cases: the
+    /// body lowercased, found with `memmem` in an ASCII text lowercased (see [`lowered`]),
+    /// where a match of the body is exactly an occurrence of it.
+    folded: Option<memchr::memmem::Finder<'static>>,
+}
+
+/// The `folded` finder of a body with ASCII forms `lo`/`hi` (see [`Literal::folded`]).
+fn folded_finder(ascii: &Option<(Vec<u8>, Vec<u8>)>) -> Option<memchr::memmem::Finder<'static>> {
+    let (lo, hi) = ascii.as_ref()?;
+    let folds = lo.iter().zip(hi).all(|(&l, &h)| {
+        if l.is_ascii_alphabetic() {
+            l != h && l.eq_ignore_ascii_case(&h)
+        } else {
+            l == h
+        }
+    });
+    let needle: Vec<u8> = lo.iter().map(u8::to_ascii_lowercase).collect();
+    folds.then(|| memchr::memmem::Finder::new(&needle).into_owned())
+}
+
+thread_local! {
+    /// The last text [`lowered`] was asked for, whether it is ASCII, and its ASCII lowercase.
+    static LOWERED: std::cell::RefCell<(String, bool, Vec<u8>)> =
+        const { std::cell::RefCell::new((String::new(), false, Vec::new())) };
+}
+
+/// Run `f` with `text` lowercased if it is ASCII (None otherwise). The last text's lowercase is
+/// kept on the thread: checkers look for several keywords in one response.
+fn lowered<R>(text: &str, f: impl FnOnce(Option<&[u8]>) -> R) -> R {
+    LOWERED.with(|c| {
+        let mut c = c.borrow_mut();
+        let (kept, ascii, low) = &mut *c;
+        if kept.as_str() != text {
+            kept.clear();
+            kept.push_str(text);
+            *ascii = text.is_ascii();
+            low.clear();
+            if *ascii {
+                low.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
+            }
+        }
+        f(ascii.then_some(&low[..]))
+    })
 }
 
 /// [`Literal::ascii`] of a body.
@@ -1124,10 +1169,12 @@ fn compile(pat: &str, ignore_case: bool, multiline: bool) -> Result<Compiled, Pa
             first_bytes[c.encode_utf8(&mut buf).as_bytes()[0] as usize] = true;
         }
         let listed: Vec<u8> = (0..=255u8).filter(|&b| first_bytes[b as usize]).collect();
+        let ascii = ascii_body(&chars);
         return Ok(Compiled::Literal(Literal {
             first_few: (listed.len() <= 3).then_some(listed),
             first_bytes,
-            ascii: ascii_body(&chars),
+            folded: folded_finder(&ascii),
+            ascii,
             body: chars,
             groups,
             lead_b,
@@ -1206,6 +1253,26 @@ impl Literal {
     /// The leftmost match starting at or after `pos` (a char boundary), with the end offset of
     /// each body character.
     fn find_from(&self, text: &str, pos: usize, ends: &mut Vec<usize>) -> Option<(usize, usize)> {
+        if let Some(finder) = &self.folded {
+            let found = lowered(text, |low| {
+                let low = low?;
+                let n = finder.needle().len();
+                let mut from = pos;
+                while let Some(k) = low.get(from..).and_then(|l| finder.find(l)) {
+                    let s = from + k;
+                    if self.accepts(text, s, s + n) {
+                        ends.clear();
+                        ends.extend((1..=n).map(|j| s + j));
+                        return Some(Some((s, s + n)));
+                    }
+                    from = s + 1;
+                }
+                Some(None)
+            });
+            if let Some(found) = found {
+                return found;
+            }
+        }
         let bytes = text.as_bytes();
         if let Some(few) = &self.first_few {
             let next = |from: usize| {
