@@ -1236,8 +1236,9 @@ fn plain_quote_opens(b: &[u8], i: usize) -> bool {
 /// Plain: no `` ` `` or control char other than `\t\n\r`, `'` only between two ASCII letters,
 /// no non-ASCII whitespace (Python's and Rust's agree on ASCII whitespace), none of `«»“”‘’„`,
 /// none of `İıſK` (which the case-insensitive contraction patterns may fold to ASCII), and no
-/// `cannot`, `d'ye`, `gimme`, `gonna`, `gotta`, `lemme`, `more'n` or `wanna` in any case (the
-/// contraction patterns; the others need a `'` after a space). On such a text the rules only
+/// `cannot`, `d'ye`, `gimme`, `gonna`, `gotta`, `lemme`, `more'n` or `wanna` in any case where a
+/// word may start (the contraction patterns, which start with `\b`; the others need a `'`
+/// after a space). On such a text the rules only
 /// insert spaces, turn each `"` into `` `` `` or `''`, and split clitics off, so the tokens
 /// are the text split at whitespace and around:
 /// - `;@#$%&?!*`, brackets and U+2012–U+2015 (padded wherever they are);
@@ -1282,7 +1283,9 @@ fn plain_treebank(s: &str, f: &mut impl FnMut(&str)) -> bool {
                     return false;
                 }
             }
-            Plain::Word => {
+            // (every contraction pattern starts with `\b`: a letter after a word char starts
+            // none; a non-ASCII char before is taken as a possible boundary)
+            Plain::Word if i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_') => {
                 let rest = &b[i..];
                 let hit =
                     |w: &[u8]| rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w);
@@ -1719,7 +1722,7 @@ pub(crate) mod tests {
             "",
             "   ",
             "word",
-            "CAN NOT, cann0t, lemmings",
+            "CAN NOT, cann0t, lemmings, xcannot Xgonna 1wanna _gotta",
             "It's Bob's DOG'S; I'm I'M he'd HE'D x'Ds we'll WE'LL you're YOU'RE I've I'VE",
             "don't DON'T Don'T can't've you'll's y'all'd rock'n'roll o'clock n't x'n't.",
             "say \"hi\" (\"a\") [\"b\"] {\"c\"} <\"d\"> x\"y\" \"\" ,\"z\", \"",
