@@ -764,6 +764,16 @@ fn window_ascii(m: &Model, g: &mut Grams, b: &[u8]) {
             i += 1;
             continue;
         }
+        let len = b[i..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .count();
+        let word = &b[i..i + len];
+        if word.iter().all(u8::is_ascii_lowercase) {
+            lowercase_word(m, g, word, i + len < b.len());
+            i += len;
+            continue;
+        }
         let (mut p2, mut p1) = (space, space);
         let mut prev_upper = false;
         let mut k = 0;
@@ -798,6 +808,36 @@ fn window_ascii(m: &Model, g: &mut Grams, b: &[u8]) {
             g.push(m, [p2, p1, space]);
         }
     }
+}
+
+/// The n-grams of a word of ASCII lowercase letters (see [`window_ascii`]; `closed`: a char
+/// follows it), all in the direct table: the ids are base-27 numbers of the codes (a letter's
+/// is 1 to 26, the space's 0). (Local copies of the id buffer and count, which stores into the
+/// buffer would otherwise make the compiler reload.)
+fn lowercase_word(m: &Model, g: &mut Grams, word: &[u8], closed: bool) {
+    let a = SMALL_ALPHABET as u32;
+    let known: &[u64; SMALL_KNOWN_WORDS] = &m.small_known;
+    let mut n = g.n;
+    let ids = &mut g.ids[..];
+    let mut push = |idx: u32| {
+        ids[n] = idx;
+        n += (known[(idx as usize / 64) & (SMALL_KNOWN_WORDS - 1)] >> (idx % 64) & 1) as usize;
+    };
+    let (mut c2, mut c1) = (0u32, 0u32);
+    for (k, &x) in word.iter().enumerate() {
+        let c0 = u32::from(x - b'a') + 1;
+        push(SMALL_OFFSET[1] + c0);
+        push(SMALL_OFFSET[2] + c1 * a + c0);
+        if k > 0 {
+            push(SMALL_OFFSET[3] + (c2 * a + c1) * a + c0);
+        }
+        (c2, c1) = (c1, c0);
+    }
+    if closed {
+        push(SMALL_OFFSET[2] + c1 * a);
+        push(SMALL_OFFSET[3] + (c2 * a + c1) * a);
+    }
+    g.n = n;
 }
 
 /// The n-gram window over the text's chars, each with its info (None: a Latin char the

@@ -1020,7 +1020,11 @@ fn ascii_body(body: &[BodyChar]) -> Option<(Vec<u8>, Vec<u8>)> {
     let mut hi = Vec::with_capacity(body.len());
     for b in body {
         // (the ASCII chars it matches, in order: its set is sorted)
-        let a: Vec<u8> = b.0.iter().filter(|c| c.is_ascii()).map(|&c| c as u8).collect();
+        let a: Vec<u8> =
+            b.0.iter()
+                .filter(|c| c.is_ascii())
+                .map(|&c| c as u8)
+                .collect();
         match a[..] {
             [x] => {
                 lo.push(x);
