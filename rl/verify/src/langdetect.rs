@@ -231,10 +231,16 @@ impl Model {
     /// Whether the n-gram with direct-table index `i` has a profile.
     #[inline]
     fn small_known(&self, i: u32) -> bool {
-        let i = i as usize;
-        // (an index past the table reads a 0 bit, or wraps onto one: none is ever asked)
-        self.small_known[(i / 64) & (SMALL_KNOWN_WORDS - 1)] >> (i % 64) & 1 != 0
+        known_bit(&self.small_known, i)
     }
+}
+
+/// Bit `i` of [`Model::small_known`]'s words. (An index past the table reads a 0 bit, or wraps
+/// onto one: none is ever asked.)
+#[inline(always)]
+fn known_bit(words: &[u64; SMALL_KNOWN_WORDS], i: u32) -> bool {
+    let i = i as usize;
+    words[(i / 64) & (SMALL_KNOWN_WORDS - 1)] >> (i % 64) & 1 != 0
 }
 
 /// [`Model::small_known`]'s words: a power of two that holds every direct-table index.
@@ -781,21 +787,10 @@ fn window_ascii(m: &Model, g: &mut Grams, b: &[u8]) {
             let ch = CharInfo(ASCII_INFO[b[i] as usize]);
             let upper = b[i].is_ascii_uppercase();
             if !(upper && prev_upper) {
-                let a = SMALL_ALPHABET as u32;
-                let (c2, c1, c0) = (p2.code(), p1.code(), ch.code());
-                if c0 < a && c1 < a && c2 < a {
-                    // (the direct table's ids, from the codes: base 27)
-                    g.push_small(m, SMALL_OFFSET[1] + c0);
-                    g.push_small(m, SMALL_OFFSET[2] + c1 * a + c0);
-                    if k > 0 {
-                        g.push_small(m, SMALL_OFFSET[3] + (c2 * a + c1) * a + c0);
-                    }
-                } else {
-                    g.push(m, [ch]);
-                    g.push(m, [p1, ch]);
-                    if k > 0 {
-                        g.push(m, [p2, p1, ch]);
-                    }
+                g.push(m, [ch]);
+                g.push(m, [p1, ch]);
+                if k > 0 {
+                    g.push(m, [p2, p1, ch]);
                 }
             }
             prev_upper = upper;
@@ -821,7 +816,7 @@ fn lowercase_word(m: &Model, g: &mut Grams, word: &[u8], closed: bool) {
     let ids = &mut g.ids[..];
     let mut push = |idx: u32| {
         ids[n] = idx;
-        n += (known[(idx as usize / 64) & (SMALL_KNOWN_WORDS - 1)] >> (idx % 64) & 1) as usize;
+        n += usize::from(known_bit(known, idx));
     };
     let (mut c2, mut c1) = (0u32, 0u32);
     for (k, &x) in word.iter().enumerate() {
@@ -842,9 +837,8 @@ fn lowercase_word(m: &Model, g: &mut Grams, word: &[u8], closed: bool) {
 
 /// The n-gram window over the text's chars, each with its info (None: a Latin char the
 /// cleaning drops), pushing each n-gram's id. It is langdetect's NGram: at most 3 chars, reset
-/// to " " after a space; `capital`: in a word of capitals, which yields no n-grams. (Inlined
-/// for each char source.)
-#[inline(always)]
+/// to " " after a space; `capital`: in a word of capitals, which yields no n-grams. (The
+/// non-ASCII texts' path; [`window_ascii`] is the same for ASCII, word by word.)
 fn window(m: &Model, g: &mut Grams, chars: impl Iterator<Item = (char, Option<CharInfo>)>) {
     let space = CharInfo(ASCII_INFO[b' ' as usize]);
     let mut w = [space; 3];
@@ -886,27 +880,7 @@ fn window(m: &Model, g: &mut Grams, chars: impl Iterator<Item = (char, Option<Ch
         if capital || skip_add {
             continue;
         }
-        // the window has 2 or 3 chars, `ch` the last. When they are all in the direct
-        // table's alphabet (most windows), the ids are the base-27 numbers of its codes,
-        // made here from the codes once (the space's code is 0, the only one).
-        let a = SMALL_ALPHABET as u32;
-        let (k0, k1) = (w[0].code(), w[1].code());
-        if len == 2 && k0 < a && k1 < a {
-            // [w0, ch]: ch is not a space (a space there ends the window before)
-            g.push_small(m, SMALL_OFFSET[1] + k1);
-            g.push_small(m, SMALL_OFFSET[2] + k0 * a + k1);
-            continue;
-        }
-        let k2 = w[2].code();
-        if len == 3 && k0 < a && k1 < a && k2 < a {
-            if k2 != 0 {
-                g.push_small(m, SMALL_OFFSET[1] + k2);
-            }
-            let i2 = k1 * a + k2;
-            g.push_small(m, SMALL_OFFSET[2] + i2);
-            g.push_small(m, SMALL_OFFSET[3] + k0 * a * a + i2);
-            continue;
-        }
+        // the window has 2 or 3 chars, `ch` the last
         if !ch.is_space() {
             g.push(m, [ch]);
         }

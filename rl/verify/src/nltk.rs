@@ -75,7 +75,7 @@ pub fn count_words(text: &str) -> usize {
         // (ASCII bytes read directly; a char is decoded only where one starts above ASCII)
         let w = if b[i] < 0x80 {
             i += 1;
-            b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'
+            WORD[b[i - 1] as usize]
         } else {
             let c = text[i..].chars().next().unwrap_or(' ');
             i += c.len_utf8();
