@@ -385,7 +385,7 @@ fn worker_count() -> usize {
 /// that checked it, and the output is the same as checking the lines one after the other.
 fn check_block(
     input_name: &str,
-    block: &[(usize, String)],
+    block: &[(usize, &str)],
     responses: Option<&HashMap<String, String>>,
     threads: usize,
 ) -> Vec<LineOutcome> {
@@ -404,9 +404,16 @@ fn check_block(
         let Some((n, l)) = block.get(i) else { break };
         let _ = slots[i].set(check_line(input_name, *n, l, responses));
     };
+    let cpus = place::worker_cpus(threads - 1);
     std::thread::scope(|s| {
-        for _ in 1..threads {
-            s.spawn(work);
+        for k in 1..threads {
+            let cpu = cpus.get(k - 1).copied();
+            s.spawn(move || {
+                if let Some(c) = cpu {
+                    place::pin_current(c);
+                }
+                work()
+            });
         }
         work();
     });
@@ -422,13 +429,94 @@ fn check_block(
         .collect()
 }
 
-/// Lines read and checked at a time.
+/// Where check workers run. On Linux a new thread starts on its parent's CPU and, on a
+/// virtual machine with few CPUs, can wait there behind its parent for several scheduler ticks
+/// before the balancer moves it: two 10 ms halves of a job took 12-20 ms with the child
+/// unplaced and 10.4 ms with it on the other CPU (docs/BENCHMARKS.md, issue #3). So a worker
+/// moves itself, as it starts, to an allowed CPU other than its parent's.
+#[cfg(target_os = "linux")]
+mod place {
+    /// `n` allowed CPUs other than the calling thread's current one (repeating if there are
+    /// fewer); empty if the affinity cannot be read or there is no other CPU.
+    pub fn worker_cpus(n: usize) -> Vec<usize> {
+        // SAFETY: a zeroed cpu_set_t is a valid (empty) set, written by sched_getaffinity
+        let (set, cur) = unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+                return Vec::new();
+            }
+            (set, libc::sched_getcpu())
+        };
+        let others: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+            // SAFETY: c < CPU_SETSIZE
+            .filter(|&c| unsafe { libc::CPU_ISSET(c, &set) } && c as i64 != cur as i64)
+            .collect();
+        if others.is_empty() {
+            return Vec::new();
+        }
+        (0..n).map(|i| others[i % others.len()]).collect()
+    }
+
+    /// Move the calling thread to `cpu` (best effort: on failure it stays where it is).
+    pub fn pin_current(cpu: usize) {
+        // SAFETY: a zeroed cpu_set_t is the empty set; cpu < CPU_SETSIZE (from worker_cpus)
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(cpu, &mut set);
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod place {
+    pub fn worker_cpus(_n: usize) -> Vec<usize> {
+        Vec::new()
+    }
+    pub fn pin_current(_cpu: usize) {}
+}
+
+/// Lines read and checked at a time, and the bytes after which a block is cut short.
 const BLOCK: usize = 4096;
+const BLOCK_BYTES: usize = 64 << 20;
+
+/// Read the next block of lines into `buf` (cleared first): `ends` gets, for every line read,
+/// its 1-based number and the end of its text in `buf` (`\n` and a `\r` before it removed,
+/// as `BufRead::lines` does). At most BLOCK lines, and no more once BLOCK_BYTES are read.
+/// Returns whether the input ended.
+fn read_block(
+    input: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    ends: &mut Vec<(usize, usize, usize)>,
+    lineno: &mut usize,
+) -> std::io::Result<bool> {
+    buf.clear();
+    ends.clear();
+    while ends.len() < BLOCK && buf.len() < BLOCK_BYTES {
+        let start = buf.len();
+        if input.read_until(b'\n', buf)? == 0 {
+            return Ok(true);
+        }
+        *lineno += 1;
+        let mut end = buf.len();
+        if buf[end - 1] == b'\n' {
+            end -= 1;
+            if end > start && buf[end - 1] == b'\r' {
+                end -= 1;
+            }
+        }
+        ends.push((*lineno, start, end));
+    }
+    Ok(false)
+}
+
+/// The input file's read buffer: 64 KiB reads (16 system calls per MB instead of 128).
+const READ_BUF: usize = 64 << 10;
 
 /// Run `raif check` on readers/writers (the testable core).
 pub fn check_stream(
     input_name: &str,
-    input: impl BufRead,
+    mut input: impl BufRead,
     out: &mut dyn Write,
     responses: Option<&HashMap<String, String>>,
 ) -> Result<CheckReport> {
@@ -436,33 +524,31 @@ pub fn check_stream(
     let (mut n, mut ps, mut pl, mut ni, mut is, mut il) =
         (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
     let threads = worker_count();
-    let mut lines = input.lines().enumerate();
-    let mut block = Vec::new();
+    // the lines of a block are read into one buffer and checked in place
+    let (mut buf, mut ends, mut lineno) = (Vec::new(), Vec::new(), 0usize);
     loop {
-        block.clear();
-        let mut read_error = None;
-        let mut ended = false;
-        while block.len() < BLOCK {
-            match lines.next() {
-                None => {
-                    ended = true;
-                    break;
-                }
-                Some((i, Ok(line))) => {
-                    if !line.trim().is_empty() {
-                        block.push((i + 1, line));
-                    }
-                }
-                Some((i, Err(e))) => {
-                    read_error = Some(
-                        anyhow::Error::new(e)
-                            .context(format!("{input_name}:{}: cannot read", i + 1)),
-                    );
-                    break;
+        let read = read_block(&mut input, &mut buf, &mut ends, &mut lineno);
+        let mut block: Vec<(usize, &str)> = Vec::with_capacity(ends.len());
+        let mut outcomes = Vec::new();
+        for &(no, a, b) in &ends {
+            match std::str::from_utf8(&buf[a..b]) {
+                Ok(line) if line.trim().is_empty() => {}
+                Ok(line) => block.push((no, line)),
+                // a line that is not UTF-8 is reported like a malformed one
+                Err(e) => {
+                    outcomes.extend(check_block(input_name, &block, responses, threads));
+                    block.clear();
+                    let msg = format!("not UTF-8: {e}");
+                    outcomes.push(LineOutcome {
+                        text: serde_json::json!({"line": no, "error": msg}).to_string(),
+                        problems: vec![format!("{input_name}:{no}: {msg}")],
+                        checked: None,
+                    });
                 }
             }
         }
-        for o in check_block(input_name, &block, responses, threads) {
+        outcomes.extend(check_block(input_name, &block, responses, threads));
+        for o in outcomes {
             rep.problems.extend(o.problems);
             writeln!(out, "{}", o.text)?;
             if let Some(c) = o.checked {
@@ -474,11 +560,13 @@ pub fn check_stream(
                 ni += c.n;
             }
         }
-        if let Some(e) = read_error {
-            return Err(e);
-        }
-        if ended {
-            break;
+        match read {
+            Ok(false) => {}
+            Ok(true) => break,
+            Err(e) => {
+                return Err(anyhow::Error::new(e)
+                    .context(format!("{input_name}:{}: cannot read", lineno + 1)))
+            }
         }
     }
     let div = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
@@ -519,7 +607,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckReport> {
             );
             let r = check_stream(
                 &name,
-                std::io::BufReader::new(f),
+                std::io::BufReader::with_capacity(READ_BUF, f),
                 &mut w,
                 responses.as_ref(),
             )?;
@@ -531,7 +619,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckReport> {
             let mut w = std::io::BufWriter::new(stdout.lock());
             let r = check_stream(
                 &name,
-                std::io::BufReader::new(f),
+                std::io::BufReader::with_capacity(READ_BUF, f),
                 &mut w,
                 responses.as_ref(),
             )?;
@@ -596,6 +684,126 @@ mod tests {
                 serde_json::from_str::<Value>(bad).unwrap_err().to_string(),
                 "{bad}"
             );
+        }
+    }
+
+    /// Lines come out of a block as `BufRead::lines` gives them (`\n` and `\r\n` removed, a
+    /// last line without `\n`, blank lines kept for numbering), whatever the reader's buffer.
+    #[test]
+    fn blocks_split_lines_like_bufread_lines() {
+        let text = "a\r\n\nb c\n\r\n\r\rd\n \nlast";
+        for cap in [1, 2, 3, 7, 64] {
+            let mut input = std::io::BufReader::with_capacity(cap, text.as_bytes());
+            let (mut buf, mut ends, mut no) = (Vec::new(), Vec::new(), 0);
+            assert!(read_block(&mut input, &mut buf, &mut ends, &mut no).unwrap());
+            let got: Vec<(usize, &[u8])> = ends.iter().map(|&(n, a, b)| (n, &buf[a..b])).collect();
+            let want: Vec<(usize, &[u8])> = text
+                .lines()
+                .enumerate()
+                .map(|(i, l)| (i + 1, l.as_bytes()))
+                .collect();
+            assert_eq!(got, want, "buffer of {cap}");
+        }
+    }
+
+    /// A line that is not UTF-8 is reported with its number, and the lines around it are
+    /// still checked, in order.
+    #[test]
+    fn a_line_that_is_not_utf8_is_reported_and_the_rest_checked() {
+        let ok = |key: u32| {
+            format!(
+                r#"{{"key": {key}, "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{{}}], "prompt": "p", "response": "no commas"}}"#
+            )
+        };
+        let mut input = Vec::new();
+        input.extend_from_slice(ok(1).as_bytes());
+        input.extend_from_slice(b"\n{\"key\": 2, \"response\": \"\xff\xfe\"}\r\n");
+        input.extend_from_slice(ok(3).as_bytes());
+        let mut out = Vec::new();
+        let rep = check_stream("in.jsonl", &input[..], &mut out, None).unwrap();
+        let lines: Vec<Value> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0]["key"], 1);
+        assert_eq!(lines[1]["line"], 2);
+        assert!(lines[1]["error"].as_str().unwrap().starts_with("not UTF-8"));
+        assert_eq!(lines[2]["key"], 3);
+        assert_eq!(rep.problems.len(), 1);
+        assert!(rep.problems[0].starts_with("in.jsonl:2: not UTF-8"));
+        assert_eq!(rep.summary.prompts, 2);
+    }
+
+    /// The outcomes of a block are the same on 1, 2, 3 and 5 threads (workers placed on other
+    /// CPUs or not): every line of IFBench's samples, checked in input order.
+    #[test]
+    fn outcomes_do_not_depend_on_the_thread_count() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ifbench");
+        let (Ok(rows), Ok(resp)) = (
+            std::fs::read_to_string(dir.join("IFBench_test.jsonl")),
+            std::fs::read_to_string(dir.join("sample_output.jsonl")),
+        ) else {
+            eprintln!("skipped: ../shared/data/ifbench not found");
+            return;
+        };
+        let resp: Vec<Value> = resp
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let lines: Vec<String> = rows
+            .lines()
+            .zip(&resp)
+            .take(120)
+            .map(|(row, r)| {
+                let mut v: Value = serde_json::from_str(row).unwrap();
+                v["response"] = r["response"].clone();
+                v.to_string()
+            })
+            .collect();
+        let block: Vec<(usize, &str)> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (i + 1, l.as_str()))
+            .collect();
+        let texts = |threads| -> Vec<String> {
+            check_block("in.jsonl", &block, None, threads)
+                .into_iter()
+                .map(|o| o.text)
+                .collect()
+        };
+        let one = texts(1);
+        assert_eq!(one.len(), block.len());
+        for threads in [2, 3, 5] {
+            assert_eq!(texts(threads), one, "{threads} threads");
+        }
+    }
+
+    /// Workers go to allowed CPUs only.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn workers_are_placed_on_allowed_cpus() {
+        // SAFETY: a zeroed cpu_set_t is valid, written by sched_getaffinity
+        let set = unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            assert_eq!(
+                libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set),
+                0
+            );
+            set
+        };
+        // SAFETY: plain read of a valid set
+        let allowed = (0..libc::CPU_SETSIZE as usize)
+            .filter(|&c| unsafe { libc::CPU_ISSET(c, &set) })
+            .count();
+        let cpus = place::worker_cpus(5);
+        if allowed > 1 {
+            assert_eq!(cpus.len(), 5);
+        }
+        for c in cpus {
+            // SAFETY: plain read of a valid set, c < CPU_SETSIZE
+            assert!(unsafe { libc::CPU_ISSET(c, &set) }, "cpu {c} not allowed");
         }
     }
 
