@@ -98,8 +98,52 @@ pub fn stopwords() -> &'static HashSet<&'static str> {
     &S
 }
 
-/// `instructions_util.count_stopwords` (IFBench).
+/// The stop words that are ASCII `\w` runs (the only ones a [`word_tokens`] token can equal),
+/// by length then bytes, for a binary search.
+fn ascii_word_stopwords() -> &'static [&'static str] {
+    static S: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        let mut v: Vec<&str> = stopwords()
+            .iter()
+            .copied()
+            .filter(|w| w.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+            .collect();
+        v.sort_by(|a, b| (a.len(), *a).cmp(&(b.len(), *b)));
+        v
+    });
+    &S
+}
+
+/// `instructions_util.count_stopwords` (IFBench): the [`word_tokens`] whose lowercase is a stop
+/// word.
 pub fn count_stopwords(text: &str) -> usize {
+    let ascii = ascii_word_stopwords();
+    let longest = ascii.last().map_or(0, |w| w.len());
+    let mut buf = [0u8; 32];
+    word_tokens(text)
+        .into_iter()
+        .filter(|t| {
+            if t.is_ascii() {
+                // lowercased on the stack; longer tokens are no stop word
+                if t.len() > longest || t.len() > buf.len() {
+                    return false;
+                }
+                let low = &mut buf[..t.len()];
+                low.copy_from_slice(t.as_bytes());
+                low.make_ascii_lowercase();
+                ascii
+                    .binary_search_by(|w| (w.len(), w.as_bytes()).cmp(&(low.len(), &*low)))
+                    .is_ok()
+            } else {
+                stopwords().contains(py::lower(t).as_str())
+            }
+        })
+        .count()
+}
+
+/// [`count_stopwords`] as written first: every token lowercased into a new string and looked
+/// up in the set (the reference it is tested against).
+#[cfg(test)]
+fn count_stopwords_reference(text: &str) -> usize {
     let s = stopwords();
     word_tokens(text)
         .into_iter()
@@ -1454,22 +1498,63 @@ pub fn word_tokenize(text: &str) -> Vec<String> {
 /// and the Treebank tokenizer (a pure function of the sentence) is the costly part.
 pub fn for_each_word_token(text: &str, mut f: impl FnMut(&str)) {
     for sentence in sent_tokenize(text) {
-        // (a plain sentence is split faster than the memo is read)
-        if plain_treebank(sentence, &mut f) {
-            continue;
-        }
-        let memo = SENTENCE_MEMO.with(|m| {
-            m.borrow_mut().as_mut().map(|memo| {
-                memo.entry(sentence.into())
-                    .or_insert_with(|| treebank_tokenize(sentence).into())
-                    .clone()
-            })
-        });
-        match memo {
-            Some(tokens) => tokens.iter().for_each(|t| f(t)),
-            None => treebank_tokenize(sentence).iter().for_each(|t| f(t)),
-        }
+        sentence_tokens(sentence, &mut f);
     }
+}
+
+/// Call `f` on the Treebank tokens of one sentence of [`sent_tokenize`] (memoised as
+/// [`for_each_word_token`] says).
+fn sentence_tokens(sentence: &str, f: &mut impl FnMut(&str)) {
+    // (a plain sentence is split faster than the memo is read)
+    if plain_treebank(sentence, &mut *f) {
+        return;
+    }
+    let memo = SENTENCE_MEMO.with(|m| {
+        m.borrow_mut().as_mut().map(|memo| {
+            memo.entry(sentence.into())
+                .or_insert_with(|| treebank_tokenize(sentence).into())
+                .clone()
+        })
+    });
+    match memo {
+        Some(tokens) => tokens.iter().for_each(|t| f(t)),
+        None => treebank_tokenize(sentence).iter().for_each(|t| f(t)),
+    }
+}
+
+/// The first `n` tokens of `nltk.word_tokenize(text)` (all of them if there are fewer). The
+/// tokens of a sentence depend on that sentence alone, so only the sentences that hold the
+/// first `n` tokens are tokenized: `words:start_verb` tags the first token from the first
+/// three.
+pub fn word_tokenize_head(text: &str, n: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for sentence in sent_tokenize(text) {
+        if out.len() >= n {
+            break;
+        }
+        sentence_tokens(sentence, &mut |t| out.push(t.to_string()));
+    }
+    out.truncate(n);
+    out
+}
+
+/// The last `n` tokens of `nltk.word_tokenize(text)` (all of them if there are fewer), from
+/// the sentences that hold them (see [`word_tokenize_head`]).
+pub fn word_tokenize_tail(text: &str, n: usize) -> Vec<String> {
+    let mut last: Vec<Vec<String>> = Vec::new();
+    let mut count = 0;
+    for sentence in sent_tokenize(text).into_iter().rev() {
+        if count >= n {
+            break;
+        }
+        let mut tokens = Vec::new();
+        sentence_tokens(sentence, &mut |t| tokens.push(t.to_string()));
+        count += tokens.len();
+        last.push(tokens);
+    }
+    let mut out: Vec<String> = last.into_iter().rev().flatten().collect();
+    out.drain(..out.len().saturating_sub(n));
+    out
 }
 
 type SentenceMemo = std::collections::HashMap<Box<str>, std::rc::Rc<[String]>>;
@@ -1648,6 +1733,27 @@ pub(crate) mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5_000))]
+        /// Stop words are counted as the reference counts them: mixed case, apostrophes,
+        /// underscores, digits, non-ASCII letters (the Kelvin sign lowercases to `k`).
+        #[test]
+        fn stopwords_counted_like_the_reference(
+            text in "((THE|the|The|ourselves|Yourselves|don|t|shouldn|'|_|a1|a|I|İ|Ab|\u{212a}|off|x)[ ,.\n]?){0,20}"
+        ) {
+            proptest::prop_assert_eq!(count_stopwords(&text), count_stopwords_reference(&text), "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn stopwords_counted_like_the_reference_on_the_corpus() {
+        for line in include_str!("../data/corpus.jsonl").lines().step_by(5) {
+            let v: serde_json::Value = serde_json::from_str(line).expect("corpus line");
+            let r = v["response"].as_str().unwrap_or("");
+            assert_eq!(count_stopwords(r), count_stopwords_reference(r), "{r:?}");
+        }
+    }
+
     /// The sentence memo changes nothing: the tokens of texts that share sentences (and of the
     /// same text twice) are the same inside a scope as outside, and the scope ends cleanly.
     #[test]
@@ -1682,6 +1788,43 @@ pub(crate) mod tests {
         let r = std::panic::catch_unwind(|| with_sentence_memo(|| panic!("inside")));
         assert!(r.is_err());
         assert!(SENTENCE_MEMO.with(|m| m.borrow().is_none()));
+    }
+
+    /// The head and tail of the tokens are those of the whole list, on every response of the
+    /// corpus (and its loose variants) and on hand cases, for several lengths.
+    #[test]
+    fn token_head_and_tail_are_the_ends_of_the_whole_list() {
+        let mut texts: Vec<String> = vec![
+            String::new(),
+            " ".into(),
+            "One".into(),
+            "One two".into(),
+            "Hi. Go. Now!".into(),
+            "\"Yes.\" He said. A".into(),
+            "Mr. Smith went. Then... ok? (Fine.) Done".into(),
+        ];
+        for line in include_str!("../data/corpus.jsonl").lines().step_by(7) {
+            let v: serde_json::Value = serde_json::from_str(line).expect("corpus line");
+            if let Some(r) = v["response"].as_str() {
+                texts.extend(crate::registry::loose_variants(r));
+            }
+        }
+        for t in &texts {
+            let all = word_tokenize(t);
+            for n in [0, 1, 2, 3, 5] {
+                let k = n.min(all.len());
+                assert_eq!(
+                    word_tokenize_head(t, n),
+                    all[..k].to_vec(),
+                    "head {n} of {t:?}"
+                );
+                assert_eq!(
+                    word_tokenize_tail(t, n),
+                    all[all.len() - k..].to_vec(),
+                    "tail {n} of {t:?}"
+                );
+            }
+        }
     }
 
     /// The plain-sentence split, where it applies (None: not plain).

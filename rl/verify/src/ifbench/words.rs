@@ -103,7 +103,8 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
             verdict(true, "every word length is prime")
         })),
         "words:start_verb" => Ok(Box::new(|value| {
-            let toks = crate::nltk::word_tokenize(value);
+            // (the first token's tag depends on it and the next two)
+            let toks = crate::nltk::word_tokenize_head(value, 3);
             match crate::nltk::first_pos_tag(&toks) {
                 Some(t) => verdict(
                     t.contains("VB"),
@@ -237,12 +238,15 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
         "words:words_position" => {
             let k = py::strip(&kw.str("keyword")?).to_string();
             Ok(Box::new(move |value| {
-                let w = crate::nltk::word_tokenize(value);
-                if w.len() < 2 {
-                    return verdict(false, format!("{} words (needs at least 2)", w.len()));
+                // words[1] and words[-2] of `word_tokenize(value)`: its first and last two
+                // tokens say all (the sentences between them are not tokenized)
+                let head = crate::nltk::word_tokenize_head(value, 2);
+                if head.len() < 2 {
+                    return verdict(false, format!("{} words (needs at least 2)", head.len()));
                 }
-                let a = &w[1];
-                let b = &w[w.len() - 2];
+                let tail = crate::nltk::word_tokenize_tail(value, 2);
+                let a = &head[1];
+                let b = &tail[0];
                 verdict(
                     a == b && *b == k,
                     format!("second word {a:?}, second to last {b:?} (needs {k:?})"),
