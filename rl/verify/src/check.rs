@@ -482,32 +482,64 @@ const BLOCK_BYTES: usize = 64 << 20;
 
 /// Read the next block of lines into `buf` (cleared first): `ends` gets, for every line read,
 /// its 1-based number and the end of its text in `buf` (`\n` and a `\r` before it removed,
-/// as `BufRead::lines` does). At most BLOCK lines, and no more once BLOCK_BYTES are read.
+/// as `BufRead::lines` does). Whole lines: at most `max_lines`, and no more once `max_bytes`
+/// are read.
 /// Returns whether the input ended.
 fn read_block(
     input: &mut impl BufRead,
     buf: &mut Vec<u8>,
     ends: &mut Vec<(usize, usize, usize)>,
     lineno: &mut usize,
+    (max_lines, max_bytes): (usize, usize),
 ) -> std::io::Result<bool> {
     buf.clear();
     ends.clear();
-    while ends.len() < BLOCK && buf.len() < BLOCK_BYTES {
-        let start = buf.len();
-        if input.read_until(b'\n', buf)? == 0 {
-            return Ok(true);
+    // (read_until, with the memchr crate's vector search for the newlines)
+    let mut start = 0;
+    let mut ended = false;
+    // (the limits are checked between lines: a block holds whole lines)
+    loop {
+        let chunk = match input.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            ended = true;
+            break;
         }
-        *lineno += 1;
-        let mut end = buf.len();
-        if buf[end - 1] == b'\n' {
-            end -= 1;
-            if end > start && buf[end - 1] == b'\r' {
-                end -= 1;
+        let (used, line_done) = match memchr::memchr(b'\n', chunk) {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        buf.extend_from_slice(&chunk[..used]);
+        input.consume(used);
+        if line_done {
+            end_line(buf, start, ends, lineno);
+            start = buf.len();
+            if ends.len() >= max_lines || buf.len() >= max_bytes {
+                break;
             }
         }
-        ends.push((*lineno, start, end));
     }
-    Ok(false)
+    if ended && start < buf.len() {
+        // the last line, without a newline
+        end_line(buf, start, ends, lineno);
+    }
+    Ok(ended)
+}
+
+/// Record the line `buf[start..]` (its `\n` and a `\r` before it left out).
+fn end_line(buf: &[u8], start: usize, ends: &mut Vec<(usize, usize, usize)>, lineno: &mut usize) {
+    *lineno += 1;
+    let mut end = buf.len();
+    if end > start && buf[end - 1] == b'\n' {
+        end -= 1;
+        if end > start && buf[end - 1] == b'\r' {
+            end -= 1;
+        }
+    }
+    ends.push((*lineno, start, end));
 }
 
 /// The input file's read buffer: 64 KiB reads (16 system calls per MB instead of 128).
@@ -527,7 +559,13 @@ pub fn check_stream(
     // the lines of a block are read into one buffer and checked in place
     let (mut buf, mut ends, mut lineno) = (Vec::new(), Vec::new(), 0usize);
     loop {
-        let read = read_block(&mut input, &mut buf, &mut ends, &mut lineno);
+        let read = read_block(
+            &mut input,
+            &mut buf,
+            &mut ends,
+            &mut lineno,
+            (BLOCK, BLOCK_BYTES),
+        );
         let mut block: Vec<(usize, &str)> = Vec::with_capacity(ends.len());
         let mut outcomes = Vec::new();
         for &(no, a, b) in &ends {
@@ -695,7 +733,14 @@ mod tests {
         for cap in [1, 2, 3, 7, 64] {
             let mut input = std::io::BufReader::with_capacity(cap, text.as_bytes());
             let (mut buf, mut ends, mut no) = (Vec::new(), Vec::new(), 0);
-            assert!(read_block(&mut input, &mut buf, &mut ends, &mut no).unwrap());
+            assert!(read_block(
+                &mut input,
+                &mut buf,
+                &mut ends,
+                &mut no,
+                (BLOCK, BLOCK_BYTES)
+            )
+            .unwrap());
             let got: Vec<(usize, &[u8])> = ends.iter().map(|&(n, a, b)| (n, &buf[a..b])).collect();
             let want: Vec<(usize, &[u8])> = text
                 .lines()
@@ -703,6 +748,37 @@ mod tests {
                 .map(|(i, l)| (i + 1, l.as_bytes()))
                 .collect();
             assert_eq!(got, want, "buffer of {cap}");
+        }
+        // blocks cut by line count or by bytes hold whole lines, and together every line
+        let text: String = (0..500)
+            .map(|i| format!("{}\n", "x".repeat(i % 37)))
+            .collect();
+        for (cap, limits) in [
+            (3, (7, usize::MAX)),
+            (64, (usize::MAX, 50)),
+            (5, (1, 1)),
+            (16, (13, 100)),
+        ] {
+            let mut input = std::io::BufReader::with_capacity(cap, text.as_bytes());
+            let (mut buf, mut ends, mut no) = (Vec::new(), Vec::new(), 0);
+            let mut got: Vec<(usize, String)> = Vec::new();
+            loop {
+                let ended = read_block(&mut input, &mut buf, &mut ends, &mut no, limits).unwrap();
+                assert!(ends.len() <= limits.0);
+                got.extend(
+                    ends.iter()
+                        .map(|&(n, a, b)| (n, String::from_utf8(buf[a..b].to_vec()).unwrap())),
+                );
+                if ended {
+                    break;
+                }
+            }
+            let want: Vec<(usize, String)> = text
+                .lines()
+                .enumerate()
+                .map(|(i, l)| (i + 1, l.to_string()))
+                .collect();
+            assert_eq!(got, want, "buffer of {cap}, limits {limits:?}");
         }
     }
 

@@ -25,9 +25,44 @@ pub fn is_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
-/// `s.split()` (no argument): runs of Python whitespace, no empty pieces.
+/// `s.split()` (no argument): runs of Python whitespace, no empty pieces. ASCII bytes are
+/// read through a table; a char is decoded only where one starts above ASCII.
 pub fn split_ws(s: &str) -> Vec<&str> {
-    s.split(is_space).filter(|w| !w.is_empty()).collect()
+    /// `isspace()` of each ASCII char: `\t\n\x0b\x0c\r`, `\x1c`-`\x1f` and the space.
+    const SPACE: [bool; 128] = {
+        let mut t = [false; 128];
+        let mut c = 0;
+        while c < 128 {
+            t[c] = matches!(c, 9..=13 | 28..=32);
+            c += 1;
+        }
+        t
+    };
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut start = None;
+    let mut i = 0;
+    while i < b.len() {
+        let (space, n) = if b[i] < 0x80 {
+            (SPACE[b[i] as usize], 1)
+        } else {
+            let c = s[i..].chars().next().unwrap_or(' ');
+            (is_space(c), c.len_utf8())
+        };
+        match (space, start) {
+            (false, None) => start = Some(i),
+            (true, Some(a)) => {
+                out.push(&s[a..i]);
+                start = None;
+            }
+            _ => {}
+        }
+        i += n;
+    }
+    if let Some(a) = start {
+        out.push(&s[a..]);
+    }
+    out
 }
 
 /// `s.strip()`.
@@ -107,10 +142,17 @@ pub fn remove_punct(s: &str) -> String {
         }
         m
     };
-    let kept: Vec<u8> = s
-        .bytes()
-        .filter(|&b| b >= 128 || MASK & (1u128 << b) == 0)
-        .collect();
+    // the runs between punctuation bytes are copied whole
+    let b = s.as_bytes();
+    let mut kept = Vec::with_capacity(b.len());
+    let mut run = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c < 128 && MASK & (1u128 << c) != 0 {
+            kept.extend_from_slice(&b[run..i]);
+            run = i + 1;
+        }
+    }
+    kept.extend_from_slice(&b[run..]);
     String::from_utf8(kept).expect("dropping ASCII bytes from UTF-8 leaves UTF-8")
 }
 
@@ -1543,6 +1585,20 @@ macro_rules! py_re {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        /// The table split is `str::split(is_space)` without the empty pieces, on text with
+        /// every kind of Python whitespace (ASCII, `\x1c`-`\x1f`, NEL, NBSP, the U+2000 block,
+        /// the ideographic space) next to ASCII and multi-byte letters.
+        #[test]
+        fn split_ws_splits_on_python_whitespace(
+            s in "[ a\t\n\x0b\x0c\r\x1c\x1f\u{85}\u{a0}\u{1680}\u{2003}\u{2028}\u{202f}\u{3000}é日\u{200b}\x00]{0,24}"
+        ) {
+            let want: Vec<&str> = s.split(is_space).filter(|w| !w.is_empty()).collect();
+            proptest::prop_assert_eq!(split_ws(&s), want, "{:?}", s);
+        }
+    }
 
     #[test]
     fn python_classes() {

@@ -138,12 +138,13 @@ pub fn split_into_sentences(text: &str) -> Vec<String> {
     // format!(" {text}  ").replace('\n', " ")
     let mut t = String::with_capacity(text.len() + 3);
     t.push(' ');
-    for (k, piece) in text.split('\n').enumerate() {
-        if k > 0 {
-            t.push(' ');
-        }
-        t.push_str(piece);
+    let mut last = 0;
+    for i in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        t.push_str(&text[last..i]);
+        t.push(' ');
+        last = i + 1;
     }
+    t.push_str(&text[last..]);
     t.push_str("  ");
     // (Mr|St|Mrs|Ms|Dr)[.] -> \1<prd>
     t = apply(t, Starts::Bytes3(b'M', b'S', b'D'), |t, i| {
