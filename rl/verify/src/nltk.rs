@@ -26,10 +26,20 @@ fn fre(p: &str) -> FRegex {
 /// `regex` module's Unicode `\w`, the class `regex_syntax::is_word_character` tests), which is
 /// what the greedy, leftmost `\w+` finds.
 pub fn word_tokens(text: &str) -> Vec<&str> {
+    let b = text.as_bytes();
     let mut out = Vec::new();
     let mut start = None;
-    for (i, c) in text.char_indices() {
-        match (is_word_char(c), start) {
+    let mut i = 0;
+    while i < b.len() {
+        // (ASCII bytes read through a table; a char is decoded only where one starts above
+        // ASCII)
+        let (w, n) = if b[i] < 0x80 {
+            (ASCII_WORD[b[i] as usize], 1)
+        } else {
+            let c = text[i..].chars().next().unwrap_or(' ');
+            (is_word_char(c), c.len_utf8())
+        };
+        match (w, start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
                 out.push(&text[s..i]);
@@ -37,6 +47,7 @@ pub fn word_tokens(text: &str) -> Vec<&str> {
             }
             _ => {}
         }
+        i += n;
     }
     if let Some(s) = start {
         out.push(&text[s..]);
@@ -44,19 +55,21 @@ pub fn word_tokens(text: &str) -> Vec<&str> {
     out
 }
 
+/// `\w` of each ASCII char: `[0-9A-Za-z_]`.
+const ASCII_WORD: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut c = 0;
+    while c < 128 {
+        t[c] = (c as u8).is_ascii_alphanumeric() || c == b'_' as usize;
+        c += 1;
+    }
+    t
+};
+
 /// `instructions_util.count_words`: the number of [`word_tokens`], counted (the word starts)
 /// without building them.
 pub fn count_words(text: &str) -> usize {
-    /// `\w` of each ASCII char: `[0-9A-Za-z_]`.
-    const WORD: [bool; 128] = {
-        let mut t = [false; 128];
-        let mut c = 0;
-        while c < 128 {
-            t[c] = (c as u8).is_ascii_alphanumeric() || c == b'_' as usize;
-            c += 1;
-        }
-        t
-    };
+    const WORD: [bool; 128] = ASCII_WORD;
     let b = text.as_bytes();
     if b.is_ascii() {
         let mut n = 0;
@@ -99,40 +112,43 @@ pub fn stopwords() -> &'static HashSet<&'static str> {
 }
 
 /// The stop words that are ASCII `\w` runs (the only ones a [`word_tokens`] token can equal),
-/// by length then bytes, for a binary search.
-fn ascii_word_stopwords() -> &'static [&'static str] {
-    static S: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-        let mut v: Vec<&str> = stopwords()
+/// each packed in a u128 (bytes little-endian, at most 16), sorted for a binary search.
+fn ascii_word_stopwords() -> &'static [u128] {
+    static S: LazyLock<Vec<u128>> = LazyLock::new(|| {
+        let mut v: Vec<u128> = stopwords()
             .iter()
-            .copied()
             .filter(|w| w.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+            .filter_map(|w| pack16(w.as_bytes()))
             .collect();
-        v.sort_by(|a, b| (a.len(), *a).cmp(&(b.len(), *b)));
+        v.sort_unstable();
         v
     });
     &S
+}
+
+/// Up to 16 bytes as one u128 (None when longer); no two such strings without NUL bytes pack
+/// to the same number.
+fn pack16(b: &[u8]) -> Option<u128> {
+    let mut a = [0u8; 16];
+    a.get_mut(..b.len())?.copy_from_slice(b);
+    Some(u128::from_le_bytes(a))
 }
 
 /// `instructions_util.count_stopwords` (IFBench): the [`word_tokens`] whose lowercase is a stop
 /// word.
 pub fn count_stopwords(text: &str) -> usize {
     let ascii = ascii_word_stopwords();
-    let longest = ascii.last().map_or(0, |w| w.len());
-    let mut buf = [0u8; 32];
     word_tokens(text)
         .into_iter()
         .filter(|t| {
             if t.is_ascii() {
-                // lowercased on the stack; longer tokens are no stop word
-                if t.len() > longest || t.len() > buf.len() {
-                    return false;
-                }
-                let low = &mut buf[..t.len()];
-                low.copy_from_slice(t.as_bytes());
-                low.make_ascii_lowercase();
-                ascii
-                    .binary_search_by(|w| (w.len(), w.as_bytes()).cmp(&(low.len(), &*low)))
-                    .is_ok()
+                // (a `\w` run has no NUL byte; one longer than 16 bytes is no stop word)
+                pack16(t.as_bytes()).is_some_and(|k| {
+                    // (each packed byte lowercased)
+                    let lowered =
+                        u128::from_le_bytes(k.to_le_bytes().map(|c| c.to_ascii_lowercase()));
+                    ascii.binary_search(&lowered).is_ok()
+                })
             } else {
                 stopwords().contains(py::lower(t).as_str())
             }
@@ -1730,6 +1746,29 @@ pub(crate) mod tests {
         #[test]
         fn count_words_is_the_number_of_tokens(text in "[a-z_0-9 .\n'é日٣½²\u{a0}\u{300}]{0,30}") {
             proptest::prop_assert_eq!(count_words(&text), word_tokens(&text).len(), "{:?}", text);
+        }
+    }
+
+    proptest::proptest! {
+        /// The table tokenizer gives the `\\w` runs that a char-by-char scan gives.
+        #[test]
+        fn word_tokens_are_the_runs_of_word_chars(text in "[a-zA-Z_0-9 .\n'é日٣½²\u{a0}\u{300}\u{903}-]{0,30}") {
+            let mut want = Vec::new();
+            let mut start = None;
+            for (i, c) in text.char_indices() {
+                match (is_word_char(c), start) {
+                    (true, None) => start = Some(i),
+                    (false, Some(s)) => {
+                        want.push(&text[s..i]);
+                        start = None;
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(s) = start {
+                want.push(&text[s..]);
+            }
+            proptest::prop_assert_eq!(word_tokens(&text), want, "{:?}", text);
         }
     }
 

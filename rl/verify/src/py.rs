@@ -132,22 +132,22 @@ pub fn lower(s: &str) -> String {
 pub fn remove_punct(s: &str) -> String {
     // The punctuation is ASCII, and an ASCII byte is never part of another character's
     // UTF-8 encoding: keep the other bytes.
-    const MASK: u128 = {
+    const PUNCT: [bool; 256] = {
         let b = PUNCTUATION.as_bytes();
-        let mut m = 0u128;
+        let mut t = [false; 256];
         let mut i = 0;
         while i < b.len() {
-            m |= 1u128 << b[i];
+            t[b[i] as usize] = true;
             i += 1;
         }
-        m
+        t
     };
     // the runs between punctuation bytes are copied whole
     let b = s.as_bytes();
     let mut kept = Vec::with_capacity(b.len());
     let mut run = 0;
     for (i, &c) in b.iter().enumerate() {
-        if c < 128 && MASK & (1u128 << c) != 0 {
+        if PUNCT[c as usize] {
             kept.extend_from_slice(&b[run..i]);
             run = i + 1;
         }
