@@ -1092,6 +1092,7 @@ pub(crate) fn case_variants(c: char) -> Vec<char> {
 }
 
 /// The text characters one pattern character matches (sorted).
+#[derive(Clone)]
 struct BodyChar(Vec<char>);
 
 impl BodyChar {
@@ -1099,6 +1100,20 @@ impl BodyChar {
         if !casei {
             return BodyChar(vec![c]);
         }
+        // (an ASCII char's set is made once per process, when first asked for: keywords are
+        // mostly ASCII, and the Unicode folding below costs more than the rest of compiling a
+        // literal)
+        static ASCII: [std::sync::OnceLock<BodyChar>; 128] =
+            [const { std::sync::OnceLock::new() }; 128];
+        match ASCII.get(c as usize) {
+            Some(cell) => cell.get_or_init(|| BodyChar::folded(c)).clone(),
+            None => BodyChar::folded(c),
+        }
+    }
+
+    /// The chars IGNORECASE matches for `c`: its simple case folding, with Python's Turkish
+    /// i's.
+    fn folded(c: char) -> BodyChar {
         use regex_syntax::hir::{ClassUnicode, ClassUnicodeRange};
         let base: &[char] = if matches!(c, 'i' | 'I' | 'ı' | 'İ') {
             &['i', 'I', 'ı', 'İ']
