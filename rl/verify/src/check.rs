@@ -414,6 +414,11 @@ fn check_block(
                 }
                 work()
             });
+            // A new thread may be queued behind this one on this CPU, where it would wait
+            // for the scheduler's tick before it can move itself: let it run now.
+            if cpu.is_some() {
+                std::thread::yield_now();
+            }
         }
         work();
     });
@@ -542,8 +547,85 @@ fn end_line(buf: &[u8], start: usize, ends: &mut Vec<(usize, usize, usize)>, lin
     ends.push((*lineno, start, end));
 }
 
-/// The input file's read buffer: 64 KiB reads (16 system calls per MB instead of 128).
+/// The input file's read buffer (when it is not mapped) and the output's write buffer: 64 KiB
+/// (16 system calls per MB instead of 128).
 const READ_BUF: usize = 64 << 10;
+const WRITE_BUF: usize = 64 << 10;
+
+/// The counts behind a [`Summary`], and the problems, as the blocks of a run are checked.
+#[derive(Default)]
+struct Tally {
+    problems: Vec<String>,
+    prompts: usize,
+    prompt_strict: usize,
+    prompt_loose: usize,
+    instructions: usize,
+    instruction_strict: usize,
+    instruction_loose: usize,
+}
+
+impl Tally {
+    fn report(self) -> CheckReport {
+        let div = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        CheckReport {
+            summary: Summary {
+                prompts: self.prompts,
+                instructions: self.instructions,
+                prompt_strict: div(self.prompt_strict, self.prompts),
+                prompt_loose: div(self.prompt_loose, self.prompts),
+                instruction_strict: div(self.instruction_strict, self.instructions),
+                instruction_loose: div(self.instruction_loose, self.instructions),
+            },
+            problems: self.problems,
+        }
+    }
+}
+
+/// Check one block of lines, given as (line number, start, end) in `buf`, and write their
+/// outcomes in order.
+fn check_lines(
+    input_name: &str,
+    buf: &[u8],
+    ends: &[(usize, usize, usize)],
+    responses: Option<&HashMap<String, String>>,
+    threads: usize,
+    out: &mut dyn Write,
+    tally: &mut Tally,
+) -> Result<()> {
+    let mut block: Vec<(usize, &str)> = Vec::with_capacity(ends.len());
+    let mut outcomes = Vec::new();
+    for &(no, a, b) in ends {
+        match std::str::from_utf8(&buf[a..b]) {
+            Ok(line) if line.trim().is_empty() => {}
+            Ok(line) => block.push((no, line)),
+            // a line that is not UTF-8 is reported like a malformed one
+            Err(e) => {
+                outcomes.extend(check_block(input_name, &block, responses, threads));
+                block.clear();
+                let msg = format!("not UTF-8: {e}");
+                outcomes.push(LineOutcome {
+                    text: serde_json::json!({"line": no, "error": msg}).to_string(),
+                    problems: vec![format!("{input_name}:{no}: {msg}")],
+                    checked: None,
+                });
+            }
+        }
+    }
+    outcomes.extend(check_block(input_name, &block, responses, threads));
+    for o in outcomes {
+        tally.problems.extend(o.problems);
+        writeln!(out, "{}", o.text)?;
+        if let Some(c) = o.checked {
+            tally.prompts += 1;
+            tally.instruction_strict += c.strict_ok;
+            tally.instruction_loose += c.loose_ok;
+            tally.prompt_strict += c.prompt_strict as usize;
+            tally.prompt_loose += c.prompt_loose as usize;
+            tally.instructions += c.n;
+        }
+    }
+    Ok(())
+}
 
 /// Run `raif check` on readers/writers (the testable core).
 pub fn check_stream(
@@ -552,9 +634,7 @@ pub fn check_stream(
     out: &mut dyn Write,
     responses: Option<&HashMap<String, String>>,
 ) -> Result<CheckReport> {
-    let mut rep = CheckReport::default();
-    let (mut n, mut ps, mut pl, mut ni, mut is, mut il) =
-        (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
+    let mut tally = Tally::default();
     let threads = worker_count();
     // the lines of a block are read into one buffer and checked in place
     let (mut buf, mut ends, mut lineno) = (Vec::new(), Vec::new(), 0usize);
@@ -566,38 +646,7 @@ pub fn check_stream(
             &mut lineno,
             (BLOCK, BLOCK_BYTES),
         );
-        let mut block: Vec<(usize, &str)> = Vec::with_capacity(ends.len());
-        let mut outcomes = Vec::new();
-        for &(no, a, b) in &ends {
-            match std::str::from_utf8(&buf[a..b]) {
-                Ok(line) if line.trim().is_empty() => {}
-                Ok(line) => block.push((no, line)),
-                // a line that is not UTF-8 is reported like a malformed one
-                Err(e) => {
-                    outcomes.extend(check_block(input_name, &block, responses, threads));
-                    block.clear();
-                    let msg = format!("not UTF-8: {e}");
-                    outcomes.push(LineOutcome {
-                        text: serde_json::json!({"line": no, "error": msg}).to_string(),
-                        problems: vec![format!("{input_name}:{no}: {msg}")],
-                        checked: None,
-                    });
-                }
-            }
-        }
-        outcomes.extend(check_block(input_name, &block, responses, threads));
-        for o in outcomes {
-            rep.problems.extend(o.problems);
-            writeln!(out, "{}", o.text)?;
-            if let Some(c) = o.checked {
-                n += 1;
-                is += c.strict_ok;
-                il += c.loose_ok;
-                ps += c.prompt_strict as usize;
-                pl += c.prompt_loose as usize;
-                ni += c.n;
-            }
-        }
+        check_lines(input_name, &buf, &ends, responses, threads, out, &mut tally)?;
         match read {
             Ok(false) => {}
             Ok(true) => break,
@@ -607,16 +656,31 @@ pub fn check_stream(
             }
         }
     }
-    let div = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-    rep.summary = Summary {
-        prompts: n,
-        instructions: ni,
-        prompt_strict: div(ps, n),
-        prompt_loose: div(pl, n),
-        instruction_strict: div(is, ni),
-        instruction_loose: div(il, ni),
-    };
-    Ok(rep)
+    Ok(tally.report())
+}
+
+/// [`check_stream`] on input that is all in memory (a mapped file): its lines are checked
+/// where they are, not copied.
+pub fn check_bytes(
+    input_name: &str,
+    data: &[u8],
+    out: &mut dyn Write,
+    responses: Option<&HashMap<String, String>>,
+) -> Result<CheckReport> {
+    let mut tally = Tally::default();
+    let threads = worker_count();
+    let mut ends = Vec::new();
+    let (mut start, mut lineno) = (0usize, 0usize);
+    while start < data.len() {
+        ends.clear();
+        while ends.len() < BLOCK && start < data.len() {
+            let next = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i + 1);
+            end_line(&data[..next], start, &mut ends, &mut lineno);
+            start = next;
+        }
+        check_lines(input_name, data, &ends, responses, threads, out, &mut tally)?;
+    }
+    Ok(tally.report())
 }
 
 /// Format a summary for people.
@@ -637,30 +701,44 @@ pub fn run(opts: &CheckOptions) -> Result<CheckReport> {
     let f = std::fs::File::open(&opts.input)
         .with_context(|| format!("cannot open {}", opts.input.display()))?;
     let name = opts.input.display().to_string();
+    // A regular file is mapped and checked in place: reading 1 MB into fresh memory cost
+    // this VM ~0.6 ms, a third of it copying and the rest faulting the pages in, all before
+    // the second thread has work (docs/BENCHMARKS.md, issue #3). Anything else (a pipe, a
+    // file that cannot be mapped) is read in blocks. (A file truncated by another process
+    // while it is being checked ends the run with SIGBUS, as with any mapped file.)
+    let mapped = match f.metadata() {
+        // SAFETY: the map is only read, and lives until the check below ends
+        Ok(m) if m.is_file() && m.len() > 0 => unsafe {
+            memmap2::MmapOptions::new().populate().map(&f).ok()
+        },
+        _ => None,
+    };
+    let check = |out: &mut dyn Write| -> Result<CheckReport> {
+        match &mapped {
+            Some(m) => check_bytes(&name, m, out, responses.as_ref()),
+            None => check_stream(
+                &name,
+                std::io::BufReader::with_capacity(READ_BUF, &f),
+                out,
+                responses.as_ref(),
+            ),
+        }
+    };
     let rep = match &opts.output {
         Some(p) => {
-            let mut w = std::io::BufWriter::new(
+            let mut w = std::io::BufWriter::with_capacity(
+                WRITE_BUF,
                 std::fs::File::create(p)
                     .with_context(|| format!("cannot create {}", p.display()))?,
             );
-            let r = check_stream(
-                &name,
-                std::io::BufReader::with_capacity(READ_BUF, f),
-                &mut w,
-                responses.as_ref(),
-            )?;
+            let r = check(&mut w)?;
             w.flush()?;
             r
         }
         None => {
             let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::new(stdout.lock());
-            let r = check_stream(
-                &name,
-                std::io::BufReader::with_capacity(READ_BUF, f),
-                &mut w,
-                responses.as_ref(),
-            )?;
+            let mut w = std::io::BufWriter::with_capacity(WRITE_BUF, stdout.lock());
+            let r = check(&mut w)?;
             w.flush()?;
             r
         }
@@ -780,6 +858,69 @@ mod tests {
                 .collect();
             assert_eq!(got, want, "buffer of {cap}, limits {limits:?}");
         }
+    }
+
+    /// Checking in place (a mapped file) gives what reading in blocks gives: same output
+    /// lines, problems and summary, with blank, CRLF, malformed and non-UTF-8 lines and a last
+    /// line without a newline; and `run` on a file (mapped) writes the same lines.
+    #[test]
+    fn in_place_and_streamed_checks_agree() {
+        let ok = |key: u32, resp: &str| {
+            format!(
+                r#"{{"key": {key}, "instruction_id_list": ["punctuation:no_comma", "change_case:english_lowercase"], "kwargs": [{{}}, {{}}], "prompt": "p", "response": "{resp}"}}"#
+            )
+        };
+        let mut input = Vec::new();
+        for k in 0..40u32 {
+            input.extend_from_slice(
+                ok(k, if k % 3 == 0 { "a, b" } else { "all lower here" }).as_bytes(),
+            );
+            input.extend_from_slice(match k % 5 {
+                0 => b"\r\n".as_slice(),
+                1 => b"\n\n".as_slice(),
+                2 => b"\n{not json\n".as_slice(),
+                3 => b"\n{\"key\": \"\xff\"}\n".as_slice(),
+                _ => b"\n".as_slice(),
+            });
+        }
+        input.extend_from_slice(ok(99, "last").as_bytes());
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let ra = check_stream("in.jsonl", &input[..], &mut a, None).unwrap();
+        let rb = check_bytes("in.jsonl", &input, &mut b, None).unwrap();
+        assert_eq!(
+            String::from_utf8(a.clone()).unwrap(),
+            String::from_utf8(b).unwrap()
+        );
+        assert_eq!(ra.problems, rb.problems);
+        assert_eq!(ra.summary, rb.summary);
+        assert_eq!(ra.summary.prompts, 41);
+
+        let dir = std::env::temp_dir().join(format!("raif-check-map-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (inp, outp) = (dir.join("in.jsonl"), dir.join("out.jsonl"));
+        std::fs::write(&inp, &input).unwrap();
+        let rr = run(&CheckOptions {
+            input: inp.clone(),
+            output: Some(outp.clone()),
+            summary: false,
+            responses: None,
+        })
+        .unwrap();
+        assert_eq!(std::fs::read(&outp).unwrap(), a);
+        assert_eq!(rr.summary, ra.summary);
+        assert_eq!(rr.problems.len(), ra.problems.len());
+        // an empty file (not mapped) gives no lines
+        std::fs::write(&inp, b"").unwrap();
+        let re = run(&CheckOptions {
+            input: inp,
+            output: Some(outp.clone()),
+            summary: false,
+            responses: None,
+        })
+        .unwrap();
+        assert_eq!(re.summary.prompts, 0);
+        assert!(std::fs::read(&outp).unwrap().is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// A line that is not UTF-8 is reported with its number, and the lines around it are
