@@ -8,16 +8,10 @@
 //! The two contraction lists that NLTK compiles with stdlib `re` go through [`crate::py`].
 
 use std::collections::HashSet;
-use std::sync::{LazyLock, OnceLock};
-
-use fancy_regex::Regex as FRegex;
+use std::sync::LazyLock;
 
 use crate::py;
 use crate::table::Table;
-
-fn fre(p: &str) -> FRegex {
-    FRegex::new(p).expect("static NLTK pattern")
-}
 
 // ------------------------------------------------------------------------------------------
 // Word counting and stop words
@@ -814,89 +808,24 @@ pub fn sent_tokenize(text: &str) -> Vec<&str> {
 // ------------------------------------------------------------------------------------------
 // NLTKWordTokenizer
 
-/// One substitution of the tokenizer, `re.sub(pattern, replacement, text)`.
+/// One substitution of the tokenizer, `re.sub(pattern, replacement, text)`, done by hand
+/// (`fast`; the tests hold it to the pattern).
 ///
 /// Every match of `pattern` contains one of the strings in `needs`, so a text without any of
-/// them is left as it is without running (or compiling) the pattern: exactly what the
-/// substitution would give. Patterns are compiled the first time they are needed.
+/// them is left as it is without running the substitution: exactly what it would give.
 struct Sub {
+    // (read by the tests, which compile them)
+    #[cfg_attr(not(test), allow(dead_code))]
     pattern: &'static str,
+    #[cfg_attr(not(test), allow(dead_code))]
     replacement: &'static str,
     needs: &'static [&'static str],
-    /// The same substitution done by hand (None: no match), where it is simple; the tests
-    /// compare it with the pattern.
-    fast: Option<fn(&str) -> Option<String>>,
-    re: OnceLock<(FRegex, Template)>,
+    /// The substitution (None: no match).
+    fast: fn(&str) -> Option<String>,
 }
 
-/// A replacement string (`$N` for group N, the rest literal), parsed once rather than at every
-/// match: the expansion `re.sub` (and fancy-regex) gives these strings.
-struct Template(Vec<Piece>);
-
-enum Piece {
-    Lit(&'static str),
-    Group(usize),
-}
-
-impl Template {
-    /// Our own constant replacements: `$` is always followed by a group number.
-    fn new(s: &'static str) -> Template {
-        let mut pieces = Vec::new();
-        let mut rest = s;
-        while let Some(i) = rest.find('$') {
-            if i > 0 {
-                pieces.push(Piece::Lit(&rest[..i]));
-            }
-            let name_len = rest[i + 1..]
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(rest.len() - i - 1);
-            let n = rest[i + 1..i + 1 + name_len]
-                .parse()
-                .expect("replacement: `$` and a group number");
-            pieces.push(Piece::Group(n));
-            rest = &rest[i + 1 + name_len..];
-        }
-        if !rest.is_empty() {
-            pieces.push(Piece::Lit(rest));
-        }
-        Template(pieces)
-    }
-}
-
-impl fancy_regex::Replacer for &Template {
-    fn replace_append(&mut self, caps: &fancy_regex::Captures<'_>, dst: &mut String) {
-        for p in &self.0 {
-            match p {
-                Piece::Lit(s) => dst.push_str(s),
-                Piece::Group(i) => dst.push_str(caps.get(*i).map_or("", |m| m.as_str())),
-            }
-        }
-    }
-
-    fn no_expansion(&mut self) -> Option<std::borrow::Cow<'_, str>> {
-        match self.0.as_slice() {
-            [] => Some("".into()),
-            [Piece::Lit(s)] => Some((*s).into()),
-            _ => None,
-        }
-    }
-}
-
-const fn sub(
-    pattern: &'static str,
-    replacement: &'static str,
-    needs: &'static [&'static str],
-) -> Sub {
-    Sub {
-        pattern,
-        replacement,
-        needs,
-        fast: None,
-        re: OnceLock::new(),
-    }
-}
-
-/// A [`sub`] with a hand-written equivalent.
+/// A substitution with a hand-written equivalent (the pattern is compiled only by the tests,
+/// which hold the two to each other).
 const fn fast_sub(
     pattern: &'static str,
     replacement: &'static str,
@@ -907,9 +836,32 @@ const fn fast_sub(
         pattern,
         replacement,
         needs,
-        fast: Some(fast),
-        re: OnceLock::new(),
+        fast,
     }
+}
+
+/// `re.sub(r"([^'])' ", r"\1 ' ", t)`: a space put before each `' ` that follows a char other
+/// than `'` (a char the previous match took cannot start the next one). None: no match.
+fn apostrophe_space(t: &str) -> Option<String> {
+    let mut out = String::new();
+    let (mut copied, mut matched_to) = (0, 0);
+    for p in memchr::memmem::find_iter(t.as_bytes(), b"' ") {
+        let Some(c) = t[..p].chars().next_back() else {
+            continue;
+        };
+        if c == '\'' || p - c.len_utf8() < matched_to {
+            continue;
+        }
+        out.push_str(&t[copied..p]);
+        out.push_str(" ' ");
+        copied = p + 2;
+        matched_to = p + 2;
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&t[copied..]);
+    Some(out)
 }
 
 /// `re.sub(r"[SET]", r" \g<0> ", t)` for a set of single chars.
@@ -1052,7 +1004,7 @@ static PUNCTUATION_C: [Sub; 5] = [
     fast_sub(r"[?!]", " $0 ", &["?", "!"], |t| {
         pad_chars(t, |c| matches!(c, '?' | '!'))
     }),
-    sub(r"([^'])' ", "$1 ' ", &["' "]),
+    fast_sub(r"([^'])' ", "$1 ' ", &["' "], apostrophe_space),
     fast_sub(r"[*]", " $0 ", &["*"], |t| pad_chars(t, |c| c == '*')),
     fast_sub(
         r"[\]\[\(\)\{\}\<\>]",
@@ -1155,16 +1107,7 @@ fn apply(text: String, list: &[Sub]) -> String {
         if !s.needs.iter().any(|n| t.contains(n)) {
             continue;
         }
-        if let Some(fast) = s.fast {
-            if let Some(o) = fast(&t) {
-                t = o;
-            }
-            continue;
-        }
-        let (re, rep) =
-            s.re.get_or_init(|| (fre(s.pattern), Template::new(s.replacement)));
-        // (a borrowed result: no match, the text is unchanged)
-        if let std::borrow::Cow::Owned(o) = re.replace_all(&t, rep) {
+        if let Some(o) = (s.fast)(&t) {
             t = o;
         }
     }
@@ -1527,9 +1470,13 @@ fn sentence_tokens(sentence: &str, f: &mut impl FnMut(&str)) {
     }
     let memo = SENTENCE_MEMO.with(|m| {
         m.borrow_mut().as_mut().map(|memo| {
-            memo.entry(sentence.into())
-                .or_insert_with(|| treebank_tokenize(sentence).into())
-                .clone()
+            // (looked up by the borrowed sentence: the key is copied only when it is new)
+            if let Some(tokens) = memo.get(sentence) {
+                return tokens.clone();
+            }
+            let tokens: std::rc::Rc<[String]> = treebank_tokenize(sentence).into();
+            memo.insert(sentence.into(), tokens.clone());
+            tokens
         })
     });
     match memo {
@@ -1725,6 +1672,10 @@ pub fn first_pos_tag(tokens: &[String]) -> Option<String> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    fn fre(p: &str) -> fancy_regex::Regex {
+        fancy_regex::Regex::new(p).expect("static NLTK pattern")
+    }
 
     #[test]
     fn count_words_counts_word_tokens() {
@@ -2085,21 +2036,19 @@ pub(crate) mod tests {
         let mut texts = random_texts(TRICKY, 5_000, 20);
         let words: Vec<char> = "n'tNTsSmMdDlLrReEvV ``\"x".chars().collect();
         texts.extend(random_texts(&words, 5_000, 12));
+        let apostrophes: Vec<char> = "'' a\né".chars().collect();
+        texts.extend(random_texts(&apostrophes, 5_000, 10));
         texts.push("I can't, he'd've  said \"it's\" -- 'twas ... ``ok'' (a) [b] {c} <d>?!".into());
         for s in all {
             let re = fre(s.pattern);
-            let tpl = Template::new(s.replacement);
             for t in &texts {
                 let want = re.replace_all(t, s.replacement);
                 // the needs: a text without them has no match
                 if !s.needs.iter().any(|n| t.contains(n)) {
                     assert_eq!(want, t.as_str(), "{} {t:?}", s.pattern);
                 }
-                assert_eq!(re.replace_all(t, &tpl), want, "{} {t:?}", s.pattern);
-                if let Some(fast) = s.fast {
-                    let got = fast(t);
-                    assert_eq!(got.as_deref().unwrap_or(t), want, "{} {t:?}", s.pattern);
-                }
+                let got = (s.fast)(t);
+                assert_eq!(got.as_deref().unwrap_or(t), want, "{} {t:?}", s.pattern);
             }
         }
         let q = fre(r"(?i)(?<!\w)(')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w)");
