@@ -743,6 +743,15 @@ fn extract(m: &Model, text: &str, g: &mut Grams) {
         let b = &b[..b.len().min(MAX_CHARS)];
         g.make_room(b.len());
         window_ascii(m, g, b);
+    } else if let Some(b) = (!drop_latin)
+        .then(|| ascii_with_spaces(bmp, &t, MAX_CHARS))
+        .flatten()
+    {
+        // (a text whose other chars all normalise to a space, like English with curly
+        // quotes and dashes, reads as ASCII with spaces in their place: n-grams depend on the
+        // normalised chars alone, and the char count, which the limit counts, is the same)
+        g.make_room(b.len());
+        window_ascii(m, g, &b);
     } else {
         // (at most one char a byte)
         g.make_room(t.len().min(MAX_CHARS));
@@ -755,6 +764,22 @@ fn extract(m: &Model, text: &str, g: &mut Grams) {
             }),
         );
     }
+}
+
+/// The first `max` chars of `t` as ASCII bytes, each char above ASCII a space; None if one of
+/// them does not normalise to a space.
+fn ascii_with_spaces(bmp: &BmpInfo, t: &str, max: usize) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(t.len().min(max));
+    for c in t.chars().take(max) {
+        if c.is_ascii() {
+            out.push(c as u8);
+        } else if char_info(bmp, c).is_space() {
+            out.push(b' ');
+        } else {
+            return None;
+        }
+    }
+    Some(out)
 }
 
 /// [`window`] over an ASCII text, word by word. Every char but a letter normalises to a space,
@@ -1525,6 +1550,9 @@ mod tests {
             // mostly non-Latin: the Latin letters are dropped (after spaces are collapsed)
             "日本語のテキスト a  b 東京 c 大阪 Z",
             "a  b   c    d  \u{2003} e\u{2014}f",
+            // English with punctuation above ASCII (read as ASCII with spaces)
+            "It\u{2019}s \u{201c}quoted\u{201d} \u{2014} and\u{2026} done\u{00a0}here. AB\u{2019}CD",
+            "\u{2019}\u{2019} \u{2014}",
             &long_en,
             &many_chars,
         ] {
@@ -1550,6 +1578,7 @@ mod tests {
             Just(" a.b@example.org ".to_string()),
             Just("  \t\n ".to_string()),
             "\\PC{0,4}",
+            "[A-Za-z \u{2018}\u{2019}\u{201c}\u{201d}\u{2013}\u{2014}\u{2026}\u{00a0}\u{00bf}]{0,12}",
             any::<char>().prop_map(String::from),
         ];
         prop::collection::vec(piece, 0..12).prop_map(|v| v.concat())
