@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Benchmark: `raif check` (the raif-verify core, release build) against the official Python
-# evaluation on the same inputs: the 294 IFBench samples and the 541 IFEval prompts paired with
-# real responses (sample response i mod 294). Prints wall-clock seconds and the speed-up.
-# Run on a quiet machine; it is a benchmark, not a test.
-# Usage: scripts/verify/bench.sh [SHARED_DIR]   (IFREF defaults to ~/.cache/raif-ifref)
+# Benchmark: `raif check` against the official Python evaluation on the same inputs: the 294
+# IFBench samples and the 541 IFEval prompts paired with real responses (sample response i mod
+# 294). Times the `raif` binary (target/release/raif, or $RAIF; skipped if neither exists: it
+# is the whole workbench, a long build) and the raif-verify core alone (the `check` example,
+# built here), interleaved with the official runs (scripts/verify/bench_check.py), after
+# checking that their verdicts equal the official ones. Prints min and median wall-clock and the
+# speed-ups. Run on a quiet machine; it is a benchmark, not a test.
+# Usage: scripts/verify/bench.sh [SHARED_DIR]   (IFREF defaults to ~/.cache/raif-ifref;
+#        ROUNDS official runs per input, default 3; RUNS runs of ours per round, default 10)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SHARED=${1:-../shared}
 IFREF=${IFREF:-$HOME/.cache/raif-ifref}
 PY=$IFREF/venv/bin/python
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target-verify}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 $PY "$IFREF/join_responses.py" "$SHARED/data/ifbench/IFBench_test.jsonl" "$SHARED/data/ifbench/sample_output.jsonl" > "$T/ifbench.jsonl"
 $PY - "$SHARED" "$T/ifeval.jsonl" <<'PYEOF'
@@ -22,11 +26,15 @@ with open(out, "w", encoding="utf-8") as f:
         f.write(json.dumps(d, ensure_ascii=False) + "\n")
 PYEOF
 cargo build -q --release -p raif-verify --example check
-BIN=$CARGO_TARGET_DIR/release/examples/check
+CORE=$CARGO_TARGET_DIR/release/examples/check
+RAIF=${RAIF:-target/release/raif}
+cmds=("core=$CORE {in} {out}")
+if [ -x "$RAIF" ]; then
+  cmds=("raif-check=$RAIF check --input {in} --output {out}" "${cmds[@]}")
+else
+  echo "($RAIF not built: timing the raif-verify core only)"
+fi
 for name in ifbench ifeval; do
-  t0=$(date +%s.%N); $PY "$IFREF/oracle.py" "$T/$name.jsonl" > "$T/$name.official"; t1=$(date +%s.%N)
-  "$BIN" "$T/$name.jsonl" "$T/$name.ours"; t2=$(date +%s.%N)
-  py=$(echo "$t1 - $t0" | bc -l); rs=$(echo "$t2 - $t1" | bc -l)
-  printf '%s: %d prompts  official Python %.3f s  raif check %.4f s  speed-up %.0fx\n' \
-    "$name" "$(wc -l < "$T/$name.jsonl")" "$py" "$rs" "$(echo "$py / $rs" | bc -l)"
+  $PY scripts/verify/bench_check.py "$T/$name.jsonl" "$PY" "$IFREF/oracle.py" \
+    --rounds "${ROUNDS:-3}" --runs "${RUNS:-10}" "${cmds[@]}"
 done
