@@ -133,6 +133,25 @@ fn syllapy(out: &Path) {
     write(out, "syllapy.bin", &table::write(&m));
 }
 
+/// `emoji.rs`: the code points of `data/emoji.txt` (one hex number a line; other lines are
+/// skipped), sorted, as a constant array for a binary search.
+fn emoji(out: &Path) {
+    let text = std::fs::read_to_string("data/emoji.txt").expect("emoji.txt");
+    let mut cps: Vec<u32> = text
+        .lines()
+        .filter_map(|l| u32::from_str_radix(l.trim(), 16).ok())
+        .collect();
+    cps.sort_unstable();
+    cps.dedup();
+    let list: Vec<String> = cps.iter().map(|c| format!("{c:#x}")).collect();
+    let src = format!(
+        "/// The code points of `data/emoji.txt`, sorted (made by build.rs).\nconst EMOJI: [u32; {}] = [{}];\n",
+        cps.len(),
+        list.join(", ")
+    );
+    write(out, "emoji.rs", src.as_bytes());
+}
+
 fn write(dir: &Path, name: &str, bytes: &[u8]) {
     std::fs::write(dir.join(name), bytes).unwrap_or_else(|e| panic!("write {name}: {e}"));
 }
@@ -145,6 +164,7 @@ fn main() {
         "data/tagger.txt.z",
         "data/punkt_english.txt",
         "data/syllapy.csv",
+        "data/emoji.txt",
     ] {
         println!("cargo:rerun-if-changed={f}");
     }
@@ -152,6 +172,7 @@ fn main() {
     tagger(&dir);
     punkt(&dir);
     syllapy(&dir);
+    emoji(&dir);
     langdetect(&dir);
 }
 
