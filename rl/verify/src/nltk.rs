@@ -20,33 +20,7 @@ use crate::table::Table;
 /// `regex` module's Unicode `\w`, the class `regex_syntax::is_word_character` tests), which is
 /// what the greedy, leftmost `\w+` finds.
 pub fn word_tokens(text: &str) -> Vec<&str> {
-    let b = text.as_bytes();
-    let mut out = Vec::new();
-    let mut start = None;
-    let mut i = 0;
-    while i < b.len() {
-        // (ASCII bytes read through a table; a char is decoded only where one starts above
-        // ASCII)
-        let (w, n) = if b[i] < 0x80 {
-            (ASCII_WORD[b[i] as usize], 1)
-        } else {
-            let c = text[i..].chars().next().unwrap_or(' ');
-            (is_word_char(c), c.len_utf8())
-        };
-        match (w, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                out.push(&text[s..i]);
-                start = None;
-            }
-            _ => {}
-        }
-        i += n;
-    }
-    if let Some(s) = start {
-        out.push(&text[s..]);
-    }
-    out
+    py::runs(text, &ASCII_WORD, is_word_char)
 }
 
 /// `\w` of each ASCII char: `[0-9A-Za-z_]`.

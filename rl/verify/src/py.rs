@@ -25,33 +25,44 @@ pub fn is_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
-/// `s.split()` (no argument): runs of Python whitespace, no empty pieces. ASCII bytes are
-/// read through a table; a char is decoded only where one starts above ASCII.
+/// `s.split()` (no argument): runs of Python whitespace, no empty pieces.
 pub fn split_ws(s: &str) -> Vec<&str> {
-    /// `isspace()` of each ASCII char: `\t\n\x0b\x0c\r`, `\x1c`-`\x1f` and the space.
-    const SPACE: [bool; 128] = {
+    /// Not `isspace()`, for each ASCII char: all but `\t\n\x0b\x0c\r`, `\x1c`-`\x1f` and
+    /// the space.
+    const NOT_SPACE: [bool; 128] = {
         let mut t = [false; 128];
         let mut c = 0;
         while c < 128 {
-            t[c] = matches!(c, 9..=13 | 28..=32);
+            t[c] = !matches!(c, 9..=13 | 28..=32);
             c += 1;
         }
         t
     };
+    runs(s, &NOT_SPACE, |c| !is_space(c))
+}
+
+/// The maximal runs of chars of `s` that are in a class: `ascii` says it for each ASCII char,
+/// `other` for the rest. ASCII bytes are read through the table; a char is decoded only where
+/// one starts above ASCII.
+pub(crate) fn runs<'a>(
+    s: &'a str,
+    ascii: &[bool; 128],
+    other: impl Fn(char) -> bool,
+) -> Vec<&'a str> {
     let b = s.as_bytes();
     let mut out = Vec::new();
     let mut start = None;
     let mut i = 0;
     while i < b.len() {
-        let (space, n) = if b[i] < 0x80 {
-            (SPACE[b[i] as usize], 1)
+        let (inside, n) = if b[i] < 0x80 {
+            (ascii[b[i] as usize], 1)
         } else {
             let c = s[i..].chars().next().unwrap_or(' ');
-            (is_space(c), c.len_utf8())
+            (other(c), c.len_utf8())
         };
-        match (space, start) {
-            (false, None) => start = Some(i),
-            (true, Some(a)) => {
+        match (inside, start) {
+            (true, None) => start = Some(i),
+            (false, Some(a)) => {
                 out.push(&s[a..i]);
                 start = None;
             }
