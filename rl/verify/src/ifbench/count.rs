@@ -110,7 +110,7 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
             let n = kw.count("N")?;
             Ok(Box::new(move |value| {
                 let low = py::lower(value);
-                let set: HashSet<&str> = py::split_ws(&low)
+                let set: HashSet<&str, py::FnvBuild> = py::split_ws(&low)
                     .into_iter()
                     .map(|w| py::strip_chars(w, PUNCT_SPACE))
                     .collect();
@@ -121,11 +121,17 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
         "count:conjunctions" => {
             let n = kw.count("small_n")?;
             Ok(Box::new(move |value| {
-                let set: HashSet<&str> = py::split_ws(value)
+                const CONJ: [&str; 7] = ["and", "but", "for", "nor", "or", "so", "yet"];
+                let set: HashSet<&str, py::FnvBuild> = py::split_ws(value)
                     .into_iter()
                     .filter(|w| {
-                        let s = py::lower(py::strip_chars(w, PUNCT_SPACE));
-                        ["and", "but", "for", "nor", "or", "so", "yet"].contains(&s.as_str())
+                        let s = py::strip_chars(w, PUNCT_SPACE);
+                        if s.is_ascii() {
+                            // (ASCII: `lower()` is the ASCII lowercase; no word is longer than 3)
+                            s.len() <= 3 && CONJ.iter().any(|c| c.eq_ignore_ascii_case(s))
+                        } else {
+                            CONJ.contains(&py::lower(s).as_str())
+                        }
                     })
                     .collect();
                 let c = set.len() as i64;
@@ -243,5 +249,40 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
             }))
         }
         _ => Err(BuildError::UnknownId(kw.id.into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::py::{self, PUNCT_SPACE};
+    use std::collections::HashSet;
+
+    fn reason(id: &str, kwargs: serde_json::Value, text: &str) -> String {
+        let kw = kwargs.as_object().cloned().unwrap_or_default();
+        let check = crate::registry::build(id, &kw).expect("builds");
+        check(text).expect("no error").reason
+    }
+
+    proptest::proptest! {
+        /// The conjunctions are counted as the official filter counts them (`lower()` of the
+        /// stripped word in the list), ASCII shortcut or not, on mixed case, punctuation and
+        /// chars that lowercase to more than one.
+        #[test]
+        fn conjunctions_counted_like_the_official_filter(
+            text in "((and|AND|And|but|For|nor|oR|so|YET|ands|an|İ|ſo|ａｎｄ|x)[ ,.!;\n]{0,2}){0,12}"
+        ) {
+            let want: HashSet<&str> = py::split_ws(&text)
+                .into_iter()
+                .filter(|w| {
+                    let s = py::lower(py::strip_chars(w, PUNCT_SPACE));
+                    ["and", "but", "for", "nor", "or", "so", "yet"].contains(&s.as_str())
+                })
+                .collect();
+            let got = reason("count:conjunctions", serde_json::json!({"small_n": 1}), &text);
+            proptest::prop_assert!(
+                got.starts_with(&format!("{} distinct", want.len())),
+                "{:?}: {} against {}", text, got, want.len()
+            );
+        }
     }
 }

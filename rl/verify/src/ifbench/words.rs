@@ -70,8 +70,15 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
             let cons =
                 |c: char| c.is_ascii_lowercase() && !matches!(c, 'a' | 'e' | 'i' | 'o' | 'u');
             for w in py::split_ws(py::strip(&low)) {
-                let c: Vec<char> = w.chars().collect();
-                if !c.windows(2).any(|p| cons(p[0]) && cons(p[1])) {
+                // two consonants in a row
+                let mut prev = false;
+                let cluster = w.chars().any(|c| {
+                    let k = cons(c);
+                    let pair = prev && k;
+                    prev = k;
+                    pair
+                });
+                if !cluster {
                     return verdict(false, format!("word {w:?} has no consonant cluster"));
                 }
             }
@@ -117,7 +124,7 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
             let n = kw.count("small_n")?;
             Ok(Box::new(move |value| {
                 let v = py::remove_punct(&py::lower(value));
-                let mut counts: HashMap<&str, i64> = HashMap::new();
+                let mut counts: HashMap<&str, i64, py::FnvBuild> = HashMap::default();
                 let words = py::split_ws(&v);
                 for w in &words {
                     *counts.entry(w).or_default() += 1;
