@@ -246,10 +246,14 @@ pub fn postscript(t: &str, mark: &[Mark]) -> Option<usize> {
         }
         true
     };
-    let q = t
-        .match_indices(first)
-        .map(|(q, _)| q)
-        .find(|&q| matches_at(q))?;
+    let q = if first.is_ascii() {
+        // (a byte search: an ASCII byte is never part of another char's UTF-8)
+        memchr::memchr_iter(first as u8, t.as_bytes()).find(|&q| matches_at(q))?
+    } else {
+        t.match_indices(first)
+            .map(|(q, _)| q)
+            .find(|&q| matches_at(q))?
+    };
     Some(t[..q].trim_end_matches(py::is_space).len())
 }
 
