@@ -1494,7 +1494,7 @@ pub fn word_tokenize_tail(text: &str, n: usize) -> Vec<String> {
     out
 }
 
-type SentenceMemo = std::collections::HashMap<Box<str>, std::rc::Rc<[String]>>;
+type SentenceMemo = std::collections::HashMap<Box<str>, std::rc::Rc<[String]>, py::FastBuild>;
 
 thread_local! {
     /// Treebank tokens by sentence, while a [`with_sentence_memo`] scope is open on the thread
@@ -1520,7 +1520,7 @@ pub fn with_sentence_memo<R>(f: impl FnOnce() -> R) -> R {
         let mut m = m.borrow_mut();
         let outer = m.is_none();
         if outer {
-            *m = Some(SentenceMemo::new());
+            *m = Some(SentenceMemo::default());
         }
         outer
     });

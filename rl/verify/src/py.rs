@@ -96,31 +96,36 @@ pub(crate) fn runs<'a>(
     out
 }
 
-/// FNV-1a, for the sets and maps of a response's words: std's SipHash guards a long-lived map
-/// against chosen keys, which a set that lives for one check does not need, and costs several
-/// times more on short words.
+/// A fast hash for the sets and maps of one check (a response's words, its sentences): std's
+/// SipHash guards a long-lived map against chosen keys, which such a map does not need, and
+/// costs several times more. rustc's Fx step, over 8 bytes at a time.
 #[derive(Default, Clone, Copy)]
-pub(crate) struct Fnv(u64);
+pub(crate) struct FastHash(u64);
 
-impl std::hash::Hasher for Fnv {
+impl std::hash::Hasher for FastHash {
     fn finish(&self) -> u64 {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
         }
         self.0 = h;
     }
 }
 
-/// A set or map keyed by words, hashed with [`Fnv`].
-pub(crate) type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
+/// A set or map of one check, hashed with [`FastHash`].
+pub(crate) type FastBuild = std::hash::BuildHasherDefault<FastHash>;
 
 /// `s.strip()`.
 pub fn strip(s: &str) -> &str {

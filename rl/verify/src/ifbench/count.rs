@@ -110,7 +110,7 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
             let n = kw.count("N")?;
             Ok(Box::new(move |value| {
                 let low = py::lower(value);
-                let set: HashSet<&str, py::FnvBuild> = py::split_ws(&low)
+                let set: HashSet<&str, py::FastBuild> = py::split_ws(&low)
                     .into_iter()
                     .map(|w| py::strip_chars(w, PUNCT_SPACE))
                     .collect();
@@ -122,7 +122,7 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
             let n = kw.count("small_n")?;
             Ok(Box::new(move |value| {
                 const CONJ: [&str; 7] = ["and", "but", "for", "nor", "or", "so", "yet"];
-                let set: HashSet<&str, py::FnvBuild> = py::split_ws(value)
+                let set: HashSet<&str, py::FastBuild> = py::split_ws(value)
                     .into_iter()
                     .filter(|w| {
                         let s = py::strip_chars(w, PUNCT_SPACE);

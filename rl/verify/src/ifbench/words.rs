@@ -124,7 +124,7 @@ pub fn build(kw: &Kw) -> Result<CheckFn, BuildError> {
             let n = kw.count("small_n")?;
             Ok(Box::new(move |value| {
                 let v = py::remove_punct(&py::lower(value));
-                let mut counts: HashMap<&str, i64, py::FnvBuild> = HashMap::default();
+                let mut counts: HashMap<&str, i64, py::FastBuild> = HashMap::default();
                 let words = py::split_ws(&v);
                 for w in &words {
                     *counts.entry(w).or_default() += 1;
