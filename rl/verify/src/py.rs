@@ -53,9 +53,9 @@ pub(crate) fn runs<'a>(
     // (room for a word every 8 bytes: English averages one every 5 or 6, so the list grows
     // once or twice rather than ten times)
     let mut out = Vec::with_capacity(b.len() / 8 + 1);
+    let mut start = None;
     if b.is_ascii() {
         // no char to decode: the table alone
-        let mut start = None;
         for (i, &c) in b.iter().enumerate() {
             match (ascii[c as usize], start) {
                 (true, None) => start = Some(i),
@@ -66,29 +66,25 @@ pub(crate) fn runs<'a>(
                 _ => {}
             }
         }
-        if let Some(a) = start {
-            out.push(&s[a..]);
-        }
-        return out;
-    }
-    let mut start = None;
-    let mut i = 0;
-    while i < b.len() {
-        let (inside, n) = if b[i] < 0x80 {
-            (ascii[b[i] as usize], 1)
-        } else {
-            let c = s[i..].chars().next().unwrap_or(' ');
-            (other(c), c.len_utf8())
-        };
-        match (inside, start) {
-            (true, None) => start = Some(i),
-            (false, Some(a)) => {
-                out.push(&s[a..i]);
-                start = None;
+    } else {
+        let mut i = 0;
+        while i < b.len() {
+            let (inside, n) = if b[i] < 0x80 {
+                (ascii[b[i] as usize], 1)
+            } else {
+                let c = s[i..].chars().next().unwrap_or(' ');
+                (other(c), c.len_utf8())
+            };
+            match (inside, start) {
+                (true, None) => start = Some(i),
+                (false, Some(a)) => {
+                    out.push(&s[a..i]);
+                    start = None;
+                }
+                _ => {}
             }
-            _ => {}
+            i += n;
         }
-        i += n;
     }
     if let Some(a) = start {
         out.push(&s[a..]);
@@ -204,18 +200,18 @@ pub fn remove_punct(s: &str) -> String {
         }
         t
     };
-    // the runs between punctuation bytes are copied whole
-    let b = s.as_bytes();
-    let mut kept = Vec::with_capacity(b.len());
+    // the runs between punctuation bytes are copied whole (each ends and starts at a char
+    // boundary: the punctuation is ASCII)
+    let mut kept = String::with_capacity(s.len());
     let mut run = 0;
-    for (i, &c) in b.iter().enumerate() {
+    for (i, &c) in s.as_bytes().iter().enumerate() {
         if PUNCT[c as usize] {
-            kept.extend_from_slice(&b[run..i]);
+            kept.push_str(&s[run..i]);
             run = i + 1;
         }
     }
-    kept.extend_from_slice(&b[run..]);
-    String::from_utf8(kept).expect("dropping ASCII bytes from UTF-8 leaves UTF-8")
+    kept.push_str(&s[run..]);
+    kept
 }
 
 /// Python `len(s)`: code points.
