@@ -18,8 +18,61 @@ pub struct SamplingParams {
     /// Keep the k most likely tokens (0 = off).
     pub top_k: usize,
     pub max_new_tokens: usize,
-    /// Generation stops when the text contains one of these (the text is cut before it).
+    /// Generation stops when the text contains one of these (the text is cut before it, or
+    /// after it with `keep_stop_strings`).
     pub stop_strings: Vec<String>,
+    /// Keep the stop string that ended a sequence in its text (e.g. `</answer>`, which the
+    /// format check needs).
+    #[serde(default)]
+    pub keep_stop_strings: bool,
+    /// Reasoning and answer budgets with injected closing tags ([`BudgetForcing`]).
+    #[serde(default)]
+    pub forcing: Option<BudgetForcing>,
+}
+
+/// Budget forcing (s1, arXiv 2501.19393; Elastic Reasoning, arXiv 2505.05315). A sequence
+/// starts in its reasoning phase (or in its answer phase, see
+/// [`Generator::generate_rows`]); it enters the answer phase when its text contains
+/// `think_tag`. When `think_budget` sampled tokens pass in the reasoning phase, the tokens of
+/// `think_close` are injected (the sampled token is replaced, one per decode step); when
+/// `answer_budget` sampled tokens pass in the answer phase, those of `answer_close` are
+/// injected and the sequence ends ([`FinishReason::Length`]: the answer was cut). Injected
+/// tokens are listed in [`Generation::forced`] and carry a log-prob of 0: they were not drawn.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BudgetForcing {
+    pub think_budget: usize,
+    pub answer_budget: usize,
+    /// The text that ends the reasoning, e.g. `</think>`.
+    pub think_tag: String,
+    /// Injected when the reasoning budget runs out, e.g. `\n</think>\n<answer>\n`.
+    pub think_close: String,
+    /// Injected when the answer budget runs out, e.g. `\n</answer>`.
+    pub answer_close: String,
+}
+
+impl BudgetForcing {
+    /// RAIF's tags (ALGORITHM §1).
+    pub fn raif(think_budget: usize, answer_budget: usize) -> Self {
+        BudgetForcing {
+            think_budget,
+            answer_budget,
+            think_tag: "</think>".into(),
+            think_close: "\n</think>\n<answer>\n".into(),
+            answer_close: "\n</answer>".into(),
+        }
+    }
+
+    /// DeepSeek-R1-style templates: the answer is the text after `</think>`, so nothing is
+    /// injected when the answer budget runs out; the sequence just ends.
+    pub fn r1(think_budget: usize, answer_budget: usize) -> Self {
+        BudgetForcing {
+            think_budget,
+            answer_budget,
+            think_tag: "</think>".into(),
+            think_close: "\n</think>\n\n".into(),
+            answer_close: String::new(),
+        }
+    }
 }
 
 impl Default for SamplingParams {
@@ -30,6 +83,8 @@ impl Default for SamplingParams {
             top_k: 0,
             max_new_tokens: 256,
             stop_strings: Vec::new(),
+            keep_stop_strings: false,
+            forcing: None,
         }
     }
 }
@@ -51,8 +106,56 @@ pub enum FinishReason {
     Stop,
     /// A stop string appeared in the text.
     StopString,
-    /// `max_new_tokens` reached (or the model's context is full).
+    /// `max_new_tokens` reached (or the model's context is full), or the answer budget of
+    /// [`BudgetForcing`] ran out.
     Length,
+}
+
+/// Which closing tags budget forcing injected into a sequence.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Forced {
+    /// Both tags were the model's own (or no forcing).
+    #[default]
+    None,
+    /// The reasoning budget ran out: `</think>` was injected.
+    Think,
+    /// The answer budget ran out: `</answer>` was injected.
+    Answer,
+    /// Both.
+    Both,
+}
+
+impl Forced {
+    pub fn name(self) -> &'static str {
+        match self {
+            Forced::None => "none",
+            Forced::Think => "think",
+            Forced::Answer => "answer",
+            Forced::Both => "think+answer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Forced {
+        match s {
+            "think" => Forced::Think,
+            "answer" => Forced::Answer,
+            "think+answer" | "both" => Forced::Both,
+            _ => Forced::None,
+        }
+    }
+
+    pub fn any(self) -> bool {
+        self != Forced::None
+    }
+
+    fn with(self, other: Forced) -> Forced {
+        match (self, other) {
+            (Forced::None, o) | (o, Forced::None) => o,
+            (a, b) if a == b => a,
+            _ => Forced::Both,
+        }
+    }
 }
 
 /// One generated sequence.
@@ -65,6 +168,12 @@ pub struct Generation {
     /// Decoded text without the stop token, cut before a stop string.
     pub text: String,
     pub finish: FinishReason,
+    /// Indices into `tokens` of the tokens budget forcing injected (not drawn from the model).
+    #[serde(default)]
+    pub forced: Vec<u32>,
+    /// Which closing tags were injected.
+    #[serde(default)]
+    pub forced_tags: Forced,
 }
 
 /// A streamed event: the text delta of sequence `index`.
@@ -90,6 +199,14 @@ struct Row<'t> {
     stream: crate::tokenizer::TokenStream<'t>,
     pad: usize,
     finish: Option<FinishReason>,
+    /// Budget forcing: in the answer phase (after the think tag), sampled tokens of the
+    /// current phase, tokens still to inject, what was injected and where.
+    answering: bool,
+    phase_tokens: usize,
+    queue: std::collections::VecDeque<u32>,
+    closing_answer: bool,
+    forced: Vec<u32>,
+    forced_tags: Forced,
 }
 
 /// Pick a token from logits; returns (token, log-prob under the unmodified distribution).
@@ -350,13 +467,42 @@ impl<'a> Generator<'a> {
         params: &SamplingParams,
         on_token: &mut dyn FnMut(TokenEvent),
     ) -> Result<(Vec<Generation>, GenStats)> {
-        if prompts.len() != seeds.len() {
+        self.generate_rows(prompts, seeds, &[], params, on_token)
+    }
+
+    /// [`Generator::generate_with_stats`] where `answering[i]` says that prompt i already
+    /// closed its reasoning (a no-think prompt), so [`BudgetForcing`] counts its tokens
+    /// against the answer budget from the start. Empty: every prompt starts in its reasoning.
+    pub fn generate_rows(
+        &self,
+        prompts: &[Vec<u32>],
+        seeds: &[u64],
+        answering: &[bool],
+        params: &SamplingParams,
+        on_token: &mut dyn FnMut(TokenEvent),
+    ) -> Result<(Vec<Generation>, GenStats)> {
+        if prompts.len() != seeds.len()
+            || !(answering.is_empty() || answering.len() == prompts.len())
+        {
             bail!(
-                "generate: {} prompts but {} seeds",
+                "generate: {} prompts but {} seeds and {} phases",
                 prompts.len(),
-                seeds.len()
+                seeds.len(),
+                answering.len()
             );
         }
+        let (think_close, answer_close) = match &params.forcing {
+            Some(f) => {
+                if f.think_budget == 0 || f.answer_budget == 0 {
+                    bail!("generate: budget forcing needs budgets of at least one token");
+                }
+                (
+                    self.tokenizer.encode(&f.think_close)?,
+                    self.tokenizer.encode(&f.answer_close)?,
+                )
+            }
+            None => (Vec::new(), Vec::new()),
+        };
         if prompts.is_empty() {
             return Ok((Vec::new(), GenStats::default()));
         }
@@ -383,6 +529,12 @@ impl<'a> Generator<'a> {
                 stream: self.tokenizer.stream(),
                 pad: longest - p.len(),
                 finish: None,
+                answering: answering.get(i).copied().unwrap_or(false),
+                phase_tokens: 0,
+                queue: Default::default(),
+                closing_answer: false,
+                forced: Vec::new(),
+                forced_tags: Forced::None,
             })
             .collect();
         let mut done: Vec<Option<Generation>> = vec![None; prompts.len()];
@@ -434,18 +586,49 @@ impl<'a> Generator<'a> {
         let t1 = std::time::Instant::now();
 
         loop {
-            for (row, &(tok, lp)) in rows.iter_mut().zip(drawn.iter()) {
+            for (row, &(drawn_tok, drawn_lp)) in rows.iter_mut().zip(drawn.iter()) {
+                // An injected token replaces the one drawn at this position.
+                let injected = row.queue.pop_front();
+                let (tok, lp) = match injected {
+                    Some(t) => {
+                        row.forced.push(row.tokens.len() as u32);
+                        (t, 0.0)
+                    }
+                    None => (drawn_tok, drawn_lp),
+                };
                 row.tokens.push(tok);
                 row.logprobs.push(lp);
-                if self.stop_ids.contains(&tok) {
+                if injected.is_none() && self.stop_ids.contains(&tok) {
                     row.finish = Some(FinishReason::Stop);
                     continue;
+                }
+                if injected.is_none() {
+                    row.phase_tokens += 1;
                 }
                 if let Some(delta) = row.stream.push(tok)? {
                     let before = row.text.len();
                     row.text.push_str(&delta);
+                    if let Some(f) = &params.forcing {
+                        if !row.answering {
+                            let from = before.saturating_sub(f.think_tag.len().saturating_sub(1));
+                            let from = (0..=from)
+                                .rev()
+                                .find(|&i| row.text.is_char_boundary(i))
+                                .unwrap_or(0);
+                            if row.text[from..].contains(f.think_tag.as_str()) {
+                                row.answering = true;
+                                row.phase_tokens = 0;
+                            }
+                        }
+                    }
                     let mut hit = None;
-                    for s in &params.stop_strings {
+                    // The injected answer close ends the sequence itself (as cut by length).
+                    let stop_strings: &[String] = if row.closing_answer {
+                        &[]
+                    } else {
+                        &params.stop_strings
+                    };
+                    for s in stop_strings {
                         // Only a match that ends in the new text can be new.
                         let from = before.saturating_sub(s.len().saturating_sub(1));
                         let from = (0..=from)
@@ -454,21 +637,26 @@ impl<'a> Generator<'a> {
                             .unwrap_or(0);
                         if let Some(k) = row.text[from..].find(s.as_str()) {
                             let at = from + k;
-                            if hit.is_none_or(|h| at < h) {
-                                hit = Some(at);
+                            if hit.is_none_or(|(h, _)| at < h) {
+                                hit = Some((at, s.len()));
                             }
                         }
                     }
                     match hit {
-                        Some(at) => {
-                            if at > before {
+                        Some((at, len)) => {
+                            let end = if params.keep_stop_strings {
+                                at + len
+                            } else {
+                                at
+                            };
+                            if end > before {
                                 on_token(TokenEvent {
                                     index: row.index,
                                     token: tok,
-                                    delta: &row.text[before..at],
+                                    delta: &row.text[before..end],
                                 });
                             }
-                            row.text.truncate(at);
+                            row.text.truncate(end);
                             row.finish = Some(FinishReason::StopString);
                         }
                         None => on_token(TokenEvent {
@@ -480,9 +668,30 @@ impl<'a> Generator<'a> {
                 }
                 if row.finish.is_none()
                     && (row.tokens.len() >= params.max_new_tokens
-                        || cache.len() + 1 - row.pad >= max_ctx)
+                        || cache.len() + 1 - row.pad >= max_ctx
+                        || (row.closing_answer && row.queue.is_empty()))
                 {
                     row.finish = Some(FinishReason::Length);
+                }
+                // A budget ran out: queue its closing tag.
+                if let (Some(f), None) = (&params.forcing, &row.finish) {
+                    if row.queue.is_empty() && !row.closing_answer {
+                        if !row.answering && row.phase_tokens >= f.think_budget {
+                            row.queue.extend(think_close.iter().copied());
+                            row.forced_tags = row.forced_tags.with(Forced::Think);
+                            // The answer phase starts with the injected tags (sampled tokens
+                            // count again only once they have been fed).
+                            row.answering = true;
+                            row.phase_tokens = 0;
+                        } else if row.answering && row.phase_tokens >= f.answer_budget {
+                            row.queue.extend(answer_close.iter().copied());
+                            row.forced_tags = row.forced_tags.with(Forced::Answer);
+                            row.closing_answer = true;
+                            if row.queue.is_empty() {
+                                row.finish = Some(FinishReason::Length);
+                            }
+                        }
+                    }
                 }
             }
             // Retire finished sequences and shrink the batch (and its cache) to the rest.
@@ -509,6 +718,8 @@ impl<'a> Generator<'a> {
                                 logprobs: row.logprobs,
                                 text,
                                 finish,
+                                forced: row.forced,
+                                forced_tags: row.forced_tags,
                             });
                         }
                         None => {

@@ -19,7 +19,8 @@ pub mod weights;
 
 pub use config::{Arch, ModelConfig};
 pub use generate::{
-    draws_on_device, DeviceSampler, FinishReason, Generation, Generator, SamplingParams, TokenEvent,
+    draws_on_device, BudgetForcing, DeviceSampler, FinishReason, Forced, Generation, Generator,
+    SamplingParams, TokenEvent,
 };
 pub use loaded::{LoadedModel, ModelSource};
 pub use rng::Rng;

@@ -174,6 +174,19 @@ fn read_json_opt(path: &Path) -> Result<Option<Value>> {
 }
 
 /// Write `bytes` to `path` atomically (temp file in the same folder, fsync, rename).
+/// The tokenizer of a model on disk (an HF folder's `tokenizer.json`, or a GGUF's
+/// vocabulary and merges), without loading its weights.
+pub fn load_tokenizer(path: &Path) -> Result<Tokenizer> {
+    if path.is_dir() {
+        Tokenizer::from_file(&path.join("tokenizer.json"))
+    } else if path.exists() {
+        let g = crate::weights::GgufFile::open(path)?;
+        Tokenizer::from_gguf(&g)
+    } else {
+        anyhow::bail!("{} does not exist", path.display())
+    }
+}
+
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let dir = path.parent().context("path has no parent folder")?;

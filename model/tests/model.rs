@@ -552,7 +552,7 @@ fn seeded_sampling_is_reproducible_and_independent_of_batch_neighbours() {
         top_p: 0.9,
         top_k: 50,
         max_new_tokens: 12,
-        stop_strings: vec![],
+        ..Default::default()
     };
     let a = gen
         .generate(&prompts, &[1, 2, 3], &params, &mut |_| {})

@@ -34,11 +34,27 @@ impl SeqBatch {
     /// `seqs[b]` = prompt + continuation; the tokens from `starts[b]` on are scored. Rows are
     /// left-padded like generation batches.
     pub fn new(seqs: &[Vec<u32>], starts: &[usize], device: &Device) -> Result<Self> {
-        if seqs.len() != starts.len() || seqs.is_empty() {
+        Self::masked(seqs, starts, &[], device)
+    }
+
+    /// [`SeqBatch::new`] where the tokens at `excluded[b]` (positions in `seqs[b]`, e.g. tokens
+    /// injected by budget forcing) are not scored either: their columns are 0 in `loss_mask`,
+    /// so they carry no loss, no ratio and no gradient. `excluded` may be empty (none).
+    pub fn masked(
+        seqs: &[Vec<u32>],
+        starts: &[usize],
+        excluded: &[Vec<usize>],
+        device: &Device,
+    ) -> Result<Self> {
+        if seqs.len() != starts.len()
+            || seqs.is_empty()
+            || !(excluded.is_empty() || excluded.len() == seqs.len())
+        {
             bail!(
-                "SeqBatch: {} sequences, {} starts",
+                "SeqBatch: {} sequences, {} starts, {} exclusion lists",
                 seqs.len(),
-                starts.len()
+                starts.len(),
+                excluded.len()
             );
         }
         let t = seqs.iter().map(Vec::len).max().unwrap_or(0);
@@ -52,13 +68,16 @@ impl SeqBatch {
             }
             let pad = t - s.len();
             pads.push(pad);
+            let skip = excluded.get(b).map(Vec::as_slice).unwrap_or(&[]);
+            let mut n = 0;
             for j in 0..s.len() - 1 {
                 targets[b * t + pad + j] = s[j + 1];
-                if j + 1 >= start {
+                if j + 1 >= start && !skip.contains(&(j + 1)) {
                     lmask[b * t + pad + j] = 1.0;
+                    n += 1;
                 }
             }
-            counts.push(s.len() - start);
+            counts.push(n);
         }
         let refs: Vec<&[u32]> = seqs.iter().map(|s| s.as_slice()).collect();
         let (input_ids, positions, mask) = padded_inputs(&refs, &vec![0; seqs.len()], 0, device)?;
@@ -71,6 +90,35 @@ impl SeqBatch {
             counts,
             pads,
         })
+    }
+
+    /// The inverse of [`SeqBatch::row_values`]: a `(B, T)` f32 tensor holding `rows[b]` at row
+    /// b's scored columns, in order, and 0 elsewhere (e.g. log-probs computed earlier for the
+    /// same sequences and exclusions).
+    pub fn scatter_rows(&self, rows: &[Vec<f32>]) -> Result<Tensor> {
+        let (b, t) = self.loss_mask.dims2()?;
+        if rows.len() != b {
+            bail!(
+                "SeqBatch::scatter_rows: {} rows for a batch of {b}",
+                rows.len()
+            );
+        }
+        let mask: Vec<Vec<f32>> = self.loss_mask.to_vec2()?;
+        let mut grid = vec![0f32; b * t];
+        for (r, vals) in rows.iter().enumerate() {
+            if vals.len() != self.counts[r] {
+                bail!(
+                    "SeqBatch::scatter_rows: row {r} has {} values for {} scored tokens",
+                    vals.len(),
+                    self.counts[r]
+                );
+            }
+            let cols = (0..t).filter(|&c| mask[r][c] > 0.0);
+            for (c, v) in cols.zip(vals) {
+                grid[r * t + c] = *v;
+            }
+        }
+        Ok(Tensor::from_vec(grid, (b, t), self.loss_mask.device())?)
     }
 
     /// The scored values of row `b` of a `(B, T)` tensor, in order.
