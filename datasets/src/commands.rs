@@ -137,6 +137,18 @@ pub fn gen_file(
     roots: &[PathBuf],
     catalog: &dyn IdCatalog,
 ) -> Result<GenOutcome> {
+    gen_file_filtered(cfg, out, roots, catalog, None)
+}
+
+/// [`gen_file`] with a length filter (see [`gen::generate_filtered`]): draws for which `fits`
+/// returns false are drawn again and counted in the report's `budget_rejects`.
+pub fn gen_file_filtered(
+    cfg: &GenConfig,
+    out: &Path,
+    roots: &[PathBuf],
+    catalog: &dyn IdCatalog,
+    fits: Option<&dyn Fn(&Record) -> bool>,
+) -> Result<GenOutcome> {
     let (prompts, used) = benchmark_prompts(roots, catalog)?;
     let index = if prompts.is_empty() {
         None
@@ -147,7 +159,7 @@ pub fn gen_file(
             CONTAMINATION_THRESHOLD,
         ))
     };
-    let (records, report) = gen::generate(cfg, index.as_ref());
+    let (records, report) = gen::generate_filtered(cfg, index.as_ref(), fits);
     write_records(out, &records).with_context(|| format!("cannot write {}", out.display()))?;
     Ok(GenOutcome {
         out: out.to_path_buf(),

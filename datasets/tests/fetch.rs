@@ -88,6 +88,7 @@ fn commands_detect_every_benchmark_format_and_gen_is_reproducible() {
         n: 120,
         seed: 9,
         depth: None,
+        ..Default::default()
     };
     let roots = vec![data()];
     let a = commands::gen_file(&cfg, &tmp.path().join("a.jsonl"), &roots, &VerifierIds).unwrap();

@@ -91,13 +91,20 @@ fn to_title_case(s: &str) -> String {
 }
 
 /// The body of one response: paragraphs of sentences with all constraint material placed.
-fn compose(leaves: &[Leaf], seed: &Seed, rng: &mut Rng, alt: bool) -> Vec<Para> {
-    let mut bank = sentence_bank(seed.kind, seed.topic);
-    rng.shuffle(&mut bank);
-    if alt {
-        let half = bank.len() / 2;
-        bank.rotate_left(half);
-    }
+/// `short` (the short profile): one paragraph of two topic sentences (three when a keyword must
+/// sit in the 2nd sentence) before the material.
+fn compose(leaves: &[Leaf], seed: &Seed, rng: &mut Rng, alt: bool, short: bool) -> Vec<Para> {
+    let bank = if short {
+        short_bank(seed.kind, seed.topic, rng)
+    } else {
+        let mut bank = sentence_bank(seed.kind, seed.topic);
+        rng.shuffle(&mut bank);
+        if alt {
+            let half = bank.len() / 2;
+            bank.rotate_left(half);
+        }
+        bank
+    };
     let mut next = 0usize;
     let mut draw = |n: usize| -> Vec<String> {
         (0..n)
@@ -108,7 +115,9 @@ fn compose(leaves: &[Leaf], seed: &Seed, rng: &mut Rng, alt: bool) -> Vec<Para> 
             })
             .collect()
     };
-    let n_paras = if let Some(l) = has(leaves, Fam::NumParagraphs) {
+    let n_paras = if short {
+        1
+    } else if let Some(l) = has(leaves, Fam::NumParagraphs) {
         l.n("num_paragraphs")
     } else if let Some(l) = has(leaves, Fam::NthPara) {
         l.n("num_paragraphs")
@@ -124,7 +133,7 @@ fn compose(leaves: &[Leaf], seed: &Seed, rng: &mut Rng, alt: bool) -> Vec<Para> 
     let sk = has(leaves, Fam::SentenceKeyword);
     let mut paras: Vec<Para> = (0..n_paras)
         .map(|i| {
-            let mut k = rng.range(2, 4);
+            let mut k = if short { 2 } else { rng.range(2, 4) };
             if i == 0 {
                 if let Some(l) = sk {
                     k = k.max(l.n("N") + 1);
@@ -136,8 +145,16 @@ fn compose(leaves: &[Leaf], seed: &Seed, rng: &mut Rng, alt: bool) -> Vec<Para> 
             }
         })
         .collect();
-    // A summary restates the given text.
-    if seed.kind == super::seeds::Kind::Summarise {
+    // A summary restates the given text (a short one: its first sentence, after the sentence
+    // that names the topic).
+    if seed.kind == super::seeds::Kind::Summarise && short {
+        if let (Some(s), Some(second)) = (
+            passage_sentences(&seed.request).into_iter().next(),
+            paras[0].sentences.get_mut(1),
+        ) {
+            *second = s;
+        }
+    } else if seed.kind == super::seeds::Kind::Summarise {
         let mut from_text = passage_sentences(&seed.request);
         from_text.truncate(2);
         for (i, s) in from_text.into_iter().enumerate() {
@@ -332,6 +349,16 @@ fn join_paras(paras: &[Para], stars: bool) -> String {
 /// Builds the text of one segment and fills the measured kwargs of its leaves. Returns `None`
 /// when the construction fails its own checks (the caller draws again).
 pub fn build_segment(leaves: &mut [Leaf], seed: &Seed, rng: &mut Rng) -> Option<String> {
+    build(leaves, seed, rng, false)
+}
+
+/// [`build_segment`] for the short profile: one paragraph of two topic sentences plus the
+/// material each leaf needs, then the same measuring and exact self-checks.
+pub fn build_short(leaves: &mut [Leaf], seed: &Seed, rng: &mut Rng) -> Option<String> {
+    build(leaves, seed, rng, true)
+}
+
+fn build(leaves: &mut [Leaf], seed: &Seed, rng: &mut Rng, short: bool) -> Option<String> {
     let stars = has(leaves, Fam::NumParagraphs).is_some();
     let mut text = if has(leaves, Fam::TwoResponses).is_some() {
         // Material only in the first response; endings after the second.
@@ -339,11 +366,11 @@ pub fn build_segment(leaves: &mut [Leaf], seed: &Seed, rng: &mut Rng) -> Option<
             .iter()
             .cloned()
             .partition(|l| !matches!(l.fam, Fam::EndChecker | Fam::Postscript));
-        let a = join_paras(&compose(&firsts, seed, rng, false), stars);
-        let b = join_paras(&compose(&lasts, seed, rng, true), stars);
+        let a = join_paras(&compose(&firsts, seed, rng, false, short), stars);
+        let b = join_paras(&compose(&lasts, seed, rng, true, short), stars);
         format!("{a}\n******\n{b}")
     } else {
-        join_paras(&compose(leaves, seed, rng, false), stars)
+        join_paras(&compose(leaves, seed, rng, false, short), stars)
     };
     if has(leaves, Fam::Json).is_some() {
         let flat = text

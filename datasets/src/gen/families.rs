@@ -103,6 +103,44 @@ pub const ALL: [Fam; 42] = [
     Punctuation,
 ];
 
+/// The families of the short profile: surface constraints a small model can learn whose
+/// material keeps a two-sentence answer short (see the crate README for what is left out and
+/// why). Every pair the conflict table allows can share one short answer.
+pub const SHORT: [Fam; 28] = [
+    // keywords
+    Existence,
+    Frequency,
+    Forbidden,
+    SentenceKeyword,
+    WordsPosition,
+    // counts measured on the short answer
+    LetterFreq,
+    NumSentences,
+    NumWords,
+    WordCountRange,
+    UniqueWords,
+    CapitalFreq,
+    Pronouns,
+    Numbers,
+    // small pieces of content
+    Placeholders,
+    Postscript,
+    Bullets,
+    Constrained,
+    Highlights,
+    Title,
+    EndChecker,
+    Thesis,
+    QuoteUnquote,
+    // whole-text transforms and wrappers
+    Json,
+    Quotation,
+    Capital,
+    Lowercase,
+    TitleCase,
+    NoComma,
+];
+
 impl Fam {
     pub fn id(self) -> &'static str {
         match self {
@@ -379,6 +417,22 @@ const SPLITTERS: &[&str] = &["Section", "SECTION", "Part", "PART"];
 /// Draws the kwargs of a leaf that are fixed before the answer is written. `request` is the
 /// seed request (for repeat_prompt); `topic_words` are words of the seed (for keywords).
 pub fn draw(fam: Fam, rng: &mut Rng, request: &str, used_words: &mut Vec<String>) -> Leaf {
+    draw_sized(fam, rng, request, used_words, false)
+}
+
+/// [`draw`] with small counts when `short` (the short profile: at most 2 keywords, forbidden
+/// words, placeholders, highlights and numbers, 2–3 bullets, a keyword frequency of at most
+/// 2 (at least) or 3 (less than), a keyword in the 1st or 2nd sentence). With `short` false
+/// this is exactly [`draw`] (the same draws from `rng`).
+pub fn draw_sized(
+    fam: Fam,
+    rng: &mut Rng,
+    request: &str,
+    used_words: &mut Vec<String>,
+    short: bool,
+) -> Leaf {
+    // (standard, short) upper bounds of the drawn counts.
+    let hi = |standard: usize, small: usize| if short { small } else { standard };
     let mut kw = Map::new();
     let fresh = |rng: &mut Rng, pool: &[&str], used: &mut Vec<String>| -> String {
         let free: Vec<&str> = pool
@@ -396,7 +450,7 @@ pub fn draw(fam: Fam, rng: &mut Rng, request: &str, used_words: &mut Vec<String>
     };
     match fam {
         Existence => {
-            let k = rng.range(1, 3);
+            let k = rng.range(1, hi(3, 2));
             let words: Vec<String> = (0..k)
                 .map(|_| fresh(rng, EXISTENCE_POOL, used_words))
                 .collect();
@@ -406,9 +460,9 @@ pub fn draw(fam: Fam, rng: &mut Rng, request: &str, used_words: &mut Vec<String>
             let w = fresh(rng, KEYWORD_POOL, used_words);
             let less = rng.chance(1, 3);
             let n = if less {
-                rng.range(2, 5)
+                rng.range(2, hi(5, 3))
             } else {
-                rng.range(1, 4)
+                rng.range(1, hi(4, 2))
             };
             kw.insert("keyword".into(), json!(w));
             kw.insert("frequency".into(), json!(n));
@@ -418,7 +472,7 @@ pub fn draw(fam: Fam, rng: &mut Rng, request: &str, used_words: &mut Vec<String>
             );
         }
         Forbidden => {
-            let k = rng.range(1, 4);
+            let k = rng.range(1, hi(4, 2));
             let words = rng.sample(FORBIDDEN_POOL, k);
             kw.insert("forbidden_words".into(), json!(words));
         }
@@ -434,7 +488,7 @@ pub fn draw(fam: Fam, rng: &mut Rng, request: &str, used_words: &mut Vec<String>
             kw.insert("first_word".into(), json!(w));
         }
         Placeholders => {
-            kw.insert("num_placeholders".into(), json!(rng.range(1, 4)));
+            kw.insert("num_placeholders".into(), json!(rng.range(1, hi(4, 2))));
         }
         Postscript => {
             kw.insert(
@@ -443,10 +497,10 @@ pub fn draw(fam: Fam, rng: &mut Rng, request: &str, used_words: &mut Vec<String>
             );
         }
         Bullets => {
-            kw.insert("num_bullets".into(), json!(rng.range(2, 5)));
+            kw.insert("num_bullets".into(), json!(rng.range(2, hi(5, 3))));
         }
         Highlights => {
-            kw.insert("num_highlights".into(), json!(rng.range(1, 3)));
+            kw.insert("num_highlights".into(), json!(rng.range(1, hi(3, 2))));
         }
         Sections => {
             kw.insert("section_spliter".into(), json!(*rng.pick(SPLITTERS)));
@@ -465,7 +519,7 @@ pub fn draw(fam: Fam, rng: &mut Rng, request: &str, used_words: &mut Vec<String>
             }
         }
         Numbers => {
-            kw.insert("N".into(), json!(rng.range(1, 4)));
+            kw.insert("N".into(), json!(rng.range(1, hi(4, 2))));
         }
         ListSep => {
             kw.insert("sep".into(), json!(*rng.pick(&["SEPARATOR", "!?!?"])));
@@ -477,7 +531,7 @@ pub fn draw(fam: Fam, rng: &mut Rng, request: &str, used_words: &mut Vec<String>
         SentenceKeyword => {
             let w = fresh(rng, POSITION_WORDS, used_words);
             kw.insert("word".into(), json!(w));
-            kw.insert("N".into(), json!(rng.range(1, 3)));
+            kw.insert("N".into(), json!(rng.range(1, hi(3, 2))));
         }
         _ => {}
     }
@@ -990,5 +1044,69 @@ pub fn plan(l: &Leaf) -> String {
             l.n("max_words")
         ),
         Punctuation => "include . , ! ? ; : and an interrobang ?!".into(),
+    }
+}
+
+/// A shorter [`plan`] for the short profile's one-line reasoning (the same plan where that is
+/// already short).
+pub fn plan_short(l: &Leaf) -> String {
+    match l.fam {
+        Frequency => format!(
+            "use \"{}\" {} {} time{}",
+            l.s("keyword"),
+            if l.s("relation") == "less than" {
+                "fewer than"
+            } else {
+                "at least"
+            },
+            l.n("frequency"),
+            if l.n("frequency") == 1 { "" } else { "s" }
+        ),
+        LetterFreq => format!(
+            "keep the letter \"{}\" {} {} times",
+            l.s("letter"),
+            if l.s("let_relation") == "less than" {
+                "under"
+            } else {
+                "at or above"
+            },
+            l.n("let_frequency")
+        ),
+        Bullets => format!(
+            "add exactly {} lines starting with \"* \"",
+            l.n("num_bullets")
+        ),
+        Highlights => format!(
+            "mark {} phrase{} as *italic* inside a sentence",
+            l.n("num_highlights"),
+            if l.n("num_highlights") == 1 { "" } else { "s" }
+        ),
+        Json => "put the whole text in one JSON object with one string field".into(),
+        Numbers => {
+            let n = l.n("N");
+            format!(
+                "include exactly {n} number{} and no other digits",
+                if n == 1 { "" } else { "s" }
+            )
+        }
+        SentenceKeyword => match l.n("N") {
+            1 => format!("put \"{}\" in the first sentence", l.s("word")),
+            n => format!("put \"{}\" in each of the first {n} sentences", l.s("word")),
+        },
+        Placeholders => {
+            let n = l.n("num_placeholders");
+            format!(
+                "leave {n} blank{} like [name] for the reader",
+                if n == 1 { "" } else { "s" }
+            )
+        }
+        WordsPosition => format!(
+            "make \"{}\" the 2nd and the 2nd-to-last word",
+            l.s("keyword")
+        ),
+        Quotation => "open and close the reply with a double quote".into(),
+        Constrained => "include the exact sentence \"My answer is yes.\"".into(),
+        EndChecker => format!("end with \"{}\" and nothing after it", l.s("end_phrase")),
+        _ => plan(l),
     }
 }

@@ -6,6 +6,11 @@
 //! carries a constructive expert demonstration: a reasoning trace that names and decomposes each
 //! constraint and plans for it, and an answer built to satisfy them ([`build`]). The same seed
 //! gives the same records byte for byte (our own [`rng`]).
+//!
+//! [`Profile::Short`] writes demonstrations a small model can imitate within a short token
+//! budget: one or two constraints from [`families::SHORT`], a two-sentence answer plus their
+//! material, and one plan line per constraint as reasoning. [`generate_filtered`] lets the
+//! caller reject (and redraw) records that do not fit its token budget.
 
 pub mod build;
 pub mod contamination;
@@ -17,7 +22,7 @@ pub mod text;
 use serde_json::{json, Map};
 
 use crate::record::{source, Expert, Message, Record, Split};
-use families::{conflicts, draw, phrase, Fam, Leaf, ALL};
+use families::{conflicts, draw_sized, phrase, Fam, Leaf, ALL, SHORT};
 use raif_verify::{Branch, Constraint};
 use rng::Rng;
 use seeds::Seed;
@@ -29,13 +34,78 @@ pub fn is_heldout_seed(index: usize) -> bool {
     index % 10 == 7
 }
 
-/// Settings of one generation run.
-#[derive(Clone, Debug)]
+/// What kind of records a run writes.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Trees of depth 1–3 (And, Chain, Selection) over all 42 families, with a full reasoning
+    /// trace and answers of several paragraphs.
+    #[default]
+    Standard,
+    /// One or two constraints (an And of leaves) from [`families::SHORT`], a two-sentence
+    /// answer plus the constraints' material, and one plan line per constraint as reasoning:
+    /// demonstrations a small model can imitate within a short token budget.
+    Short,
+}
+
+impl Profile {
+    pub const ALL: [Profile; 2] = [Profile::Standard, Profile::Short];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Standard => "standard",
+            Profile::Short => "short",
+        }
+    }
+}
+
+impl std::fmt::Display for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Profile::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("unknown generator profile `{s}` (expected standard or short)"))
+    }
+}
+
+/// Settings of one generation run. Build one with the fields you need and
+/// `..GenConfig::default()` for the rest (default: 0 records, seed 0, mixed depth, standard
+/// profile, mixed constraint count).
+#[derive(Clone, Debug, Default)]
 pub struct GenConfig {
     pub n: usize,
     pub seed: u64,
-    /// Nesting depth of every record (1–3); `None` draws 1, 2 or 3 per record.
+    /// Nesting depth of every record (1–3); `None` draws 1, 2 or 3 per record. Standard
+    /// profile only (short records have depth 1).
     pub depth: Option<u8>,
+    pub profile: Profile,
+    /// Short profile only: `Some(1)` or `Some(2)` constraints on every record (other values are
+    /// clamped to 1–2); `None` draws 1 or 2 with equal chance per record index.
+    pub constraints: Option<u8>,
+    /// Draw only held-out seed tasks ([`is_heldout_seed`]): every record is in the `heldout`
+    /// split, with a request no training record of any seed carries (an evaluation set of
+    /// unseen requests).
+    pub heldout_only: bool,
+}
+
+/// The seed task of a draw: any seed, or only held-out ones.
+fn pick_seed(rng: &mut Rng, n: usize, heldout_only: bool) -> usize {
+    if heldout_only {
+        let held: Vec<usize> = (0..n).filter(|&i| is_heldout_seed(i)).collect();
+        held[rng.below(held.len())]
+    } else {
+        rng.below(n)
+    }
 }
 
 /// Checks a generated record's expert answer against its own constraints with the verifiers
@@ -70,6 +140,10 @@ pub struct GenReport {
     /// Draws whose expert answer the verifiers rejected (drawn again), with the first reasons.
     pub verifier_rejects: usize,
     pub verifier_reasons: Vec<String>,
+    /// Draws that passed the verifiers but that the caller's length filter
+    /// ([`generate_filtered`]) rejected (drawn again), with the first 20 of them.
+    pub budget_rejects: usize,
+    pub budget_reasons: Vec<String>,
     pub contamination: Option<ContaminationReport>,
 }
 
@@ -126,12 +200,25 @@ struct Draft<'a> {
     seed: &'a Seed,
     arena: Vec<Leaf>,
     used_words: Vec<String>,
+    /// Short profile: small counts in the drawn kwargs.
+    short: bool,
 }
 
 impl<'a> Draft<'a> {
     /// Draws `k` mutually compatible families passing `ok`, compatible with `with`.
     fn draw_leaves(&mut self, k: usize, with: &[Fam], ok: &dyn Fn(Fam) -> bool) -> Vec<usize> {
-        let mut pool: Vec<Fam> = ALL.iter().copied().filter(|f| ok(*f)).collect();
+        self.draw_from(&ALL, k, with, ok)
+    }
+
+    /// [`Self::draw_leaves`] from the families in `from`.
+    fn draw_from(
+        &mut self,
+        from: &[Fam],
+        k: usize,
+        with: &[Fam],
+        ok: &dyn Fn(Fam) -> bool,
+    ) -> Vec<usize> {
+        let mut pool: Vec<Fam> = from.iter().copied().filter(|f| ok(*f)).collect();
         self.rng.shuffle(&mut pool);
         let mut taken: Vec<Fam> = with.to_vec();
         let mut out = Vec::new();
@@ -143,7 +230,13 @@ impl<'a> Draft<'a> {
                 continue;
             }
             taken.push(f);
-            let leaf = draw(f, &mut self.rng, &self.seed.request, &mut self.used_words);
+            let leaf = draw_sized(
+                f,
+                &mut self.rng,
+                &self.seed.request,
+                &mut self.used_words,
+                self.short,
+            );
             self.arena.push(leaf);
             out.push(self.arena.len() - 1);
         }
@@ -707,7 +800,7 @@ fn try_record(
     attempt: u64,
 ) -> Option<(Record, bool)> {
     let mut rng = Rng::for_item(cfg.seed, index as u64, attempt);
-    let si = rng.below(seeds.len());
+    let si = pick_seed(&mut rng, seeds.len(), cfg.heldout_only);
     let seed = &seeds[si];
     let depth = cfg
         .depth
@@ -718,6 +811,7 @@ fn try_record(
         seed,
         arena: Vec::new(),
         used_words: Vec::new(),
+        short: false,
     };
     let root = d.tree(depth)?;
     if node_depth(&root) != depth as usize || leaf_ids(&root).is_empty() {
@@ -745,16 +839,7 @@ fn try_record(
         }
     }
     if !self_ok {
-        return Some((
-            Record::new(
-                "",
-                "",
-                Split::Train,
-                vec![],
-                Constraint::And { children: vec![] },
-            ),
-            false,
-        ));
+        return Some((rejected_draw(), false));
     }
     let answer = match &sep {
         Some(s) => parts.join(&format!("\n{s}\n")),
@@ -789,12 +874,138 @@ fn try_record(
     Some((r, true))
 }
 
+/// A draw that cannot become a record (the caller counts it as a self-check reject).
+fn rejected_draw() -> Record {
+    Record::new(
+        "",
+        "",
+        Split::Train,
+        vec![],
+        Constraint::And { children: vec![] },
+    )
+}
+
+/// Salt of the short profile's record streams (ASCII "RAIFSHRT"), so that short records do not
+/// mirror the standard records of the same seed.
+const SHORT_SALT: u64 = 0x5241_4946_5348_5254;
+/// Salt of the stream that draws a short record's constraint count (ASCII "SHRTCONS").
+const COUNT_SALT: u64 = 0x5348_5254_434f_4e53;
+
+/// How many constraints short record `index` carries: fixed by the config, else 1 or 2 with
+/// equal chance from the index's own stream (the same for every attempt of the index).
+fn short_count(cfg: &GenConfig, index: usize) -> usize {
+    match cfg.constraints {
+        Some(k) => k.clamp(1, 2) as usize,
+        None => {
+            let mut r = Rng::for_item(cfg.seed ^ COUNT_SALT, index as u64, 0);
+            1 + r.below(2)
+        }
+    }
+}
+
+/// Where a family's plan line goes in the short reasoning: content first, then the JSON
+/// wrapper, then case transforms (they apply to the JSON key too), then the outer quotes —
+/// the order in which the answer is built.
+fn work_rank(f: Fam) -> u8 {
+    match f {
+        Fam::Json => 1,
+        Fam::Lowercase | Fam::Capital | Fam::TitleCase => 2,
+        Fam::Quotation => 3,
+        _ => 0,
+    }
+}
+
+/// The short reasoning: one plan line per constraint, in the order of work.
+fn short_reasoning(leaves: &[Leaf]) -> String {
+    let mut order: Vec<&Leaf> = leaves.iter().collect();
+    order.sort_by_key(|l| work_rank(l.fam));
+    order
+        .iter()
+        .map(|l| {
+            let plan = families::plan_short(l);
+            // A plan that ends on a marker such as "P.S." needs no second period.
+            let stop = if plan.ends_with('.') { "" } else { "." };
+            format!("Plan: {} — {plan}{stop}", families::name(l.fam))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Builds short record `index` (attempt `attempt`); `None` when this draw must be redrawn.
+fn try_short(
+    cfg: &GenConfig,
+    seeds: &[Seed],
+    index: usize,
+    attempt: u64,
+) -> Option<(Record, bool)> {
+    let k = short_count(cfg, index);
+    let mut rng = Rng::for_item(cfg.seed ^ SHORT_SALT, index as u64, attempt);
+    let si = pick_seed(&mut rng, seeds.len(), cfg.heldout_only);
+    let seed = &seeds[si];
+    let mut d = Draft {
+        rng,
+        seed,
+        arena: Vec::new(),
+        used_words: Vec::new(),
+        short: true,
+    };
+    let ids = d.draw_from(&SHORT, k, &[], &|_| true);
+    if ids.len() != k {
+        return None;
+    }
+    // The arena holds exactly the drawn leaves, in order.
+    let Some(answer) = build::build_short(&mut d.arena, seed, &mut d.rng) else {
+        return Some((rejected_draw(), false));
+    };
+    let root = Node::And(ids.into_iter().map(Node::Leaf).collect());
+    let instructions = render(&root, &d.arena, &mut d.rng, false);
+    let prompt = format!("{}\n\n{}", seed.request, instructions);
+    let split = if is_heldout_seed(si) {
+        Split::Heldout
+    } else {
+        Split::Train
+    };
+    let mut r = Record::new(
+        format!("gen-short-{}-{:06}", cfg.seed, index),
+        source::GENERATED,
+        split,
+        vec![Message::user(prompt)],
+        to_constraint(&root, &d.arena),
+    );
+    r.expert = Some(Expert {
+        reasoning: short_reasoning(&d.arena),
+        answer,
+    });
+    let mut meta = Map::new();
+    meta.insert("seed_index".into(), json!(si));
+    meta.insert("kind".into(), json!(seed.kind.name()));
+    meta.insert("depth".into(), json!(1));
+    meta.insert("gen_seed".into(), json!(cfg.seed));
+    meta.insert("attempt".into(), json!(attempt));
+    meta.insert("profile".into(), json!(Profile::Short.name()));
+    meta.insert("n_constraints".into(), json!(k));
+    r.meta = meta;
+    Some((r, true))
+}
+
 /// Runs the generator. Every kept record's expert answer has passed the verifiers
 /// ([`verify_expert`]); a draw that fails is drawn again (and counted). With `contamination`,
 /// prompts too close to a benchmark prompt are dropped and replaced by later records.
 pub fn generate(
     cfg: &GenConfig,
     contamination: Option<&ContaminationIndex>,
+) -> (Vec<Record>, GenReport) {
+    generate_filtered(cfg, contamination, None)
+}
+
+/// [`generate`] with a length filter: a verified draw for which `fits` returns false (say, its
+/// expert reasoning or answer has more tokens than the model's budget) is drawn again as the
+/// next attempt of the same index and counted in [`GenReport::budget_rejects`]; an index that
+/// runs out of attempts is skipped, as for any other reject.
+pub fn generate_filtered(
+    cfg: &GenConfig,
+    contamination: Option<&ContaminationIndex>,
+    fits: Option<&dyn Fn(&Record) -> bool>,
 ) -> (Vec<Record>, GenReport) {
     let seeds = seeds::all();
     let mut report = GenReport::default();
@@ -805,7 +1016,11 @@ pub fn generate(
     // (contaminated) records are replaced by later indices.
     while out.len() < cfg.n && index < cfg.n * 20 + 100 {
         for attempt in 0..200u64 {
-            let Some((r, ok)) = try_record(cfg, &seeds, index, attempt) else {
+            let drawn = match cfg.profile {
+                Profile::Standard => try_record(cfg, &seeds, index, attempt),
+                Profile::Short => try_short(cfg, &seeds, index, attempt),
+            };
+            let Some((r, ok)) = drawn else {
                 continue;
             };
             if !ok {
@@ -818,6 +1033,15 @@ pub fn generate(
                     report.verifier_reasons.push(format!("{}: {e}", r.id));
                 }
                 continue;
+            }
+            if let Some(fits) = fits {
+                if !fits(&r) {
+                    report.budget_rejects += 1;
+                    if report.budget_reasons.len() < 20 {
+                        report.budget_reasons.push(budget_reason(&r, attempt));
+                    }
+                    continue;
+                }
             }
             if let (Some(idx), Some(cr)) = (contamination, crep.as_mut()) {
                 if !cr.admit(idx, &r.id, r.prompt()) {
@@ -835,6 +1059,23 @@ pub fn generate(
     report.records = out.len();
     report.contamination = crep;
     (out, report)
+}
+
+/// What the report says about a draw the length filter rejected (sizes in words and bytes).
+fn budget_reason(r: &Record, attempt: u64) -> String {
+    let (rw, rc, aw, ac) = match &r.expert {
+        Some(e) => (
+            text::count_words(&e.reasoning),
+            e.reasoning.len(),
+            text::count_words(&e.answer),
+            e.answer.len(),
+        ),
+        None => (0, 0, 0, 0),
+    };
+    format!(
+        "{} (attempt {attempt}): reasoning {rw} words / {rc} bytes, answer {aw} words / {ac} bytes",
+        r.id
+    )
 }
 
 /// Histogram of rule ids over records (for the coverage check).

@@ -201,6 +201,32 @@ pub fn sentence_bank(kind: Kind, topic: &str) -> Vec<String> {
         .collect()
 }
 
+/// The short profile's topic sentences, in the order a short answer uses them: one sentence
+/// of the seed's kind that names the topic, then the kind's other sentences, then the rest of
+/// the bank (each group shuffled), so a two-sentence answer opens on its topic and stays in
+/// the register of its kind.
+pub fn short_bank(kind: Kind, topic: &str, rng: &mut super::rng::Rng) -> Vec<String> {
+    let fill = |s: &&str| capitalise_first(&s.replace("{t}", topic));
+    let own = kind_sentences(kind);
+    let mut named: Vec<String> = own.iter().filter(|s| s.contains("{t}")).map(fill).collect();
+    let mut plain: Vec<String> = own
+        .iter()
+        .filter(|s| !s.contains("{t}"))
+        .map(fill)
+        .collect();
+    let mut generic: Vec<String> = GENERIC.iter().map(fill).collect();
+    rng.shuffle(&mut named);
+    rng.shuffle(&mut plain);
+    rng.shuffle(&mut generic);
+    let mut out = Vec::with_capacity(named.len() + plain.len() + generic.len());
+    let mut named = named.into_iter();
+    out.extend(named.next());
+    out.extend(plain);
+    out.extend(named);
+    out.extend(generic);
+    out
+}
+
 /// Characters that constraint material owns: filler never contains them.
 pub const RESERVED: &str = ",'\"[]()*-<>{}0123456789";
 
