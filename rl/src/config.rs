@@ -20,6 +20,7 @@ pub struct RunConfig {
     pub grpo: GrpoSection,
     pub raif: RaifSection,
     pub eval: EvalSection,
+    pub warmup: WarmupSection,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -41,8 +42,16 @@ pub struct DataSection {
     pub path: String,
     /// Records generated when `path` is empty.
     pub generate_n: usize,
-    /// Nesting depth of generated constraint trees (1–3).
+    /// Nesting depth of generated constraint trees (1–3; standard profile).
     pub generate_depth: usize,
+    /// Generator profile: `standard` (trees of depth 1–3, long demonstrations) or `short`
+    /// (one or two constraints, a plan line per constraint, a two-sentence answer).
+    pub generate_profile: String,
+    /// Short profile: constraints per record (1 or 2; 0: a mix of both).
+    pub generate_constraints: u8,
+    /// Curriculum: the first this many GRPO steps (all of them, if the run is shorter) draw
+    /// only records with a single constraint, later steps draw from every record (0: off).
+    pub curriculum_steps: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -104,6 +113,16 @@ pub struct RolloutSection {
     pub max_new_tokens: usize,
     /// Sequences generated at once.
     pub generation_batch: usize,
+    /// Budget forcing (ALGORITHM §7): reasoning tokens before `</think>\n<answer>\n` is
+    /// injected (0: off).
+    pub think_budget: usize,
+    /// Answer tokens after `</think>` before `</answer>` is injected (0: off).
+    pub answer_budget: usize,
+    /// Format score of a sample with an injected tag (its answer is scored as usual): −1 as if
+    /// the model had not closed it.
+    pub forced_format_score: f64,
+    /// Generation stops at these strings, which stay in the text (e.g. `</answer>`).
+    pub stop_strings: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -111,6 +130,10 @@ pub struct RolloutSection {
 pub struct GrpoSection {
     pub clip_eps: f64,
     pub kl_coef: f64,
+    /// Skip the policy forward/backward of samples in groups whose baseline rewards are all
+    /// equal (zero advantage; DAPO's dynamic-sampling rationale). Their KL term is skipped
+    /// with them; behaviour cloning is not. The denominators stay as they were.
+    pub skip_zero_std_groups: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -125,14 +148,31 @@ pub struct RaifSection {
     pub bc_coef: f64,
     /// Mask the expert's prompt tokens out of the BC loss (the reference code trained on them).
     pub bc_mask_prompt: bool,
+    /// The group mean and std include the no-think samples (the paper). Off: the baseline is
+    /// over the reasoning samples only (the keep rule still compares with no-think samples).
+    pub no_think_in_baseline: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EvalSection {
-    /// Score a held-out batch every this many steps (0: never).
+    /// Score a held-out batch every this many GRPO steps (0: never), greedy and without
+    /// forcing; also at the end of the warm-up and at the last step.
     pub every: usize,
     pub prompts: usize,
+}
+
+/// A cold start (DeepSeek-R1): behaviour cloning only, prompts masked, before GRPO, as the
+/// first `steps` steps of the same run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WarmupSection {
+    /// Warm-up steps (0: off). GRPO's `train.steps` come after them.
+    pub steps: usize,
+    /// Constant learning rate of the warm-up.
+    pub learning_rate: f64,
+    /// Expert demonstrations per warm-up step (one optimizer step).
+    pub demos_per_step: usize,
 }
 
 impl Default for ModelSection {
@@ -150,6 +190,9 @@ impl Default for DataSection {
             path: String::new(),
             generate_n: 2000,
             generate_depth: 2,
+            generate_profile: "standard".into(),
+            generate_constraints: 0,
+            curriculum_steps: 0,
         }
     }
 }
@@ -186,6 +229,10 @@ impl Default for RolloutSection {
             top_k: 0,
             max_new_tokens: 4096,
             generation_batch: 64,
+            think_budget: 0,
+            answer_budget: 0,
+            forced_format_score: -1.0,
+            stop_strings: Vec::new(),
         }
     }
 }
@@ -194,6 +241,7 @@ impl Default for GrpoSection {
         GrpoSection {
             clip_eps: 0.2,
             kl_coef: 0.001,
+            skip_zero_std_groups: false,
         }
     }
 }
@@ -205,6 +253,7 @@ impl Default for RaifSection {
             expert_bc: true,
             bc_coef: 1.0,
             bc_mask_prompt: false,
+            no_think_in_baseline: true,
         }
     }
 }
@@ -213,6 +262,15 @@ impl Default for EvalSection {
         EvalSection {
             every: 10,
             prompts: 32,
+        }
+    }
+}
+impl Default for WarmupSection {
+    fn default() -> Self {
+        WarmupSection {
+            steps: 0,
+            learning_rate: 5e-4,
+            demos_per_step: 4,
         }
     }
 }
@@ -235,6 +293,7 @@ impl RunConfig {
             grpo: GrpoSection::default(),
             raif: RaifSection::default(),
             eval: EvalSection::default(),
+            warmup: WarmupSection::default(),
         };
         Ok(match name {
             "raif" => base("raif"),
@@ -246,21 +305,39 @@ impl RunConfig {
                 c
             }
             "tiny" => {
+                // Sized for the 135M default model on a 2-core CPU, with the switches of
+                // ALGORITHM §7 on (docs/RESULTS.md has the sweeps these values come from).
                 let mut c = base("tiny");
                 c.data.generate_n = 400;
+                c.data.generate_profile = "short".into();
+                c.data.generate_constraints = 0;
+                c.data.curriculum_steps = 15;
+                c.warmup.steps = 20;
+                c.warmup.learning_rate = 5e-4;
+                c.warmup.demos_per_step = 4;
                 c.train.steps = 50;
                 c.train.prompts_per_step = 2;
                 c.train.group_size = 4;
                 c.train.samples_per_optimizer_step = 6;
                 c.train.micro_batch = 3;
-                c.train.mode = Mode::Lora(LoraConfig::default());
-                // LoRA moves slowly at full fine-tune rates; 1e-4 is the usual adapter rate and
-                // lets behaviour cloning shape the 135M default model within the 50 steps.
-                c.train.learning_rate = 1e-4;
-                c.rollout.max_new_tokens = 96;
+                c.train.mode = Mode::Lora(LoraConfig {
+                    r: 16,
+                    alpha: 32.0,
+                    ..LoraConfig::default()
+                });
+                c.train.learning_rate = 5e-4;
+                c.train.warmup_ratio = 0.0;
+                c.rollout.max_new_tokens = 160;
+                c.rollout.think_budget = 48;
+                c.rollout.answer_budget = 96;
+                c.rollout.forced_format_score = 0.0;
+                c.rollout.stop_strings = vec!["</answer>".into()];
                 c.rollout.generation_batch = 8;
+                c.raif.bc_mask_prompt = true;
+                c.raif.no_think_in_baseline = false;
+                c.grpo.skip_zero_std_groups = true;
                 c.eval.every = 10;
-                c.eval.prompts = 4;
+                c.eval.prompts = 16;
                 c
             }
             other => bail!("unknown preset `{other}` (grpo, raif, tiny)"),
@@ -277,6 +354,55 @@ impl RunConfig {
 
     pub fn to_toml(&self) -> Result<String> {
         Ok(toml::to_string_pretty(self)?)
+    }
+
+    /// This configuration with one value set from `KEY=VALUE`: a dotted key
+    /// (`warmup.steps`, `train.mode.r`) and a TOML value (`0`, `5e-4`, `true`, `"short"`,
+    /// `["</answer>"]`; a bare word is read as a string). Unknown keys and values of the wrong
+    /// type are errors that name them.
+    pub fn with_setting(&self, kv: &str) -> Result<RunConfig> {
+        let (key, value) = kv
+            .split_once('=')
+            .with_context(|| format!("--set {kv}: expected KEY=VALUE, e.g. warmup.steps=0"))?;
+        let key = key.trim();
+        let parsed: toml::Value = toml::from_str::<toml::Table>(&format!("v = {}", value.trim()))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(value.trim().to_string()));
+        let mut doc = toml::Value::try_from(self)?;
+        let parts: Vec<&str> = key.split('.').collect();
+        let (last, sections) = parts
+            .split_last()
+            .with_context(|| format!("--set {kv}: empty key"))?;
+        let mut table = doc
+            .as_table_mut()
+            .context("a run configuration is a TOML table")?;
+        for (i, part) in sections.iter().enumerate() {
+            table = table
+                .get_mut(*part)
+                .and_then(toml::Value::as_table_mut)
+                .with_context(|| {
+                    format!("--set {kv}: unknown section `{}`", parts[..=i].join("."))
+                })?;
+        }
+        table.insert(last.to_string(), parsed);
+        let c: RunConfig = doc.try_into().map_err(|e: toml::de::Error| {
+            anyhow::anyhow!(
+                "--set {kv}: {} (see `raif config show` for the keys and their types)",
+                e.message()
+            )
+        })?;
+        Ok(c)
+    }
+
+    /// Steps of the whole run: the warm-up's, then GRPO's.
+    pub fn total_steps(&self) -> usize {
+        self.warmup.steps + self.train.steps
+    }
+
+    /// 0 for a warm-up step, 1 for a GRPO step (the `phase` metric).
+    pub fn phase_of(&self, step: u64) -> u8 {
+        u8::from(step > self.warmup.steps as u64)
     }
 
     /// Samples of a group drawn with the no-think prompt.
@@ -299,12 +425,12 @@ impl RunConfig {
     #[allow(clippy::neg_cmp_op_on_partial_ord)]
     pub fn validate(&self) -> Result<()> {
         let t = &self.train;
-        if t.steps == 0
+        if (t.steps == 0 && self.warmup.steps == 0)
             || t.prompts_per_step == 0
             || t.micro_batch == 0
             || t.samples_per_optimizer_step == 0
         {
-            bail!("train.steps, prompts_per_step, micro_batch and samples_per_optimizer_step must be at least 1");
+            bail!("train.steps (or warmup.steps), prompts_per_step, micro_batch and samples_per_optimizer_step must be at least 1");
         }
         if t.group_size < 2 {
             bail!("train.group_size must be at least 2 (advantages are relative to the group)");
@@ -332,6 +458,42 @@ impl RunConfig {
         }
         if !(self.grpo.clip_eps > 0.0) || self.grpo.kl_coef < 0.0 {
             bail!("grpo.clip_eps must be positive and kl_coef non-negative");
+        }
+        let r = &self.rollout;
+        if (r.think_budget == 0) != (r.answer_budget == 0) {
+            bail!("rollout.think_budget and rollout.answer_budget are set together (both 0: no budget forcing)");
+        }
+        if r.think_budget > 0 {
+            if self.rollout.format == AnswerFormat::Plain {
+                bail!("rollout.think_budget: budget forcing needs rollout.format = \"think\"");
+            }
+            // Room for both budgets and the injected tags.
+            if r.max_new_tokens < r.think_budget + r.answer_budget + 16 {
+                bail!(
+                    "rollout.max_new_tokens ({}) must be at least think_budget + answer_budget + 16 ({}) to leave room for the injected tags",
+                    r.max_new_tokens,
+                    r.think_budget + r.answer_budget + 16
+                );
+            }
+        }
+        if !r.forced_format_score.is_finite() || r.forced_format_score.abs() > 1.0 {
+            bail!("rollout.forced_format_score must be in [-1, 1]");
+        }
+        if r.stop_strings.iter().any(String::is_empty) {
+            bail!("rollout.stop_strings: an empty stop string would stop at once");
+        }
+        match self.data.generate_profile.as_str() {
+            "standard" | "short" => {}
+            other => {
+                bail!("data.generate_profile must be \"standard\" or \"short\", got \"{other}\"")
+            }
+        }
+        if self.data.generate_constraints > 2 {
+            bail!("data.generate_constraints must be 0 (a mix), 1 or 2");
+        }
+        let w = &self.warmup;
+        if w.steps > 0 && (w.demos_per_step == 0 || !(w.learning_rate > 0.0)) {
+            bail!("warmup.demos_per_step must be at least 1 and warmup.learning_rate positive");
         }
         Ok(())
     }

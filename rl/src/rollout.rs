@@ -104,6 +104,50 @@ pub fn score(generated: &str, record: &Record, style: TagStyle, no_think: bool) 
     })
 }
 
+/// A forced sample (budget forcing injected a tag) in a valid format keeps its answer score
+/// and gets `forced_format_score` in place of +1 (ALGORITHM §7). An invalid format stays −1.
+pub fn apply_forced_format(s: &mut Scored, forced_format_score: f64) {
+    if s.format_ok {
+        s.format_score = forced_format_score;
+        s.reward = s.answer_score + forced_format_score;
+    }
+}
+
+/// An expert demonstration as the policy writes it after a think prompt (which already
+/// opened `<think>`): reasoning, the closing and answer tags, the answer.
+pub fn think_response(e: &raif_datasets::Expert) -> String {
+    format!(
+        "{}\n</think>\n<answer>\n{}\n</answer>",
+        e.reasoning, e.answer
+    )
+}
+
+/// Tokens a demonstration spends in the reasoning phase (up to and including `</think>`) and
+/// in the answer phase (from there through `</answer>`), counted with the policy's tokenizer
+/// as budget forcing counts them.
+pub fn demo_token_counts(
+    t: &raif_model::Tokenizer,
+    e: &raif_datasets::Expert,
+) -> Result<(usize, usize)> {
+    let think = t.encode(&format!("{}\n</think>", e.reasoning))?.len();
+    let answer = t
+        .encode(&format!("\n<answer>\n{}\n</answer>", e.answer))?
+        .len();
+    Ok((think, answer))
+}
+
+/// Whether a demonstration fits the reasoning and answer budgets, so that imitating it never
+/// runs into forcing.
+pub fn demo_fits(
+    t: &raif_model::Tokenizer,
+    e: &raif_datasets::Expert,
+    think_budget: usize,
+    answer_budget: usize,
+) -> Result<bool> {
+    let (th, an) = demo_token_counts(t, e)?;
+    Ok(th <= think_budget && an <= answer_budget)
+}
+
 /// Constraint leaves (Q) of a tree, selection guards excluded, without evaluating it: an
 /// unscorable answer satisfies none of them.
 fn count_constraints(c: &Constraint) -> usize {

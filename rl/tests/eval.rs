@@ -458,6 +458,7 @@ fn generated_trees_count_the_same_constraints_scored_or_not() {
         n: 40,
         seed: 5,
         depth: Some(2),
+        ..Default::default()
     };
     let (records, _) = raif_datasets::gen::generate(&gc, None);
     let with_selection = |c: &Constraint| format!("{c:?}").contains("Selection");

@@ -67,6 +67,12 @@ fn rollout(step: u64, p: u32, s: u32) -> Rollout {
         },
         no_think: s == 3,
         eval: false,
+        forced: if s == 2 {
+            "think".into()
+        } else {
+            "none".into()
+        },
+        forced_tokens: if s == 2 { vec![2, 3] } else { Vec::new() },
     }
 }
 

@@ -43,6 +43,8 @@ fn rollout(step: u64, p: u32, s: u32, len: usize) -> Rollout {
         keep_reason: "ok".into(),
         no_think: s == 7,
         eval: false,
+        forced: "none".into(),
+        forced_tokens: Vec::new(),
     }
 }
 

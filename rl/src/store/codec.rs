@@ -7,6 +7,9 @@
 //!   rewards, verdicts, flags) and a body with the texts and per-token arrays, so that a
 //!   filtered scan decodes only the head of the rollouts it skips.
 //! - [`RAW`]: checkpoint blobs, the bytes as given.
+//! - [`POSTCARD_V2`]: a rollout written since budget forcing: the postcard head and body of
+//!   [`POSTCARD`], then a third record with what was forced ([`Forcing`]). Rollouts written
+//!   as [`POSTCARD`] read as never forced.
 //!
 //! Readers accept any format a record type can be decoded from, so a later version can change
 //! what it writes without rewriting old stores.
@@ -20,6 +23,14 @@ use super::types::{Rollout, Verdict};
 pub const JSON: u8 = 1;
 pub const POSTCARD: u8 = 2;
 pub const RAW: u8 = 3;
+pub const POSTCARD_V2: u8 = 4;
+
+/// What budget forcing injected into a rollout (the third record of [`POSTCARD_V2`]).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub struct Forcing {
+    pub forced: String,
+    pub forced_tokens: Vec<u32>,
+}
 
 fn split(bytes: &[u8]) -> Result<(u8, &[u8])> {
     match bytes.split_first() {
@@ -30,7 +41,7 @@ fn split(bytes: &[u8]) -> Result<(u8, &[u8])> {
 
 fn unknown(format: u8) -> anyhow::Error {
     anyhow!(
-        "unknown format byte {format} (written by a newer raif? this one reads {JSON}, {POSTCARD} and {RAW})"
+        "unknown format byte {format} (written by a newer raif? this one reads {JSON}, {POSTCARD}, {RAW} and {POSTCARD_V2})"
     )
 }
 
@@ -209,14 +220,21 @@ pub fn encode_rollout(r: &Rollout) -> Result<Vec<u8>> {
         logprobs: &r.logprobs,
         entropies: &r.entropies,
     };
-    let out = postcard::to_extend(&head, vec![POSTCARD])?;
+    let out = postcard::to_extend(&head, vec![POSTCARD_V2])?;
     let out = postcard::to_extend(&body, out)?;
+    let forcing = (r.forced.as_str(), r.forced_tokens.as_slice());
+    let out = postcard::to_extend(&forcing, out)?;
     Ok(out)
 }
 
 /// A rollout value decoded up to its head; [`RolloutBytes::finish`] decodes the rest.
 pub enum RolloutBytes<'a> {
-    Split { head: RolloutHead, body: &'a [u8] },
+    /// `v2`: the body is followed by a [`Forcing`] record.
+    Split {
+        head: RolloutHead,
+        body: &'a [u8],
+        v2: bool,
+    },
     Whole(Box<Rollout>),
 }
 
@@ -254,8 +272,13 @@ impl RolloutBytes<'_> {
     pub fn finish(self) -> Result<Rollout> {
         match self {
             RolloutBytes::Whole(r) => Ok(*r),
-            RolloutBytes::Split { head, body } => {
+            RolloutBytes::Split { head, body, v2 } => {
                 let (b, left): (Body, _) = postcard::take_from_bytes(body)?;
+                let (forcing, left) = if v2 {
+                    postcard::take_from_bytes::<Forcing>(left)?
+                } else {
+                    (Forcing::default(), left)
+                };
                 if !left.is_empty() {
                     bail!("{} bytes left over after the rollout", left.len());
                 }
@@ -285,6 +308,12 @@ impl RolloutBytes<'_> {
                     keep_reason: head.keep_reason,
                     no_think: head.no_think,
                     eval: head.eval,
+                    forced: if forcing.forced.is_empty() {
+                        "none".into()
+                    } else {
+                        forcing.forced
+                    },
+                    forced_tokens: forcing.forced_tokens,
                 })
             }
         }
@@ -305,9 +334,13 @@ pub struct HeadView<'a> {
 pub fn decode_rollout_head(bytes: &[u8]) -> Result<RolloutBytes<'_>> {
     let (format, rest) = split(bytes)?;
     match format {
-        POSTCARD => {
+        POSTCARD | POSTCARD_V2 => {
             let (head, body) = postcard::take_from_bytes::<RolloutHead>(rest)?;
-            Ok(RolloutBytes::Split { head, body })
+            Ok(RolloutBytes::Split {
+                head,
+                body,
+                v2: format == POSTCARD_V2,
+            })
         }
         JSON => Ok(RolloutBytes::Whole(Box::new(serde_json::from_slice(rest)?))),
         other => Err(unknown(other)),
@@ -337,5 +370,56 @@ pub fn head_of(r: &Rollout) -> RolloutHead {
         keep_reason: r.keep_reason.clone(),
         no_think: r.no_think,
         eval: r.eval,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rollout(forced: &str, forced_tokens: Vec<u32>) -> Rollout {
+        Rollout {
+            step: 3,
+            prompt_index: 1,
+            sample: 2,
+            prompt_id: "p".into(),
+            prompt: "say hi".into(),
+            response: "plan\n</think>\n<answer>\nhi\n</answer>".into(),
+            reasoning: Some("plan".into()),
+            answer: Some("hi".into()),
+            tokens: vec![5, 6, 7, 8],
+            logprobs: vec![-0.5, 0.0, 0.0, -1.0],
+            entropies: vec![1.0, 0.0, 0.0, 2.0],
+            finish: "stopstring".into(),
+            forced: forced.into(),
+            forced_tokens,
+            ..Rollout::default()
+        }
+    }
+
+    #[test]
+    fn forced_rollouts_round_trip() {
+        let r = rollout("think", vec![1, 2]);
+        let bytes = encode_rollout(&r).unwrap();
+        assert_eq!(bytes[0], POSTCARD_V2);
+        assert_eq!(decode_rollout(&bytes).unwrap(), r);
+        assert!(r.was_forced());
+    }
+
+    #[test]
+    fn rollouts_stored_before_forcing_read_as_never_forced() {
+        // A rollout in the first postcard layout: head and body only.
+        let r = rollout("none", Vec::new());
+        let v2 = encode_rollout(&r).unwrap();
+        let (head, body) = postcard::take_from_bytes::<RolloutHead>(&v2[1..]).unwrap();
+        let (_, tail) = postcard::take_from_bytes::<Body>(body).unwrap();
+        let mut v1 = vec![POSTCARD];
+        v1.extend_from_slice(&v2[1..v2.len() - tail.len()]);
+        assert_eq!(head.step, 3);
+        let back = decode_rollout(&v1).unwrap();
+        assert_eq!(back, r);
+        assert!(!back.was_forced());
+        // A v2 value cut short is an error, not a silent default.
+        assert!(decode_rollout(&v2[..v2.len() - 1]).is_err());
     }
 }

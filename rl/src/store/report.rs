@@ -67,13 +67,20 @@ pub fn step_json(step: u64, m: &Metrics) -> Value {
     Value::Object(o)
 }
 
-/// The object `raif runs rollouts --json` prints for a rollout (per-token arrays summarised).
+/// The object `raif runs rollouts --json` prints for a rollout (per-token arrays summarised
+/// over the drawn tokens: injected ones have no log-prob or entropy of their own).
 pub fn rollout_json(r: &Rollout) -> Value {
     let mean = |xs: &[f32]| {
-        if xs.is_empty() {
+        let drawn: Vec<f64> = xs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !r.forced_tokens.contains(&(*i as u32)))
+            .map(|(_, &x)| x as f64)
+            .collect();
+        if drawn.is_empty() {
             Value::Null
         } else {
-            num(xs.iter().map(|&x| x as f64).sum::<f64>() / xs.len() as f64)
+            num(drawn.iter().sum::<f64>() / drawn.len() as f64)
         }
     };
     json!({
@@ -87,6 +94,8 @@ pub fn rollout_json(r: &Rollout) -> Value {
         "answer": r.answer,
         "finish": r.finish,
         "num_tokens": r.tokens.len(),
+        "forced": if r.was_forced() { r.forced.as_str() } else { "none" },
+        "forced_tokens": r.forced_tokens.len(),
         "mean_logprob": mean(&r.logprobs),
         "mean_entropy": mean(&r.entropies),
         "reward": num(r.reward),

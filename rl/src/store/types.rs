@@ -100,6 +100,18 @@ pub struct Rollout {
     pub no_think: bool,
     /// Part of a held-out evaluation batch (not trained on).
     pub eval: bool,
+    /// Which closing tags budget forcing injected: `none`, `think`, `answer` or
+    /// `think+answer` (rollouts stored before forcing existed read `none`).
+    pub forced: String,
+    /// Indices into `tokens` of the injected tokens (they carry no loss and log-prob 0).
+    pub forced_tokens: Vec<u32>,
+}
+
+impl Rollout {
+    /// Budget forcing injected a tag into this rollout.
+    pub fn was_forced(&self) -> bool {
+        !(self.forced.is_empty() || self.forced == "none")
+    }
 }
 
 /// A checkpoint blob kept inside sled (LoRA adapter, optimizer state, RNG, data cursor…).

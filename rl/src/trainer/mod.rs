@@ -8,7 +8,6 @@
 //! seeds of every sequence and the expert demonstrations are derived from (seed, s), so a run
 //! resumed from a checkpoint produces the same rollouts as one never interrupted.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError};
@@ -16,18 +15,20 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use candle_core::{DType, Tensor};
+use candle_core::DType;
 use raif_datasets::{Record, Split};
 use raif_model::train::checkpoint::{self, Manifest};
-use raif_model::train::optim::{AdamW, AdamWConfig, GradAccum, LrSchedule};
-use raif_model::train::{token_logprobs_ckpt, SeqBatch, SideGrads, Trainable};
-use raif_model::{device, Generator, LoadedModel, PromptMode, Rng, SamplingParams, Transformer};
+use raif_model::train::optim::{AdamW, AdamWConfig, LrSchedule};
+use raif_model::train::{SideGrads, Trainable};
+use raif_model::{device, LoadedModel, Rng, Transformer};
 use serde::{Deserialize, Serialize};
 
+pub mod metrics;
+mod phases;
+
+use phases::{Pool, Sample, TrainBatch};
+
 use crate::config::{Mode, RunConfig};
-use crate::grpo::{
-    group_advantages, keep_flags, policy_kl_loss, GroupSample, KeepReason, LossInputs,
-};
 use crate::rollout::{self, Scored};
 use crate::store::{
     BlobInfo, CheckpointManifest, FileInfo, Metrics, Rollout, RunInfo, RunStatus, StepCommit, Store,
@@ -41,7 +42,11 @@ type NamedBlob = (String, Vec<u8>);
 pub enum TrainerEvent {
     Started {
         run_id: String,
+        /// Warm-up and GRPO steps together.
         total_steps: u64,
+        /// Steps 1..=warmup_steps are the warm-up (behaviour cloning only); GRPO follows.
+        #[serde(default)]
+        warmup_steps: u64,
         first_step: u64,
         model: String,
         trainable_parameters: usize,
@@ -183,20 +188,20 @@ fn stream_index(seed: u64, n: usize, i: u64) -> usize {
     perm[pos]
 }
 
-struct Sample {
-    prompt_index: usize,
-    sample: usize,
-    no_think: bool,
-    prompt_ids: Vec<u32>,
-    tokens: Vec<u32>,
-    logprobs: Vec<f32>,
-    text: String,
-    finish: raif_model::FinishReason,
-    scored: Option<Scored>,
-    advantage: f64,
-    keep: KeepReason,
-    entropies: Vec<f32>,
-}
+/// The score of a sample that was never scored (it cannot happen: every sample is scored
+/// before anything reads it).
+static UNSCORED: Scored = Scored {
+    reasoning: None,
+    answer: None,
+    format_ok: false,
+    unscorable: None,
+    satisfied: 0,
+    total: 0,
+    answer_score: -2.0,
+    format_score: -1.0,
+    reward: -3.0,
+    verdicts: Vec::new(),
+};
 
 struct Trainer {
     cfg: RunConfig,
@@ -211,6 +216,8 @@ struct Trainer {
     train: Vec<Record>,
     heldout: Vec<Record>,
     experts: Vec<usize>,
+    /// Training records with a single constraint (the curriculum's first stage).
+    single: Vec<usize>,
     first_step: u64,
     last_step: u64,
     events: EventSink,
@@ -362,25 +369,61 @@ pub fn load_checkpoint_model(
 
 /// The records a run trains on: a file, or the built-in generator.
 pub fn load_records(cfg: &RunConfig) -> Result<Vec<Record>> {
+    Ok(load_records_with(cfg, None)?.0)
+}
+
+/// [`load_records`], where generated demonstrations that do not fit the run's budgets
+/// (`rollout.think_budget` / `answer_budget`, counted with `tokenizer`) are drawn again; the
+/// generator's report (None for a file) counts them.
+pub fn load_records_with(
+    cfg: &RunConfig,
+    tokenizer: Option<&raif_model::Tokenizer>,
+) -> Result<(Vec<Record>, Option<raif_datasets::gen::GenReport>)> {
     if cfg.data.path.is_empty() {
-        let depth = match cfg.data.generate_depth {
-            0 => None,
-            d @ 1..=3 => Some(d as u8),
-            d => bail!("data.generate_depth must be 0 (mixed) or 1–3, got {d}"),
+        let gc = gen_config(cfg)?;
+        let r = &cfg.rollout;
+        let fits = |rec: &Record| -> bool {
+            match (tokenizer, &rec.expert) {
+                (Some(t), Some(e)) if r.think_budget > 0 => {
+                    rollout::demo_fits(t, e, r.think_budget, r.answer_budget).unwrap_or(false)
+                }
+                _ => true,
+            }
         };
-        let gc = raif_datasets::gen::GenConfig {
-            n: cfg.data.generate_n,
-            seed: cfg.train.seed,
-            depth,
-        };
-        let (records, _) = raif_datasets::gen::generate(&gc, None);
-        return Ok(records);
+        let (records, report) = raif_datasets::gen::generate_filtered(&gc, None, Some(&fits));
+        return Ok((records, Some(report)));
     }
     let path = Path::new(&cfg.data.path);
     let format = raif_datasets::commands::detect_format(path);
-    raif_datasets::loaders::load(format, path, &raif_datasets::catalog::VerifierIds)
+    let records = raif_datasets::loaders::load(format, path, &raif_datasets::catalog::VerifierIds)
         .map_err(|e| anyhow::anyhow!("{e}"))
-        .with_context(|| format!("cannot load the training data {}", path.display()))
+        .with_context(|| format!("cannot load the training data {}", path.display()))?;
+    Ok((records, None))
+}
+
+/// The generator settings of a run that generates its data.
+pub fn gen_config(cfg: &RunConfig) -> Result<raif_datasets::gen::GenConfig> {
+    let depth = match cfg.data.generate_depth {
+        0 => None,
+        d @ 1..=3 => Some(d as u8),
+        d => bail!("data.generate_depth must be 0 (mixed) or 1–3, got {d}"),
+    };
+    let profile: raif_datasets::gen::Profile = cfg
+        .data
+        .generate_profile
+        .parse()
+        .map_err(|e| anyhow::anyhow!("data.generate_profile: {e}"))?;
+    Ok(raif_datasets::gen::GenConfig {
+        n: cfg.data.generate_n,
+        seed: cfg.train.seed,
+        depth,
+        profile,
+        constraints: match cfg.data.generate_constraints {
+            0 => None,
+            k => Some(k),
+        },
+        heldout_only: false,
+    })
 }
 
 impl Trainer {
@@ -433,7 +476,13 @@ impl Trainer {
             total_steps: total_opt,
             min_ratio: cfg.train.min_lr_ratio,
         };
-        let mut records = load_records(&cfg)?;
+        let (mut records, report) = load_records_with(&cfg, Some(&lm.tokenizer))?;
+        if let Some(r) = report.filter(|r| r.budget_rejects > 0) {
+            events.send(TrainerEvent::Warning(format!(
+                "{} generated demonstrations were longer than the budgets ({} reasoning, {} answer tokens) and were drawn again",
+                r.budget_rejects, cfg.rollout.think_budget, cfg.rollout.answer_budget
+            )));
+        }
         let before = records.len();
         records.retain(|r| !rollout::needs_judge(r));
         if records.len() < before {
@@ -457,16 +506,26 @@ impl Trainer {
             .filter(|(_, r)| r.expert.is_some())
             .map(|(i, _)| i)
             .collect();
+        if cfg.warmup.steps > 0 && experts.is_empty() {
+            bail!(
+                "warmup.steps is {} but no training record has an expert demonstration to clone",
+                cfg.warmup.steps
+            );
+        }
+        let single: Vec<usize> = train
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.constraints.leaves().len() == 1)
+            .map(|(i, _)| i)
+            .collect();
         if cfg.raif.expert_bc && experts.is_empty() {
             events.send(TrainerEvent::Warning(
                 "raif.expert_bc is on but no record has an expert response: no behaviour cloning"
                     .into(),
             ));
         }
-        let last_step = setup
-            .stop_after
-            .unwrap_or(cfg.train.steps as u64)
-            .min(cfg.train.steps as u64);
+        let total = cfg.total_steps() as u64;
+        let last_step = setup.stop_after.unwrap_or(total).min(total);
         let mut t = Trainer {
             cfg,
             run_id: setup.run_id.clone(),
@@ -480,6 +539,7 @@ impl Trainer {
             train,
             heldout,
             experts,
+            single,
             first_step: 1,
             last_step,
             events,
@@ -583,7 +643,8 @@ impl Trainer {
     fn run(&mut self) -> Result<u64> {
         self.events.send(TrainerEvent::Started {
             run_id: self.run_id.clone(),
-            total_steps: self.cfg.train.steps as u64,
+            total_steps: self.cfg.total_steps() as u64,
+            warmup_steps: self.cfg.warmup.steps as u64,
             first_step: self.first_step,
             model: self.lm.source.path().display().to_string(),
             trainable_parameters: self.trainable.num_parameters(),
@@ -598,7 +659,7 @@ impl Trainer {
             done = step;
             self.poll_commands()?;
         }
-        let finished = done >= self.cfg.train.steps as u64;
+        let finished = done >= self.cfg.total_steps() as u64;
         self.store.set_status(
             &self.run_id,
             if finished {
@@ -612,566 +673,82 @@ impl Trainer {
         Ok(done)
     }
 
-    fn step_prompts(&self, step: u64) -> Vec<usize> {
+    /// The records of GRPO step `g` (1-based): during the curriculum only single-constraint
+    /// records (when there are any), then all.
+    fn step_prompts(&self, g: u64) -> Vec<usize> {
         let p = self.cfg.train.prompts_per_step as u64;
+        let single = g <= self.cfg.data.curriculum_steps as u64 && !self.single.is_empty();
         (0..p)
-            .map(|k| stream_index(self.cfg.train.seed, self.train.len(), (step - 1) * p + k))
+            .map(|k| {
+                let i = (g - 1) * p + k;
+                if single {
+                    self.single[stream_index(mix(&[self.cfg.train.seed, 11]), self.single.len(), i)]
+                } else {
+                    stream_index(self.cfg.train.seed, self.train.len(), i)
+                }
+            })
             .collect()
     }
 
-    /// Generate and score one group per record (or one greedy answer each, for evaluation).
-    fn rollouts(
-        &mut self,
-        step: u64,
-        records: &[usize],
-        pool_heldout: bool,
-        eval: bool,
-    ) -> Result<(Vec<Sample>, f64)> {
-        let cfg = self.cfg.clone();
-        let (g, nt) = if eval {
-            (1, 0)
-        } else {
-            (cfg.train.group_size, cfg.no_think_per_group())
-        };
-        let plain = cfg.rollout.format == crate::config::AnswerFormat::Plain;
-        let style = if plain {
-            raif_verify::reward::TagStyle::Plain
-        } else {
-            rollout::tag_style(&self.lm.template)
-        };
-        let mut samples = Vec::new();
-        for (pi, &ri) in records.iter().enumerate() {
-            let rec = if pool_heldout {
-                &self.heldout[ri]
-            } else {
-                &self.train[ri]
-            };
-            let think_ids = self.lm.tokenizer.encode(&rollout::prompt_text(
-                &self.lm.template,
-                rec,
-                cfg.prompt_mode(),
-            )?)?;
-            let fast_ids = if nt > 0 {
-                Some(self.lm.tokenizer.encode(&rollout::prompt_text(
-                    &self.lm.template,
-                    rec,
-                    PromptMode::NoThink,
-                )?)?)
-            } else {
-                None
-            };
-            for j in 0..g {
-                let no_think = j >= g - nt;
-                let prompt_ids = if no_think {
-                    fast_ids.clone().unwrap_or_default()
-                } else {
-                    think_ids.clone()
-                };
-                samples.push(Sample {
-                    prompt_index: pi,
-                    sample: j,
-                    no_think,
-                    prompt_ids,
-                    tokens: Vec::new(),
-                    logprobs: Vec::new(),
-                    text: String::new(),
-                    finish: raif_model::FinishReason::Length,
-                    scored: None,
-                    advantage: 0.0,
-                    keep: KeepReason::Kept,
-                    entropies: Vec::new(),
-                });
-            }
+    /// Whether step `step` ends with a held-out evaluation: every `eval.every` GRPO steps,
+    /// at the end of the warm-up and at the run's last step.
+    fn eval_due(&self, step: u64) -> bool {
+        let every = self.cfg.eval.every as u64;
+        let w = self.cfg.warmup.steps as u64;
+        if every == 0 || self.heldout.is_empty() {
+            return false;
         }
-        let params = if eval {
-            SamplingParams::greedy(cfg.rollout.max_new_tokens)
-        } else {
-            SamplingParams {
-                temperature: cfg.rollout.temperature,
-                top_p: cfg.rollout.top_p,
-                top_k: cfg.rollout.top_k,
-                max_new_tokens: cfg.rollout.max_new_tokens,
-                stop_strings: Vec::new(),
-            }
-        };
-        let t0 = Instant::now();
-        let mut generated = 0usize;
-        let chunk = cfg.rollout.generation_batch;
-        let mut start = 0;
-        while start < samples.len() {
-            let end = (start + chunk).min(samples.len());
-            let prompts: Vec<Vec<u32>> = samples[start..end]
-                .iter()
-                .map(|s| s.prompt_ids.clone())
-                .collect();
-            let seed = cfg.train.seed;
-            let seeds: Vec<u64> = samples[start..end]
-                .iter()
-                .map(|s| {
-                    mix(&[
-                        seed,
-                        step,
-                        s.prompt_index as u64,
-                        s.sample as u64,
-                        eval as u64,
-                    ])
-                })
-                .collect();
-            let ids: Vec<(u32, u32)> = samples[start..end]
-                .iter()
-                .map(|s| (s.prompt_index as u32, s.sample as u32))
-                .collect();
-            let events = self.events.clone();
-            let gen = Generator {
-                model: &self.lm.model,
-                tokenizer: &self.lm.tokenizer,
-                stop_ids: self.lm.stop_ids.clone(),
-            };
-            let outs = gen.generate(&prompts, &seeds, &params, &mut |ev| {
-                if !eval {
-                    let (p, s) = ids[ev.index];
-                    events.send(TrainerEvent::Token {
-                        step,
-                        prompt_index: p,
-                        sample: s,
-                        delta: ev.delta.to_string(),
-                    });
-                }
-            })?;
-            for (s, o) in samples[start..end].iter_mut().zip(outs) {
-                generated += o.tokens.len();
-                s.tokens = o.tokens;
-                s.logprobs = o.logprobs;
-                s.text = o.text;
-                s.finish = o.finish;
-            }
-            start = end;
-            self.poll_commands()?;
-        }
-        let gen_s = t0.elapsed().as_secs_f64();
-        for s in samples.iter_mut() {
-            let ri = records[s.prompt_index];
-            let rec = if pool_heldout {
-                &self.heldout[ri]
-            } else {
-                &self.train[ri]
-            };
-            s.scored = Some(rollout::score(&s.text, rec, style, s.no_think)?);
-        }
-        Ok((samples, generated as f64 / gen_s.max(1e-9)))
+        step == self.cfg.total_steps() as u64
+            || (w > 0 && step == w)
+            || (step > w && (step - w).is_multiple_of(every))
     }
 
-    /// Advantages and keep flags, group by group.
-    fn assign(&self, samples: &mut [Sample], records: &[usize]) {
-        let enforce = self.cfg.raif.enforce_superior_cot;
-        for (pi, &ri) in records.iter().enumerate() {
-            let idx: Vec<usize> = (0..samples.len())
-                .filter(|&i| samples[i].prompt_index == pi)
-                .collect();
-            let rewards: Vec<f64> = idx
-                .iter()
-                .map(|&i| samples[i].scored.as_ref().map_or(-3.0, |s| s.reward))
-                .collect();
-            let adv = group_advantages(&rewards);
-            let group: Vec<GroupSample> = idx
-                .iter()
-                .map(|&i| GroupSample {
-                    no_think: samples[i].no_think,
-                    satisfied: samples[i].scored.as_ref().map_or(0, |s| s.satisfied),
-                    reward: samples[i].scored.as_ref().map_or(-3.0, |s| s.reward),
-                })
-                .collect();
-            let stored = self.train[ri].fast_score.map(|f| f.satisfied as usize);
-            let keep = keep_flags(&group, stored, enforce);
-            for ((&i, a), k) in idx.iter().zip(adv).zip(keep) {
-                samples[i].advantage = a;
-                samples[i].keep = k;
-            }
-        }
-    }
-
-    /// One expert demonstration for behaviour cloning, chosen by (seed, micro-step).
-    fn expert_sequence(&self, micro: u64) -> Result<Option<(Vec<u32>, usize)>> {
-        if !self.cfg.raif.expert_bc || self.experts.is_empty() {
-            return Ok(None);
-        }
-        let k = self.experts
-            [(mix(&[self.cfg.train.seed, micro, 3]) % self.experts.len() as u64) as usize];
-        let rec = &self.train[k];
-        let Some(e) = &rec.expert else {
-            return Ok(None);
-        };
-        let prompt = rollout::prompt_text(&self.lm.template, rec, self.cfg.prompt_mode())?;
-        let response = match self.cfg.rollout.format {
-            // The prompt already opened the think block.
-            crate::config::AnswerFormat::Think => format!(
-                "{}\n</think>\n<answer>\n{}\n</answer>",
-                e.reasoning, e.answer
-            ),
-            crate::config::AnswerFormat::Plain => e.answer.clone(),
-        };
-        let p_ids = self.lm.tokenizer.encode(&prompt)?;
-        let mut ids = p_ids.clone();
-        ids.extend(self.lm.tokenizer.encode(&response)?);
-        // End the turn as the template does (e.g. `<|im_end|>`).
-        let eot = self
-            .lm
-            .template
-            .stop_tokens()
-            .iter()
-            .find_map(|t| self.lm.tokenizer.token_to_id(t));
-        ids.extend(eot.or_else(|| self.lm.stop_ids.first().copied()));
-        let start = if self.cfg.raif.bc_mask_prompt {
-            p_ids.len()
-        } else {
-            1
-        };
-        Ok(Some((ids, start)))
-    }
-
-    fn logprobs_of(
-        &self,
-        model: &Transformer,
-        seqs: &[Vec<u32>],
-        starts: &[usize],
-        adapters: bool,
-    ) -> Result<Vec<Vec<f32>>> {
-        let mut out = Vec::new();
-        let mb = self.cfg.train.micro_batch;
-        for (s, st) in seqs.chunks(mb).zip(starts.chunks(mb)) {
-            let b = SeqBatch::new(s, st, model.device())?;
-            // The checkpointed path computes values without keeping a graph.
-            let throwaway = SideGrads::default();
-            let lp = token_logprobs_ckpt(model, &b, adapters, false, Some(&throwaway))?
-                .logp
-                .detach();
-            for r in 0..s.len() {
-                out.push(b.row_values(&lp, r)?);
-            }
-        }
-        Ok(out)
-    }
-
+    /// One step of the run: warm-up or GRPO, the held-out evaluation when due, the commit.
     fn step(&mut self, step: u64) -> Result<()> {
         let t_step = Instant::now();
-        let records = self.step_prompts(step);
+        let (mut m, mut rollouts) = if self.cfg.phase_of(step) == 0 {
+            self.warmup_step(step)?
+        } else {
+            self.grpo_step(step)?
+        };
+        if self.eval_due(step) {
+            let (em, er) = self.heldout_eval(step)?;
+            m.extend(em);
+            rollouts.extend(er);
+        }
+        m.insert("step_time".into(), t_step.elapsed().as_secs_f64());
+        self.commit(step, m, rollouts)
+    }
+
+    /// A GRPO step: rollout, score, reference, optimize, metrics.
+    fn grpo_step(&mut self, step: u64) -> Result<(Metrics, Vec<Rollout>)> {
+        let records = self.step_prompts(step - self.cfg.warmup.steps as u64);
         self.events.send(TrainerEvent::StepStarted {
             step,
             prompts: records.iter().map(|&r| self.train[r].id.clone()).collect(),
         });
         self.trainable.set_training(false);
-        let (mut samples, gen_tps) = self.rollouts(step, &records, false, false)?;
+        let (mut samples, gen_tps) = self.generate(step, &records, Pool::Train, false)?;
+        self.score(&mut samples, &records, Pool::Train)?;
         self.assign(&mut samples, &records);
         for s in &samples {
-            self.events.send(TrainerEvent::Rollout(Box::new(
-                self.to_rollout(step, s, &records, false),
-            )));
+            let r = self.to_rollout(step, s, &records, Pool::Train);
+            self.events.send(TrainerEvent::Rollout(Box::new(r)));
         }
+        let batch = TrainBatch::new(&samples);
+        let refs = self.reference(&batch)?;
+        let opt = self.optimize(step, &mut samples, &batch, &refs)?;
+        let m = metrics::grpo_metrics(&Self::sample_stats(&samples), records.len(), &opt, gen_tps);
+        let rollouts = samples
+            .iter()
+            .map(|s| self.to_rollout(step, s, &records, Pool::Train))
+            .collect();
+        Ok((m, rollouts))
+    }
 
-        // Training samples: the reasoning ones (no-think samples are never trained).
-        let train_idx: Vec<usize> = (0..samples.len())
-            .filter(|&i| !samples[i].no_think)
-            .collect();
-        let seqs: Vec<Vec<u32>> = train_idx
-            .iter()
-            .map(|&i| [samples[i].prompt_ids.clone(), samples[i].tokens.clone()].concat())
-            .collect();
-        let starts: Vec<usize> = train_idx
-            .iter()
-            .map(|&i| samples[i].prompt_ids.len())
-            .collect();
-        let n_opt = Self::optimizer_steps_per_rollout(&self.cfg);
-        let per_opt = self.cfg.train.samples_per_optimizer_step;
-        // Rows with no generated token (impossible with max_new_tokens ≥ 1) cannot be scored.
-        let usable: Vec<bool> = train_idx
-            .iter()
-            .map(|&i| !samples[i].tokens.is_empty())
-            .collect();
-        let old = if n_opt > 1 {
-            Some(self.logprobs_of(&self.lm.model, &seqs, &starts, true)?)
-        } else {
-            None
-        };
-        let kl_on = self.cfg.grpo.kl_coef > 0.0;
-        let refs = if kl_on {
-            Some(match &self.reference {
-                Some(r) => self.logprobs_of(r, &seqs, &starts, true)?,
-                None => self.logprobs_of(&self.lm.model, &seqs, &starts, false)?,
-            })
-        } else {
-            None
-        };
-        self.trainable.set_training(true);
-        let device = self.lm.model.device().clone();
-        let (
-            mut loss_sum,
-            mut kl_sum,
-            mut clipped,
-            mut tok,
-            mut ent_sum,
-            mut ent_n,
-            mut bc_sum,
-            mut bc_n,
-        ) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
-        let mut grad_norms = Vec::new();
-        let mut lrs = Vec::new();
-        let mut nan_skips = 0;
-        let order: Vec<usize> = (0..train_idx.len()).filter(|&k| usable[k]).collect();
-        for (o, opt_chunk) in order.chunks(per_opt).enumerate() {
-            let denom = opt_chunk.len() as f64;
-            let n_micro = opt_chunk.len().div_ceil(self.cfg.train.micro_batch);
-            let mut acc = GradAccum::new(self.trainable.vars.len());
-            for (m, micro) in opt_chunk.chunks(self.cfg.train.micro_batch).enumerate() {
-                self.poll_commands()?;
-                let mseqs: Vec<Vec<u32>> = micro.iter().map(|&k| seqs[k].clone()).collect();
-                let mstarts: Vec<usize> = micro.iter().map(|&k| starts[k]).collect();
-                let b = SeqBatch::new(&mseqs, &mstarts, &device)?;
-                let ckpt = self.cfg.train.gradient_checkpointing.then_some(&self.side);
-                let lp = token_logprobs_ckpt(&self.lm.model, &b, true, true, ckpt)?;
-                let (bsz, t) = lp.logp.dims2()?;
-                let to_grid = |rows: &[Vec<f32>]| -> Result<Tensor> {
-                    let mut grid = vec![0f32; bsz * t];
-                    for (r, vals) in rows.iter().enumerate() {
-                        let pad = b.pads[r];
-                        let start = mstarts[r];
-                        for (k, v) in vals.iter().enumerate() {
-                            // Scored column of token (start + k) is (pad + start + k − 1).
-                            grid[r * t + pad + start + k - 1] = *v;
-                        }
-                    }
-                    Ok(Tensor::from_vec(grid, (bsz, t), &device)?)
-                };
-                let old_t = match &old {
-                    Some(o) => to_grid(&micro.iter().map(|&k| o[k].clone()).collect::<Vec<_>>())?,
-                    None => lp.logp.detach(),
-                };
-                let ref_t = match &refs {
-                    Some(r) => Some(to_grid(
-                        &micro.iter().map(|&k| r[k].clone()).collect::<Vec<_>>(),
-                    )?),
-                    None => None,
-                };
-                let adv = Tensor::from_vec(
-                    micro
-                        .iter()
-                        .map(|&k| samples[train_idx[k]].advantage as f32)
-                        .collect::<Vec<_>>(),
-                    bsz,
-                    &device,
-                )?;
-                let keep = Tensor::from_vec(
-                    micro
-                        .iter()
-                        .map(|&k| {
-                            if samples[train_idx[k]].keep.kept() {
-                                1f32
-                            } else {
-                                0.0
-                            }
-                        })
-                        .collect::<Vec<_>>(),
-                    bsz,
-                    &device,
-                )?;
-                let parts = policy_kl_loss(
-                    &LossInputs {
-                        logp: &lp.logp,
-                        old_logp: &old_t,
-                        ref_logp: ref_t.as_ref(),
-                        mask: &b.loss_mask,
-                        adv: &adv,
-                        keep: &keep,
-                    },
-                    self.cfg.grpo.clip_eps,
-                    denom,
-                )?;
-                let mut loss = parts.policy.clone();
-                if let Some(kl) = &parts.kl {
-                    loss = (loss + (kl * self.cfg.grpo.kl_coef)?)?;
-                }
-                let micro_id = mix(&[step, o as u64, m as u64]);
-                if let Some((eseq, estart)) = self.expert_sequence(micro_id)? {
-                    let eb = SeqBatch::new(&[eseq], &[estart], &device)?;
-                    let elp = token_logprobs_ckpt(&self.lm.model, &eb, true, false, ckpt)?.logp;
-                    let n = eb.counts[0].max(1) as f64;
-                    let nll = ((elp * &eb.loss_mask)?.sum_all()?.neg()? / n)?;
-                    bc_sum += nll.to_dtype(DType::F64)?.to_scalar::<f64>()?;
-                    bc_n += 1;
-                    loss = (loss + (nll * (self.cfg.raif.bc_coef / n_micro as f64))?)?;
-                }
-                let lval = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
-                if !lval.is_finite() {
-                    nan_skips += 1;
-                    self.events.send(TrainerEvent::Warning(format!(
-                        "step {step}: non-finite loss in a micro-batch; skipped"
-                    )));
-                    continue;
-                }
-                loss_sum += lval;
-                kl_sum += parts.kl_sum;
-                clipped += parts.clipped_tokens;
-                tok += parts.tokens;
-                if let Some(e) = &lp.entropy {
-                    for r in 0..bsz {
-                        let v = b.row_values(e, r)?;
-                        samples[train_idx[micro[r]]].entropies = v.clone();
-                        ent_sum += v.iter().map(|&x| x as f64).sum::<f64>();
-                        ent_n += v.len() as f64;
-                    }
-                }
-                let store = loss.backward()?;
-                acc.add(&self.trainable.vars, &store, ckpt)?;
-            }
-            let opt_step = self.opt.step as usize;
-            let lr = self.sched.lr(opt_step);
-            let info = self.opt.step(&self.trainable.vars, &acc.grads, lr, 1.0)?;
-            if !info.applied {
-                nan_skips += 1;
-                self.events.send(TrainerEvent::Warning(format!(
-                    "step {step}: gradient norm {} is not finite; the optimizer step was skipped",
-                    info.grad_norm
-                )));
-            }
-            grad_norms.push(info.grad_norm);
-            lrs.push(lr);
-        }
-        self.side.clear();
-
-        // Metrics (TRL names where TRL has one).
-        let think: Vec<&Sample> = samples.iter().filter(|s| !s.no_think).collect();
-        let mean = |v: &[f64]| {
-            if v.is_empty() {
-                0.0
-            } else {
-                v.iter().sum::<f64>() / v.len() as f64
-            }
-        };
-        let sc = |s: &Sample| s.scored.clone().unwrap_or_else(unreachable_scored);
-        let rewards: Vec<f64> = think.iter().map(|s| sc(s).reward).collect();
-        let mut m: Metrics = BTreeMap::new();
-        m.insert("reward".into(), mean(&rewards));
-        let mut stds = Vec::new();
-        let mut zero_std = 0usize;
-        for pi in 0..records.len() {
-            let r: Vec<f64> = samples
-                .iter()
-                .filter(|s| s.prompt_index == pi)
-                .map(|s| sc(s).reward)
-                .collect();
-            let mu = mean(&r);
-            let sd = if r.len() > 1 {
-                (r.iter().map(|x| (x - mu).powi(2)).sum::<f64>() / (r.len() - 1) as f64).sqrt()
-            } else {
-                0.0
-            };
-            if sd == 0.0 {
-                zero_std += 1;
-            }
-            stds.push(sd);
-        }
-        m.insert("reward_std".into(), mean(&stds));
-        m.insert(
-            "frac_reward_zero_std".into(),
-            zero_std as f64 / records.len() as f64,
-        );
-        m.insert(
-            "answer_score".into(),
-            mean(&think.iter().map(|s| sc(s).answer_score).collect::<Vec<_>>()),
-        );
-        m.insert(
-            "format_score".into(),
-            mean(&think.iter().map(|s| sc(s).format_score).collect::<Vec<_>>()),
-        );
-        let fast: Vec<f64> = samples
-            .iter()
-            .filter(|s| s.no_think)
-            .map(|s| sc(s).reward)
-            .collect();
-        if !fast.is_empty() {
-            m.insert("reward_no_think".into(), mean(&fast));
-        }
-        per_constraint(&mut m, "rewards", think.iter().map(|s| sc(s)));
-        m.insert(
-            "kl".into(),
-            if tok > 0.0 {
-                kl_sum / think.len().max(1) as f64
-            } else {
-                0.0
-            },
-        );
-        m.insert(
-            "clip_ratio".into(),
-            if tok > 0.0 { clipped / tok } else { 0.0 },
-        );
-        m.insert(
-            "keep_ratio".into(),
-            think.iter().filter(|s| s.keep.kept()).count() as f64 / think.len().max(1) as f64,
-        );
-        if bc_n > 0 {
-            m.insert("expert_nll".into(), bc_sum / bc_n as f64);
-        }
-        m.insert("loss".into(), loss_sum / n_opt as f64);
-        m.insert("grad_norm".into(), mean(&grad_norms));
-        m.insert("learning_rate".into(), lrs.last().copied().unwrap_or(0.0));
-        m.insert(
-            "entropy".into(),
-            if ent_n > 0.0 { ent_sum / ent_n } else { 0.0 },
-        );
-        m.insert(
-            "completions/mean_length".into(),
-            mean(
-                &think
-                    .iter()
-                    .map(|s| s.tokens.len() as f64)
-                    .collect::<Vec<_>>(),
-            ),
-        );
-        m.insert(
-            "completions/clipped_ratio".into(),
-            think
-                .iter()
-                .filter(|s| s.finish == raif_model::FinishReason::Length)
-                .count() as f64
-                / think.len().max(1) as f64,
-        );
-        m.insert("tokens/s".into(), gen_tps);
-        m.insert("nan_skips".into(), nan_skips as f64);
-
-        let mut rollouts: Vec<Rollout> = samples
-            .iter()
-            .map(|s| self.to_rollout(step, s, &records, false))
-            .collect();
-        // Held-out evaluation every K steps: one greedy answer per held-out record.
-        if self.cfg.eval.every > 0
-            && step.is_multiple_of(self.cfg.eval.every as u64)
-            && !self.heldout.is_empty()
-        {
-            self.trainable.set_training(false);
-            let n = self.cfg.eval.prompts.min(self.heldout.len());
-            let idx: Vec<usize> = (0..n).collect();
-            let (es, _) = self.rollouts(step, &idx, true, true)?;
-            let scored: Vec<Scored> = es.iter().filter_map(|s| s.scored.clone()).collect();
-            m.insert(
-                "eval/reward".into(),
-                mean(&scored.iter().map(|s| s.reward).collect::<Vec<_>>()),
-            );
-            m.insert(
-                "eval/answer_score".into(),
-                mean(&scored.iter().map(|s| s.answer_score).collect::<Vec<_>>()),
-            );
-            m.insert(
-                "eval/format_score".into(),
-                mean(&scored.iter().map(|s| s.format_score).collect::<Vec<_>>()),
-            );
-            m.insert(
-                "eval/completions/mean_length".into(),
-                mean(&es.iter().map(|s| s.tokens.len() as f64).collect::<Vec<_>>()),
-            );
-            per_constraint(&mut m, "eval/rewards", scored.into_iter());
-            rollouts.extend(es.iter().map(|s| self.to_rollout(step, s, &idx, true)));
-        }
-        m.insert("step_time".into(), t_step.elapsed().as_secs_f64());
-
+    /// Phase 7, commit: the step's metrics, rollouts and (when due) checkpoint in one
+    /// transaction; older checkpoints beyond `keep_checkpoints` are deleted after it.
+    fn commit(&mut self, step: u64, m: Metrics, rollouts: Vec<Rollout>) -> Result<()> {
         let want_ckpt = self.save_now
             || self.stop
             || step == self.last_step
@@ -1209,13 +786,10 @@ impl Trainer {
         Ok(())
     }
 
-    fn to_rollout(&self, step: u64, s: &Sample, records: &[usize], heldout: bool) -> Rollout {
-        let rec = if heldout {
-            &self.heldout[records[s.prompt_index]]
-        } else {
-            &self.train[records[s.prompt_index]]
-        };
-        let sc = s.scored.clone().unwrap_or_else(unreachable_scored);
+    fn to_rollout(&self, step: u64, s: &Sample, records: &[usize], pool: Pool) -> Rollout {
+        let heldout = pool == Pool::Heldout;
+        let rec = self.record(pool, records[s.prompt_index]);
+        let sc = s.scored();
         let prompt = self
             .lm
             .tokenizer
@@ -1246,6 +820,8 @@ impl Trainer {
             keep_reason: serde_json::to_string(&s.keep).unwrap_or_default(),
             no_think: s.no_think,
             eval: heldout,
+            forced: s.forced_tags.name().to_string(),
+            forced_tokens: s.forced.clone(),
         }
     }
 
@@ -1299,36 +875,6 @@ impl Trainer {
             files,
         };
         Ok((ck, blobs))
-    }
-}
-
-fn unreachable_scored() -> Scored {
-    Scored {
-        reasoning: None,
-        answer: None,
-        format_ok: false,
-        unscorable: Some("not scored".into()),
-        satisfied: 0,
-        total: 0,
-        answer_score: -2.0,
-        format_score: -1.0,
-        reward: -3.0,
-        verdicts: Vec::new(),
-    }
-}
-
-/// `<prefix>/<constraint id>/mean`: the pass rate of each constraint type.
-fn per_constraint(m: &mut Metrics, prefix: &str, scored: impl Iterator<Item = Scored>) {
-    let mut counts: BTreeMap<String, (f64, f64)> = BTreeMap::new();
-    for s in scored {
-        for v in s.verdicts.iter().filter(|v| v.role == "constraint") {
-            let e = counts.entry(v.id.clone()).or_default();
-            e.0 += f64::from(u8::from(v.pass));
-            e.1 += 1.0;
-        }
-    }
-    for (id, (pass, n)) in counts {
-        m.insert(format!("{prefix}/{id}/mean"), pass / n);
     }
 }
 
