@@ -61,6 +61,8 @@ pub struct TrainState {
     pub run_id: Option<String>,
     pub model: String,
     pub total_steps: u64,
+    /// Steps 1..=warmup_steps are the warm-up (behaviour cloning); GRPO follows.
+    pub warmup_steps: u64,
     pub step: u64,
     pub steps_done: u64,
     pub trainable: usize,
@@ -74,6 +76,87 @@ pub struct TrainState {
     pub last_metrics: Option<Metrics>,
 }
 
+impl TrainState {
+    /// The step shown for the run: the one running, else the last one done.
+    pub fn current_step(&self) -> u64 {
+        self.step.max(self.steps_done)
+    }
+    /// `warm-up 7/20` or `GRPO 12/50` (None for a run without a warm-up).
+    pub fn phase_label(&self) -> Option<String> {
+        phase_label(self.current_step(), self.warmup_steps, self.total_steps)
+    }
+    /// The current step is a warm-up (behaviour cloning) step: no rollouts.
+    pub fn in_warmup(&self) -> bool {
+        self.warmup_steps > 0 && self.current_step() <= self.warmup_steps
+    }
+}
+
+/// Where `step` of a run of `total` steps, the first `warmup` of them a warm-up, sits:
+/// `warm-up 7/20` (steps 1..=warmup) or `GRPO 12/50` (counted from the first GRPO step).
+/// None without a warm-up: the whole run is GRPO and its step says everything.
+pub fn phase_label(step: u64, warmup: u64, total: u64) -> Option<String> {
+    if warmup == 0 {
+        return None;
+    }
+    Some(if step <= warmup {
+        format!("warm-up {step}/{warmup}")
+    } else {
+        format!(
+            "GRPO {}/{}",
+            step - warmup,
+            total.saturating_sub(warmup).max(step - warmup)
+        )
+    })
+}
+
+/// Warm-up steps of a stored run, from its configuration (`warmup.steps`; missing: 0).
+pub fn run_warmup_steps(info: &RunInfo) -> u64 {
+    info.config
+        .get("warmup")
+        .and_then(|w| w.get("steps"))
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0)
+}
+
+/// All steps of a stored run (warm-up and GRPO), from its configuration, or at least its
+/// last committed step.
+pub fn run_total_steps(info: &RunInfo) -> u64 {
+    let grpo = info
+        .config
+        .get("train")
+        .and_then(|t| t.get("steps"))
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
+    (run_warmup_steps(info) + grpo).max(info.last_step.unwrap_or(0))
+}
+
+/// Where the warm-up ends and GRPO begins, as the `phase` metric (0 warm-up, 1 GRPO) says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PhaseBounds {
+    /// The last step seen with `phase` = 0.
+    pub last_warmup: Option<u64>,
+    /// The first step seen with `phase` = 1.
+    pub first_grpo: Option<u64>,
+}
+
+impl PhaseBounds {
+    fn record(&mut self, step: u64, m: &Metrics) {
+        let Some(&p) = m.get("phase") else { return };
+        if !p.is_finite() {
+            return;
+        }
+        if p < 0.5 {
+            self.last_warmup = Some(self.last_warmup.map_or(step, |s| s.max(step)));
+        } else {
+            self.first_grpo = Some(self.first_grpo.map_or(step, |s| s.min(step)));
+        }
+    }
+    /// The first GRPO step of a run that had warm-up steps (None without a warm-up).
+    pub fn grpo_start(&self) -> Option<u64> {
+        self.last_warmup.and(self.first_grpo)
+    }
+}
+
 impl Default for TrainState {
     fn default() -> Self {
         TrainState {
@@ -81,6 +164,7 @@ impl Default for TrainState {
             run_id: None,
             model: String::new(),
             total_steps: 0,
+            warmup_steps: 0,
             step: 0,
             steps_done: 0,
             trainable: 0,
@@ -213,8 +297,13 @@ impl GroupState {
 pub struct CurvesState {
     /// The metrics of the run being trained here.
     pub live: BTreeMap<String, Series>,
+    /// Where the live run's warm-up ends (from its `phase` metric).
+    pub live_phases: PhaseBounds,
     /// A run opened from Replay: (id, metrics); shown instead of `live` while set.
     pub other: Option<(String, BTreeMap<String, Series>)>,
+    /// Its warm-up steps (from its configuration) and where its warm-up ends (its metrics).
+    pub other_warmup: u64,
+    pub other_phases: PhaseBounds,
     pub selected: usize,
     pub smoothing: usize,
     pub band: bool,
@@ -227,7 +316,10 @@ impl Default for CurvesState {
     fn default() -> Self {
         CurvesState {
             live: BTreeMap::new(),
+            live_phases: PhaseBounds::default(),
             other: None,
+            other_warmup: 0,
+            other_phases: PhaseBounds::default(),
             selected: 0,
             smoothing: 1,
             band: true,
@@ -266,6 +358,17 @@ impl CurvesState {
     pub fn visible(&self) -> Option<(u64, u64)> {
         self.zoom.or(self.frozen).or_else(|| self.full_range())
     }
+    /// The first GRPO step of the shown run when it had a warm-up: from the `phase` metric,
+    /// else from the configuration (`live_warmup`: the live run's warm-up steps).
+    pub fn grpo_start(&self, live_warmup: u64) -> Option<u64> {
+        let (bounds, warmup) = match &self.other {
+            Some(_) => (self.other_phases, self.other_warmup),
+            None => (self.live_phases, live_warmup),
+        };
+        bounds
+            .grpo_start()
+            .or_else(|| (warmup > 0).then_some(warmup + 1))
+    }
     pub fn alpha(&self) -> f64 {
         SMOOTHING[self.smoothing.min(SMOOTHING.len() - 1)]
     }
@@ -276,7 +379,13 @@ pub fn is_per_constraint(key: &str) -> bool {
     (key.starts_with("rewards/") || key.starts_with("eval/rewards/")) && key.ends_with("/mean")
 }
 
-fn add_metrics(series: &mut BTreeMap<String, Series>, step: u64, m: &Metrics) {
+fn add_metrics(
+    series: &mut BTreeMap<String, Series>,
+    phases: &mut PhaseBounds,
+    step: u64,
+    m: &Metrics,
+) {
+    phases.record(step, m);
     for (k, v) in m {
         series.entry(k.clone()).or_default().push(step, *v);
     }
@@ -303,6 +412,8 @@ pub struct ReplayState {
     pub steps: Vec<u64>,
     /// Mean reward of each step (from its metrics).
     pub step_rewards: BTreeMap<u64, f64>,
+    /// Where the loaded run's warm-up ends, from its `phase` metric.
+    pub phases: PhaseBounds,
     pub step_sel: usize,
     /// The rollouts of the selected step.
     pub step_rollouts: Vec<Rollout>,
@@ -323,6 +434,21 @@ pub struct ReplayState {
 impl ReplayState {
     pub fn run(&self) -> Option<&RunInfo> {
         self.runs.get(self.run_sel)
+    }
+    /// (warm-up steps, all steps) of the selected run: its configuration, or its `phase`
+    /// metric for a run whose configuration does not say.
+    pub fn run_phases(&self) -> Option<(u64, u64)> {
+        let run = self.run()?;
+        let warmup = match run_warmup_steps(run) {
+            0 => self.phases.grpo_start().map_or(0, |g| g - 1),
+            w => w,
+        };
+        Some((warmup, run_total_steps(run)))
+    }
+    /// `warm-up 2/2` or `GRPO 1/3` for a step of the selected run (None without a warm-up).
+    pub fn step_phase(&self, step: u64) -> Option<String> {
+        let (warmup, total) = self.run_phases()?;
+        phase_label(step, warmup, total)
     }
     pub fn filter_active(&self) -> bool {
         let f = &self.filter;
@@ -687,13 +813,15 @@ impl App {
         self.train = TrainState {
             phase: Phase::Starting,
             model: cfg.model.path.clone(),
-            total_steps: cfg.train.steps as u64,
+            total_steps: cfg.total_steps() as u64,
+            warmup_steps: cfg.warmup.steps as u64,
             prompts_per_step: cfg.train.prompts_per_step,
             group_size: cfg.train.group_size,
             ..TrainState::default()
         };
         self.live = LiveState::default();
         self.curves.live.clear();
+        self.curves.live_phases = PhaseBounds::default();
         self.curves.other = None;
         self.view = View::Live;
         self.message = Some(format!(
@@ -977,6 +1105,8 @@ impl App {
                 if let Some(r) = self.replay.run() {
                     out.push(Request::LoadRun(r.id.clone()));
                     self.curves.other = Some((r.id.clone(), BTreeMap::new()));
+                    self.curves.other_warmup = run_warmup_steps(r);
+                    self.curves.other_phases = PhaseBounds::default();
                     self.curves.zoom = None;
                     self.curves.frozen = None;
                     self.curves.selected = 0;
@@ -1070,14 +1200,19 @@ impl App {
                         .iter()
                         .filter_map(|(s, m)| Some((*s, *m.get("reward")?)))
                         .collect();
+                    self.replay.phases = PhaseBounds::default();
+                    for (s, m) in &metrics {
+                        self.replay.phases.record(*s, m);
+                    }
                     step_sel(&mut self.replay.step_sel, self.replay.steps.len(), 0);
                     self.replay.loading = false;
                 }
                 if let Some((id, series)) = &mut self.curves.other {
                     if *id == run {
                         series.clear();
+                        self.curves.other_phases = PhaseBounds::default();
                         for (s, m) in &metrics {
-                            add_metrics(series, *s, m);
+                            add_metrics(series, &mut self.curves.other_phases, *s, m);
                         }
                     }
                 }
@@ -1188,6 +1323,7 @@ impl App {
             TrainerEvent::Started {
                 run_id,
                 total_steps,
+                warmup_steps,
                 first_step,
                 model,
                 trainable_parameters,
@@ -1199,6 +1335,7 @@ impl App {
                 };
                 self.train.run_id = Some(run_id.clone());
                 self.train.total_steps = total_steps;
+                self.train.warmup_steps = warmup_steps;
                 self.train.steps_done = first_step.saturating_sub(1);
                 self.train.model = model;
                 self.train.trainable = trainable_parameters;
@@ -1249,7 +1386,12 @@ impl App {
                 }
             }
             TrainerEvent::StepMetrics { step, metrics } => {
-                add_metrics(&mut self.curves.live, step, &metrics);
+                add_metrics(
+                    &mut self.curves.live,
+                    &mut self.curves.live_phases,
+                    step,
+                    &metrics,
+                );
                 // Rollouts of a step get their final advantages only with the step's end:
                 // the live list keeps what the events said.
                 self.train.steps_done = step;
@@ -1359,6 +1501,7 @@ impl App {
                         if before != r.run_sel {
                             r.steps.clear();
                             r.loaded_step = None;
+                            r.phases = PhaseBounds::default();
                         }
                     }
                     ReplayLevel::Steps => step_sel(&mut r.step_sel, r.steps.len(), d),

@@ -127,6 +127,7 @@ pub fn bench_render(home: &Path, rollouts: usize, frames: usize) -> Result<Bench
         TrainerEvent::Started {
             run_id: "bench".into(),
             total_steps: steps + 1,
+            warmup_steps: 0,
             first_step: 1,
             model: "tiny-test".into(),
             trainable_parameters: 1_000_000,

@@ -1,6 +1,7 @@
 //! Synthetic, deterministic runs for the snapshot tests and the benchmark: rollouts with JSON,
 //! markdown and plain answers, verdicts, tokens with log-probs and entropies, and metrics
-//! with per-constraint pass rates. Nothing here reads a clock.
+//! with per-constraint pass rates; and a run with a warm-up (behaviour cloning steps without
+//! rollouts) whose GRPO rollouts include budget-forced ones. Nothing here reads a clock.
 
 use std::collections::BTreeMap;
 
@@ -130,6 +131,98 @@ pub fn rollout(step: u64, prompt_index: u32, sample: u32, group: u32) -> Rollout
         },
         no_think,
         eval: false,
+        forced: "none".into(),
+        forced_tokens: Vec::new(),
+    }
+}
+
+/// Token ids the fixtures use for the tags budget forcing injects: `\n</think>\n<answer>\n`
+/// and `\n</answer>` (see [`tag_piece`]).
+pub const THINK_CLOSE: [u32; 5] = [10, 497, 10, 498, 10];
+pub const ANSWER_CLOSE: [u32; 2] = [10, 499];
+
+/// The text of a fixture tag token, as a tokenizer would give it.
+pub fn tag_piece(id: u32) -> Option<&'static str> {
+    match id {
+        10 => Some("\n"),
+        497 => Some("</think>"),
+        498 => Some("<answer>"),
+        499 => Some("</answer>"),
+        _ => None,
+    }
+}
+
+/// `r` as if budget forcing had injected `forced` (`think`, `answer` or `think+answer`): the
+/// reasoning (or the answer) cut at its budget, the tag's tokens in place with log-prob and
+/// entropy 0, and the run's forced format score (0) for a valid format.
+pub fn force(r: &mut Rollout, forced: &str) {
+    let think = forced == "think" || forced == "think+answer";
+    let answer = forced == "answer" || forced == "think+answer";
+    if !(think || answer) || r.no_think {
+        return;
+    }
+    let n = r.tokens.len();
+    let mut at: Vec<u32> = Vec::new();
+    // The first `frac` of `s`, cut at a space (lines kept).
+    let cut = |s: &str, frac: f64| -> String {
+        let keep = (s.chars().count() as f64 * frac) as usize;
+        let head: String = s.chars().take(keep).collect();
+        match head.rfind(char::is_whitespace) {
+            Some(i) => head[..i].trim_end().to_string(),
+            None => head,
+        }
+    };
+    if think {
+        // The reasoning budget ran out a third of the way in.
+        let start = n / 3;
+        for (j, id) in THINK_CLOSE.iter().enumerate() {
+            if let Some(t) = r.tokens.get_mut(start + j) {
+                *t = *id;
+                at.push((start + j) as u32);
+            }
+        }
+        r.reasoning = r.reasoning.as_deref().map(|t| cut(t, 0.6));
+    }
+    if answer {
+        let start = n.saturating_sub(ANSWER_CLOSE.len());
+        for (j, id) in ANSWER_CLOSE.iter().enumerate() {
+            if let Some(t) = r.tokens.get_mut(start + j) {
+                *t = *id;
+                at.push((start + j) as u32);
+            }
+        }
+        r.answer = r.answer.as_deref().map(|a| cut(a, 0.7));
+        r.finish = "length".into();
+    }
+    for &i in &at {
+        if let Some(v) = r.logprobs.get_mut(i as usize) {
+            *v = 0.0;
+        }
+        if let Some(v) = r.entropies.get_mut(i as usize) {
+            *v = 0.0;
+        }
+    }
+    r.response = format!(
+        "<think>\n{}\n</think>\n<answer>\n{}\n</answer>",
+        r.reasoning.as_deref().unwrap_or(""),
+        r.answer.as_deref().unwrap_or("")
+    );
+    if r.format_score > 0.0 {
+        r.format_score = 0.0;
+    }
+    r.reward = r.answer_score + r.format_score;
+    r.forced = forced.into();
+    r.forced_tokens = at;
+}
+
+/// Which tags the warm-up fixture run's budget forcing injects into a rollout of GRPO step
+/// `grpo_step` (1 = the first): at the first, the `#1` samples (`think`) and `p1 #2` (both
+/// tags); later only `p1 #1`, as the policy learns to close its reasoning itself.
+pub fn forced_kind(grpo_step: u64, prompt_index: u32, sample: u32) -> &'static str {
+    match (grpo_step, prompt_index, sample) {
+        (1, 1, 2) => "think+answer",
+        (1, _, 1) | (_, 1, 1) => "think",
+        _ => "none",
     }
 }
 
@@ -176,6 +269,54 @@ pub fn step_metrics(step: u64, rollouts: &[Rollout]) -> Metrics {
     m
 }
 
+/// The metrics of a warm-up step (behaviour cloning): `phase` 0, no reward.
+pub fn warmup_metrics(step: u64) -> Metrics {
+    let mut m: Metrics = BTreeMap::new();
+    m.insert("phase".into(), 0.0);
+    m.insert("expert_nll".into(), 2.4 / (1.0 + step as f64 * 0.5));
+    m.insert("loss".into(), 2.4 / (1.0 + step as f64 * 0.5));
+    m.insert("grad_norm".into(), 3.0 / step as f64);
+    m.insert("learning_rate".into(), 5e-4);
+    m.insert("nan_skips".into(), 0.0);
+    m.insert("step_time".into(), 1.5);
+    m
+}
+
+/// The metrics of a GRPO step of the warm-up run: [`step_metrics`] with `phase` 1 and the
+/// budget-forcing ratios over the reasoning samples.
+pub fn grpo_metrics(step: u64, rollouts: &[Rollout]) -> Metrics {
+    let mut m = step_metrics(step, rollouts);
+    let think: Vec<&Rollout> = rollouts.iter().filter(|r| !r.no_think).collect();
+    let n = think.len().max(1) as f64;
+    m.insert("phase".into(), 1.0);
+    m.insert(
+        "completions/forced_ratio".into(),
+        think.iter().filter(|r| r.was_forced()).count() as f64 / n,
+    );
+    m.insert(
+        "format/self_closed_ratio".into(),
+        think
+            .iter()
+            .filter(|r| !r.was_forced() && r.format_score > 0.0)
+            .count() as f64
+            / n,
+    );
+    m.insert("skipped_samples".into(), 0.0);
+    m.insert("grad_norm".into(), 0.8);
+    m.insert("step_time".into(), 4.0);
+    m
+}
+
+/// Held-out evaluation metrics (at the end of the warm-up and at the last step).
+pub fn eval_metrics(step: u64) -> Metrics {
+    let x = step as f64;
+    let mut m: Metrics = BTreeMap::new();
+    m.insert("eval/format_ok".into(), (0.2 * x).min(1.0));
+    m.insert("eval/instruction_strict".into(), (0.1 * x + 0.2).min(1.0));
+    m.insert("eval/reward".into(), 0.3 * x - 0.5);
+    m
+}
+
 /// The run's record.
 pub fn run_info(id: &str, status: RunStatus) -> RunInfo {
     RunInfo {
@@ -204,6 +345,56 @@ pub fn build_run(
     for step in 1..=steps {
         let rollouts = step_rollouts(step, prompts, group);
         let metrics = step_metrics(step, &rollouts);
+        store.commit_step(
+            id,
+            &StepCommit {
+                step,
+                metrics,
+                rollouts,
+                checkpoint: None,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Create a run with `warmup` warm-up steps (metrics only, `phase` 0; a held-out evaluation
+/// at the last of them) and then `steps` GRPO steps of `prompts` × `group` rollouts (`phase`
+/// 1, some budget-forced by [`forced_kind`], a held-out evaluation at the last step). Its
+/// stored configuration has `warmup.steps` and `train.steps`.
+pub fn build_warmup_run(
+    store: &Store,
+    id: &str,
+    status: RunStatus,
+    warmup: u64,
+    steps: u64,
+    prompts: u32,
+    group: u32,
+) -> Result<()> {
+    let mut info = run_info(id, status);
+    info.config = serde_json::json!({
+        "train": {"steps": steps, "prompts_per_step": prompts, "group_size": group, "learning_rate": 5e-4, "seed": 42},
+        "warmup": {"steps": warmup, "learning_rate": 5e-4, "demos_per_step": 4},
+        "rollout": {"think_budget": 48, "answer_budget": 96, "forced_format_score": 0.0},
+    });
+    store.create_run(&info)?;
+    for step in 1..=warmup + steps {
+        let mut rollouts = Vec::new();
+        let mut metrics = if step <= warmup {
+            warmup_metrics(step)
+        } else {
+            for p in 0..prompts {
+                for s in 0..group {
+                    let mut r = rollout(step, p, s, group);
+                    force(&mut r, forced_kind(step - warmup, p, s));
+                    rollouts.push(r);
+                }
+            }
+            grpo_metrics(step, &rollouts)
+        };
+        if step == warmup || step == warmup + steps {
+            metrics.extend(eval_metrics(step));
+        }
         store.commit_step(
             id,
             &StepCommit {

@@ -64,14 +64,10 @@ pub fn load_tokenizer(models: &Path, spec: &str) -> anyhow::Result<Tokenizer> {
     } else {
         anyhow::bail!("model `{spec}` is not on this machine");
     };
-    if path.is_dir() {
-        Tokenizer::from_file(&path.join("tokenizer.json"))
-    } else if path.exists() {
-        let g = raif_model::weights::GgufFile::open(&path)?;
-        Tokenizer::from_gguf(&g)
-    } else {
+    if !path.exists() {
         anyhow::bail!("{} is not cached", path.display())
     }
+    raif_model::loaded::load_tokenizer(&path)
 }
 
 fn err(e: anyhow::Error) -> Action {

@@ -69,6 +69,7 @@ fn live_app(fx: &mut Fixture) -> App {
     let mut ev = vec![TrainerEvent::Started {
         run_id: "run-a".into(),
         total_steps: 5,
+        warmup_steps: 0,
         first_step: 1,
         model: "tiny-test".into(),
         trainable_parameters: 123_456,
@@ -127,10 +128,12 @@ fn launch_view() {
     app.update(Action::Enter);
     app.update(Action::InputBackspace);
     app.update(Action::InputBackspace);
-    app.update(Action::InputChar('7'));
+    // The tiny preset's curriculum (15 steps) needs at least as many GRPO steps.
+    app.update(Action::InputChar('2'));
+    app.update(Action::InputChar('0'));
     snap("launch_editing", &mut app);
     app.update(Action::InputSubmit);
-    assert_eq!(app.launch.config().expect("config").train.steps, 7);
+    assert_eq!(app.launch.config().expect("config").train.steps, 20);
 }
 
 #[test]
@@ -588,6 +591,7 @@ fn the_run_list_refreshes_when_the_trainer_starts_and_on_opening_replay() {
     let started = TrainerEvent::Started {
         run_id: "r".into(),
         total_steps: 1,
+        warmup_steps: 0,
         first_step: 1,
         model: "m".into(),
         trainable_parameters: 1,
@@ -669,4 +673,340 @@ fn compare_view() {
     run(&mut app, Action::Down);
     assert_eq!(app.compare.selected_pair().unwrap().0.index, 2);
     snap("compare_a_wins", &mut app);
+}
+
+// ── A run with a warm-up and budget forcing ────────────────────────────────────────────
+
+/// A store with `run-w`: 2 warm-up steps (metrics only), then 3 GRPO steps of 2 prompts ×
+/// G 4 with budget-forced rollouts.
+fn warmup_fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(Store::open(dir.path()).expect("store"));
+    fixtures::build_warmup_run(&store, "run-w", RunStatus::Finished, 2, 3, 2, 4).expect("run-w");
+    let ctx = Ctx::new(store, dir.path().to_path_buf());
+    Fixture { _dir: dir, ctx }
+}
+
+fn prompts() -> Vec<String> {
+    vec!["rec-000".into(), "rec-001".into()]
+}
+
+/// `run-w` training live: the events of its steps before `upto`, then step `upto` started
+/// with its first seven rollouts (none in the warm-up).
+fn warmup_live_app(fx: &mut Fixture, upto: u64) -> App {
+    let mut app = app(fx);
+    let store = fx.ctx.store.clone();
+    app.update(Action::StartRun);
+    app.update(Action::TrainerSpawned {
+        run_id: "run-w".into(),
+    });
+    let mut ev = vec![TrainerEvent::Started {
+        run_id: "run-w".into(),
+        total_steps: 5,
+        warmup_steps: 2,
+        first_step: 1,
+        model: "tiny-test".into(),
+        trainable_parameters: 123_456,
+    }];
+    for (s, m) in store.metrics("run-w").expect("metrics") {
+        if s >= upto {
+            break;
+        }
+        ev.push(TrainerEvent::StepStarted {
+            step: s,
+            prompts: prompts(),
+        });
+        ev.push(TrainerEvent::StepMetrics {
+            step: s,
+            metrics: m,
+        });
+    }
+    ev.push(TrainerEvent::StepStarted {
+        step: upto,
+        prompts: prompts(),
+    });
+    for r in store
+        .step_rollouts("run-w", upto)
+        .expect("step")
+        .into_iter()
+        .take(7)
+    {
+        ev.push(TrainerEvent::Rollout(Box::new(r)));
+    }
+    app.update(Action::Tick(0));
+    app.update(Action::Trainer(ev, 40));
+    app.update(Action::Tick(2000));
+    app
+}
+
+/// Every view of `app` at sizes from too small to the smallest full layout and beyond draws
+/// without panicking (with and without the help overlay).
+fn renders_at_every_size(app: &App) {
+    let mut app = app.clone();
+    for v in View::ALL {
+        app.view = v;
+        for help in [false, true] {
+            app.help = help;
+            for (w, h) in [(40, 10), (60, 15), (61, 16), (72, 18), (80, 24), (120, 30)] {
+                render(&app, w, h);
+            }
+        }
+    }
+}
+
+#[test]
+fn phase_labels() {
+    use raif_ui::app::phase_label;
+    assert_eq!(
+        phase_label(3, 0, 5),
+        None,
+        "no warm-up: the step says it all"
+    );
+    assert_eq!(phase_label(0, 20, 70).as_deref(), Some("warm-up 0/20"));
+    assert_eq!(phase_label(7, 20, 70).as_deref(), Some("warm-up 7/20"));
+    assert_eq!(phase_label(20, 20, 70).as_deref(), Some("warm-up 20/20"));
+    assert_eq!(phase_label(21, 20, 70).as_deref(), Some("GRPO 1/50"));
+    assert_eq!(phase_label(70, 20, 70).as_deref(), Some("GRPO 50/50"));
+    // A total that is too small (an old record) never reads "GRPO 3/1".
+    assert_eq!(phase_label(23, 20, 21).as_deref(), Some("GRPO 3/3"));
+}
+
+#[test]
+fn warmup_then_grpo_in_the_header_and_live() {
+    let mut fx = warmup_fixture();
+    let mut app = warmup_live_app(&mut fx, 2);
+    assert!(app.train.in_warmup());
+    assert_eq!(app.train.phase_label().as_deref(), Some("warm-up 2/2"));
+    assert!(app.live.rollouts.is_empty(), "the warm-up has no rollouts");
+    snap("live_warmup", &mut app);
+    renders_at_every_size(&app);
+
+    let mut app = warmup_live_app(&mut fx, 3);
+    assert!(!app.train.in_warmup());
+    assert_eq!(app.train.phase_label().as_deref(), Some("GRPO 1/3"));
+    let sel = &app.live.rollouts[app.live.selected];
+    assert_eq!((sel.prompt_index, sel.sample), (1, 2));
+    assert_eq!(sel.forced, "think+answer");
+    assert_eq!(sel.finish, "length", "the answer budget ran out");
+    assert_eq!(sel.format_score, 0.0, "the run's forced format score");
+    assert!(!sel.forced_tokens.is_empty());
+    snap("live_forced", &mut app);
+    renders_at_every_size(&app);
+    // A run without a warm-up keeps its plain step (and its 80-column tabs).
+    let mut fx = fixture();
+    let app = live_app(&mut fx);
+    assert_eq!(app.train.phase_label(), None);
+    assert!(render(&app, 200, 60).contains("run-a training · step 3/5"));
+    assert!(render(&app, 80, 24).starts_with(" raif   1 Launch 2 Live"));
+}
+
+#[test]
+fn group_shows_forced_samples() {
+    let mut fx = warmup_fixture();
+    let mut app = warmup_live_app(&mut fx, 3);
+    app.update(Action::OpenGroup);
+    assert_eq!(app.view, View::Group);
+    assert_eq!(app.group.prompt, 1);
+    let forced: Vec<(u32, String)> = app
+        .group
+        .members()
+        .iter()
+        .map(|r| (r.sample, r.forced.clone()))
+        .collect();
+    assert_eq!(
+        forced,
+        vec![
+            (0, "none".into()),
+            (1, "think".into()),
+            (2, "think+answer".into()),
+        ],
+        "the samples that have arrived"
+    );
+    assert_eq!(
+        app.group.selected_rollout().map(|r| r.forced.as_str()),
+        Some("think+answer")
+    );
+    snap("group_forced", &mut app);
+    renders_at_every_size(&app);
+}
+
+#[test]
+fn replay_shows_phases_and_forced_rollouts() {
+    let mut fx = warmup_fixture();
+    let mut app = app(&mut fx);
+    let ctx = &mut fx.ctx;
+    drive(&mut app, ctx, Action::SwitchView(View::Replay));
+    drive(&mut app, ctx, Action::Enter);
+    assert_eq!(app.replay.level, ReplayLevel::Steps);
+    assert_eq!(
+        app.replay.steps,
+        vec![3, 4, 5],
+        "warm-up steps have no rollouts"
+    );
+    assert_eq!(app.replay.run_phases(), Some((2, 5)));
+    assert_eq!(app.replay.step_phase(3).as_deref(), Some("GRPO 1/3"));
+    snap("replay_warmup_steps", &mut app);
+    drive(&mut app, ctx, Action::Enter);
+    drive(&mut app, ctx, Action::Enter);
+    drive(&mut app, ctx, Action::Down);
+    assert_eq!(app.replay.level, ReplayLevel::Rollouts);
+    let r = app.replay.selected_rollout().expect("selected");
+    assert_eq!((r.step, r.prompt_index, r.sample), (3, 0, 1));
+    assert_eq!(r.forced, "think");
+    assert!(
+        r.format_score < 1.0,
+        "a forced sample loses the format point"
+    );
+    snap("replay_forced", &mut app);
+    renders_at_every_size(&app);
+
+    // A stored run without `warmup.steps` in its configuration: the `phase` metric says.
+    let mut no_cfg = app.replay.runs[0].clone();
+    no_cfg.config = serde_json::json!({});
+    app.replay.runs = vec![no_cfg];
+    app.replay.run_sel = 0;
+    assert_eq!(app.replay.run_phases().map(|p| p.0), Some(2));
+}
+
+#[test]
+fn curves_mark_where_grpo_begins() {
+    let mut fx = warmup_fixture();
+    let mut app = warmup_live_app(&mut fx, 3);
+    let metrics = fx.ctx.store.metrics("run-w").expect("metrics");
+    let later: Vec<TrainerEvent> = metrics
+        .into_iter()
+        .filter(|(s, _)| *s >= 3)
+        .map(|(step, metrics)| TrainerEvent::StepMetrics { step, metrics })
+        .collect();
+    app.update(Action::Trainer(later, 0));
+    app.update(Action::SwitchView(View::Curves));
+    assert_eq!(app.curves.grpo_start(app.train.warmup_steps), Some(3));
+    let keys: Vec<String> = app.curves.keys().into_iter().cloned().collect();
+    for k in [
+        "completions/forced_ratio",
+        "format/self_closed_ratio",
+        "eval/format_ok",
+        "eval/instruction_strict",
+        "phase",
+    ] {
+        assert!(keys.iter().any(|x| x == k), "{k} in {keys:?}");
+    }
+    // Warm-up steps have no reward: its series starts with GRPO, the chart at step 1.
+    assert_eq!(app.curves.live["reward"].range(), Some((3, 5)));
+    assert_eq!(app.curves.live["eval/format_ok"].range(), Some((2, 5)));
+    assert_eq!(app.curves.full_range(), Some((1, 5)));
+    let i = keys.iter().position(|k| k == "reward").expect("reward");
+    app.update(Action::Top);
+    for _ in 0..i {
+        app.update(Action::Down);
+    }
+    assert_eq!(
+        app.curves.selected_key().map(|s| s.as_str()),
+        Some("reward")
+    );
+    snap("curves_warmup", &mut app);
+    let text = render(&app, 200, 60);
+    assert!(text.contains("┊GRPO"), "the marker is labelled");
+    app.update(Action::ToggleSmallMultiples);
+    snap("curves_warmup_small_multiples", &mut app);
+    assert!(
+        render(&app, 200, 60).matches("┊GRPO").count() >= 3,
+        "every chart has the marker"
+    );
+    renders_at_every_size(&app);
+    // Zoomed past the first GRPO step: no marker.
+    app.update(Action::ToggleSmallMultiples);
+    app.curves.zoom = Some((4, 5));
+    assert!(!render(&app, 200, 60).contains('┊'));
+
+    // The stored run's curves, opened from Replay, have it too; a run without a warm-up not.
+    let ctx = &mut fx.ctx;
+    let mut app = raif_ui::App::new(None, Some("tiny"));
+    for r in app.init() {
+        for a in raif_ui::worker::serve(ctx, r) {
+            app.update(a);
+        }
+    }
+    drive(&mut app, ctx, Action::SwitchView(View::Replay));
+    drive(&mut app, ctx, Action::OpenRunCurves);
+    assert_eq!(app.view, View::Curves);
+    assert_eq!(app.curves.grpo_start(app.train.warmup_steps), Some(3));
+    assert!(render(&app, 120, 30).contains("┊GRPO"));
+    let mut fx = fixture();
+    let mut app = live_app(&mut fx);
+    app.update(Action::SwitchView(View::Curves));
+    assert_eq!(app.curves.grpo_start(app.train.warmup_steps), None);
+    assert!(!render(&app, 200, 60).contains('┊'));
+}
+
+#[test]
+fn a_resumed_run_marks_grpo_from_its_configuration() {
+    // Resumed after its warm-up: no `phase` = 0 step is seen live, the warm-up length says.
+    let mut app = App::new(None, None);
+    app.update(Action::Trainer(
+        vec![
+            TrainerEvent::Started {
+                run_id: "r".into(),
+                total_steps: 10,
+                warmup_steps: 4,
+                first_step: 7,
+                model: "m".into(),
+                trainable_parameters: 1,
+            },
+            TrainerEvent::StepMetrics {
+                step: 7,
+                metrics: [("phase".to_string(), 1.0), ("reward".to_string(), 0.5)]
+                    .into_iter()
+                    .collect(),
+            },
+        ],
+        0,
+    ));
+    assert_eq!(app.curves.grpo_start(app.train.warmup_steps), Some(5));
+    assert_eq!(app.train.phase_label().as_deref(), Some("GRPO 3/6"));
+}
+
+#[test]
+fn tokens_mark_injected_tokens() {
+    let mut fx = warmup_fixture();
+    let mut app = warmup_live_app(&mut fx, 3);
+    let reqs = app.update(Action::OpenTokens);
+    let Some(Request::TokenTexts { key, tokens, .. }) = reqs.into_iter().next() else {
+        panic!("asks for token texts")
+    };
+    let forced = app
+        .tokens
+        .rollout
+        .as_ref()
+        .map(|r| r.forced_tokens.clone())
+        .unwrap_or_default();
+    assert_eq!(
+        forced.len(),
+        fixtures::THINK_CLOSE.len() + fixtures::ANSWER_CLOSE.len()
+    );
+    let texts: Vec<String> = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| match fixtures::tag_piece(*t) {
+            Some(p) if forced.contains(&(i as u32)) => p.to_string(),
+            _ => format!("w{t} "),
+        })
+        .collect();
+    app.update(Action::TokenTexts {
+        key,
+        texts: Ok(texts),
+    });
+    // The second injected token: `</think>`.
+    for _ in 0..=forced[0] {
+        app.update(Action::Right);
+    }
+    assert_eq!(app.tokens.selected as u32, forced[1]);
+    snap("tokens_forced", &mut app);
+    let text = render(&app, 200, 60);
+    assert!(text.contains("injected by budget forcing"));
+    assert!(
+        !text.contains("log-prob 0.000"),
+        "no model probability for it"
+    );
+    renders_at_every_size(&app);
 }

@@ -1,12 +1,15 @@
 //! Curves: any metric of the run with EMA smoothing and a min/max band, zoom to a step range,
 //! a freeze toggle, and small multiples of the per-constraint pass rates. The data are
-//! bounded series (a fixed number of buckets per metric).
+//! bounded series (a fixed number of buckets per metric); a metric is plotted only at the
+//! steps that have it (warm-up steps have no reward). In a run with a warm-up, every chart
+//! marks the step where GRPO begins with a column of `┊` labelled `GRPO`.
 
 use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
@@ -46,6 +49,10 @@ impl Component for CurvesView {
             ("f", "freeze: new data do not move the view"),
             ("m", "per-constraint pass rates (small multiples)"),
             ("Esc", "back to the training run's curves"),
+            (
+                "┊GRPO",
+                "where GRPO begins after the warm-up (runs with a warm-up)",
+            ),
         ]
     }
 
@@ -109,8 +116,9 @@ impl Component for CurvesView {
         if c.frozen.is_some() {
             status.push_str(" · FROZEN");
         }
+        let grpo = c.grpo_start(app.train.warmup_steps);
         if c.small_multiples {
-            render_small_multiples(app, f, chart, lo, hi, &status);
+            render_small_multiples(app, f, chart, lo, hi, grpo, &status);
             return;
         }
         let Some(key) = c.selected_key() else { return };
@@ -120,12 +128,15 @@ impl Component for CurvesView {
             chart,
             key,
             series,
-            lo,
-            hi,
-            c.alpha(),
-            c.band,
+            Window {
+                lo,
+                hi,
+                grpo,
+                alpha: c.alpha(),
+                band: c.band,
+                axes: true,
+            },
             &status,
-            true,
         );
     }
 }
@@ -143,19 +154,31 @@ fn fmt_value(v: f64) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn render_chart(
-    f: &mut Frame,
-    area: Rect,
-    key: &str,
-    s: &Series,
+/// The colour of the GRPO marker; nothing else on a chart has it, so that the column it was
+/// drawn in can be found again.
+const GRPO_MARK: Color = Color::Rgb(255, 170, 60);
+
+/// What a chart shows of its series.
+#[derive(Clone, Copy, Debug)]
+struct Window {
     lo: u64,
     hi: u64,
+    /// The first GRPO step of a run with a warm-up.
+    grpo: Option<u64>,
     alpha: f64,
     band: bool,
-    status: &str,
     axes: bool,
-) {
+}
+
+fn render_chart(f: &mut Frame, area: Rect, key: &str, s: &Series, w: Window, status: &str) {
+    let Window {
+        lo,
+        hi,
+        alpha,
+        band,
+        axes,
+        ..
+    } = w;
     let b = s.window(lo, hi);
     let raw: Vec<(f64, f64)> = b.iter().map(|b| (b.x(), b.mean())).collect();
     let smooth: Vec<(f64, f64)> = b
@@ -186,6 +209,20 @@ fn render_chart(
     let pad = (ymax - ymin) * 0.05;
     let (ymin, ymax) = (ymin - pad, ymax + pad);
     let mut sets = Vec::new();
+    // The GRPO marker first, so that the data are drawn over it where they cross it.
+    let grpo = w.grpo.filter(|g| (lo..=hi).contains(g));
+    let mark: Vec<(f64, f64)> = grpo
+        .map(|g| vec![(g as f64, ymin), (g as f64, ymax)])
+        .unwrap_or_default();
+    if grpo.is_some() {
+        sets.push(
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::default().fg(GRPO_MARK))
+                .data(&mark),
+        );
+    }
     if band {
         sets.push(
             Dataset::default()
@@ -263,9 +300,62 @@ fn render_chart(
             .y_axis(Axis::default().bounds([ymin, ymax]));
     }
     f.render_widget(chart, area);
+    if grpo.is_some() {
+        finish_grpo_mark(f.buffer_mut(), area);
+    }
 }
 
-fn render_small_multiples(app: &App, f: &mut Frame, area: Rect, lo: u64, hi: u64, status: &str) {
+/// Turn the marker's braille dots (the cells of [`GRPO_MARK`] inside `area`) into a dashed
+/// column and label it `GRPO` at its top, to its right where that fits, else to its left.
+fn finish_grpo_mark(buf: &mut Buffer, area: Rect) {
+    let inner = area.inner(ratatui::layout::Margin::new(1, 1));
+    let area = inner.intersection(buf.area);
+    let mut cells: Vec<(u16, u16)> = Vec::new();
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            if buf[(x, y)].fg == GRPO_MARK {
+                cells.push((x, y));
+            }
+        }
+    }
+    // The column with the most marker cells (a vertical line is one column).
+    let mut counts: std::collections::BTreeMap<u16, usize> = Default::default();
+    for (x, _) in &cells {
+        *counts.entry(*x).or_default() += 1;
+    }
+    let Some((&x, _)) = counts
+        .iter()
+        .max_by_key(|(x, n)| (**n, std::cmp::Reverse(**x)))
+    else {
+        return;
+    };
+    let mut top = None;
+    for &(cx, y) in &cells {
+        if cx == x {
+            buf[(x, y)].set_symbol("┊");
+            top = Some(top.map_or(y, |t: u16| t.min(y)));
+        }
+    }
+    let Some(y) = top else { return };
+    let st = Style::default().fg(GRPO_MARK).add_modifier(Modifier::BOLD);
+    let right = "GRPO";
+    let left = "GRPO→";
+    if x + 1 + right.chars().count() as u16 <= area.right() {
+        buf.set_string(x + 1, y, right, st);
+    } else if x >= area.left() + left.chars().count() as u16 {
+        buf.set_string(x - left.chars().count() as u16, y, left, st);
+    }
+}
+
+fn render_small_multiples(
+    app: &App,
+    f: &mut Frame,
+    area: Rect,
+    lo: u64,
+    hi: u64,
+    grpo: Option<u64>,
+    status: &str,
+) {
     let shown = app.curves.shown();
     let per: BTreeMap<&String, &Series> =
         shown.iter().filter(|(k, _)| is_per_constraint(k)).collect();
@@ -310,12 +400,15 @@ fn render_small_multiples(app: &App, f: &mut Frame, area: Rect, lo: u64, hi: u64
             col_areas[i % cols],
             &label,
             s,
-            lo,
-            hi,
-            app.curves.alpha(),
-            false,
+            Window {
+                lo,
+                hi,
+                grpo,
+                alpha: app.curves.alpha(),
+                band: false,
+                axes: false,
+            },
             "",
-            false,
         );
     }
     if per.len() > n {

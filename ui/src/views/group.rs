@@ -1,5 +1,6 @@
-//! Group: all G samples of one prompt with reward, advantage, keep and no-think flags and
-//! length; sortable; jump between the prompts of the step.
+//! Group: all G samples of one prompt with reward, advantage, keep and no-think flags, the
+//! closing tags budget forcing injected, and length; sortable; jump between the prompts of
+//! the step.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -38,6 +39,10 @@ impl Component for GroupView {
             ("t", "token view"),
             ("PgUp PgDn", "scroll the detail"),
             ("Esc", "back"),
+            (
+                "⇥think ⇥answer ⇥both",
+                "mode: budget forcing injected </think>, </answer> or both",
+            ),
         ]
     }
 
@@ -124,10 +129,12 @@ impl Component for GroupView {
                             Style::default().fg(Color::Red),
                         )
                     },
-                    if r.no_think {
-                        Line::styled("no-think", Style::default().fg(Color::Magenta))
-                    } else {
-                        Line::raw("think")
+                    match widgets::forced_mark(r) {
+                        Some(m) => Line::styled(m, widgets::forced_style()),
+                        None if r.no_think => {
+                            Line::styled("no-think", Style::default().fg(Color::Magenta))
+                        }
+                        None => Line::raw("think"),
                     },
                     Line::raw(format!("{}", r.tokens.len())),
                     Line::styled(r.finish.clone(), dim()),

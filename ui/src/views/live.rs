@@ -39,6 +39,10 @@ impl Component for LiveView {
             ("g, Enter", "group view of its prompt"),
             ("t", "token view"),
             ("PgUp PgDn", "scroll the detail"),
+            (
+                "⇥think ⇥answer ⇥both",
+                "budget forcing injected </think>, </answer> or both",
+            ),
         ]
     }
 
@@ -111,16 +115,24 @@ impl Component for LiveView {
                     app.detail_scroll,
                 );
             }
-            None => widgets::render_text(
-                f,
-                right,
-                Line::styled(" Rollout ", widgets::title_style()),
-                vec![Line::styled(
-                    "waiting for the first scored rollout of this step…",
-                    dim(),
-                )],
-                0,
-            ),
+            None => {
+                let t = &app.train;
+                let msg = if t.in_warmup() {
+                    format!(
+                        "warm-up (behaviour cloning on expert demonstrations): no rollouts before GRPO begins at step {}",
+                        t.warmup_steps + 1
+                    )
+                } else {
+                    "waiting for the first scored rollout of this step…".to_string()
+                };
+                widgets::render_text(
+                    f,
+                    right,
+                    Line::styled(" Rollout ", widgets::title_style()),
+                    vec![Line::styled(msg, dim())],
+                    0,
+                )
+            }
         }
     }
 }
@@ -136,17 +148,28 @@ fn render_progress(app: &App, f: &mut Frame, area: Rect) {
         .iter()
         .filter(|r| r.step == t.step)
         .count();
-    let mut spans = vec![
-        Span::styled(format!(" {} ", t.phase.name()), phase_style(&t.phase)),
-        Span::raw(format!("step {} of {}", t.step, t.total_steps)),
-    ];
-    if per_step > 0 {
+    let mut spans = vec![Span::styled(
+        format!(" {} ", t.phase.name()),
+        phase_style(&t.phase),
+    )];
+    if let Some(l) = t.phase_label() {
+        spans.push(Span::styled(l.clone(), super::run_phase_style(&l)));
+        spans.push(Span::raw(" · "));
+    }
+    spans.push(Span::raw(format!("step {} of {}", t.step, t.total_steps)));
+    // A warm-up step clones expert demonstrations: nothing is generated or scored.
+    let warmup = t.in_warmup();
+    if per_step > 0 && !warmup {
         spans.push(Span::raw(format!(" · rollouts {done}/{per_step}")));
     }
-    spans.push(Span::raw(format!(" · {:.1} tok/s", t.tokens_per_s)));
+    if !warmup {
+        spans.push(Span::raw(format!(" · {:.1} tok/s", t.tokens_per_s)));
+    }
     if let Some(m) = &t.last_metrics {
         if let Some(r) = m.get("reward") {
             spans.push(Span::raw(format!(" · last reward {}", widgets::signed(*r))));
+        } else if let Some(nll) = m.get("expert_nll").filter(|_| warmup) {
+            spans.push(Span::raw(format!(" · expert NLL {nll:.3}")));
         }
     }
     if let Some(c) = t.last_checkpoint {
@@ -237,6 +260,9 @@ fn render_stream(app: &App, f: &mut Frame, area: Rect) {
             match app.train.phase {
                 Phase::Starting => "loading the model…",
                 Phase::Paused => "paused",
+                Phase::Running if app.train.in_warmup() => {
+                    "warm-up: cloning expert demonstrations, nothing is generated"
+                }
                 Phase::Running => "scoring and optimising…",
                 _ => "nothing is being generated",
             },

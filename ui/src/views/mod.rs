@@ -196,8 +196,17 @@ pub fn phase_style(p: &Phase) -> Style {
     }
 }
 
+/// The colour of a run's phase: the warm-up, then GRPO.
+pub fn run_phase_style(label: &str) -> Style {
+    if label.starts_with("warm-up") {
+        Style::default().fg(Color::Magenta)
+    } else {
+        Style::default().fg(Color::Cyan)
+    }
+}
+
 fn render_tabs(app: &App, f: &mut Frame, area: Rect) {
-    let mut spans = vec![
+    let badge = [
         Span::styled(
             " raif ",
             Style::default()
@@ -209,22 +218,28 @@ fn render_tabs(app: &App, f: &mut Frame, area: Rect) {
     ];
     // Eight tabs fit 80 columns only without the space after each.
     let narrow = area.width < 100;
-    for v in View::ALL {
-        let label = if narrow {
-            format!(" {} {}", v.key(), v.title())
-        } else {
-            format!(" {} {} ", v.key(), v.title())
-        };
-        let style = if v == app.view {
-            Style::default()
-                .fg(Color::Black)
-                .bg(Color::White)
-                .add_modifier(Modifier::BOLD)
-        } else {
-            Style::default().fg(Color::Gray)
-        };
-        spans.push(Span::styled(label, style));
-    }
+    let tabs = |compact: bool| -> Vec<Span<'static>> {
+        let mut spans = badge.to_vec();
+        for v in View::ALL {
+            let label = if compact && v != app.view {
+                format!(" {}", v.key())
+            } else if narrow {
+                format!(" {} {}", v.key(), v.title())
+            } else {
+                format!(" {} {} ", v.key(), v.title())
+            };
+            let style = if v == app.view {
+                Style::default()
+                    .fg(Color::Black)
+                    .bg(Color::White)
+                    .add_modifier(Modifier::BOLD)
+            } else {
+                Style::default().fg(Color::Gray)
+            };
+            spans.push(Span::styled(label, style));
+        }
+        spans
+    };
     let t = &app.train;
     let mut right = vec![];
     if let Some(id) = &t.run_id {
@@ -234,20 +249,45 @@ fn render_tabs(app: &App, f: &mut Frame, area: Rect) {
         t.phase.name().to_string(),
         phase_style(&t.phase),
     ));
-    if t.phase.active() || t.steps_done > 0 {
+    // A run with a warm-up says which phase it is in (the step within the phase).
+    let label = (t.phase.active() || t.steps_done > 0)
+        .then(|| t.phase_label())
+        .flatten();
+    if let Some(l) = &label {
+        right.push(Span::raw(" · "));
+        right.push(Span::styled(l.clone(), run_phase_style(l)));
+    } else if t.phase.active() || t.steps_done > 0 {
         right.push(Span::raw(format!(
             " · step {}/{}",
-            t.step.max(t.steps_done),
+            t.current_step(),
             t.total_steps
         )));
     }
     right.push(Span::raw(" "));
-    let rw: usize = right.iter().map(|s| s.width()).sum();
-    let lw: usize = spans.iter().map(|s| s.width()).sum();
+    let short: Option<Vec<Span>> = label.map(|l| {
+        let st = run_phase_style(&l);
+        vec![Span::styled(l, st), Span::raw(" ")]
+    });
+    let width = |v: &[Span]| -> usize { v.iter().map(|s| s.width()).sum() };
     let avail = area.width as usize;
-    if lw + rw < avail {
-        spans.push(Span::raw(" ".repeat(avail - lw - rw)));
-        spans.extend(right);
+    // The whole status, else the phase alone; a phase that does not fit beside the tabs
+    // shrinks the other tabs to their keys (80 columns).
+    let mut candidates: Vec<(bool, &Vec<Span>)> = vec![(false, &right)];
+    if let Some(s) = &short {
+        candidates.push((false, s));
+        candidates.push((true, &right));
+        candidates.push((true, s));
+    }
+    let mut spans = tabs(false);
+    for (compact, r) in candidates {
+        let left = tabs(compact);
+        let (lw, rw) = (width(&left), width(r));
+        if lw + rw < avail {
+            spans = left;
+            spans.push(Span::raw(" ".repeat(avail - lw - rw)));
+            spans.extend(r.iter().cloned());
+            break;
+        }
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -135,6 +135,9 @@ impl Component for ReplayView {
                                 format!("reward {}", signed(*v)),
                                 widgets::reward_style(*v),
                             ));
+                        } else if let Some(l) = r.step_phase(s).filter(|l| !l.starts_with("GRPO")) {
+                            // The last warm-up step holds the held-out evaluation's answers.
+                            spans.push(Span::styled(l, super::run_phase_style("warm-up")));
                         }
                         Line::from(spans)
                     },
@@ -257,10 +260,15 @@ fn render_crumbs(app: &App, f: &mut Frame, area: Rect) {
             parts.push(run.id.clone());
         }
     }
+    // The step, and where it sits in a run with a warm-up (`step 3 · GRPO 1/3`).
+    let step = |s: u64| match r.step_phase(s) {
+        Some(l) => format!("step {s} · {l}"),
+        None => format!("step {s}"),
+    };
     match r.level {
-        ReplayLevel::Prompts => parts.push(format!("step {}", r.loaded_step.unwrap_or(0))),
+        ReplayLevel::Prompts => parts.push(step(r.loaded_step.unwrap_or(0))),
         ReplayLevel::Rollouts => {
-            parts.push(format!("step {}", r.loaded_step.unwrap_or(0)));
+            parts.push(step(r.loaded_step.unwrap_or(0)));
             if let Some(p) = r.prompts().get(r.prompt_sel) {
                 parts.push(format!("prompt {p}"));
             }
@@ -347,8 +355,26 @@ fn render_run_info(app: &App, f: &mut Frame, area: Rect) {
             Span::styled("created  ", dim()),
             Span::raw(format!("unix {}", run.created_unix)),
         ]),
-        Line::raw(""),
     ];
+    if let Some((warmup, total)) = app.replay.run_phases().filter(|p| p.0 > 0) {
+        let mut spans = vec![
+            Span::styled("phases   ", dim()),
+            Span::styled(
+                format!("warm-up 1–{warmup}"),
+                super::run_phase_style("warm-up"),
+            ),
+            Span::styled(" (behaviour cloning, no rollouts)", dim()),
+        ];
+        if total > warmup {
+            spans.push(Span::styled(" · ", dim()));
+            spans.push(Span::styled(
+                format!("GRPO {}–{total}", warmup + 1),
+                super::run_phase_style("GRPO"),
+            ));
+        }
+        lines.push(Line::from(spans));
+    }
+    lines.push(Line::raw(""));
     if let Some(t) = run.config.get("train") {
         let g = |k: &str| {
             t.get(k)

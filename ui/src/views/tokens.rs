@@ -1,6 +1,7 @@
 //! Tokens: a rollout's tokens coloured by log-probability or entropy, with the values of the
-//! selected one. Pieces come from the run's tokenizer (loaded off the UI thread); until then,
-//! or without one, token ids are shown.
+//! selected one. Tokens that budget forcing injected (closing tags, not sampled: their stored
+//! log-prob and entropy are 0) have a style of their own and no values. Pieces come from the
+//! run's tokenizer (loaded off the UI thread); until then, or without one, token ids are shown.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -30,6 +31,10 @@ impl Component for TokensView {
             ("↑ ↓", "16 tokens back / on"),
             ("m", "colour by log-probability or entropy"),
             ("Esc", "back"),
+            (
+                "injected",
+                "a closing tag budget forcing injected: not sampled, no log-prob or entropy",
+            ),
         ]
     }
 
@@ -63,13 +68,20 @@ impl Component for TokensView {
             Some(Err(e)) => format!("no tokenizer ({}): ids shown", widgets::truncate(e, 60)),
             Some(Ok(_)) => format!("tokenizer of {}", widgets::truncate(&t.model, 50)),
         };
+        let injected = |i: usize| r.forced_tokens.contains(&(i as u32));
+        let n_injected = (0..r.tokens.len()).filter(|&i| injected(i)).count();
         let mut legend = vec![Span::styled(
             format!(
-                " step {} · p{} #{} · {} tokens · coloured by {mode}   ",
+                " step {} · p{} #{} · {} tokens{} · coloured by {mode}   ",
                 r.step,
                 r.prompt_index,
                 r.sample,
-                r.tokens.len()
+                r.tokens.len(),
+                if n_injected > 0 {
+                    format!(" ({n_injected} injected)")
+                } else {
+                    String::new()
+                }
             ),
             widgets::bold(),
         )];
@@ -78,6 +90,9 @@ impl Component for TokensView {
                 format!(" {label} "),
                 Style::default().fg(Color::Black).bg(colour(t.colour, v)),
             ));
+        }
+        if n_injected > 0 {
+            legend.push(Span::styled(" injected ", injected_style()));
         }
         f.render_widget(
             Paragraph::new(vec![
@@ -111,10 +126,14 @@ impl Component for TokensView {
             } else {
                 shown
             };
-            let v = value(r, t.colour, i);
-            let mut st = Style::default()
-                .fg(Color::Black)
-                .bg(v.map_or(Color::DarkGray, |v| colour(t.colour, v)));
+            let mut st = if injected(i) {
+                injected_style()
+            } else {
+                let v = value(r, t.colour, i);
+                Style::default()
+                    .fg(Color::Black)
+                    .bg(v.map_or(Color::DarkGray, |v| colour(t.colour, v)))
+            };
             if i == t.selected {
                 st = Style::default()
                     .fg(Color::White)
@@ -160,16 +179,24 @@ impl Component for TokensView {
                     Style::default().fg(Color::Cyan),
                 ),
             ];
-            match lp {
-                Some(lp) => spans.push(Span::raw(format!(
-                    " log-prob {lp:.3} (p = {:.3})",
-                    (lp as f64).exp()
-                ))),
-                None => spans.push(Span::styled(" log-prob not recorded", dim())),
-            }
-            match en {
-                Some(e) => spans.push(Span::raw(format!(" · entropy {e:.3} nats"))),
-                None => spans.push(Span::styled(" · entropy not recorded", dim())),
+            if injected(sel) {
+                // Its stored log-prob 0 is not a probability of the model's.
+                spans.push(Span::styled(
+                    " injected by budget forcing (not sampled: no log-prob or entropy)",
+                    widgets::forced_style(),
+                ));
+            } else {
+                match lp {
+                    Some(lp) => spans.push(Span::raw(format!(
+                        " log-prob {lp:.3} (p = {:.3})",
+                        (lp as f64).exp()
+                    ))),
+                    None => spans.push(Span::styled(" log-prob not recorded", dim())),
+                }
+                match en {
+                    Some(e) => spans.push(Span::raw(format!(" · entropy {e:.3} nats"))),
+                    None => spans.push(Span::styled(" · entropy not recorded", dim())),
+                }
             }
             Line::from(spans)
         };
@@ -181,6 +208,14 @@ impl Component for TokensView {
             foot,
         );
     }
+}
+
+/// A token budget forcing injected: dark, in the forcing colour, italic.
+fn injected_style() -> Style {
+    Style::default()
+        .fg(Color::Yellow)
+        .bg(Color::Rgb(60, 60, 60))
+        .add_modifier(Modifier::ITALIC)
 }
 
 fn value(r: &raif_rl::store::Rollout, c: TokenColour, i: usize) -> Option<f32> {

@@ -64,7 +64,24 @@ pub fn truncate(s: &str, n: usize) -> String {
     out
 }
 
-/// `p0 s1  ✓2/3  r +1.50  A +0.71  kept  nt`.
+/// The style of what budget forcing injected.
+pub fn forced_style() -> Style {
+    Style::default().fg(Color::Yellow)
+}
+
+/// `⇥think`, `⇥answer` or `⇥both` for a rollout into which budget forcing injected a closing
+/// tag (None for one that closed its tags itself).
+pub fn forced_mark(r: &Rollout) -> Option<String> {
+    if !r.was_forced() {
+        return None;
+    }
+    Some(match r.forced.as_str() {
+        "think+answer" | "both" => "⇥both".to_string(),
+        other => format!("⇥{}", truncate(other, 12)),
+    })
+}
+
+/// `p0 s1  ✓2/3  r +1.50  A +0.71  kept  nt` (`⇥think` when a tag was injected).
 pub fn rollout_row(r: &Rollout, with_step: bool) -> Line<'static> {
     let mut spans = Vec::new();
     if with_step {
@@ -103,6 +120,9 @@ pub fn rollout_row(r: &Rollout, with_step: bool) -> Line<'static> {
     }
     if r.eval {
         spans.push(Span::styled(" eval", Style::default().fg(Color::Blue)));
+    }
+    if let Some(m) = forced_mark(r) {
+        spans.push(Span::styled(format!(" {m}"), forced_style()));
     }
     Line::from(spans)
 }
@@ -149,8 +169,14 @@ pub fn rollout_detail(r: &Rollout, o: DetailOpts) -> Vec<Line<'static>> {
         ),
         dim(),
     ));
+    if r.was_forced() {
+        head.push(Span::styled(
+            format!(" · forced: {}", truncate(&r.forced, 16)),
+            forced_style().add_modifier(Modifier::BOLD),
+        ));
+    }
     l.push(Line::from(head));
-    l.push(Line::from(vec![
+    let mut reward = vec![
         Span::raw("reward "),
         Span::styled(
             signed(r.reward),
@@ -161,8 +187,16 @@ pub fn rollout_detail(r: &Rollout, o: DetailOpts) -> Vec<Line<'static>> {
             signed(r.answer_score),
             signed(r.format_score)
         )),
-        Span::raw(format!("   satisfied {}/{}", r.satisfied, r.total)),
-    ]));
+    ];
+    if r.was_forced() {
+        // The format score of a sample with an injected tag is the run's forced score.
+        reward.push(Span::styled(" (forced)", forced_style()));
+    }
+    reward.push(Span::raw(format!(
+        "   satisfied {}/{}",
+        r.satisfied, r.total
+    )));
+    l.push(Line::from(reward));
     // Reasons may arrive JSON-quoted ("kept").
     let reason = r.keep_reason.trim().trim_matches('"');
     let keep = if r.kept {
