@@ -72,9 +72,30 @@ pub struct GenArgs {
     /// Random seed: the same seed gives the same file, byte for byte.
     #[arg(long)]
     pub seed: u64,
-    /// Nesting depth of every record (1–3); default: a mix of 1, 2 and 3.
+    /// Nesting depth of every record (1–3); default: a mix of 1, 2 and 3 (standard profile).
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=3))]
     pub depth: Option<u8>,
+    /// `standard` (trees of depth 1–3, long demonstrations) or `short` (one or two
+    /// constraints, a plan line per constraint, a two-sentence answer).
+    #[arg(long, default_value = "standard")]
+    pub profile: String,
+    /// Short profile: constraints per record, 1 or 2 (default: a mix of both).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub constraints: Option<u8>,
+    /// Short profile: demonstrations whose reasoning (through `</think>`) takes more tokens
+    /// than this are drawn again (default: the `tiny` preset's budget; 0: no limit).
+    #[arg(long)]
+    pub think_budget: Option<usize>,
+    /// Short profile: likewise for the answer (from `</think>` through `</answer>`).
+    #[arg(long)]
+    pub answer_budget: Option<usize>,
+    /// The model whose tokenizer counts the budgets (default, a .gguf, an HF folder).
+    #[arg(long, default_value = "default")]
+    pub model: String,
+    /// Only held-out seed tasks (every tenth request, which no training record carries): an
+    /// evaluation set whose requests a run on generated data never saw.
+    #[arg(long)]
+    pub heldout_only: bool,
     /// Output file (default: <home>/data/generated/raif-gen-s<SEED>-n<N>.jsonl).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -237,12 +258,48 @@ pub fn run(home: &Home, args: DataArgs) -> Result<()> {
             } else {
                 a.benchmarks
             };
+            let profile: raif_datasets::gen::Profile = a
+                .profile
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--profile: {e}"))?;
+            let short = profile == raif_datasets::gen::Profile::Short;
+            if !short
+                && (a.constraints.is_some()
+                    || a.think_budget.is_some()
+                    || a.answer_budget.is_some())
+            {
+                bail!("--constraints, --think-budget and --answer-budget are for --profile short");
+            }
             let cfg = GenConfig {
                 n: a.n,
                 seed: a.seed,
                 depth: a.depth,
+                profile,
+                constraints: a.constraints,
+                heldout_only: a.heldout_only,
             };
-            let o = commands::gen_file(&cfg, &out, &roots, &catalog)?;
+            let tiny = raif_rl::config::RunConfig::preset("tiny")?;
+            let think_budget = a.think_budget.unwrap_or(tiny.rollout.think_budget);
+            let answer_budget = a.answer_budget.unwrap_or(tiny.rollout.answer_budget);
+            let tokenizer = if short && (think_budget > 0 || answer_budget > 0) {
+                let path = crate::model_cmd::resolve_model(home, &a.model)?;
+                Some(raif_model::loaded::load_tokenizer(&path)?)
+            } else {
+                None
+            };
+            let fits = |r: &raif_datasets::Record| -> bool {
+                match (&tokenizer, &r.expert) {
+                    (Some(t), Some(e)) => match raif_rl::rollout::demo_token_counts(t, e) {
+                        Ok((th, an)) => {
+                            (think_budget == 0 || th <= think_budget)
+                                && (answer_budget == 0 || an <= answer_budget)
+                        }
+                        Err(_) => false,
+                    },
+                    _ => true,
+                }
+            };
+            let o = commands::gen_file_filtered(&cfg, &out, &roots, &catalog, Some(&fits))?;
             let r = &o.report;
             say(&format!(
                 "wrote {} records to {} ({} held out); every expert answer passed the verifiers ({} draws redrawn)",
@@ -251,6 +308,12 @@ pub fn run(home: &Home, args: DataArgs) -> Result<()> {
                 r.heldout,
                 r.verifier_rejects + r.self_check_rejects
             ));
+            if tokenizer.is_some() {
+                say(&format!(
+                    "{} demonstrations longer than the budgets ({think_budget} reasoning, {answer_budget} answer tokens, counted with {}'s tokenizer) were dropped and drawn again",
+                    r.budget_rejects, a.model
+                ));
+            }
             match &r.contamination {
                 Some(c) => say(&format!(
                     "contamination check ({}-gram overlap > {:.2} against {} IFEval/IFBench prompts): {} dropped, max kept overlap {:.3}",
@@ -299,10 +362,8 @@ pub fn run(home: &Home, args: DataArgs) -> Result<()> {
                 lm,
                 params: raif_model::SamplingParams {
                     temperature: a.temperature,
-                    top_p: 1.0,
-                    top_k: 0,
                     max_new_tokens: a.max_new_tokens,
-                    stop_strings: Vec::new(),
+                    ..Default::default()
                 },
                 seed: a.seed,
                 done: 0,

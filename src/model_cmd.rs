@@ -284,7 +284,7 @@ pub fn generate(home: &Home, a: GenerateArgs) -> Result<()> {
         top_p: a.top_p,
         top_k: a.top_k,
         max_new_tokens: a.max_new_tokens,
-        stop_strings: Vec::new(),
+        ..Default::default()
     };
     let gen = Generator {
         model: &lm.model,

@@ -45,6 +45,10 @@ pub struct TrainArgs {
     /// cpu, cuda, cuda:N, auto.
     #[arg(long)]
     pub device: Option<String>,
+    /// Set one configuration value, e.g. `--set warmup.steps=0` or
+    /// `--set rollout.stop_strings=[]` (TOML values; repeatable; applied after --config/--preset).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -91,6 +95,9 @@ pub fn build_config(a: &TrainArgs) -> Result<RunConfig> {
     if let Some(d) = &a.device {
         cfg.model.device = d.clone();
     }
+    for kv in &a.set {
+        cfg = cfg.with_setting(kv)?;
+    }
     cfg.validate()?;
     Ok(cfg)
 }
@@ -127,7 +134,8 @@ pub fn train(home: &Home, a: TrainArgs) -> Result<()> {
             false,
         ),
     };
-    let total = cfg.train.steps as u64;
+    let total = cfg.total_steps() as u64;
+    let warmup = cfg.warmup.steps as u64;
     let setup = TrainerSetup {
         config: cfg,
         run_id: run_id.clone(),
@@ -197,16 +205,7 @@ pub fn train(home: &Home, a: TrainArgs) -> Result<()> {
             }
             TrainerEvent::StepMetrics { step, metrics } => {
                 bar.set_position(step);
-                let g = |k: &str| metrics.get(k).copied().unwrap_or(f64::NAN);
-                let line = format!(
-                    "reward {:+.3} ± {:.3}  keep {:.2}  kl {:.4}  loss {:+.4}  {:.1}s/step",
-                    g("reward"),
-                    g("reward_std"),
-                    g("keep_ratio"),
-                    g("kl"),
-                    g("loss"),
-                    g("step_time")
-                );
+                let line = step_line(step, warmup, &metrics);
                 if bar.is_hidden() {
                     eprintln!("step {step}/{total}: {line}");
                 }
@@ -270,6 +269,40 @@ fn oom_hint(msg: &str) -> &'static str {
     } else {
         ""
     }
+}
+
+/// The progress line of a committed step: warm-up steps show the expert NLL, GRPO steps the
+/// reward and how often the model closed its own tags; a held-out evaluation is appended.
+fn step_line(step: u64, warmup: u64, m: &raif_rl::store::Metrics) -> String {
+    let g = |k: &str| m.get(k).copied().unwrap_or(f64::NAN);
+    let mut line = if step <= warmup {
+        format!(
+            "warm-up {step}/{warmup}  expert_nll {:.3}  grad_norm {:.2}  {:.1}s/step",
+            g("expert_nll"),
+            g("grad_norm"),
+            g("step_time")
+        )
+    } else {
+        format!(
+            "GRPO {}  reward {:+.3} ± {:.3}  self-closed {:.2}  forced {:.2}  keep {:.2}  kl {:.4}  {:.1}s/step",
+            step - warmup,
+            g("reward"),
+            g("reward_std"),
+            g("format/self_closed_ratio"),
+            g("completions/forced_ratio"),
+            g("keep_ratio"),
+            g("kl"),
+            g("step_time")
+        )
+    };
+    if m.contains_key("eval/format_ok") {
+        line += &format!(
+            "  | held out: format {:.2}, instructions {:.2}",
+            g("eval/format_ok"),
+            g("eval/instruction_strict")
+        );
+    }
+    line
 }
 
 /// One line of `--metrics-jsonl`: `step` and every metric.

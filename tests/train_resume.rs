@@ -78,6 +78,155 @@ every = 0
     path
 }
 
+/// The fixture's run with every switch of ALGORITHM §7 on: 3 warm-up steps, then 4 GRPO
+/// steps with budget forcing, a stop string, the reasoning-only baseline, skipped
+/// zero-variance groups, a curriculum and held-out evaluations.
+fn phased_fixture(dir: &Path) -> PathBuf {
+    let base = std::fs::read_to_string(fixture(dir)).unwrap();
+    let data = dir.join("data.jsonl");
+    let mut records =
+        raif_datasets::record::read_records(&data, &raif_datasets::catalog::VerifierIds).unwrap();
+    for (i, r) in records.iter_mut().enumerate() {
+        r.expert = Some(raif_datasets::Expert {
+            reasoning: format!("plan {i}"),
+            answer: "the end".into(),
+        });
+    }
+    let mut held = records[0].clone();
+    held.id = "h0".into();
+    held.split = Split::Heldout;
+    records.push(held);
+    raif_datasets::record::write_records(&data, &records).unwrap();
+    let cfg = base
+        .replace("steps = 6\n", "steps = 4\n")
+        .replace(
+            "max_new_tokens = 10\n",
+            "max_new_tokens = 40\nthink_budget = 6\nanswer_budget = 6\nforced_format_score = 0.0\nstop_strings = [\"</answer>\"]\n",
+        )
+        .replace("[eval]\nevery = 0\n", "[eval]\nevery = 2\nprompts = 1\n")
+        + "[warmup]\nsteps = 3\nlearning_rate = 0.003\ndemos_per_step = 3\n\
+           [raif]\nbc_mask_prompt = true\nno_think_in_baseline = false\n\
+           [grpo]\nskip_zero_std_groups = true\n";
+    let cfg = cfg.replace("[data]\n", "[data]\ncurriculum_steps = 2\n");
+    let path = dir.join("phased.toml");
+    std::fs::write(&path, cfg).unwrap();
+    path
+}
+
+fn train(home: &Path, args: &[&str]) -> std::process::Output {
+    raif()
+        .arg("--home")
+        .arg(home)
+        .arg("train")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Kills a `raif train` child with SIGKILL once `metrics` has `lines` lines (or it exited).
+fn kill_after(mut child: std::process::Child, metrics: &Path, lines: usize, extra: Duration) {
+    let t0 = Instant::now();
+    loop {
+        let n = std::fs::read_to_string(metrics)
+            .map(|s| s.lines().count())
+            .unwrap_or(0);
+        if n >= lines || t0.elapsed() > Duration::from_secs(120) {
+            break;
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(extra);
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+}
+
+fn assert_same_runs(home_a: &Path, home_b: &Path, steps: usize) {
+    let (a, b) = (Store::open(home_a).unwrap(), Store::open(home_b).unwrap());
+    let (ma, mb) = (a.metrics("x").unwrap(), b.metrics("x").unwrap());
+    assert_eq!(ma.len(), steps);
+    assert_eq!(mb.len(), steps, "no step lost or duplicated");
+    for ((sa, xa), (sb, xb)) in ma.into_iter().zip(mb) {
+        assert_eq!(sa, sb);
+        assert_eq!(strip_timing(xa), strip_timing(xb), "metrics of step {sa}");
+        let (ra, rb) = (
+            a.step_rollouts("x", sa).unwrap(),
+            b.step_rollouts("x", sb).unwrap(),
+        );
+        assert_eq!(ra, rb, "rollouts of step {sa}");
+    }
+}
+
+#[test]
+fn resuming_in_the_warm_up_and_in_grpo_equals_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = phased_fixture(dir.path());
+    let cfg_s = cfg.display().to_string();
+    let (home_a, home_b) = (dir.path().join("a"), dir.path().join("b"));
+    let ok = train(&home_a, &["--config", &cfg_s, "--run-id", "x"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    {
+        let a = Store::open(&home_a).unwrap();
+        let m = a.metrics("x").unwrap();
+        let phases: Vec<f64> = m.iter().map(|(_, x)| x["phase"]).collect();
+        assert_eq!(phases, vec![0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0]);
+        // Warm-up steps train on demonstrations and roll nothing out.
+        assert!(m[0].1.contains_key("expert_nll") && !m[0].1.contains_key("reward"));
+        assert!(a.step_rollouts("x", 2).unwrap().is_empty());
+        // Held-out evaluations at the end of the warm-up and every 2 GRPO steps.
+        let evals: Vec<u64> = m
+            .iter()
+            .filter(|(_, x)| x.contains_key("eval/format_ok"))
+            .map(|(s, _)| *s)
+            .collect();
+        assert_eq!(evals, vec![3, 5, 7]);
+        // The tiny random model never closes its tags: every reasoning sample is forced,
+        // and its rollouts say so.
+        let r4 = a.step_rollouts("x", 4).unwrap();
+        assert!(r4
+            .iter()
+            .filter(|r| !r.no_think && !r.eval)
+            .all(|r| r.was_forced()));
+        assert_eq!(m[3].1["completions/forced_ratio"], 1.0);
+    }
+    // Interrupted in the warm-up (a clean stop after step 2), then killed during GRPO.
+    let o = train(
+        &home_b,
+        &["--config", &cfg_s, "--run-id", "x", "--steps", "2"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let metrics = dir.path().join("b-metrics.jsonl");
+    let child = raif()
+        .arg("--home")
+        .arg(&home_b)
+        .args(["train", "--resume", "x", "--metrics-jsonl"])
+        .arg(&metrics)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    // The file starts with the 2 committed warm-up steps: wait for GRPO step 1 or 2.
+    kill_after(
+        child,
+        &metrics,
+        4 + (nanos % 2) as usize,
+        Duration::from_millis((nanos / 7 % 300) as u64),
+    );
+    let o = train(&home_b, &["--resume", "x"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_runs(&home_a, &home_b, 7);
+}
+
 fn strip_timing(mut m: raif_rl::store::Metrics) -> raif_rl::store::Metrics {
     m.remove("step_time");
     m.remove("tokens/s");

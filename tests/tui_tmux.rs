@@ -90,6 +90,7 @@ every = 0
             n: 300,
             seed: 3,
             depth: Some(1),
+            ..Default::default()
         },
         None,
     );
