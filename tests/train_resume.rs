@@ -123,8 +123,14 @@ fn train(home: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-/// Kills a `raif train` child with SIGKILL once `metrics` has `lines` lines (or it exited).
-fn kill_after(mut child: std::process::Child, metrics: &Path, lines: usize, extra: Duration) {
+/// Kills a `raif train` child with SIGKILL once `metrics` has `lines` lines (or it exited);
+/// true when the child was still running when killed.
+fn kill_after(
+    mut child: std::process::Child,
+    metrics: &Path,
+    lines: usize,
+    extra: Duration,
+) -> bool {
     let t0 = Instant::now();
     loop {
         let n = std::fs::read_to_string(metrics)
@@ -139,8 +145,10 @@ fn kill_after(mut child: std::process::Child, metrics: &Path, lines: usize, extr
         std::thread::sleep(Duration::from_millis(5));
     }
     std::thread::sleep(extra);
+    let alive = matches!(child.try_wait(), Ok(None));
     let _ = child.kill(); // SIGKILL
     let _ = child.wait();
+    alive
 }
 
 fn assert_same_runs(home_a: &Path, home_b: &Path, steps: usize) {
@@ -201,6 +209,7 @@ fn resuming_in_the_warm_up_and_in_grpo_equals_an_uninterrupted_run() {
         &["--config", &cfg_s, "--run-id", "x", "--steps", "2"],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(Store::open(&home_b).unwrap().metrics("x").unwrap().len(), 2);
     let metrics = dir.path().join("b-metrics.jsonl");
     let child = raif()
         .arg("--home")
@@ -216,11 +225,18 @@ fn resuming_in_the_warm_up_and_in_grpo_equals_an_uninterrupted_run() {
         .unwrap()
         .subsec_nanos();
     // The file starts with the 2 committed warm-up steps: wait for GRPO step 1 or 2.
-    kill_after(
+    // Killed within a step after the commit: at least two GRPO steps are still to come.
+    let killed = kill_after(
         child,
         &metrics,
         4 + (nanos % 2) as usize,
-        Duration::from_millis((nanos / 7 % 300) as u64),
+        Duration::from_millis((nanos / 7 % 40) as u64),
+    );
+    assert!(killed, "the run was killed while training");
+    let cut = Store::open(&home_b).unwrap().metrics("x").unwrap().len();
+    assert!(
+        (4..7).contains(&cut),
+        "killed during GRPO after {cut} committed steps"
     );
     let o = train(&home_b, &["--resume", "x"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
