@@ -312,9 +312,9 @@ impl RunConfig {
                 c.data.generate_profile = "short".into();
                 c.data.generate_constraints = 0;
                 c.data.curriculum_steps = 15;
-                c.warmup.steps = 20;
+                c.warmup.steps = 36;
                 c.warmup.learning_rate = 5e-4;
-                c.warmup.demos_per_step = 4;
+                c.warmup.demos_per_step = 8;
                 c.train.steps = 50;
                 c.train.prompts_per_step = 2;
                 c.train.group_size = 4;

@@ -426,6 +426,78 @@ pub fn gen_config(cfg: &RunConfig) -> Result<raif_datasets::gen::GenConfig> {
     })
 }
 
+/// A run's records: training and held-out, which training records carry demonstrations, and
+/// which have a single constraint (the curriculum's first stage).
+struct TrainData {
+    train: Vec<Record>,
+    heldout: Vec<Record>,
+    experts: Vec<usize>,
+    single: Vec<usize>,
+}
+
+impl TrainData {
+    fn load(
+        cfg: &RunConfig,
+        tokenizer: &raif_model::Tokenizer,
+        events: &EventSink,
+    ) -> Result<Self> {
+        let (mut records, report) = load_records_with(cfg, Some(tokenizer))?;
+        if let Some(r) = report.filter(|r| r.budget_rejects > 0) {
+            events.send(TrainerEvent::Warning(format!(
+                "{} generated demonstrations were longer than the budgets ({} reasoning, {} answer tokens) and were drawn again",
+                r.budget_rejects, cfg.rollout.think_budget, cfg.rollout.answer_budget
+            )));
+        }
+        let before = records.len();
+        records.retain(|r| !rollout::needs_judge(r));
+        if records.len() < before {
+            events.send(TrainerEvent::Warning(format!(
+                "{} records with judge questions skipped: training with an LLM judge is not supported yet",
+                before - records.len()
+            )));
+        }
+        let (heldout, train): (Vec<Record>, Vec<Record>) = records
+            .into_iter()
+            .partition(|r| r.split == Split::Heldout || r.split == Split::Test);
+        if train.is_empty() {
+            bail!(
+                "no training records (all {} are held out or need a judge)",
+                heldout.len()
+            );
+        }
+        let experts: Vec<usize> = train
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.expert.is_some())
+            .map(|(i, _)| i)
+            .collect();
+        if cfg.warmup.steps > 0 && experts.is_empty() {
+            bail!(
+                "warmup.steps is {} but no training record has an expert demonstration to clone",
+                cfg.warmup.steps
+            );
+        }
+        let single: Vec<usize> = train
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.constraints.leaves().len() == 1)
+            .map(|(i, _)| i)
+            .collect();
+        if cfg.raif.expert_bc && experts.is_empty() {
+            events.send(TrainerEvent::Warning(
+                "raif.expert_bc is on but no record has an expert response: no behaviour cloning"
+                    .into(),
+            ));
+        }
+        Ok(TrainData {
+            train,
+            heldout,
+            experts,
+            single,
+        })
+    }
+}
+
 impl Trainer {
     fn new(
         store: Arc<Store>,
@@ -476,54 +548,12 @@ impl Trainer {
             total_steps: total_opt,
             min_ratio: cfg.train.min_lr_ratio,
         };
-        let (mut records, report) = load_records_with(&cfg, Some(&lm.tokenizer))?;
-        if let Some(r) = report.filter(|r| r.budget_rejects > 0) {
-            events.send(TrainerEvent::Warning(format!(
-                "{} generated demonstrations were longer than the budgets ({} reasoning, {} answer tokens) and were drawn again",
-                r.budget_rejects, cfg.rollout.think_budget, cfg.rollout.answer_budget
-            )));
-        }
-        let before = records.len();
-        records.retain(|r| !rollout::needs_judge(r));
-        if records.len() < before {
-            events.send(TrainerEvent::Warning(format!(
-                "{} records with judge questions skipped: training with an LLM judge is not supported yet",
-                before - records.len()
-            )));
-        }
-        let (heldout, train): (Vec<Record>, Vec<Record>) = records
-            .into_iter()
-            .partition(|r| r.split == Split::Heldout || r.split == Split::Test);
-        if train.is_empty() {
-            bail!(
-                "no training records (all {} are held out or need a judge)",
-                heldout.len()
-            );
-        }
-        let experts: Vec<usize> = train
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.expert.is_some())
-            .map(|(i, _)| i)
-            .collect();
-        if cfg.warmup.steps > 0 && experts.is_empty() {
-            bail!(
-                "warmup.steps is {} but no training record has an expert demonstration to clone",
-                cfg.warmup.steps
-            );
-        }
-        let single: Vec<usize> = train
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.constraints.leaves().len() == 1)
-            .map(|(i, _)| i)
-            .collect();
-        if cfg.raif.expert_bc && experts.is_empty() {
-            events.send(TrainerEvent::Warning(
-                "raif.expert_bc is on but no record has an expert response: no behaviour cloning"
-                    .into(),
-            ));
-        }
+        let TrainData {
+            train,
+            heldout,
+            experts,
+            single,
+        } = TrainData::load(&cfg, &lm.tokenizer, &events)?;
         let total = cfg.total_steps() as u64;
         let last_step = setup.stop_after.unwrap_or(total).min(total);
         let mut t = Trainer {
