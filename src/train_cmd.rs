@@ -283,15 +283,19 @@ fn step_line(step: u64, warmup: u64, m: &raif_rl::store::Metrics) -> String {
             g("step_time")
         )
     } else {
+        // A step whose groups were all skipped trained no sample: no KL was measured.
+        let kl = match m.get("kl") {
+            Some(v) => format!("{v:.4}"),
+            None => format!("- ({:.0} skipped)", g("skipped_samples")),
+        };
         format!(
-            "GRPO {}  reward {:+.3} ± {:.3}  self-closed {:.2}  forced {:.2}  keep {:.2}  kl {:.4}  {:.1}s/step",
+            "GRPO {}  reward {:+.3} ± {:.3}  self-closed {:.2}  forced {:.2}  keep {:.2}  kl {kl}  {:.1}s/step",
             step - warmup,
             g("reward"),
             g("reward_std"),
             g("format/self_closed_ratio"),
             g("completions/forced_ratio"),
             g("keep_ratio"),
-            g("kl"),
             g("step_time")
         )
     };

@@ -147,36 +147,23 @@ pub fn grpo_metrics(
             .count() as f64
             / n_think,
     );
-    m.insert(
-        "kl".into(),
-        if opt.kl_samples > 0 {
-            opt.kl_sum / opt.kl_samples as f64
-        } else {
-            0.0
-        },
-    );
-    m.insert(
-        "clip_ratio".into(),
-        if opt.tokens > 0.0 {
-            opt.clipped_tokens / opt.tokens
-        } else {
-            0.0
-        },
-    );
+    // KL, clipping and entropy are measured by the policy forward: absent (not 0) on a step
+    // whose every group was skipped.
+    if opt.kl_samples > 0 {
+        m.insert("kl".into(), opt.kl_sum / opt.kl_samples as f64);
+    }
+    if opt.tokens > 0.0 {
+        m.insert("clip_ratio".into(), opt.clipped_tokens / opt.tokens);
+    }
     m.insert(
         "keep_ratio".into(),
         think.iter().filter(|s| s.kept).count() as f64 / n_think,
     );
     m.insert("skipped_samples".into(), opt.skipped_samples as f64);
     optimizer_metrics(&mut m, opt);
-    m.insert(
-        "entropy".into(),
-        if opt.entropy_tokens > 0.0 {
-            opt.entropy_sum / opt.entropy_tokens
-        } else {
-            0.0
-        },
-    );
+    if opt.entropy_tokens > 0.0 {
+        m.insert("entropy".into(), opt.entropy_sum / opt.entropy_tokens);
+    }
     m.insert(
         "completions/mean_length".into(),
         mean(think.iter().map(|s| s.tokens as f64)),
@@ -397,6 +384,27 @@ mod tests {
         close(&w, "expert_nll", 2.0);
         close(&w, "learning_rate", 5e-4);
         assert!(!w.contains_key("reward"));
+        // A GRPO step whose groups were all skipped measured no KL, clipping or entropy.
+        let c = scored(-1.0, true, 0, 1, &[]);
+        let skipped = [SampleStats {
+            group: 0,
+            no_think: false,
+            scored: &c,
+            tokens: 5,
+            cut: false,
+            forced: false,
+            kept: true,
+            in_baseline: true,
+        }];
+        let opt = OptStats {
+            skipped_samples: 1,
+            ..OptStats::default()
+        };
+        let m = grpo_metrics(&skipped, 1, &opt, 1.0);
+        assert!(
+            !m.contains_key("kl") && !m.contains_key("clip_ratio") && !m.contains_key("entropy")
+        );
+        close(&m, "skipped_samples", 1.0);
     }
 
     #[test]

@@ -309,7 +309,7 @@ impl Trainer {
             for (&i, a) in base.iter().zip(group_advantages(&rewards)) {
                 samples[i].advantage = a;
             }
-            let flat = rewards.iter().all(|&x| x == rewards[0]);
+            let flat = rewards.windows(2).all(|w| w[0] == w[1]);
             let group: Vec<GroupSample> = idx
                 .iter()
                 .map(|&i| GroupSample {
