@@ -270,7 +270,7 @@ fn killed_and_resumed_run_equals_an_uninterrupted_one() {
 
     // The same run, killed once at least one step has committed, at a random moment after.
     let metrics = dir.path().join("b-metrics.jsonl");
-    let mut child = raif()
+    let child = raif()
         .arg("--home")
         .arg(&home_b)
         .args(["train", "--config"])
@@ -285,24 +285,12 @@ fn killed_and_resumed_run_equals_an_uninterrupted_one() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
-    let target_lines = 1 + (nanos % 3) as usize;
-    let extra = Duration::from_millis((nanos / 7 % 400) as u64);
-    let t0 = Instant::now();
-    loop {
-        let lines = std::fs::read_to_string(&metrics)
-            .map(|s| s.lines().count())
-            .unwrap_or(0);
-        if lines >= target_lines || t0.elapsed() > Duration::from_secs(120) {
-            break;
-        }
-        if let Ok(Some(_)) = child.try_wait() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    std::thread::sleep(extra);
-    let _ = child.kill(); // SIGKILL
-    let _ = child.wait();
+    kill_after(
+        child,
+        &metrics,
+        1 + (nanos % 3) as usize,
+        Duration::from_millis((nanos / 7 % 400) as u64),
+    );
     let resumed = raif()
         .arg("--home")
         .arg(&home_b)
@@ -316,19 +304,14 @@ fn killed_and_resumed_run_equals_an_uninterrupted_one() {
         String::from_utf8_lossy(&resumed.stderr)
     );
 
-    let (a, b) = (Store::open(&home_a).unwrap(), Store::open(&home_b).unwrap());
-    let (ma, mb) = (a.metrics("x").unwrap(), b.metrics("x").unwrap());
-    assert_eq!(ma.len(), 6);
-    assert_eq!(mb.len(), 6, "no step lost or duplicated");
-    for ((sa, xa), (sb, xb)) in ma.into_iter().zip(mb) {
-        assert_eq!(sa, sb);
-        assert_eq!(strip_timing(xa), strip_timing(xb), "metrics of step {sa}");
-        let (ra, rb) = (
-            a.step_rollouts("x", sa).unwrap(),
-            b.step_rollouts("x", sb).unwrap(),
+    assert_same_runs(&home_a, &home_b, 6);
+    let b = Store::open(&home_b).unwrap();
+    for s in 1..=6 {
+        assert_eq!(
+            b.step_rollouts("x", s).unwrap().len(),
+            8,
+            "rollouts of step {s}"
         );
-        assert_eq!(ra.len(), 8);
-        assert_eq!(ra, rb, "rollouts of step {sa}");
     }
     // The metrics file has one line per step, in order.
     let steps: Vec<u64> = std::fs::read_to_string(&metrics)
