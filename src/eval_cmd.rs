@@ -10,7 +10,10 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use raif_model::{LoadedModel, PromptMode};
 use raif_rl::eval::compare::{compare_items, compare_prompt, Outcome, Side};
-use raif_rl::eval::{mode_name, score, tokens_per_s, Bench, EvalSetup, Evaluation, Progress};
+use raif_rl::eval::{
+    checkpoint_identity, data_identity, mode_name, model_identity, score, template_identity,
+    tokens_per_s, Bench, EvalSetup, Evaluation, Identity, Progress,
+};
 use raif_rl::judge::ModelJudge;
 use raif_rl::store::{EvalItem, EvalRun, Store};
 use raif_verify::Constraint;
@@ -25,7 +28,7 @@ pub struct EvalArgs {
     pub model: String,
     /// Evaluate a run's checkpoint instead (`RUN@STEP`, or `RUN` for its newest): the run's
     /// base model with the checkpoint's weights.
-    #[arg(long, value_name = "RUN@STEP")]
+    #[arg(long, value_name = "RUN@STEP", conflicts_with = "model")]
     pub checkpoint: Option<String>,
     /// ifeval, ifbench, cello, followbench, infobench, cfbench, fb-bench, or generated (a file
     /// written by `raif data gen`, given with --data FILE).
@@ -53,7 +56,10 @@ pub struct EvalArgs {
     #[arg(long)]
     pub rescore: bool,
     /// List the stored evaluations and exit.
-    #[arg(long)]
+    #[arg(
+        long,
+        conflicts_with_all = ["model", "checkpoint", "bench", "mode", "limit", "template", "fresh", "rescore"]
+    )]
     pub list: bool,
 }
 
@@ -109,7 +115,7 @@ fn load_target(
     checkpoint: Option<&str>,
     device: &str,
     template: Option<&str>,
-) -> Result<(LoadedModel, Option<String>)> {
+) -> Result<(LoadedModel, Option<(String, String)>)> {
     match checkpoint {
         Some(spec) => {
             let (run, step) = raif_rl::trainer::parse_checkpoint_spec(spec)?;
@@ -123,7 +129,13 @@ fn load_target(
                 "loaded run `{run}` at step {step} in {:.2} s",
                 t.elapsed().as_secs_f64()
             ));
-            Ok((lm, Some(format!("{run}@{step}"))))
+            let manifest = store
+                .checkpoint(&run, step)?
+                .with_context(|| format!("run `{run}` has no checkpoint at step {step}"))?;
+            Ok((
+                lm,
+                Some((format!("{run}@{step}"), checkpoint_identity(&manifest))),
+            ))
         }
         None => Ok((
             model_cmd::load(
@@ -180,6 +192,28 @@ fn progress_line(p: &Progress) {
     );
 }
 
+/// What the evaluated model (with its checkpoint), its template in `mode`, the data and the
+/// judge are: the part of an evaluation's id that names cannot fake.
+fn identity(
+    store: &Store,
+    lm: &LoadedModel,
+    checkpoint: Option<String>,
+    mode: PromptMode,
+    data: &std::path::Path,
+    judge: Option<&ModelJudge>,
+) -> Result<Identity> {
+    let mut model = model_identity(store, lm)?;
+    if let Some(ck) = checkpoint {
+        model = format!("{model}+{ck}");
+    }
+    Ok(Identity {
+        model,
+        template: template_identity(&lm.template, mode)?,
+        data: data_identity(store, data)?,
+        judge: judge.map(|j| model_identity(store, &j.lm)).transpose()?,
+    })
+}
+
 /// Evaluate one setup; the store stays open for the caller.
 #[allow(clippy::too_many_arguments)]
 fn evaluate(
@@ -203,9 +237,11 @@ fn evaluate(
         &a.gen.device,
         a.template.as_deref(),
     )?;
+    let (checkpoint, ck_identity) = ck.unzip();
+    let identity = identity(store, &lm, ck_identity, mode, &path, judge)?;
     let setup = EvalSetup {
         model: model.to_string(),
-        checkpoint: ck,
+        checkpoint,
         bench,
         mode,
         limit: a.limit,
@@ -213,6 +249,7 @@ fn evaluate(
         max_new_tokens: a.gen.max_new_tokens,
         batch: a.gen.batch,
         data: path,
+        identity,
     };
     if a.fresh {
         store.delete_eval_run(&setup.id())?;
@@ -404,8 +441,12 @@ pub struct CompareArgs {
     /// Side B, e.g. `my-run@40:think`.
     #[arg(long)]
     pub b: String,
-    /// One prompt answered by both.
-    #[arg(long, conflicts_with = "bench", required_unless_present = "bench")]
+    /// One prompt answered by both (--limit, --data and --batch are for --bench).
+    #[arg(
+        long,
+        conflicts_with_all = ["bench", "limit", "data", "batch"],
+        required_unless_present = "bench"
+    )]
     pub prompt: Option<String>,
     /// With --prompt: a constraint tree (JSON, as in a record's `constraints`) to score both
     /// answers against.
@@ -415,6 +456,7 @@ pub struct CompareArgs {
     /// compared item by item.
     #[arg(long)]
     pub bench: Option<String>,
+    /// With --bench: only the first N items.
     #[arg(long)]
     pub limit: Option<usize>,
     #[command(flatten)]
@@ -748,6 +790,7 @@ pub fn bench_eval(home: &Home, a: BenchEvalArgs) -> Result<()> {
         judge: None,
         max_new_tokens: a.max_new_tokens,
         batch: a.batch,
+        identity: identity(&store, &lm, None, a.mode, &path, None)?,
         data: path,
     };
     let ev = Evaluation {

@@ -36,6 +36,13 @@ fn setup(bench: Bench, mode: PromptMode, limit: usize, batch: usize, data: &Path
         max_new_tokens: 12,
         batch,
         data: data.to_path_buf(),
+        // One model, template and file per test: names stand in for their digests.
+        identity: raif_rl::eval::Identity {
+            model: "tiny".into(),
+            template: "chatml".into(),
+            data: data.display().to_string(),
+            judge: None,
+        },
     }
 }
 
@@ -407,6 +414,7 @@ fn judge_scored_evaluation_stores_every_verdict() {
         Path::new("in-test"),
     );
     st.judge = Some("tiny-judge".into());
+    st.identity.judge = Some("tiny-judge".into());
     let no_judge = Evaluation {
         store: &store,
         policy: &policy,

@@ -2,8 +2,8 @@
 //! (ALGORITHM §6): greedy, batched, every response and verdict stored in sled
 //! (`evalruns`, `evalitems/<id>`), resumable, with the benchmark's metrics and timings.
 //!
-//! An evaluation's id is a function of its setup (model, checkpoint, benchmark, mode, judge,
-//! generation length, data), not of `--limit`: running the same command again continues
+//! An evaluation's id is a function of its setup (what the model, checkpoint, template, data
+//! and judge are, the benchmark, mode and generation length: [`EvalSetup::id`]), not of `--limit`: running the same command again continues
 //! where it stopped, and a larger limit adds items to the ones already scored.
 
 pub mod compare;
@@ -158,20 +158,46 @@ pub struct EvalSetup {
     pub batch: usize,
     /// The benchmark file or folder.
     pub data: PathBuf,
+    /// What the names above stand for: see [`Identity`].
+    pub identity: Identity,
 }
 
+/// What an evaluation's models, template and data *are*, whatever they were called on the
+/// command line: two setups that generate or score differently never share an id, and the
+/// same model reached by two names (`default`, its path) does.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// [`model_identity`], with a checkpoint's [`checkpoint_identity`] appended.
+    pub model: String,
+    /// [`template_identity`] in the setup's mode.
+    pub template: String,
+    /// [`data_identity`] of the benchmark file or folder.
+    pub data: String,
+    /// The judge's [`model_identity`] (judge-scored benchmarks).
+    pub judge: Option<String>,
+}
+
+/// How an evaluation decodes: greedy, always (one name in the id, so that a sampled
+/// evaluation, if one is ever added, cannot resume a greedy one).
+pub const EVAL_DECODING: &str = "greedy";
+
 impl EvalSetup {
-    /// `<bench>-<mode>-<12 hex digits of the setup's hash>`.
+    /// `<bench>-<mode>-<12 hex digits of the setup's hash>`. The hash covers the benchmark,
+    /// the mode, the decoding, the generation length and every [`Identity`]; not `--limit`
+    /// (a larger limit continues the same evaluation) nor the batch size.
     pub fn id(&self) -> String {
         let mut h = Sha256::new();
+        let i = &self.identity;
         for part in [
-            self.model.as_str(),
-            self.checkpoint.as_deref().unwrap_or(""),
+            "eval-id-v2",
             self.bench.name(),
             mode_name(self.mode),
-            self.judge.as_deref().unwrap_or(""),
+            EVAL_DECODING,
             &self.max_new_tokens.to_string(),
-            &self.data.display().to_string(),
+            i.model.as_str(),
+            i.template.as_str(),
+            i.data.as_str(),
+            i.judge.as_deref().unwrap_or(""),
         ] {
             h.update(part.as_bytes());
             h.update([0u8]);
@@ -184,6 +210,117 @@ impl EvalSetup {
             &hash[..12]
         )
     }
+}
+
+/// The files that define a loaded model: the GGUF, or a Hugging Face folder's configuration,
+/// tokenizer and weight files (sorted by name). Empty for a model built in memory.
+pub fn model_files(lm: &LoadedModel) -> Result<Vec<PathBuf>> {
+    let p = lm.source.path();
+    if p.is_file() {
+        return Ok(vec![p.to_path_buf()]);
+    }
+    if !p.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(p)
+        .with_context(|| format!("cannot list {}", p.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|f| {
+            f.is_file()
+                && f.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    matches!(
+                        e,
+                        "json" | "safetensors" | "model" | "txt" | "tiktoken" | "jinja"
+                    )
+                })
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// What a loaded model is: the SHA-256 of each of its [`model_files`] (read once per file and
+/// remembered by the store), or, for a model with no files (`random:SHAPE`), its name.
+pub fn model_identity(store: &Store, lm: &LoadedModel) -> Result<String> {
+    let files = model_files(lm)?;
+    if files.is_empty() {
+        return Ok(format!("unfiled:{}", lm.source.path().display()));
+    }
+    let mut parts = Vec::new();
+    for f in &files {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        parts.push(format!("{name}={}", store.file_sha256(f)?));
+    }
+    Ok(parts.join(","))
+}
+
+/// What a checkpoint adds to its base model: the recorded SHA-256 of each of its blobs and
+/// files (the trained weights among them).
+pub fn checkpoint_identity(ck: &crate::store::CheckpointManifest) -> String {
+    let mut parts: Vec<String> = ck
+        .blobs
+        .iter()
+        .map(|b| format!("{}={}", b.name, b.sha256))
+        .chain(ck.files.iter().map(|f| format!("{}={}", f.path, f.sha256)))
+        .collect();
+    parts.sort();
+    format!("checkpoint[{}]", parts.join(","))
+}
+
+/// What a chat template does in a mode: the prompts it writes for a fixed conversation with
+/// and without a system turn (two templates that render alike are the same template).
+pub fn template_identity(t: &raif_model::ChatTemplate, mode: PromptMode) -> Result<String> {
+    use raif_model::{Message, Role as R};
+    let m = |role, c: &str| Message {
+        role,
+        content: c.to_string(),
+    };
+    let with_system = t.prompt_conversation(&[m(R::System, "S"), m(R::User, "U")], mode)?;
+    let without = t.prompt_conversation(&[m(R::User, "U")], mode)?;
+    let mut h = Sha256::new();
+    h.update(with_system.as_bytes());
+    h.update([0u8]);
+    h.update(without.as_bytes());
+    Ok(format!("{}:{}", t.name(), &hex::encode(h.finalize())[..16]))
+}
+
+/// What a benchmark file is: its SHA-256; for a folder, the SHA-256 of every file under it
+/// with its relative path.
+pub fn data_identity(store: &Store, path: &Path) -> Result<String> {
+    if path.is_file() {
+        return store.file_sha256(path);
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).with_context(|| format!("cannot list {}", d.display()))? {
+            let p = e
+                .with_context(|| format!("cannot list {}", d.display()))?
+                .path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let mut h = Sha256::new();
+    for f in &files {
+        h.update(
+            f.strip_prefix(path)
+                .unwrap_or(f)
+                .to_string_lossy()
+                .as_bytes(),
+        );
+        h.update([0u8]);
+        h.update(store.file_sha256(f)?.as_bytes());
+        h.update([0u8]);
+    }
+    Ok(hex::encode(h.finalize()))
 }
 
 /// Progress of an evaluation, after each batch.
@@ -371,6 +508,7 @@ impl Evaluation<'_> {
                 bench: setup.bench.name().to_string(),
                 mode: mode_name(setup.mode).to_string(),
                 judge: setup.judge.clone(),
+                template: setup.identity.template.clone(),
                 max_new_tokens: setup.max_new_tokens,
                 data: setup.data.display().to_string(),
                 bench_items: records.len(),
@@ -559,4 +697,76 @@ fn same_records(id: &str, stored: &[EvalItem], records: &[Record]) -> Result<()>
 /// Tokens per second of generation over an evaluation.
 pub fn tokens_per_s(run: &EvalRun) -> f64 {
     run.timing.generated_tokens as f64 / run.timing.generate_s.max(1e-9)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> EvalSetup {
+        EvalSetup {
+            model: "default".into(),
+            checkpoint: None,
+            bench: Bench::Ifeval,
+            mode: PromptMode::Io,
+            limit: Some(3),
+            judge: None,
+            max_new_tokens: 64,
+            batch: 8,
+            data: PathBuf::from("data.jsonl"),
+            identity: Identity {
+                model: "model.gguf=aa".into(),
+                template: "chatml:01".into(),
+                data: "dd".into(),
+                judge: None,
+            },
+        }
+    }
+
+    #[test]
+    fn every_setting_that_changes_generation_or_scoring_changes_the_id() {
+        let base = setup().id();
+        type Change = Box<dyn Fn(&mut EvalSetup)>;
+        let changes: Vec<(&str, Change)> = vec![
+            ("bench", Box::new(|s| s.bench = Bench::Ifbench)),
+            ("mode", Box::new(|s| s.mode = PromptMode::Think)),
+            ("max tokens", Box::new(|s| s.max_new_tokens = 65)),
+            (
+                "model",
+                Box::new(|s| s.identity.model = "model.gguf=ab".into()),
+            ),
+            (
+                "template",
+                Box::new(|s| s.identity.template = "chatml:02".into()),
+            ),
+            ("data", Box::new(|s| s.identity.data = "de".into())),
+            ("judge", Box::new(|s| s.identity.judge = Some("j".into()))),
+        ];
+        for (what, change) in changes {
+            let mut s = setup();
+            change(&mut s);
+            assert_ne!(s.id(), base, "{what}");
+        }
+        // Names and how much of it to run are not what is evaluated.
+        let mut s = setup();
+        s.model = "/models/smollm2.gguf".into();
+        s.data = PathBuf::from("elsewhere/data.jsonl");
+        s.limit = None;
+        s.batch = 1;
+        assert_eq!(s.id(), base);
+    }
+
+    #[test]
+    fn a_template_identity_tells_templates_apart_by_what_they_render() {
+        use raif_model::ChatTemplate;
+        let t = |n| template_identity(&ChatTemplate::by_name(n).unwrap(), PromptMode::Io).unwrap();
+        assert_ne!(
+            t("chatml"),
+            t("smollm"),
+            "same name, another default system prompt"
+        );
+        assert_ne!(t("chatml"), t("llama3"));
+        let think = template_identity(&ChatTemplate::by_name("chatml").unwrap(), PromptMode::Think);
+        assert_ne!(think.unwrap(), t("chatml"));
+    }
 }

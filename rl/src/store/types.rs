@@ -203,6 +203,10 @@ pub struct EvalRun {
     pub mode: String,
     /// The judge model (judge-scored benchmarks).
     pub judge: Option<String>,
+    /// The chat template's name and a digest of what it renders (empty in evaluations stored
+    /// before templates were recorded).
+    #[serde(default)]
+    pub template: String,
     pub max_new_tokens: usize,
     /// The benchmark file or folder read.
     pub data: String,
