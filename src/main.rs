@@ -74,7 +74,12 @@ pub enum Command {
 
 fn main() {
     raif_model::alloc::keep_freed_memory();
-    let cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    refuse_workbench_flags(&cli, matches.subcommand_name());
     let home = home::Home::resolve(cli.home.clone());
     let result: Result<()> = match cli.command {
         None => raif_ui::run(raif_ui::UiOptions {
@@ -89,6 +94,36 @@ fn main() {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
+}
+
+/// The workbench's own flags (`raif --preset tiny`) mean nothing before a subcommand, which
+/// has flags of its own: a clap usage error that names them, not silence. (clap's
+/// `args_conflicts_with_subcommands` would refuse the global `--home` too.)
+fn refuse_workbench_flags(cli: &Cli, sub: Option<&str>) {
+    let Some(name) = sub else { return };
+    let given: Vec<&str> = [
+        ("--model", cli.model.is_some()),
+        ("--preset", cli.preset.is_some()),
+        ("--config", cli.config.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(f, set)| set.then_some(f))
+    .collect();
+    if given.is_empty() {
+        return;
+    }
+    use clap::CommandFactory;
+    Cli::command()
+        .error(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!(
+                "{} before a subcommand: {} only applies to the workbench (`raif` alone); \
+                 give the subcommand's own flags after `raif {name}`",
+                given.join(", "),
+                if given.len() == 1 { "it" } else { "they" }
+            ),
+        )
+        .exit()
 }
 
 fn run_command(home: &home::Home, command: Command) -> Result<()> {

@@ -22,9 +22,16 @@ pub struct TrainArgs {
     /// A TOML run configuration (see `raif config show`); flags override it.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Stop after this many steps (the schedule still spans `train.steps`).
+    /// The run's total number of steps, warm-up included: the run ends after step STEPS and its
+    /// learning-rate schedule spans it (`train.steps` = STEPS − `warmup.steps`). With --resume,
+    /// a new total above the last committed step: it extends (or shortens) the run, and the
+    /// remaining steps follow the schedule of the new total.
     #[arg(long)]
     pub steps: Option<u64>,
+    /// Stop cleanly after this step number, as Ctrl-C would: the run keeps its total and its
+    /// schedule, and `--resume` continues it.
+    #[arg(long, value_name = "STEP")]
+    pub stop_at: Option<u64>,
     #[arg(long)]
     pub seed: Option<u64>,
     /// The run's id (default: run-<unix time>).
@@ -33,8 +40,15 @@ pub struct TrainArgs {
     /// Append one JSON object per committed step (`step` and the metrics) to this file.
     #[arg(long)]
     pub metrics_jsonl: Option<PathBuf>,
-    /// Continue a run from its last checkpoint.
-    #[arg(long, value_name = "ID")]
+    /// Continue a run from its last checkpoint with everything it was started with: its
+    /// configuration, model, data, seed and device come from the store. Only --steps (a new
+    /// total), --stop-at and --metrics-jsonl apply; any flag that would change the run is an
+    /// error.
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with_all = ["preset", "config", "seed", "run_id", "model", "data", "device", "set"]
+    )]
     pub resume: Option<String>,
     /// Override the model (default, a .gguf, an HF folder, OWNER/NAME).
     #[arg(long)]
@@ -86,6 +100,9 @@ pub fn build_config(a: &TrainArgs) -> Result<RunConfig> {
     if let Some(s) = a.seed {
         cfg.train.seed = s;
     }
+    if let Some(n) = a.steps {
+        cfg.train.steps = grpo_steps_for_total(&cfg, n)?;
+    }
     if let Some(m) = &a.model {
         cfg.model.path = m.clone();
     }
@@ -99,6 +116,50 @@ pub fn build_config(a: &TrainArgs) -> Result<RunConfig> {
         cfg = cfg.with_setting(kv)?;
     }
     cfg.validate()?;
+    Ok(cfg)
+}
+
+/// `train.steps` for a run of `total` steps in all (`--steps`): the warm-up counts.
+fn grpo_steps_for_total(cfg: &RunConfig, total: u64) -> Result<usize> {
+    let warmup = cfg.warmup.steps as u64;
+    if total == 0 {
+        bail!("--steps 0: a run has at least one step");
+    }
+    if total < warmup {
+        bail!(
+            "--steps {total} is shorter than the warm-up ({warmup} steps): --steps counts the \
+             warm-up too (use --set warmup.steps=N to shorten it)"
+        );
+    }
+    Ok((total - warmup) as usize)
+}
+
+/// The stored configuration of a run to resume, with a new total from `--steps` (which must
+/// lie above the last committed step; the caller stores it once every flag is checked);
+/// errors name the run and what it has reached.
+fn resume_config(store: &Store, home: &Home, id: &str, steps: Option<u64>) -> Result<RunConfig> {
+    let info = store
+        .run(id)?
+        .with_context(|| format!("no run `{id}` in {}", home.root().display()))?;
+    let mut cfg: RunConfig = serde_json::from_value(info.config)
+        .with_context(|| format!("run `{id}`: the stored run configuration is unreadable"))?;
+    let reached = info.last_step.unwrap_or(0);
+    let total = cfg.total_steps() as u64;
+    match steps {
+        Some(n) if n <= reached => bail!(
+            "--steps {n}: run `{id}` has already committed step {reached}; --steps is the run's \
+             new total and must be above it"
+        ),
+        Some(n) => {
+            cfg.train.steps = grpo_steps_for_total(&cfg, n)?;
+            cfg.validate()?;
+        }
+        None if reached >= total => bail!(
+            "run `{id}` has committed all its {total} steps; pass --steps N (above {reached}) to \
+             extend it"
+        ),
+        None => {}
+    }
     Ok(cfg)
 }
 
@@ -120,14 +181,7 @@ pub fn train(home: &Home, a: TrainArgs) -> Result<()> {
         .with_context(|| format!("cannot create {}", home.root().display()))?;
     let store = Arc::new(Store::open(home.root())?);
     let (cfg, run_id, resume) = match &a.resume {
-        Some(id) => {
-            let info = store
-                .run(id)?
-                .with_context(|| format!("no run `{id}` in {}", home.root().display()))?;
-            let cfg: RunConfig = serde_json::from_value(info.config)
-                .context("the stored run configuration is unreadable")?;
-            (cfg, id.clone(), true)
-        }
+        Some(id) => (resume_config(&store, home, id, a.steps)?, id.clone(), true),
         None => (
             build_config(&a)?,
             a.run_id.clone().unwrap_or_else(default_run_id),
@@ -136,12 +190,29 @@ pub fn train(home: &Home, a: TrainArgs) -> Result<()> {
     };
     let total = cfg.total_steps() as u64;
     let warmup = cfg.warmup.steps as u64;
+    if let Some(at) = a.stop_at {
+        let reached = match resume {
+            true => store.run(&run_id)?.and_then(|i| i.last_step).unwrap_or(0),
+            false => 0,
+        };
+        if at <= reached || at > total {
+            bail!(
+                "--stop-at {at}: the step to stop after must lie in {}..={total} (the run has \
+                 committed {reached} of its {total} steps)",
+                reached + 1
+            );
+        }
+    }
+    if resume && a.steps.is_some() {
+        // Checked: the new total is stored before the trainer compares configurations.
+        store.set_run_config(&run_id, serde_json::to_value(&cfg)?)?;
+    }
     let setup = TrainerSetup {
         config: cfg,
         run_id: run_id.clone(),
         home: home.root().to_path_buf(),
         resume,
-        stop_after: a.steps,
+        stop_after: a.stop_at,
     };
     let handle = trainer::spawn(store.clone(), setup)?;
     let stop_tx = handle.commands.clone();

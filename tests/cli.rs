@@ -393,3 +393,164 @@ fn eval_compare_and_bench_eval_on_tiny_models() {
     assert_eq!(b["items"], 2);
     assert!(b["tokens_per_s"].as_f64().unwrap() > 0.0, "{out}");
 }
+
+/// Fails, and says which flag it refuses.
+fn refuses(home: &Path, args: &[&str], flag: &str) {
+    let o = raif(home, args);
+    let (_, err) = text(&o);
+    assert!(!o.status.success(), "`raif {}` succeeded", args.join(" "));
+    assert!(
+        err.contains(flag),
+        "`raif {}` did not name {flag}: {err}",
+        args.join(" ")
+    );
+}
+
+#[test]
+fn flags_that_cannot_apply_are_errors_that_name_them() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    // The workbench's own flags are not accepted before a subcommand.
+    refuses(h, &["--preset", "bogus", "runs", "list"], "--preset");
+    refuses(h, &["--model", "default", "runs", "list"], "--model");
+    refuses(h, &["--config", "x.toml", "eval", "--list"], "--config");
+    // --resume takes the run as it was stored: every flag that would change it is refused.
+    for (flag, value) in [
+        ("--preset", "tiny"),
+        ("--config", "x.toml"),
+        ("--seed", "3"),
+        ("--model", "default"),
+        ("--data", "d.jsonl"),
+        ("--device", "cpu"),
+        ("--run-id", "y"),
+        ("--set", "train.steps=3"),
+    ] {
+        refuses(h, &["train", "--resume", "x", flag, value], flag);
+    }
+    // --steps counts the warm-up: a total shorter than it is refused before anything loads.
+    refuses(
+        h,
+        &["train", "--preset", "tiny", "--steps", "10"],
+        "--steps 10",
+    );
+    refuses(
+        h,
+        &["train", "--preset", "tiny", "--steps", "0"],
+        "--steps 0",
+    );
+    // compare --prompt answers one prompt: the benchmark options do not apply.
+    for (flag, value) in [("--limit", "3"), ("--data", "d"), ("--batch", "2")] {
+        refuses(
+            h,
+            &[
+                "compare",
+                "--a",
+                "default:io",
+                "--b",
+                "default:think",
+                "--prompt",
+                "hi",
+                flag,
+                value,
+            ],
+            flag,
+        );
+    }
+    // eval --list lists; an evaluation's options with it are refused, and a checkpoint is
+    // evaluated on its run's own base model.
+    refuses(h, &["eval", "--list", "--bench", "ifeval"], "--bench");
+    refuses(
+        h,
+        &[
+            "eval",
+            "--checkpoint",
+            "r@1",
+            "--model",
+            "m",
+            "--bench",
+            "ifeval",
+        ],
+        "--model",
+    );
+    // The global --home still goes anywhere.
+    let o = raif(h, &["runs", "list"]);
+    assert!(o.status.success(), "{}", text(&o).1);
+}
+
+#[test]
+fn an_evaluation_id_follows_what_is_evaluated_not_what_it_is_called() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("tiny-llama");
+    raif_model::tiny::tiny_model(raif_model::Arch::Llama, 4)
+        .unwrap()
+        .save_hf(&dir)
+        .unwrap();
+    // The same folder under another name.
+    let alias = home.path().join("alias");
+    std::os::unix::fs::symlink(&dir, &alias).unwrap();
+    // A copy of the first IFEval lines, and the same with one byte changed.
+    let src = std::fs::read_to_string(shared_ifeval()).unwrap();
+    let head: String = src.lines().take(3).map(|l| format!("{l}\n")).collect();
+    let data = home.path().join("a.jsonl");
+    std::fs::write(&data, &head).unwrap();
+    let other = home.path().join("b.jsonl");
+    std::fs::write(&other, head.replacen("Write", "write", 1)).unwrap();
+    assert_ne!(
+        std::fs::read(&data).unwrap(),
+        std::fs::read(&other).unwrap()
+    );
+    let id = |model: &Path, data: &Path, extra: &[&str]| -> String {
+        let mut args = vec![
+            "eval",
+            "--model",
+            model.to_str().unwrap(),
+            "--bench",
+            "ifeval",
+            "--limit",
+            "1",
+            "--data",
+            data.to_str().unwrap(),
+            "--device",
+            "cpu",
+            "--json",
+        ];
+        if !extra.contains(&"--mode") {
+            args.extend(["--mode", "io"]);
+        }
+        if !extra.contains(&"--max-new-tokens") {
+            args.extend(["--max-new-tokens", "2"]);
+        }
+        args.extend(extra);
+        let o = raif(home.path(), &args);
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{err}");
+        let m: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        m["eval.id"].as_str().unwrap().to_string()
+    };
+    let base = id(&dir, &data, &[]);
+    assert_eq!(
+        id(&alias, &data, &[]),
+        base,
+        "the same model under another name"
+    );
+    let changed = [
+        ("template", id(&dir, &data, &["--template", "llama3"])),
+        ("data", id(&dir, &other, &[])),
+        ("max tokens", id(&dir, &data, &["--max-new-tokens", "3"])),
+        ("mode", id(&dir, &data, &["--mode", "cot"])),
+    ];
+    for (what, other_id) in &changed {
+        assert_ne!(other_id, &base, "a different {what} got the same id");
+    }
+    // The model's weights changed in place: a new id, though the path is the same.
+    let w = dir.join("model.safetensors");
+    let mut bytes = std::fs::read(&w).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&w, bytes).unwrap();
+    assert_ne!(
+        id(&dir, &data, &[]),
+        base,
+        "changed weights got the same id"
+    );
+}

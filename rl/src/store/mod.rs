@@ -14,6 +14,7 @@
 //! | `evals` | run id ‖ 0 ‖ step u64 ‖ name | [`EvalRecord`] (postcard) |
 //! | `evalruns` | evaluation id | [`EvalRun`] (JSON): a model or checkpoint on a benchmark in a mode |
 //! | `evalitems/<eval>` | item index u32 | [`EvalItem`] (postcard): response and verdicts |
+//! | `filehashes` | canonical path | `bytes mtime-ns sha256` of a file read for an identity |
 //!
 //! Every value starts with a format byte (see [`codec`]). A training step commits with
 //! [`Store::commit_step`] in one sled transaction over all the trees it touches, and is flushed
@@ -78,6 +79,7 @@ pub fn sha256_hex(data: &[u8]) -> String {
 const RUNS: &str = "runs";
 const EVALS: &str = "evals";
 const EVALRUNS: &str = "evalruns";
+const FILEHASHES: &str = "filehashes";
 
 fn evalitems_tree(eval: &str) -> String {
     format!("evalitems/{eval}")
@@ -356,6 +358,18 @@ impl Store {
         let _w = self.lock();
         let mut info = self.require_run(id)?;
         info.status = status;
+        self.tree(RUNS)?
+            .insert(id.as_bytes(), encode_json(&info)?)
+            .context("writing the run store")?;
+        self.flush()
+    }
+
+    /// Replaces a run's stored configuration (`raif train --resume ID --steps N` gives it a new
+    /// total).
+    pub fn set_run_config(&self, id: &str, config: serde_json::Value) -> Result<()> {
+        let _w = self.lock();
+        let mut info = self.require_run(id)?;
+        info.config = config;
         self.tree(RUNS)?
             .insert(id.as_bytes(), encode_json(&info)?)
             .context("writing the run store")?;
@@ -1073,6 +1087,38 @@ impl Store {
             );
         }
         Ok(path)
+    }
+
+    /// SHA-256 of a file outside the store (a model's weights, a benchmark file), remembered by
+    /// its canonical path, size and modification time so that a multi-gigabyte model is read
+    /// once, not at every evaluation.
+    pub fn file_sha256(&self, path: &Path) -> Result<String> {
+        let canon = path
+            .canonicalize()
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let meta =
+            fs::metadata(&canon).with_context(|| format!("cannot read {}", canon.display()))?;
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let stamp = format!("{} {mtime} ", meta.len());
+        let key = canon.to_string_lossy().into_owned();
+        let tree = self.tree(FILEHASHES)?;
+        if let Some(v) = tree.get(key.as_bytes()).context("reading the run store")? {
+            if let Some(sha) = std::str::from_utf8(&v)
+                .ok()
+                .and_then(|v| v.strip_prefix(&stamp))
+            {
+                return Ok(sha.to_string());
+            }
+        }
+        let (sha, _) = sha256_file(&canon)?;
+        tree.insert(key.as_bytes(), format!("{stamp}{sha}").as_bytes())
+            .context("writing the run store")?;
+        Ok(sha)
     }
 
     /// Writes everything to disk.
