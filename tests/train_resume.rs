@@ -1,5 +1,6 @@
 //! `raif train` end to end on a tiny model: a run killed with SIGKILL at a random point and
-//! resumed produces exactly the rollouts and metrics of an uninterrupted run.
+//! resumed produces exactly the rollouts and metrics of an uninterrupted run; `--steps` is a
+//! run's total, and `--resume` takes everything else from the store.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -123,32 +124,43 @@ fn train(home: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-/// Kills a `raif train` child with SIGKILL once `metrics` has `lines` lines (or it exited);
-/// true when the child was still running when killed.
-fn kill_after(
-    mut child: std::process::Child,
+/// Spawns a `raif train` child with `attempt` (which first resets what an earlier attempt
+/// left), kills it with SIGKILL once `metrics` has `lines` lines and `extra` more has passed,
+/// and asserts that the child died of that signal with steps still to run (`landed`) rather
+/// than by finishing: an attempt whose child finished first is retried with a quarter of the
+/// delay, up to six times.
+fn kill_mid_run(
+    mut attempt: impl FnMut() -> std::process::Child,
+    landed: impl Fn() -> bool,
     metrics: &Path,
     lines: usize,
-    extra: Duration,
-) -> bool {
-    let t0 = Instant::now();
-    loop {
-        let n = std::fs::read_to_string(metrics)
-            .map(|s| s.lines().count())
-            .unwrap_or(0);
-        if n >= lines || t0.elapsed() > Duration::from_secs(120) {
-            break;
+    mut extra: Duration,
+) {
+    use std::os::unix::process::ExitStatusExt;
+    for _ in 0..6 {
+        let mut child = attempt();
+        let t0 = Instant::now();
+        loop {
+            let n = std::fs::read_to_string(metrics)
+                .map(|s| s.lines().count())
+                .unwrap_or(0);
+            if n >= lines || t0.elapsed() > Duration::from_secs(120) {
+                break;
+            }
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
         }
-        if let Ok(Some(_)) = child.try_wait() {
-            break;
+        std::thread::sleep(extra);
+        let _ = child.kill(); // SIGKILL
+        let status = child.wait().expect("wait for the killed child");
+        if status.signal() == Some(9) && landed() {
+            return;
         }
-        std::thread::sleep(Duration::from_millis(5));
+        extra /= 4;
     }
-    std::thread::sleep(extra);
-    let alive = matches!(child.try_wait(), Ok(None));
-    let _ = child.kill(); // SIGKILL
-    let _ = child.wait();
-    alive
+    panic!("six attempts: the child finished before SIGKILL reached it every time");
 }
 
 fn assert_same_runs(home_a: &Path, home_b: &Path, steps: usize) {
@@ -204,35 +216,38 @@ fn resuming_in_the_warm_up_and_in_grpo_equals_an_uninterrupted_run() {
         assert_eq!(m[3].1["completions/forced_ratio"], 1.0);
     }
     // Interrupted in the warm-up (a clean stop after step 2), then killed during GRPO.
-    let o = train(
-        &home_b,
-        &["--config", &cfg_s, "--run-id", "x", "--steps", "2"],
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(Store::open(&home_b).unwrap().metrics("x").unwrap().len(), 2);
     let metrics = dir.path().join("b-metrics.jsonl");
-    let child = raif()
-        .arg("--home")
-        .arg(&home_b)
-        .args(["train", "--resume", "x", "--metrics-jsonl"])
-        .arg(&metrics)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
     // The file starts with the 2 committed warm-up steps: wait for GRPO step 1 or 2.
     // Killed within a step after the commit: at least two GRPO steps are still to come.
-    let killed = kill_after(
-        child,
+    kill_mid_run(
+        || {
+            let _ = std::fs::remove_dir_all(&home_b);
+            let _ = std::fs::remove_file(&metrics);
+            let o = train(
+                &home_b,
+                &["--config", &cfg_s, "--run-id", "x", "--stop-at", "2"],
+            );
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            assert_eq!(Store::open(&home_b).unwrap().metrics("x").unwrap().len(), 2);
+            raif()
+                .arg("--home")
+                .arg(&home_b)
+                .args(["train", "--resume", "x", "--metrics-jsonl"])
+                .arg(&metrics)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        },
+        || Store::open(&home_b).unwrap().metrics("x").unwrap().len() < 7,
         &metrics,
         4 + (nanos % 2) as usize,
         Duration::from_millis((nanos / 7 % 40) as u64),
     );
-    assert!(killed, "the run was killed while training");
     let cut = Store::open(&home_b).unwrap().metrics("x").unwrap().len();
     assert!(
         (4..7).contains(&cut),
@@ -270,27 +285,33 @@ fn killed_and_resumed_run_equals_an_uninterrupted_one() {
 
     // The same run, killed once at least one step has committed, at a random moment after.
     let metrics = dir.path().join("b-metrics.jsonl");
-    let child = raif()
-        .arg("--home")
-        .arg(&home_b)
-        .args(["train", "--config"])
-        .arg(&cfg)
-        .args(["--run-id", "x", "--metrics-jsonl"])
-        .arg(&metrics)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
-    kill_after(
-        child,
+    kill_mid_run(
+        || {
+            let _ = std::fs::remove_dir_all(&home_b);
+            let _ = std::fs::remove_file(&metrics);
+            raif()
+                .arg("--home")
+                .arg(&home_b)
+                .args(["train", "--config"])
+                .arg(&cfg)
+                .args(["--run-id", "x", "--metrics-jsonl"])
+                .arg(&metrics)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        },
+        || Store::open(&home_b).unwrap().metrics("x").unwrap().len() < 6,
         &metrics,
         1 + (nanos % 3) as usize,
         Duration::from_millis((nanos / 7 % 400) as u64),
     );
+    let cut = Store::open(&home_b).unwrap().metrics("x").unwrap().len();
+    assert!((1..6).contains(&cut), "killed after {cut} of 6 steps");
     let resumed = raif()
         .arg("--home")
         .arg(&home_b)
@@ -424,4 +445,55 @@ fn a_checkpoint_is_evaluated_with_its_trained_weights() {
     assert_eq!(evals.len(), 1);
     assert_eq!((evals[0].step, evals[0].name.as_str()), (2, "ifeval/think"));
     assert!(evals[0].metrics.contains_key("ifeval.prompt_strict"));
+}
+
+#[test]
+fn steps_is_the_runs_total_and_resume_may_only_extend_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = fixture(dir.path());
+    let cfg_s = cfg.display().to_string();
+    let home = dir.path().join("home");
+    let stored_steps = || {
+        let s = Store::open(&home).unwrap();
+        let info = s.run("x").unwrap().unwrap();
+        (
+            s.metrics("x").unwrap().len(),
+            info.config["train"]["steps"].as_u64().unwrap(),
+        )
+    };
+    let fails_naming = |args: &[&str], what: &str| {
+        let o = train(&home, args);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert!(err.contains(what), "{args:?}: {err}");
+    };
+    // The fixture says 6 steps; --steps 3 makes a run of three, and the store says so.
+    let o = train(
+        &home,
+        &["--config", &cfg_s, "--run-id", "x", "--steps", "3"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(stored_steps(), (3, 3));
+    // A finished run is not resumed silently, nor to a total it has already reached.
+    fails_naming(&["--resume", "x"], "--steps");
+    fails_naming(&["--resume", "x", "--steps", "3"], "--steps 3");
+    fails_naming(&["--resume", "x", "--steps", "2"], "committed step 3");
+    fails_naming(
+        &["--resume", "x", "--steps", "5", "--stop-at", "3"],
+        "--stop-at 3",
+    );
+    assert_eq!(stored_steps(), (3, 3), "a refused resume changed nothing");
+    // A larger total extends it, and the new total is stored for later resumes.
+    let o = train(&home, &["--resume", "x", "--steps", "4"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(stored_steps(), (4, 4));
+    assert_eq!(
+        Store::open(&home)
+            .unwrap()
+            .run("x")
+            .unwrap()
+            .unwrap()
+            .status,
+        raif_rl::store::RunStatus::Finished
+    );
 }
