@@ -51,6 +51,40 @@ impl KeepReason {
     pub fn kept(&self) -> bool {
         matches!(self, KeepReason::Kept | KeepReason::BeatsFast { .. })
     }
+
+    /// Read back from a rollout's stored `keep_reason` (the JSON the trainer writes); None for
+    /// text written elsewhere (an imported run's).
+    pub fn from_stored(s: &str) -> Option<KeepReason> {
+        serde_json::from_str(s.trim()).ok()
+    }
+
+    /// A table cell: `kept`, `drop <N` (below the fast answer's N satisfied constraints),
+    /// `drop grp` (the group rule), `baseline` (a no-think sample).
+    pub fn short(&self) -> String {
+        match self {
+            KeepReason::Kept | KeepReason::BeatsFast { .. } => "kept".into(),
+            KeepReason::BelowFast { fast } => format!("drop <{fast}"),
+            KeepReason::GroupRule => "drop grp".into(),
+            KeepReason::NoThink => "baseline".into(),
+        }
+    }
+
+    /// A sentence for a detail pane.
+    pub fn explain(&self) -> String {
+        match self {
+            KeepReason::Kept => "kept".into(),
+            KeepReason::BeatsFast { fast } => {
+                format!("kept: at least the fast answer's {fast} satisfied")
+            }
+            KeepReason::BelowFast { fast } => {
+                format!("dropped: below the fast answer's {fast} satisfied")
+            }
+            KeepReason::GroupRule => {
+                "dropped: all reasoning samples below all no-think ones".into()
+            }
+            KeepReason::NoThink => "not trained: a no-think sample (baseline only)".into(),
+        }
+    }
 }
 
 /// Superior-CoT enforcement (ALGORITHM §4) for one group. `stored_fast` is the record's
@@ -198,6 +232,27 @@ pub fn policy_kl_loss(x: &LossInputs, eps: f64, denominator: f64) -> Result<Loss
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_stored_keep_reason_reads_back_and_reads_well() {
+        let all = [
+            KeepReason::Kept,
+            KeepReason::BeatsFast { fast: 2 },
+            KeepReason::BelowFast { fast: 3 },
+            KeepReason::GroupRule,
+            KeepReason::NoThink,
+        ];
+        for k in all {
+            // What the trainer stores in `Rollout.keep_reason`.
+            let stored = serde_json::to_string(&k).unwrap();
+            assert_eq!(KeepReason::from_stored(&stored), Some(k.clone()));
+            assert!(!k.short().contains('{') && k.short().len() <= 8, "{}", k.short());
+            assert!(!k.explain().contains('{'), "{}", k.explain());
+        }
+        assert_eq!(KeepReason::BelowFast { fast: 3 }.short(), "drop <3");
+        assert_eq!(KeepReason::from_stored("ratio below threshold"), None);
+    }
+
     use super::*;
     use candle_core::Device;
 

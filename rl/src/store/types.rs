@@ -64,7 +64,7 @@ pub struct RunInfo {
 pub struct Verdict {
     /// Constraint id, or `"judge"`.
     pub id: String,
-    /// Position in the constraint tree, e.g. `root/and[1]/chain[0]`.
+    /// Position in the constraint tree, e.g. `root.and[1].chain[0]`.
     pub path: String,
     pub pass: bool,
     pub reason: String,

@@ -121,14 +121,16 @@ impl Component for GroupView {
                         },
                     ),
                     Line::raw(signed(r.advantage)),
-                    if r.kept {
-                        Line::styled("kept", Style::default().fg(Color::Green))
-                    } else {
-                        Line::styled(
-                            format!("drop {}", r.keep_reason.trim_matches('"')),
-                            Style::default().fg(Color::Red),
-                        )
-                    },
+                    Line::styled(
+                        widgets::keep_short(r),
+                        Style::default().fg(if r.kept {
+                            Color::Green
+                        } else if r.no_think {
+                            Color::Magenta
+                        } else {
+                            Color::Red
+                        }),
+                    ),
                     match widgets::forced_mark(r) {
                         Some(m) => Line::styled(m, widgets::forced_style()),
                         None if r.no_think => {
@@ -159,7 +161,7 @@ impl Component for GroupView {
             Constraint::Min(6),
             Constraint::Length(8),
             Constraint::Length(6),
-            Constraint::Length(7),
+            Constraint::Length(10),
         ];
         let t = Table::new(rows, widths).header(header).block(
             Block::bordered()

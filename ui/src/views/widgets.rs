@@ -197,33 +197,10 @@ pub fn rollout_detail(r: &Rollout, o: DetailOpts) -> Vec<Line<'static>> {
         r.satisfied, r.total
     )));
     l.push(Line::from(reward));
-    // Reasons may arrive JSON-quoted ("kept").
-    let reason = r.keep_reason.trim().trim_matches('"');
-    let keep = if r.kept {
-        Span::styled(
-            format!(
-                "kept{}",
-                if reason.is_empty() || reason == "kept" {
-                    String::new()
-                } else {
-                    format!(" ({reason})")
-                }
-            ),
-            Style::default().fg(Color::Green),
-        )
-    } else {
-        Span::styled(
-            format!(
-                "dropped: {}",
-                if reason.is_empty() {
-                    "no reason recorded"
-                } else {
-                    reason
-                }
-            ),
-            Style::default().fg(Color::Red),
-        )
-    };
+    let keep = Span::styled(
+        keep_explained(r),
+        Style::default().fg(if r.kept { Color::Green } else { Color::Red }),
+    );
     l.push(Line::from(vec![
         Span::raw(format!("advantage {}   ", signed(r.advantage))),
         keep,
@@ -385,4 +362,34 @@ pub fn render_text(
             .scroll((scroll, 0)),
         area,
     );
+}
+
+/// A rollout's keep decision as a table cell: the trainer's reason in short, or, for a
+/// reason written elsewhere (an imported run), its text.
+pub fn keep_short(r: &Rollout) -> String {
+    match raif_rl::grpo::KeepReason::from_stored(&r.keep_reason) {
+        Some(k) => k.short(),
+        None if r.kept => "kept".into(),
+        None => format!("drop {}", foreign_reason(r)),
+    }
+}
+
+/// A rollout's keep decision as a sentence (the detail pane).
+pub fn keep_explained(r: &Rollout) -> String {
+    match raif_rl::grpo::KeepReason::from_stored(&r.keep_reason) {
+        Some(k) => k.explain(),
+        None if r.kept => match foreign_reason(r) {
+            "" | "kept" => "kept".into(),
+            other => format!("kept ({other})"),
+        },
+        None => match foreign_reason(r) {
+            "" => "dropped: no reason recorded".into(),
+            other => format!("dropped: {other}"),
+        },
+    }
+}
+
+/// A reason that is not the trainer's JSON, unquoted.
+fn foreign_reason(r: &Rollout) -> &str {
+    r.keep_reason.trim().trim_matches('"')
 }
