@@ -28,7 +28,7 @@ pub enum DataCommand {
     /// Convert a benchmark or RAIF file into record JSONL.
     Convert(ConvertArgs),
     /// Generate complex instructions with constructive expert answers (reproducible).
-    Gen(GenArgs),
+    Gen(DataGenArgs),
     /// Obtain benchmark data into <home>/data.
     Fetch(FetchArgs),
     /// Expert demonstrations by rejection sampling with a (stronger) local model: keep the first
@@ -65,7 +65,7 @@ pub struct ConvertArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct GenArgs {
+pub struct DataGenArgs {
     /// How many records.
     #[arg(long)]
     pub n: usize,

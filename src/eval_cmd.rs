@@ -1,5 +1,5 @@
-//! `raif eval`, `raif compare` and `raif bench eval`: the command-line face of
-//! `raif_rl::eval` (all scoring and storage logic lives there).
+//! `raif eval` and `raif compare`: the command-line face of `raif_rl::eval` (all scoring and
+//! storage logic lives there; `raif bench eval` is in `bench_cmd`).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,7 +19,7 @@ use raif_rl::store::{EvalItem, EvalRun, Store};
 use raif_verify::Constraint;
 
 use crate::home::Home;
-use crate::model_cmd::{self, ModelSel};
+use crate::model_cmd::{self, log, ModelSel};
 
 #[derive(Args, Debug, Clone)]
 pub struct EvalArgs {
@@ -44,7 +44,7 @@ pub struct EvalArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
-    pub gen: GenArgs,
+    pub gen: SharedEvalArgs,
     /// Override the policy's chat template.
     #[arg(long)]
     pub template: Option<String>,
@@ -65,7 +65,7 @@ pub struct EvalArgs {
 
 /// How `raif eval` and `raif compare` generate and score: one set of options for both.
 #[derive(Args, Debug, Clone)]
-pub struct GenArgs {
+pub struct SharedEvalArgs {
     /// The judge model for judge-scored benchmarks and judge questions (a model spec like
     /// --model).
     #[arg(long, value_name = "MODEL")]
@@ -86,7 +86,7 @@ pub struct GenArgs {
 
 /// The benchmark file: `--data` when it is a file, else the benchmark's place under the data
 /// folder.
-fn bench_path(home: &Home, bench: Bench, data: &Option<PathBuf>) -> Result<PathBuf> {
+pub(crate) fn bench_path(home: &Home, bench: Bench, data: &Option<PathBuf>) -> Result<PathBuf> {
     let root = data.clone().unwrap_or_else(|| home.data());
     if root.is_file() || (bench == Bench::Followbench && root.join("data_infer").is_dir()) {
         return Ok(root);
@@ -101,10 +101,6 @@ fn bench_path(home: &Home, bench: Bench, data: &Option<PathBuf>) -> Result<PathB
         );
     }
     Ok(p)
-}
-
-fn log(msg: &str) {
-    eprintln!("raif: {msg}");
 }
 
 /// A model or a checkpoint, loaded.
@@ -178,7 +174,7 @@ fn interrupt_flag() -> Arc<AtomicBool> {
     flag
 }
 
-fn progress_line(p: &Progress) {
+pub(crate) fn progress_line(p: &Progress) {
     eprint!(
         "\rraif: {:>5}/{} items{}  {:.1} tokens/s   ",
         p.done,
@@ -194,7 +190,7 @@ fn progress_line(p: &Progress) {
 
 /// What the evaluated model (with its checkpoint), its template in `mode`, the data and the
 /// judge are: the part of an evaluation's id that names cannot fake.
-fn identity(
+pub(crate) fn identity(
     store: &Store,
     lm: &LoadedModel,
     checkpoint: Option<String>,
@@ -214,44 +210,55 @@ fn identity(
     })
 }
 
+/// One evaluation to run: what `raif eval` and each side of `raif compare` ask for.
+pub(crate) struct EvalOptions<'a> {
+    pub bench: Bench,
+    pub model: &'a str,
+    pub checkpoint: Option<&'a str>,
+    pub mode: PromptMode,
+    pub template: Option<&'a str>,
+    pub limit: Option<usize>,
+    pub gen: &'a SharedEvalArgs,
+    /// Forget what was stored and start over.
+    pub fresh: bool,
+    /// Score the stored responses again instead of generating.
+    pub rescore: bool,
+}
+
 /// Evaluate one setup; the store stays open for the caller.
-#[allow(clippy::too_many_arguments)]
 fn evaluate(
     home: &Home,
     store: &Store,
-    a: &EvalArgs,
-    bench: Bench,
-    model: &str,
-    checkpoint: Option<&str>,
-    mode: PromptMode,
+    o: &EvalOptions,
     judge: Option<&ModelJudge>,
     stop: &AtomicBool,
 ) -> Result<(EvalRun, Vec<EvalItem>)> {
-    let path = bench_path(home, bench, &a.gen.data)?;
+    let (bench, mode) = (o.bench, o.mode);
+    let path = bench_path(home, bench, &o.gen.data)?;
     let records = bench.load(&path)?;
     let (lm, ck) = load_target(
         home,
         store,
-        model,
-        checkpoint,
-        &a.gen.device,
-        a.template.as_deref(),
+        o.model,
+        o.checkpoint,
+        &o.gen.device,
+        o.template,
     )?;
     let (checkpoint, ck_identity) = ck.unzip();
     let identity = identity(store, &lm, ck_identity, mode, &path, judge)?;
     let setup = EvalSetup {
-        model: model.to_string(),
+        model: o.model.to_string(),
         checkpoint,
         bench,
         mode,
-        limit: a.limit,
-        judge: a.gen.judge.clone(),
-        max_new_tokens: a.gen.max_new_tokens,
-        batch: a.gen.batch,
+        limit: o.limit,
+        judge: o.gen.judge.clone(),
+        max_new_tokens: o.gen.max_new_tokens,
+        batch: o.gen.batch,
         data: path,
         identity,
     };
-    if a.fresh {
+    if o.fresh {
         store.delete_eval_run(&setup.id())?;
     }
     let ev = Evaluation {
@@ -260,7 +267,7 @@ fn evaluate(
         judge,
         stop: Some(stop),
     };
-    let run = if a.rescore {
+    let run = if o.rescore {
         ev.rescore(&setup, &records)?
     } else {
         let run = ev.run(&setup, &records, &mut progress_line)?;
@@ -408,17 +415,18 @@ pub fn eval(home: &Home, a: EvalArgs) -> Result<()> {
         );
     }
     let stop = interrupt_flag();
-    let (run, _) = evaluate(
-        home,
-        &store,
-        &a,
+    let options = EvalOptions {
         bench,
-        &a.model,
-        a.checkpoint.as_deref(),
-        a.mode,
-        judge.as_ref(),
-        &stop,
-    )?;
+        model: &a.model,
+        checkpoint: a.checkpoint.as_deref(),
+        mode: a.mode,
+        template: a.template.as_deref(),
+        limit: a.limit,
+        gen: &a.gen,
+        fresh: a.fresh,
+        rescore: a.rescore,
+    };
+    let (run, _) = evaluate(home, &store, &options, judge.as_ref(), &stop)?;
     if a.json {
         println!("{}", metrics_json(&run));
     } else {
@@ -460,7 +468,7 @@ pub struct CompareArgs {
     #[arg(long)]
     pub limit: Option<usize>,
     #[command(flatten)]
-    pub gen: GenArgs,
+    pub gen: SharedEvalArgs,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -654,33 +662,21 @@ pub fn compare(home: &Home, a: CompareArgs) -> Result<()> {
         );
     }
     let stop = interrupt_flag();
-    let ea = EvalArgs {
-        model: String::new(),
-        checkpoint: None,
-        bench: Some(b.clone()),
-        mode: sa.mode,
-        limit: a.limit,
-        json: a.json,
-        gen: a.gen.clone(),
-        template: None,
-        fresh: false,
-        rescore: false,
-        list: false,
-    };
     let mut sides = Vec::new();
     for s in [&sa, &sb] {
         log(&format!("evaluating {}", s.label()));
-        let r = evaluate(
-            home,
-            &store,
-            &ea,
+        let options = EvalOptions {
             bench,
-            &s.model,
-            s.checkpoint.as_deref(),
-            s.mode,
-            judge.as_ref(),
-            &stop,
-        )?;
+            model: &s.model,
+            checkpoint: s.checkpoint.as_deref(),
+            mode: s.mode,
+            template: None,
+            limit: a.limit,
+            gen: &a.gen,
+            fresh: false,
+            rescore: false,
+        };
+        let r = evaluate(home, &store, &options, judge.as_ref(), &stop)?;
         if r.0.status == "interrupted" {
             bail!("interrupted: run the same command again to continue where it stopped");
         }
@@ -743,97 +739,4 @@ fn item_json(it: &EvalItem) -> serde_json::Value {
             "id": v.id, "question": v.question, "strict": v.strict, "loose": v.loose,
             "score": v.score, "reason": v.reason})).collect::<Vec<_>>(),
     })
-}
-
-// ------------------------------------------------------------------ bench eval
-
-#[derive(Args, Debug, Clone)]
-pub struct BenchEvalArgs {
-    #[command(flatten)]
-    pub sel: ModelSel,
-    /// A rule-scored benchmark (ifeval, ifbench, cello).
-    #[arg(long, default_value = "ifeval")]
-    pub bench: String,
-    #[arg(long, default_value = "io")]
-    pub mode: PromptMode,
-    #[arg(long, default_value_t = 32)]
-    pub limit: usize,
-    #[arg(long, default_value_t = 8)]
-    pub batch: usize,
-    #[arg(long, default_value_t = 256)]
-    pub max_new_tokens: usize,
-    #[arg(long, value_name = "PATH")]
-    pub data: Option<PathBuf>,
-    /// Print one JSON object.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// Generation + scoring throughput of a batched evaluation, measured end to end in a
-/// temporary store (nothing is kept).
-pub fn bench_eval(home: &Home, a: BenchEvalArgs) -> Result<()> {
-    let bench = Bench::parse(&a.bench)?;
-    if bench.judged() {
-        bail!("raif bench eval measures the rule-scored benchmarks (ifeval, ifbench, cello)");
-    }
-    let path = bench_path(home, bench, &a.data)?;
-    let records = bench.load(&path)?;
-    let lm = model_cmd::load(home, &a.sel)?;
-    let tmp = tempfile::tempdir().context("cannot create a temporary folder")?;
-    let store = Store::open(tmp.path())?;
-    let setup = EvalSetup {
-        model: a.sel.model.clone(),
-        checkpoint: None,
-        bench,
-        mode: a.mode,
-        limit: Some(a.limit),
-        judge: None,
-        max_new_tokens: a.max_new_tokens,
-        batch: a.batch,
-        identity: identity(&store, &lm, None, a.mode, &path, None)?,
-        data: path,
-    };
-    let ev = Evaluation {
-        store: &store,
-        policy: &lm,
-        judge: None,
-        stop: None,
-    };
-    let t = Instant::now();
-    let run = ev.run(&setup, &records, &mut progress_line)?;
-    eprintln!();
-    let wall = t.elapsed().as_secs_f64();
-    let out = serde_json::json!({
-        "bench": bench.name(),
-        "mode": mode_name(a.mode),
-        "items": run.done,
-        "batch": a.batch,
-        "max_new_tokens": a.max_new_tokens,
-        "prompt_tokens": run.timing.prompt_tokens,
-        "generated_tokens": run.timing.generated_tokens,
-        "generate_s": run.timing.generate_s,
-        "score_s": run.timing.score_s,
-        "wall_s": wall,
-        "tokens_per_s": tokens_per_s(&run),
-        "items_per_s": run.done as f64 / wall.max(1e-9),
-        "peak_rss_mb": model_cmd::peak_rss_mb(),
-    });
-    if a.json {
-        println!("{out}");
-    } else {
-        println!(
-            "{} {} items ({} mode, batch {}): generated {} tokens in {:.1} s = {:.1} tokens/s; scoring {:.2} s; {:.2} items/s end to end ({:.1} s)",
-            run.done,
-            bench.name(),
-            mode_name(a.mode),
-            a.batch,
-            run.timing.generated_tokens,
-            run.timing.generate_s,
-            tokens_per_s(&run),
-            run.timing.score_s,
-            run.done as f64 / wall.max(1e-9),
-            wall
-        );
-    }
-    Ok(())
 }

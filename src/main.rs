@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod bench_cmd;
 mod check;
 mod data;
 mod eval_cmd;
@@ -46,7 +47,7 @@ pub enum Command {
     /// Generate from a model, streaming to the terminal.
     Generate(model_cmd::GenerateArgs),
     /// Measure speed and memory (`raif bench generate`).
-    Bench(model_cmd::BenchArgs),
+    Bench(bench_cmd::BenchArgs),
     /// Check responses against IFEval / IFBench instructions, like the official checkers.
     Check(check::CheckArgs),
     /// Datasets: load, validate, describe, generate, fetch.
@@ -131,7 +132,7 @@ fn run_command(home: &home::Home, command: Command) -> Result<()> {
     match command {
         Command::Model(a) => model_cmd::model(&home, a),
         Command::Generate(a) => model_cmd::generate(&home, a),
-        Command::Bench(a) => model_cmd::bench(&home, a),
+        Command::Bench(a) => bench_cmd::bench(&home, a),
         Command::Check(a) => check::run(a),
         Command::Data(a) => data::run(&home, a),
         Command::Train(a) => train_cmd::train(&home, a),

@@ -39,6 +39,31 @@ pub struct LoadedModel {
 }
 
 impl LoadedModel {
+    /// The one way the command line, the trainer and the evaluator open a model: `spec` is
+    /// `default`, a `.gguf` file, a Hugging Face folder, a cached `OWNER/NAME` (resolved under
+    /// `models`, fetching the default model once) or `random:SHAPE` (a real model's shape with
+    /// random weights, for benchmarks); `device` is `cpu`, `cuda`, `cuda:N` or `auto`, and the
+    /// weights take the device's default dtype (f32 on the CPU, bf16 on CUDA); `template`
+    /// overrides the model's chat template by name. `log` hears about fetching.
+    pub fn open(
+        models: &Path,
+        spec: &str,
+        device: &str,
+        template: Option<&str>,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<Self> {
+        let dev = crate::device::parse_device(device)?;
+        let dtype = crate::device::default_dtype(&dev);
+        let mut lm = match spec.strip_prefix("random:") {
+            Some(shape) => crate::tiny::random_model(shape, dtype, &dev)?,
+            None => Self::load(&crate::fetch::resolve(models, spec, log)?, dtype, &dev)?,
+        };
+        if let Some(t) = template {
+            lm.template = ChatTemplate::by_name(t)?;
+        }
+        Ok(lm)
+    }
+
     /// Load a `.gguf` file or an HF folder, weights converted to `dtype` on `device`.
     pub fn load(path: &Path, dtype: DType, device: &Device) -> Result<Self> {
         if !path.exists() {

@@ -15,12 +15,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use candle_core::DType;
 use raif_datasets::{Record, Split};
 use raif_model::train::checkpoint::{self, Manifest};
 use raif_model::train::optim::{AdamW, AdamWConfig, LrSchedule};
 use raif_model::train::{SideGrads, Trainable};
-use raif_model::{device, LoadedModel, Rng, Transformer};
+use raif_model::{LoadedModel, Rng, Transformer};
 use serde::{Deserialize, Serialize};
 
 pub mod metrics;
@@ -332,13 +331,13 @@ pub fn load_checkpoint_model(
             .last_checkpoint(run)?
             .with_context(|| format!("run `{run}` has no checkpoint"))?,
     };
-    let path = raif_model::fetch::resolve(&home.join("models"), &cfg.model.path, &mut |_| {})?;
-    let dev = device::parse_device(device_spec)?;
-    let dtype = device::default_dtype(&dev);
-    let mut lm = LoadedModel::load(&path, dtype, &dev)?;
-    if let Some(t) = &cfg.model.template {
-        lm.template = raif_model::ChatTemplate::by_name(t)?;
-    }
+    let mut lm = LoadedModel::open(
+        &home.join("models"),
+        &cfg.model.path,
+        device_spec,
+        cfg.model.template.as_deref(),
+        &mut |_| {},
+    )?;
     let trainable = match &cfg.train.mode {
         Mode::Full => Trainable::full(&mut lm.model)?,
         Mode::Lora(l) => Trainable::lora(&mut lm.model, l, mix(&[cfg.train.seed, 7]))?,
@@ -507,20 +506,13 @@ impl Trainer {
     ) -> Result<Self> {
         let cfg = setup.config.clone();
         cfg.validate()?;
-        let models = setup.home.join("models");
-        let path = raif_model::fetch::resolve(&models, &cfg.model.path, &mut |m| {
-            events.send(TrainerEvent::Warning(m.to_string()))
-        })?;
-        let dev = device::parse_device(&cfg.model.device)?;
-        let dtype = if dev.is_cuda() {
-            DType::BF16
-        } else {
-            DType::F32
-        };
-        let mut lm = LoadedModel::load(&path, dtype, &dev)?;
-        if let Some(t) = &cfg.model.template {
-            lm.template = raif_model::ChatTemplate::by_name(t)?;
-        }
+        let mut lm = LoadedModel::open(
+            &setup.home.join("models"),
+            &cfg.model.path,
+            &cfg.model.device,
+            cfg.model.template.as_deref(),
+            &mut |m| events.send(TrainerEvent::Warning(m.to_string())),
+        )?;
         let (reference, trainable) = match &cfg.train.mode {
             Mode::Full => {
                 let reference = (cfg.grpo.kl_coef > 0.0).then(|| lm.model.clone());
