@@ -264,7 +264,7 @@ mod tests {
 
     fn texts(alphabet: &str, n: usize, len: usize) -> Vec<String> {
         let a: Vec<char> = alphabet.chars().collect();
-        crate::nltk::tests::random_texts(&a, n, len)
+        crate::py::tests::random_texts(&a, n, len)
     }
 
     #[test]

@@ -749,7 +749,7 @@ mod tests {
         let alphabet: Vec<char> = "MrsStDcomnegvdui.IncLtdJrCoPhAB HeWTyO\u{a0}\u{1c}\t\n01!?\"”xE"
             .chars()
             .collect();
-        let mut texts = crate::nltk::tests::random_texts(&alphabet, 40_000, 16);
+        let mut texts = crate::py::tests::random_texts(&alphabet, 40_000, 16);
         let words = [
             "Mr.",
             "Mrs.",

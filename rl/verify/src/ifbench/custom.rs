@@ -339,7 +339,7 @@ mod tests {
     fn iso_date_equals_the_pattern() {
         let re = crate::py::PyRegex::new(r"^\d{4}-\d{2}-\d{2}$", false, false).unwrap();
         let alphabet: Vec<char> = "0-12٣²\n x".chars().collect();
-        let mut texts = crate::nltk::tests::random_texts(&alphabet, 50_000, 12);
+        let mut texts = crate::py::tests::random_texts(&alphabet, 50_000, 12);
         texts.extend(
             ["2024-01-31", "2024-01-31\n", "2024-01-31\n\n", "٢٠٢٤-01-31"].map(String::from),
         );

@@ -319,7 +319,7 @@ mod tests {
     fn abc_at_start_equals_the_pattern() {
         let re = crate::py::PyRegex::new(r"\W*[aA]\W*[bB]\W*[cC]\W*", false, false).unwrap();
         let alphabet: Vec<char> = "aAbBcC ,/().1_éxÀ\n".chars().collect();
-        let mut texts = crate::nltk::tests::random_texts(&alphabet, 50_000, 10);
+        let mut texts = crate::py::tests::random_texts(&alphabet, 50_000, 10);
         texts.extend(["A) B) C)", "a / b / c", "(a), (b) or (c)"].map(String::from));
         for t in &texts {
             let want = re.find(t).unwrap().is_some_and(|(a, _)| a == 0);
