@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use candle_core::{Device, Tensor};
-use raif_model::kernels::matmul_t_small_m;
+use raif_model::ops::cpu::matmul_t_small_m;
 
 fn best_ms(reps: usize, mut f: impl FnMut()) -> f64 {
     f();

@@ -44,9 +44,9 @@ impl Linear {
     /// `adapters: false` computes the base layer only (the LoRA reference policy).
     pub fn forward_opts(&self, x: &Tensor, adapters: bool) -> Result<Tensor> {
         if let (Some(l), true) = (&self.lora, adapters) {
-            let fits = crate::train::frozen::lora_linear_fits(&[x, &self.weight, &l.a, &l.b]);
+            let fits = crate::ops::linear::lora_linear_fits(&[x, &self.weight, &l.a, &l.b]);
             if fits && !self.weight.is_variable() && !l.dropout_active() {
-                return Ok(crate::train::frozen::lora_linear(
+                return Ok(crate::ops::linear::lora_linear(
                     x,
                     &self.weight,
                     self.bias.as_ref(),
@@ -63,9 +63,9 @@ impl Linear {
         // A weight that is not a `Var` is frozen: its backward must yield only the input's
         // gradient (candle's matmul backward would also compute and keep the weight's).
         let y = if self.weight.is_variable() {
-            crate::train::frozen::matmul_t(&x2, &self.weight)?
+            crate::ops::linear::matmul_t(&x2, &self.weight)?
         } else {
-            crate::train::frozen::frozen_matmul_t(&x2, &self.weight)?
+            crate::ops::linear::frozen_matmul_t(&x2, &self.weight)?
         };
         let y = match &self.bias {
             Some(b) => y.broadcast_add(b)?,
@@ -96,7 +96,7 @@ impl RmsNorm {
             Path::Fused => {
                 candle_nn::ops::rms_norm(&x.contiguous()?, &self.weight, self.eps as f32)?
             }
-            Path::Differentiable => crate::train::ops::rms_norm(x, &self.weight, self.eps)?,
+            Path::Differentiable => crate::ops::layer::rms_norm(x, &self.weight, self.eps)?,
         })
     }
 }
@@ -197,7 +197,7 @@ pub struct Attention {
 fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor, path: Path) -> Result<Tensor> {
     match path {
         Path::Fused => Ok(candle_nn::rotary_emb::rope(&x.contiguous()?, cos, sin)?),
-        Path::Differentiable => Ok(crate::train::ops::rope(x, cos, sin)?),
+        Path::Differentiable => Ok(crate::ops::layer::rope(x, cos, sin)?),
     }
 }
 
@@ -240,21 +240,21 @@ impl Attention {
         let cpu_fused = path == Path::Fused && x.device().is_cpu() && x.dtype() == DType::F32;
         if cpu_fused && t == 1 && k.stride()[3] == 1 && v.stride()[3] == 1 {
             // A decode step: one fused kernel for all sequences and heads.
-            let op = crate::kernels::DecodeAttention {
+            let op = crate::ops::cpu::DecodeAttention {
                 mask: mask.flatten_all()?.to_vec1::<f32>()?,
                 scale: scale as f32,
             };
             let y = q.contiguous()?.apply_op3_no_bwd(&k, &v, &op)?;
             return self.o_proj.forward_opts(&y, ad);
         }
-        let sh = crate::train::ops::AttnShape {
+        let sh = crate::ops::layer::AttnShape {
             n_kv: nkv,
             n_rep: nh / nkv,
             scale,
         };
         let y = match path {
-            Path::Differentiable => crate::train::ops::attention(&q, &k, &v, mask, sh)?,
-            Path::Fused => crate::train::ops::attention_value(&q, &k, &v, mask, sh)?,
+            Path::Differentiable => crate::ops::layer::attention(&q, &k, &v, mask, sh)?,
+            Path::Fused => crate::ops::layer::attention_value(&q, &k, &v, mask, sh)?,
         };
         self.o_proj.forward_opts(&y, ad)
     }
@@ -269,7 +269,7 @@ pub struct Mlp {
 
 impl Mlp {
     fn forward(&self, x: &Tensor, ad: bool) -> Result<Tensor> {
-        let h = crate::train::ops::swiglu(
+        let h = crate::ops::layer::swiglu(
             &self.gate_proj.forward_opts(x, ad)?,
             &self.up_proj.forward_opts(x, ad)?,
         )?;

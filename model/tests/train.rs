@@ -797,7 +797,7 @@ fn assert_close(a: &[f64], b: &[f64], tol: f64, what: &str) {
 
 #[test]
 fn training_ops_match_their_composite_definitions() {
-    use raif_model::train::ops::{self, reference, AttnShape};
+    use raif_model::ops::layer::{self as ops, reference, AttnShape};
     for (dtype, tol) in [(DType::F64, 1e-12), (DType::F32, 2e-5)] {
         // RMSNorm: value, input and weight gradients.
         let x = rand_t(&[3, 5, 16], 1, dtype);
@@ -922,7 +922,7 @@ fn matmul_t_gradients_match_candles_matmul() {
     let x = Var::from_tensor(&rand_t(&[7, 5], 1, DType::F64)).unwrap();
     let w = Var::from_tensor(&rand_t(&[3, 5], 2, DType::F64)).unwrap();
     let up = rand_t(&[7, 3], 3, DType::F64);
-    let ours = raif_model::train::frozen::matmul_t(x.as_tensor(), w.as_tensor()).unwrap();
+    let ours = raif_model::ops::linear::matmul_t(x.as_tensor(), w.as_tensor()).unwrap();
     let theirs = x.as_tensor().matmul(&w.as_tensor().t().unwrap()).unwrap();
     let diff = (&ours - &theirs).unwrap().abs().unwrap().max_all().unwrap();
     assert!(diff.to_scalar::<f64>().unwrap() < 1e-12);
@@ -959,7 +959,7 @@ fn fused_lora_layer_matches_its_composite_definition() {
         let ours = value_and_grads(
             &inputs,
             &|t| {
-                raif_model::train::frozen::lora_linear(&t[0], &w, Some(&bias), &t[1], &t[2], scale)
+                raif_model::ops::linear::lora_linear(&t[0], &w, Some(&bias), &t[1], &t[2], scale)
                     .unwrap()
             },
             16,

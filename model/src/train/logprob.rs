@@ -299,10 +299,10 @@ fn fused_stats(
     if let Some(s) = cpu_stats(logits, targets, entropy)? {
         return Ok(Some(s));
     }
-    if !crate::train::cuda::logprob_applies(logits) {
+    if !crate::ops::cuda::logprob_applies(logits) {
         return Ok(None);
     }
-    Ok(Some(crate::train::cuda::logprob_stats(
+    Ok(Some(crate::ops::cuda::logprob_stats(
         logits, targets, entropy,
     )?))
 }
@@ -384,7 +384,7 @@ impl CustomOp2 for CpuLogitStats {
             .zip(lse.par_iter_mut().zip(ent.par_iter_mut()))
             .zip(x.par_chunks(vocab).zip(t.par_iter()))
             .for_each(|((lp, (lse, ent)), (row, &t))| {
-                let (max, ln_sum, h) = crate::kernels::row_lse(row, self.entropy);
+                let (max, ln_sum, h) = crate::ops::cpu::row_lse(row, self.entropy);
                 *lse = max + ln_sum;
                 *lp = (row[t as usize] - max) - ln_sum;
                 *ent = if self.entropy { h } else { 0.0 };
@@ -423,7 +423,7 @@ impl CustomOp3 for CpuLogitGrad {
             .zip(x.par_chunks(vocab))
             .zip(t.par_iter().zip(lse.par_iter().zip(g.par_iter())))
             .for_each(|((o, row), (&t, (&lse, &g)))| {
-                crate::kernels::row_logit_grad(row, lse, g, o);
+                crate::ops::cpu::row_logit_grad(row, lse, g, o);
                 o[t as usize] += g;
             });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
@@ -444,7 +444,7 @@ fn fused_grad(
     }
     #[cfg(feature = "cuda")]
     {
-        crate::train::cuda::logprob_grad(logits, targets, lse, g)
+        crate::ops::cuda::logprob_grad(logits, targets, lse, g)
             .map_err(|e| candle_core::Error::Msg(format!("{e:#}")))
     }
     #[cfg(not(feature = "cuda"))]

@@ -1,14 +1,11 @@
-//! Training support: differentiable log-probs and entropy, frozen linears, full and LoRA
-//! parameters, AdamW with clipping and a warm-up/cosine schedule, and checkpoints.
+//! Training support: differentiable log-probs and entropy, full and LoRA parameters, AdamW with
+//! clipping and a warm-up/cosine schedule, and checkpoints. The layer ops and kernels with
+//! their backwards are in [`crate::ops`].
 
 pub mod checkpoint;
 pub mod ckpt;
-#[cfg(feature = "cuda")]
-pub mod cuda;
-pub mod frozen;
 pub mod logprob;
 pub mod lora;
-pub mod ops;
 pub mod optim;
 pub mod params;
 

@@ -2,19 +2,20 @@
 //! the warm-up + cosine-to-floor learning-rate schedule of ALGORITHM.md §3.
 //!
 //! On the CPU with f32 parameters the update is one fused, in-place pass over each tensor
-//! (parameter, both moments and the gradient read once, split across threads), instead of the
-//! dozen allocating tensor ops per parameter of `candle_nn::AdamW`. Other devices use tensor
-//! ops.
+//! (parameter, both moments and the gradient read once, split across threads:
+//! [`crate::ops::adamw`]), instead of the dozen allocating tensor ops per parameter of
+//! `candle_nn::AdamW`. On CUDA it is one kernel ([`crate::ops::cuda`]); other devices use
+//! tensor ops.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
 use anyhow::{bail, Context, Result};
 use candle_core::backprop::GradStore;
-use candle_core::{CpuStorage, DType, Device, InplaceOp2, Layout, Tensor, Var};
-use rayon::prelude::*;
+use candle_core::{DType, Device, Tensor, Var};
 use serde::{Deserialize, Serialize};
 
+use crate::ops::adamw::{FusedAdamW, Hyper};
 use crate::train::ckpt::SideGrads;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -157,81 +158,6 @@ pub struct AdamW {
     moments: Vec<Moments>,
 }
 
-/// The numbers of one AdamW step, as the fused kernels (CPU and CUDA) take them: learning
-/// rate, betas, epsilon, weight decay, the two bias corrections and the gradient scale
-/// (clipping over accumulation).
-#[derive(Clone, Copy, Debug)]
-pub struct Hyper {
-    pub lr: f32,
-    pub b1: f32,
-    pub b2: f32,
-    pub eps: f32,
-    pub wd: f32,
-    pub bc1: f32,
-    pub bc2: f32,
-    pub gscale: f32,
-}
-
-struct FusedAdamW<'a> {
-    m: RefCell<&'a mut [f32]>,
-    v: RefCell<&'a mut [f32]>,
-    h: Hyper,
-}
-
-const PAR_CHUNK: usize = 1 << 15;
-
-impl InplaceOp2 for FusedAdamW<'_> {
-    fn name(&self) -> &'static str {
-        "fused-adamw"
-    }
-    fn cpu_fwd(
-        &self,
-        s1: &mut CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<()> {
-        let (CpuStorage::F32(p), CpuStorage::F32(g)) = (s1, s2) else {
-            candle_core::bail!("fused adamw: f32 parameters and gradients only");
-        };
-        let (Some((p0, p1)), Some((g0, g1))) = (l1.contiguous_offsets(), l2.contiguous_offsets())
-        else {
-            candle_core::bail!("fused adamw: contiguous tensors only");
-        };
-        let p = &mut p[p0..p1];
-        let g = &g[g0..g1];
-        let mut m = self.m.borrow_mut();
-        let mut v = self.v.borrow_mut();
-        if p.len() != g.len() || m.len() != p.len() || v.len() != p.len() {
-            candle_core::bail!("fused adamw: size mismatch");
-        }
-        let Hyper {
-            lr,
-            b1,
-            b2,
-            eps,
-            wd,
-            bc1,
-            bc2,
-            gscale: gs,
-        } = self.h;
-        p.par_chunks_mut(PAR_CHUNK)
-            .zip(m.par_chunks_mut(PAR_CHUNK))
-            .zip(v.par_chunks_mut(PAR_CHUNK))
-            .zip(g.par_chunks(PAR_CHUNK))
-            .for_each(|(((p, m), v), g)| {
-                for i in 0..p.len() {
-                    let gi = g[i] * gs;
-                    m[i] = b1 * m[i] + (1.0 - b1) * gi;
-                    v[i] = b2 * v[i] + (1.0 - b2) * gi * gi;
-                    let upd = (m[i] / bc1) / ((v[i] / bc2).sqrt() + eps);
-                    p[i] = p[i] * (1.0 - lr * wd) - lr * upd;
-                }
-            });
-        Ok(())
-    }
-}
-
 impl AdamW {
     pub fn new(vars: &[(String, Var)], cfg: AdamWConfig) -> Result<Self> {
         let moments = vars
@@ -273,7 +199,7 @@ impl AdamW {
     /// lives (in f32) and all of them come back in one transfer, to be added in f64.
     pub fn grad_norm(grads: &[Option<Tensor>]) -> Result<f64> {
         #[cfg(feature = "cuda")]
-        if let Some(sq) = crate::train::cuda::sum_squares(grads)? {
+        if let Some(sq) = crate::ops::cuda::sum_squares(grads)? {
             return Ok(sq.sqrt());
         }
         let mut by_device: Vec<(Device, Vec<Tensor>)> = Vec::new();
@@ -356,7 +282,7 @@ impl AdamW {
                 Moments::Tensors { m, v, master } => {
                     #[cfg(feature = "cuda")]
                     {
-                        use crate::train::cuda;
+                        use crate::ops::cuda;
                         let g = g.contiguous()?;
                         if cuda::applies(var.as_tensor(), master.as_ref(), &g, m, v) {
                             cuda::step(var.as_tensor(), master.as_ref(), &g, m, v, h)?;

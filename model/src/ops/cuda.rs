@@ -1,14 +1,15 @@
-//! The training step's own CUDA kernels (issue #9), where candle's composite ops cost many
-//! passes over memory: the AdamW update with its gradient norm, the token log-probs of the
-//! output layer with their backward, and the layer ops of [`super::ops`] (SwiGLU, RMSNorm's
-//! backward, attention's masked softmax and its backward).
+//! Our CUDA kernels (issue #9), where candle's composite ops cost many passes over memory: the
+//! AdamW update with its gradient norm, the token log-probs of the output layer with their
+//! backward, and the layer ops of [`crate::ops::layer`] (SwiGLU, RMSNorm's backward,
+//! attention's masked softmax and its backward; the masked softmax and SwiGLU serve
+//! generation's fused forward too).
 //!
 //! **AdamW.** The composite update (`m`, `v`, bias corrections, the step, casts) is some twenty
 //! elementwise ops, each reading and writing whole f32 tensors: about 170 bytes of memory
 //! traffic per parameter, 260 GB per step for a 1.5B model. This kernel reads the gradient,
 //! `m`, `v` and the f32 master weight once and writes `m`, `v`, the master and the bf16
 //! parameter once: 22 bytes per parameter. The arithmetic is the CPU kernel's
-//! ([`super::optim`]'s `FusedAdamW`), in f32, in the same order.
+//! ([`crate::ops::adamw`]'s `FusedAdamW`), in f32, in the same order.
 //!
 //! **Log-probs.** Per position, the log-softmax over the vocabulary at the target token was
 //! about a dozen f32 passes over a `positions × vocabulary` chunk (cast, max, subtract, exp,
@@ -361,7 +362,7 @@ fn ptx() -> Result<&'static str> {
     .map_err(|e| anyhow::anyhow!("compiling the training kernels with NVRTC: {e}"))
 }
 
-pub use crate::train::optim::Hyper;
+use crate::ops::adamw::Hyper;
 
 /// Whether [`step`] takes these tensors: CUDA, contiguous, an f32 or bf16 parameter (bf16
 /// with an f32 master), an f32 or bf16 gradient, f32 moments. `RAIF_FUSED_ADAMW=0` turns it

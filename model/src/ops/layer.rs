@@ -1,4 +1,6 @@
-//! Attention, RMSNorm and RoPE for training, with hand-written backwards.
+//! The layer ops: attention, RMSNorm, RoPE and SwiGLU with hand-written backwards. Training
+//! uses them whole; generation's fused forward uses their values (SwiGLU, the attention
+//! output) without a graph.
 //!
 //! candle has no backward for its fused softmax, RMSNorm and RoPE kernels, and the composite
 //! forms that it can differentiate are slow and heavy: the composite attention kept about seven
@@ -109,14 +111,14 @@ fn tracked(ts: &[&Tensor]) -> bool {
     ts.iter().any(|t| t.track_op())
 }
 
-/// The CUDA kernels of these ops ([`crate::train::cuda`]), each returning `None` where they do
+/// The CUDA kernels of these ops ([`crate::ops::cuda`]), each returning `None` where they do
 /// not apply (not CUDA, not f32/bf16, switched off with `RAIF_FUSED_OPS=0`, or a build without
 /// the `cuda` feature): the caller then takes the composite path.
 mod fused {
     use candle_core::{Result, Tensor};
 
     #[cfg(feature = "cuda")]
-    use crate::train::cuda;
+    use crate::ops::cuda;
 
     #[cfg(feature = "cuda")]
     fn err(e: anyhow::Error) -> candle_core::Error {
@@ -424,7 +426,7 @@ impl CustomOp2 for SwiGluCpu {
         let mut out = vec![0f32; g.len()];
         out.par_chunks_mut(SWIGLU_CHUNK)
             .zip(g.par_chunks(SWIGLU_CHUNK).zip(u.par_chunks(SWIGLU_CHUNK)))
-            .for_each(|(o, (g, u))| crate::kernels::swiglu(g, u, o));
+            .for_each(|(o, (g, u))| crate::ops::cpu::swiglu(g, u, o));
         Ok((CpuStorage::F32(out), lg.shape().clone()))
     }
 }
@@ -457,7 +459,7 @@ impl CustomOp3 for SwiGluBwdCpu {
             .zip(du.par_chunks_mut(SWIGLU_CHUNK))
             .zip(g.par_chunks(SWIGLU_CHUNK).zip(u.par_chunks(SWIGLU_CHUNK)))
             .zip(dh.par_chunks(SWIGLU_CHUNK))
-            .for_each(|(((dg, du), (g, u)), dh)| crate::kernels::swiglu_bwd(g, u, dh, dg, du));
+            .for_each(|(((dg, du), (g, u)), dh)| crate::ops::cpu::swiglu_bwd(g, u, dh, dg, du));
         Ok((CpuStorage::F32(out), Shape::from((2, n))))
     }
 }
@@ -535,7 +537,7 @@ fn probs(qs: &Tensor, k: &Tensor, mask: &Tensor, n_rep: usize) -> Result<Tensor>
     let s = qs.matmul(&k.t()?)?;
     if cpu_f32(&s) {
         // `s` is a fresh tensor that nothing else holds.
-        s.inplace_op2(&mask.contiguous()?, &crate::kernels::MaskedSoftmax)?;
+        s.inplace_op2(&mask.contiguous()?, &crate::ops::cpu::MaskedSoftmax)?;
         return Ok(s);
     }
     let (b, nkv, rows, tk) = s.dims4()?;
@@ -720,7 +722,7 @@ fn causal_blocks(
             .narrow(mr - 1, 0, kl)?
             .contiguous()?;
         let att = qb.matmul(&kb.t()?)?; // (B, n_kv, n_rep·len, kl)
-        att.inplace_op2(&mb, &crate::kernels::MaskedSoftmax)?;
+        att.inplace_op2(&mb, &crate::ops::cpu::MaskedSoftmax)?;
         ys.push(att.matmul(&vb)?.reshape((b, nkv, n_rep, len, hd))?);
         i0 += len;
     }

@@ -45,12 +45,12 @@ impl CustomOp2 for MatmulT {
     ) -> Result<(CpuStorage, Shape)> {
         let (m, n, k) = dims(l1, l2)?;
         // A decode step (a few rows): stream the weight once instead of packing it for GEMM.
-        if m <= crate::kernels::SMALL_M {
+        if m <= crate::ops::cpu::SMALL_M {
             if let (CpuStorage::F32(x), CpuStorage::F32(w)) = (s1, s2) {
                 if let (Some((x0, x1)), Some((w0, w1))) =
                     (l1.contiguous_offsets(), l2.contiguous_offsets())
                 {
-                    let y = crate::kernels::matmul_t_small_m(&x[x0..x1], &w[w0..w1], m, n, k);
+                    let y = crate::ops::cpu::matmul_t_small_m(&x[x0..x1], &w[w0..w1], m, n, k);
                     return Ok((CpuStorage::F32(y), Shape::from((m, n))));
                 }
             }

@@ -1,0 +1,17 @@
+//! The layer ops and kernels, shared by generation and training.
+//!
+//! - [`layer`]: attention, RMSNorm, RoPE and SwiGLU with hand-written backwards (their values
+//!   come from the fused kernels generation uses);
+//! - [`linear`]: `x Wᵀ` with a backward for frozen weights, and the one-node LoRA layer;
+//! - [`cpu`]: the CPU kernels (small-M matmul, masked softmax, decode attention, SwiGLU,
+//!   log-softmax rows);
+//! - [`cuda`]: the CUDA kernels (layer ops, token log-probs, AdamW), with the `cuda` feature;
+//! - [`adamw`]: the fused AdamW update on the CPU and the numbers of a step it shares with
+//!   the CUDA kernel.
+
+pub mod adamw;
+pub mod cpu;
+#[cfg(feature = "cuda")]
+pub mod cuda;
+pub mod layer;
+pub mod linear;
