@@ -11,8 +11,8 @@ use raif_rl::eval::{mode_name, tokens_per_s, Bench, EvalSetup, Evaluation};
 use raif_rl::store::Store;
 
 use crate::eval_cmd::{bench_path, identity, progress_line};
-use crate::home::Home;
 use crate::model_cmd::{load, log, ModelSel};
+use raif_store::Home;
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {

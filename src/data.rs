@@ -11,7 +11,7 @@ use raif_datasets::fetch;
 use raif_datasets::gen::GenConfig;
 use raif_datasets::loaders::Format;
 
-use crate::home::Home;
+use raif_store::Home;
 
 #[derive(Args, Debug)]
 pub struct DataArgs {
@@ -202,189 +202,203 @@ pub fn run(home: &Home, args: DataArgs) -> Result<()> {
     // The verifiers' registry decides which rule ids exist (plus CELLO's scorers).
     let catalog = VerifierIds;
     match args.command {
-        DataCommand::Validate(a) => {
-            let r = commands::validate_file(&a.file, format(&a.format)?, &catalog)?;
-            for w in &r.warnings {
-                esay(&format!("warning: {w}"));
-            }
-            for e in &r.errors {
-                esay(&format!("error: {e}"));
-            }
-            if r.ok() {
-                say(&format!(
-                    "{}: {} records ({}), valid",
-                    a.file.display(),
-                    r.records,
-                    r.format
-                ));
-                Ok(())
-            } else {
-                bail!(
-                    "{}: {} error{}{}",
-                    a.file.display(),
-                    r.errors.len(),
-                    if r.errors.len() == 1 { "" } else { "s" },
-                    if r.records > 0 {
-                        format!(" in {} records", r.records)
-                    } else {
-                        String::new()
-                    }
-                )
-            }
-        }
-        DataCommand::Stats(a) => {
-            let s = commands::stats_file(&a.file.file, format(&a.file.format)?, &catalog)?;
-            if a.json {
-                say(&serde_json::to_string_pretty(&s)?);
-            } else {
-                say(s.to_string().trim_end());
-            }
-            Ok(())
-        }
-        DataCommand::Convert(a) => {
-            let n =
-                commands::convert_file(&a.file.file, format(&a.file.format)?, &a.out, &catalog)?;
-            say(&format!("wrote {n} records to {}", a.out.display()));
-            Ok(())
-        }
-        DataCommand::Gen(a) => {
-            let out = a.out.unwrap_or_else(|| {
-                home.data()
-                    .join("generated")
-                    .join(format!("raif-gen-s{}-n{}.jsonl", a.seed, a.n))
-            });
-            let roots = if a.benchmarks.is_empty() {
-                vec![home.data()]
-            } else {
-                a.benchmarks
-            };
-            let profile: raif_datasets::gen::Profile = a
-                .profile
-                .parse()
-                .map_err(|e| anyhow::anyhow!("--profile: {e}"))?;
-            let short = profile == raif_datasets::gen::Profile::Short;
-            if !short
-                && (a.constraints.is_some()
-                    || a.think_budget.is_some()
-                    || a.answer_budget.is_some())
-            {
-                bail!("--constraints, --think-budget and --answer-budget are for --profile short");
-            }
-            let cfg = GenConfig {
-                n: a.n,
-                seed: a.seed,
-                depth: a.depth,
-                profile,
-                constraints: a.constraints,
-                heldout_only: a.heldout_only,
-            };
-            let tiny = raif_rl::config::RunConfig::preset("tiny")?;
-            let think_budget = a.think_budget.unwrap_or(tiny.rollout.think_budget);
-            let answer_budget = a.answer_budget.unwrap_or(tiny.rollout.answer_budget);
-            let tokenizer = if short && (think_budget > 0 || answer_budget > 0) {
-                let path = crate::model_cmd::resolve_model(home, &a.model)?;
-                Some(raif_model::loaded::load_tokenizer(&path)?)
-            } else {
-                None
-            };
-            let fits = |r: &raif_datasets::Record| -> bool {
-                match (&tokenizer, &r.expert) {
-                    (Some(t), Some(e)) => match raif_rl::rollout::demo_token_counts(t, e) {
-                        Ok((th, an)) => {
-                            (think_budget == 0 || th <= think_budget)
-                                && (answer_budget == 0 || an <= answer_budget)
-                        }
-                        Err(_) => false,
-                    },
-                    _ => true,
-                }
-            };
-            let o = commands::gen_file_filtered(&cfg, &out, &roots, &catalog, Some(&fits))?;
-            let r = &o.report;
-            say(&format!(
-                "wrote {} records to {} ({} held out); every expert answer passed the verifiers ({} draws redrawn)",
-                r.records,
-                o.out.display(),
-                r.heldout,
-                r.verifier_rejects + r.self_check_rejects
-            ));
-            if tokenizer.is_some() {
-                say(&format!(
-                    "{} demonstrations longer than the budgets ({think_budget} reasoning, {answer_budget} answer tokens, counted with {}'s tokenizer) were dropped and drawn again",
-                    r.budget_rejects, a.model
-                ));
-            }
-            match &r.contamination {
-                Some(c) => say(&format!(
-                    "contamination check ({}-gram overlap > {:.2} against {} IFEval/IFBench prompts): {} dropped, max kept overlap {:.3}",
-                    c.n, c.threshold, c.benchmark_prompts, c.dropped, c.max_kept_overlap
-                )),
-                None => esay(&format!(
-                    "warning: no IFEval/IFBench copy under {} — contamination check skipped (run `raif data fetch ifbench` and `raif data fetch ifeval`, or pass --benchmarks DIR)",
-                    roots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-                )),
-            }
-            Ok(())
-        }
-        DataCommand::Fetch(a) => {
-            let dir = home.data();
-            let mut log = |m: &str| esay(m);
-            let f = match (a.what.as_str(), &a.from) {
-                ("ifbench", None) => fetch::fetch_ifbench(&dir, &mut log)?,
-                ("ifbench", Some(_)) => bail!("--from is for ifeval"),
-                ("ifeval", Some(file)) => fetch::import_ifeval(file, &dir)?,
-                ("ifeval", None) => fetch::fetch_ifeval_hub(&dir, &mut log)?,
-                (other, _) => bail!("unknown dataset `{other}` (ifbench or ifeval)"),
-            };
-            say(&format!(
-                "{}: {} records{}",
-                f.path.display(),
-                f.records,
-                if f.official {
-                    ", identical to the official file"
-                } else {
-                    " (differs from the official file; sha256 recorded below)"
-                }
-            ));
-            if !f.official {
-                say(&format!("sha256 {}", f.sha256));
-            }
-            Ok(())
-        }
-        DataCommand::Expert(a) => {
-            let records = raif_datasets::loaders::load(
-                format(&a.format)?.unwrap_or_else(|| commands::detect_format(&a.file)),
-                &a.file,
-                &catalog,
-            )?;
-            let lm = crate::model_cmd::load(home, &a.sel)?;
-            let mut src = ModelSource {
-                lm,
-                params: raif_model::SamplingParams {
-                    temperature: a.temperature,
-                    max_new_tokens: a.max_new_tokens,
-                    ..Default::default()
-                },
-                seed: a.seed,
-                done: 0,
-            };
-            let (kept, rep) =
-                raif_datasets::expert::rejection_sample(&records, &mut src, a.samples, None)?;
-            let out = a
-                .out
-                .unwrap_or_else(|| a.file.with_extension("expert.jsonl"));
-            raif_datasets::record::write_records(&out, &kept)?;
-            say(&format!(
-                "{} of {} records got a demonstration ({} responses: {} not in think format, {} failed a constraint; {} records skipped: judge questions need a judge) -> {}",
-                rep.kept,
-                rep.records,
-                rep.responses,
-                rep.bad_format,
-                rep.failed_constraints,
-                rep.skipped_need_judge,
-                out.display()
-            ));
-            Ok(())
-        }
+        DataCommand::Validate(a) => validate(a, &catalog),
+        DataCommand::Stats(a) => stats(a, &catalog),
+        DataCommand::Convert(a) => convert(a, &catalog),
+        DataCommand::Gen(a) => generate(home, a, &catalog),
+        DataCommand::Fetch(a) => fetch_data(home, a),
+        DataCommand::Expert(a) => expert(home, a, &catalog),
     }
+}
+
+/// `raif data validate`: every record checked, warnings and errors listed.
+fn validate(a: FileArgs, catalog: &VerifierIds) -> Result<()> {
+    let r = commands::validate_file(&a.file, format(&a.format)?, catalog)?;
+    for w in &r.warnings {
+        esay(&format!("warning: {w}"));
+    }
+    for e in &r.errors {
+        esay(&format!("error: {e}"));
+    }
+    if r.ok() {
+        say(&format!(
+            "{}: {} records ({}), valid",
+            a.file.display(),
+            r.records,
+            r.format
+        ));
+        Ok(())
+    } else {
+        bail!(
+            "{}: {} error{}{}",
+            a.file.display(),
+            r.errors.len(),
+            if r.errors.len() == 1 { "" } else { "s" },
+            if r.records > 0 {
+                format!(" in {} records", r.records)
+            } else {
+                String::new()
+            }
+        )
+    }
+}
+
+/// `raif data stats`.
+fn stats(a: StatsArgs, catalog: &VerifierIds) -> Result<()> {
+    let s = commands::stats_file(&a.file.file, format(&a.file.format)?, catalog)?;
+    if a.json {
+        say(&serde_json::to_string_pretty(&s)?);
+    } else {
+        say(s.to_string().trim_end());
+    }
+    Ok(())
+}
+
+/// `raif data convert`: any loader format to records JSONL.
+fn convert(a: ConvertArgs, catalog: &VerifierIds) -> Result<()> {
+    let n = commands::convert_file(&a.file.file, format(&a.file.format)?, &a.out, catalog)?;
+    say(&format!("wrote {n} records to {}", a.out.display()));
+    Ok(())
+}
+
+/// `raif data gen`: generated records, short-profile demonstrations checked against the budgets
+/// with the model's own tokenizer, and the contamination check against IFEval/IFBench.
+fn generate(home: &Home, a: DataGenArgs, catalog: &VerifierIds) -> Result<()> {
+    let out = a.out.unwrap_or_else(|| {
+        home.data()
+            .join("generated")
+            .join(format!("raif-gen-s{}-n{}.jsonl", a.seed, a.n))
+    });
+    let roots = if a.benchmarks.is_empty() {
+        vec![home.data()]
+    } else {
+        a.benchmarks
+    };
+    let profile: raif_datasets::gen::Profile = a
+        .profile
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--profile: {e}"))?;
+    let short = profile == raif_datasets::gen::Profile::Short;
+    if !short && (a.constraints.is_some() || a.think_budget.is_some() || a.answer_budget.is_some())
+    {
+        bail!("--constraints, --think-budget and --answer-budget are for --profile short");
+    }
+    let cfg = GenConfig {
+        n: a.n,
+        seed: a.seed,
+        depth: a.depth,
+        profile,
+        constraints: a.constraints,
+        heldout_only: a.heldout_only,
+    };
+    let tiny = raif_rl::config::RunConfig::preset("tiny")?;
+    let think_budget = a.think_budget.unwrap_or(tiny.rollout.think_budget);
+    let answer_budget = a.answer_budget.unwrap_or(tiny.rollout.answer_budget);
+    let tokenizer = if short && (think_budget > 0 || answer_budget > 0) {
+        let path = crate::model_cmd::resolve_model(home, &a.model)?;
+        Some(raif_model::loaded::load_tokenizer(&path)?)
+    } else {
+        None
+    };
+    let fits = |r: &raif_datasets::Record| -> bool {
+        match (&tokenizer, &r.expert) {
+            (Some(t), Some(e)) => match raif_rl::rollout::demo_token_counts(t, e) {
+                Ok((th, an)) => {
+                    (think_budget == 0 || th <= think_budget)
+                        && (answer_budget == 0 || an <= answer_budget)
+                }
+                Err(_) => false,
+            },
+            _ => true,
+        }
+    };
+    let o = commands::gen_file_filtered(&cfg, &out, &roots, catalog, Some(&fits))?;
+    let r = &o.report;
+    say(&format!(
+        "wrote {} records to {} ({} held out); every expert answer passed the verifiers ({} draws redrawn)",
+        r.records,
+        o.out.display(),
+        r.heldout,
+        r.verifier_rejects + r.self_check_rejects
+    ));
+    if tokenizer.is_some() {
+        say(&format!(
+            "{} demonstrations longer than the budgets ({think_budget} reasoning, {answer_budget} answer tokens, counted with {}'s tokenizer) were dropped and drawn again",
+            r.budget_rejects, a.model
+        ));
+    }
+    match &r.contamination {
+        Some(c) => say(&format!(
+            "contamination check ({}-gram overlap > {:.2} against {} IFEval/IFBench prompts): {} dropped, max kept overlap {:.3}",
+            c.n, c.threshold, c.benchmark_prompts, c.dropped, c.max_kept_overlap
+        )),
+        None => esay(&format!(
+            "warning: no IFEval/IFBench copy under {} — contamination check skipped (run `raif data fetch ifbench` and `raif data fetch ifeval`, or pass --benchmarks DIR)",
+            roots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        )),
+    }
+    Ok(())
+}
+
+/// `raif data fetch ifbench|ifeval`.
+fn fetch_data(home: &Home, a: FetchArgs) -> Result<()> {
+    let dir = home.data();
+    let mut log = |m: &str| esay(m);
+    let f = match (a.what.as_str(), &a.from) {
+        ("ifbench", None) => fetch::fetch_ifbench(&dir, &mut log)?,
+        ("ifbench", Some(_)) => bail!("--from is for ifeval"),
+        ("ifeval", Some(file)) => fetch::import_ifeval(file, &dir)?,
+        ("ifeval", None) => fetch::fetch_ifeval_hub(&dir, &mut log)?,
+        (other, _) => bail!("unknown dataset `{other}` (ifbench or ifeval)"),
+    };
+    say(&format!(
+        "{}: {} records{}",
+        f.path.display(),
+        f.records,
+        if f.official {
+            ", identical to the official file"
+        } else {
+            " (differs from the official file; sha256 recorded below)"
+        }
+    ));
+    if !f.official {
+        say(&format!("sha256 {}", f.sha256));
+    }
+    Ok(())
+}
+
+/// `raif data expert`: demonstrations by rejection sampling from a model.
+fn expert(home: &Home, a: ExpertArgs, catalog: &VerifierIds) -> Result<()> {
+    let records = raif_datasets::loaders::load(
+        format(&a.format)?.unwrap_or_else(|| commands::detect_format(&a.file)),
+        &a.file,
+        catalog,
+    )?;
+    let lm = crate::model_cmd::load(home, &a.sel)?;
+    let mut src = ModelSource {
+        lm,
+        params: raif_model::SamplingParams {
+            temperature: a.temperature,
+            max_new_tokens: a.max_new_tokens,
+            ..Default::default()
+        },
+        seed: a.seed,
+        done: 0,
+    };
+    let (kept, rep) = raif_datasets::expert::rejection_sample(&records, &mut src, a.samples, None)?;
+    let out = a
+        .out
+        .unwrap_or_else(|| a.file.with_extension("expert.jsonl"));
+    raif_datasets::record::write_records(&out, &kept)?;
+    say(&format!(
+        "{} of {} records got a demonstration ({} responses: {} not in think format, {} failed a constraint; {} records skipped: judge questions need a judge) -> {}",
+        rep.kept,
+        rep.records,
+        rep.responses,
+        rep.bad_format,
+        rep.failed_constraints,
+        rep.skipped_need_judge,
+        out.display()
+    ));
+    Ok(())
 }

@@ -18,8 +18,8 @@ use raif_rl::judge::ModelJudge;
 use raif_rl::store::{EvalItem, EvalRun, Store};
 use raif_verify::Constraint;
 
-use crate::home::Home;
 use crate::model_cmd::{self, log, ModelSel};
+use raif_store::Home;
 
 #[derive(Args, Debug, Clone)]
 pub struct EvalArgs {

@@ -11,7 +11,6 @@ mod bench_cmd;
 mod check;
 mod data;
 mod eval_cmd;
-mod home;
 mod model_cmd;
 mod runs_cmd;
 mod train_cmd;
@@ -81,7 +80,7 @@ fn main() {
         Err(e) => e.exit(),
     };
     refuse_workbench_flags(&cli, matches.subcommand_name());
-    let home = home::Home::resolve(cli.home.clone());
+    let home = raif_store::Home::resolve(cli.home.clone());
     let result: Result<()> = match cli.command {
         None => raif_ui::run(raif_ui::UiOptions {
             home: home.root().to_path_buf(),
@@ -127,7 +126,7 @@ fn refuse_workbench_flags(cli: &Cli, sub: Option<&str>) {
         .exit()
 }
 
-fn run_command(home: &home::Home, command: Command) -> Result<()> {
+fn run_command(home: &raif_store::Home, command: Command) -> Result<()> {
     let home = home.clone();
     match command {
         Command::Model(a) => model_cmd::model(&home, a),

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use raif_model::fetch::{self, DefaultModel, FetchOutcome};
 use raif_model::{device, Generator, LoadedModel, PromptMode, SamplingParams};
 
-use crate::home::Home;
+use raif_store::Home;
 
 #[derive(Args, Debug)]
 pub struct ModelArgs {

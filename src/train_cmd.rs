@@ -11,7 +11,7 @@ use raif_rl::config::{RunConfig, PRESETS};
 use raif_rl::store::Store;
 use raif_rl::trainer::{self, TrainerEvent, TrainerSetup};
 
-use crate::home::Home;
+use raif_store::Home;
 
 #[derive(Args, Debug, Clone)]
 pub struct TrainArgs {
@@ -180,40 +180,10 @@ pub fn train(home: &Home, a: TrainArgs) -> Result<()> {
     std::fs::create_dir_all(home.root())
         .with_context(|| format!("cannot create {}", home.root().display()))?;
     let store = Arc::new(Store::open(home.root())?);
-    let (cfg, run_id, resume) = match &a.resume {
-        Some(id) => (resume_config(&store, home, id, a.steps)?, id.clone(), true),
-        None => (
-            build_config(&a)?,
-            a.run_id.clone().unwrap_or_else(default_run_id),
-            false,
-        ),
-    };
-    let total = cfg.total_steps() as u64;
-    let warmup = cfg.warmup.steps as u64;
-    if let Some(at) = a.stop_at {
-        let reached = match resume {
-            true => store.run(&run_id)?.and_then(|i| i.last_step).unwrap_or(0),
-            false => 0,
-        };
-        if at <= reached || at > total {
-            bail!(
-                "--stop-at {at}: the step to stop after must lie in {}..={total} (the run has \
-                 committed {reached} of its {total} steps)",
-                reached + 1
-            );
-        }
-    }
-    if resume && a.steps.is_some() {
-        // Checked: the new total is stored before the trainer compares configurations.
-        store.set_run_config(&run_id, serde_json::to_value(&cfg)?)?;
-    }
-    let setup = TrainerSetup {
-        config: cfg,
-        run_id: run_id.clone(),
-        home: home.root().to_path_buf(),
-        resume,
-        stop_after: a.stop_at,
-    };
+    let setup = trainer_setup(home, &a, &store)?;
+    let (run_id, resume) = (setup.run_id.clone(), setup.resume);
+    let total = setup.config.total_steps() as u64;
+    let warmup = setup.config.warmup.steps as u64;
     let handle = trainer::spawn(store.clone(), setup)?;
     let stop_tx = handle.commands.clone();
     // Ctrl-C stops cleanly: the current step finishes and is checkpointed.
@@ -326,6 +296,44 @@ pub fn train(home: &Home, a: TrainArgs) -> Result<()> {
         }
         (Ok(_), Some(e)) => bail!("run {run_id} failed: {e}{}", oom_hint(&e)),
     }
+}
+
+/// The run `raif train` asks for: a new one from its flags, or a stored one to resume (with a
+/// new total from `--steps`, stored once every flag is checked).
+fn trainer_setup(home: &Home, a: &TrainArgs, store: &Store) -> Result<TrainerSetup> {
+    let (cfg, run_id, resume) = match &a.resume {
+        Some(id) => (resume_config(store, home, id, a.steps)?, id.clone(), true),
+        None => (
+            build_config(a)?,
+            a.run_id.clone().unwrap_or_else(default_run_id),
+            false,
+        ),
+    };
+    let total = cfg.total_steps() as u64;
+    if let Some(at) = a.stop_at {
+        let reached = match resume {
+            true => store.run(&run_id)?.and_then(|i| i.last_step).unwrap_or(0),
+            false => 0,
+        };
+        if at <= reached || at > total {
+            bail!(
+                "--stop-at {at}: the step to stop after must lie in {}..={total} (the run has \
+                 committed {reached} of its {total} steps)",
+                reached + 1
+            );
+        }
+    }
+    if resume && a.steps.is_some() {
+        // Checked: the new total is stored before the trainer compares configurations.
+        store.set_run_config(&run_id, serde_json::to_value(&cfg)?)?;
+    }
+    Ok(TrainerSetup {
+        config: cfg,
+        run_id,
+        home: home.root().to_path_buf(),
+        resume,
+        stop_after: a.stop_at,
+    })
 }
 
 /// A suggestion when a failure looks like running out of memory.

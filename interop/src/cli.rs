@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use raif_rl::store::Store;
+use raif_store::Store;
 use raif_verify::reward::TagStyle;
 
 use crate::{export_jsonl, export_parquet, ExportFormat, ImportOptions, ImportReport};

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use raif_rl::store::{
+use raif_store::{
     now_unix, sha256_hex, Metrics, Rollout, RunInfo, RunStatus, StepCommit, Store, Verdict,
 };
 use raif_verify::reward::{extract, raif_reward, LeafRole, Prefill, RewardConfig};

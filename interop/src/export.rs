@@ -14,7 +14,7 @@ use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
-use raif_rl::store::{Rollout, RolloutFilter, Store};
+use raif_store::{Rollout, RolloutFilter, Store};
 use serde_json::Value;
 
 /// Export formats.

@@ -40,7 +40,7 @@ pub use convert::{parse_constraints, Records};
 pub use export::{export_jsonl, export_parquet, ExportFormat};
 pub use readers::{read_jsonl_rows, read_trl_dir, read_verl_dir, Row};
 
-use raif_rl::store::Store;
+use raif_store::Store;
 
 /// How to import.
 #[derive(Clone, Debug, Default)]

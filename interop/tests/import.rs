@@ -13,7 +13,7 @@ use raif_interop::{
     export_jsonl, export_parquet, import_jsonl, import_trl, import_verl, parse_constraints,
     ImportOptions,
 };
-use raif_rl::store::{RolloutFilter, RunStatus, Store};
+use raif_store::{RolloutFilter, RunStatus, Store};
 use raif_verify::reward::{raif_reward, Prefill, RewardConfig, TagStyle};
 use serde_json::json;
 

@@ -1,10 +1,11 @@
-//! RAIF GRPO: rewards, rollouts, losses, the trainer and the run store.
+//! RAIF GRPO: rewards, rollouts, losses and the trainer (the run store is `raif-store`,
+//! re-exported as [`store`]).
 //!
 //! - [`grpo`]: advantages, superior-CoT keep flags, the clipped policy loss and k3 KL.
 //! - [`config`]: the TOML run configuration and its presets.
 //! - [`rollout`]: prompts in the RAIF modes and scoring of one response.
 //! - [`trainer`]: the GRPO loop on its own thread, its events and commands.
-//! - [`store`]: runs, metrics, rollouts, checkpoints and evaluations in sled.
+//! - [`store`]: `raif-store` (runs, metrics, rollouts, checkpoints and evaluations in sled).
 //! - [`judge`]: the log-prob YES/NO judge on a local model (ALGORITHM §2).
 //! - [`eval`]: benchmark evaluation (greedy, batched, resumable) and side-by-side comparison.
 pub mod config;
@@ -12,7 +13,7 @@ pub mod eval;
 pub mod grpo;
 pub mod judge;
 pub mod rollout;
-pub mod store;
 pub mod trainer;
 
+pub use raif_store as store;
 pub use raif_verify as verify;

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use raif_rl::store::{codec, Rollout, RolloutFilter, RunInfo, StepCommit, Store, Verdict};
+use raif_store::{codec, Rollout, RolloutFilter, RunInfo, StepCommit, Store, Verdict};
 
 fn rollout(step: u64, p: u32, s: u32, len: usize) -> Rollout {
     let text: String = (0..len / 2)

@@ -1,4 +1,5 @@
-//! The workspace directory (`--home` / `RAIF_HOME`): where the model cache and the store live.
+//! The workspace directory (`--home` / `RAIF_HOME`): where the model cache, the benchmark
+//! data and the store live.
 
 use std::path::{Path, PathBuf};
 

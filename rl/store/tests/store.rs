@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use raif_rl::store::{
+use raif_store::{
     report, rollout_key, CheckpointManifest, EvalRecord, Metrics, Rollout, RolloutFilter, RunInfo,
     RunStatus, StepCommit, Store, Verdict,
 };
@@ -674,9 +674,9 @@ fn a_failing_commit_leaves_nothing_behind() {
     // metrics, rollouts and blobs before it checks the checkpoint, then aborts.
     let mut bad = step_commit(2, 3, 3);
     let mut ck = checkpoint(2, &[("adapter", b"real bytes")]);
-    ck.0.blobs.push(raif_rl::store::BlobInfo {
+    ck.0.blobs.push(raif_store::BlobInfo {
         name: "adapter".into(),
-        sha256: raif_rl::store::sha256_hex(b"other bytes"),
+        sha256: raif_store::sha256_hex(b"other bytes"),
         bytes: 10,
     });
     bad.checkpoint = Some(ck);
@@ -693,7 +693,7 @@ fn a_failing_commit_leaves_nothing_behind() {
     // Re-committing step 1 the same way must not lose the old step 1 either.
     let mut bad1 = step_commit(1, 1, 1);
     let mut ck = checkpoint(1, &[("adapter", b"real bytes")]);
-    ck.0.blobs.push(raif_rl::store::BlobInfo {
+    ck.0.blobs.push(raif_store::BlobInfo {
         name: "adapter".into(),
         sha256: "00".repeat(32),
         bytes: 0,
@@ -709,7 +709,7 @@ fn a_failing_commit_leaves_nothing_behind() {
     // A manifest that lists a blob without data is refused up front.
     let mut c = step_commit(3, 1, 1);
     let mut ck = checkpoint(3, &[]);
-    ck.0.blobs.push(raif_rl::store::BlobInfo {
+    ck.0.blobs.push(raif_store::BlobInfo {
         name: "optimizer".into(),
         sha256: String::new(),
         bytes: 0,
@@ -904,7 +904,7 @@ fn summaries_and_checkpoint_deletion() {
         .expect("summaries");
     assert_eq!(sums.len(), full.len());
     for (s, r) in sums.iter().zip(&full) {
-        assert_eq!(s, &raif_rl::store::codec::head_of(r));
+        assert_eq!(s, &raif_store::codec::head_of(r));
     }
     let text: Vec<_> = store
         .scan_rollout_summaries(
