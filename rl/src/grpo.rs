@@ -246,7 +246,11 @@ mod tests {
             // What the trainer stores in `Rollout.keep_reason`.
             let stored = serde_json::to_string(&k).unwrap();
             assert_eq!(KeepReason::from_stored(&stored), Some(k.clone()));
-            assert!(!k.short().contains('{') && k.short().len() <= 8, "{}", k.short());
+            assert!(
+                !k.short().contains('{') && k.short().len() <= 8,
+                "{}",
+                k.short()
+            );
             assert!(!k.explain().contains('{'), "{}", k.explain());
         }
         assert_eq!(KeepReason::BelowFast { fast: 3 }.short(), "drop <3");

@@ -391,154 +391,13 @@ pub fn metrics(bench: Bench, items: &[EvalItem], records: &[Record]) -> Result<M
         "mean_tokens",
         mean(items.iter().map(|i| f64::from(i.tokens))).unwrap_or(0.0),
     );
-    let record = |it: &EvalItem| -> Result<&Record> {
-        records
-            .get(it.index as usize)
-            .ok_or_else(|| anyhow::anyhow!("evaluation item {} has no benchmark record", it.index))
-    };
     match bench {
-        Bench::Ifeval | Bench::Ifbench | Bench::Generated => {
-            let (mut ps, mut pl, mut ni, mut is, mut il) = (0, 0, 0, 0, 0);
-            let mut by_id: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
-            for it in items {
-                ps += usize::from(it.verdicts.iter().all(|v| v.strict));
-                pl += usize::from(it.verdicts.iter().all(|v| v.loose.unwrap_or(v.strict)));
-                for v in &it.verdicts {
-                    ni += 1;
-                    is += usize::from(v.strict);
-                    il += usize::from(v.loose.unwrap_or(v.strict));
-                    let e = by_id.entry(&v.id).or_default();
-                    e.0 += 1;
-                    e.1 += usize::from(v.strict);
-                    e.2 += usize::from(v.loose.unwrap_or(v.strict));
-                }
-            }
-            put("prompt_strict", frac(ps, n));
-            put("prompt_loose", frac(pl, n));
-            put("instruction_strict", frac(is, ni));
-            put("instruction_loose", frac(il, ni));
-            put("instructions", ni as f64);
-            for (id, (c, s, l)) in by_id {
-                put(&format!("by_id.{id}.strict"), frac(s, c));
-                put(&format!("by_id.{id}.loose"), frac(l, c));
-                put(&format!("by_id.{id}.count"), c as f64);
-            }
-        }
-        Bench::Cello => {
-            // CELLO's score: per item and scorer a value in [0, 1] (NaN: does not apply);
-            // per scorer the mean over items where it applies; overall the mean of the four.
-            let mut per: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-            for it in items {
-                for v in &it.verdicts {
-                    per.entry(cello_name(&v.id))
-                        .or_default()
-                        .push(v.score.unwrap_or(f64::NAN));
-                }
-            }
-            let mut crit = Vec::new();
-            for (name, xs) in per {
-                if let Some(v) = mean(xs) {
-                    put(name, v);
-                    crit.push(v);
-                }
-            }
-            put("average", mean(crit).unwrap_or(0.0));
-        }
-        Bench::Followbench => {
-            // Hard satisfaction: every constraint of the item holds; soft: the fraction that
-            // holds. Per level (1–5) and averaged over the levels present.
-            let mut levels: BTreeMap<u64, (usize, usize, f64)> = BTreeMap::new();
-            for it in items {
-                let level = record(it)?
-                    .meta
-                    .get("level")
-                    .and_then(|v| v.as_u64())
-                    .unwrap_or(0);
-                let e = levels.entry(level).or_default();
-                e.0 += 1;
-                e.1 += usize::from(it.verdicts.iter().all(|v| v.strict));
-                e.2 += item_score(it);
-            }
-            let (mut hs, mut ss) = (Vec::new(), Vec::new());
-            for (level, (c, h, s)) in levels {
-                let (h, s) = (frac(h, c), s / c as f64);
-                put(&format!("L{level}.hsr"), h);
-                put(&format!("L{level}.ssr"), s);
-                hs.push(h);
-                ss.push(s);
-            }
-            put("hsr", mean(hs).unwrap_or(0.0));
-            put("ssr", mean(ss).unwrap_or(0.0));
-        }
-        Bench::Infobench => {
-            // DRFR: satisfied decomposed questions over all questions.
-            let total: usize = items.iter().map(|i| i.verdicts.len()).sum();
-            let yes: usize = items
-                .iter()
-                .map(|i| i.verdicts.iter().filter(|v| v.strict).count())
-                .sum();
-            put("drfr", frac(yes, total));
-            put(
-                "all_yes",
-                frac(
-                    items
-                        .iter()
-                        .filter(|i| i.verdicts.iter().all(|v| v.strict))
-                        .count(),
-                    n,
-                ),
-            );
-        }
-        Bench::Cfbench => {
-            // CSR: mean per item of the fraction satisfied; ISR: items with every constraint
-            // satisfied; primary_all: items whose primary (主需) constraints all hold.
-            let (mut csr, mut isr, mut prim) = (0.0, 0, 0);
-            for it in items {
-                csr += item_score(it);
-                isr += usize::from(it.verdicts.iter().all(|v| v.strict));
-                let pr = record(it)?
-                    .meta
-                    .get("priorities")
-                    .and_then(|v| v.as_array())
-                    .cloned()
-                    .unwrap_or_default();
-                let ok = it
-                    .verdicts
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| pr.get(*i).and_then(|p| p.as_str()) == Some("primary"))
-                    .all(|(_, v)| v.strict);
-                prim += usize::from(ok);
-            }
-            put("csr", if n == 0 { 0.0 } else { csr / n as f64 });
-            put("isr", frac(isr, n));
-            put("primary_all", frac(prim, n));
-        }
-        Bench::Fbbench => {
-            // Per item: the checklist's weighted share satisfied (null weights: equal).
-            let mut total = 0.0;
-            let mut all = 0;
-            for it in items {
-                let w = record(it)?
-                    .meta
-                    .get("weights")
-                    .and_then(|v| v.as_array())
-                    .cloned()
-                    .unwrap_or_default();
-                let (mut got, mut sum) = (0.0, 0.0);
-                for (i, v) in it.verdicts.iter().enumerate() {
-                    let wi = w.get(i).and_then(|x| x.as_f64()).unwrap_or(1.0);
-                    sum += wi;
-                    if v.strict {
-                        got += wi;
-                    }
-                }
-                total += if sum > 0.0 { got / sum } else { 0.0 };
-                all += usize::from(it.verdicts.iter().all(|v| v.strict));
-            }
-            put("score", if n == 0 { 0.0 } else { total / n as f64 });
-            put("all_yes", frac(all, n));
-        }
+        Bench::Ifeval | Bench::Ifbench | Bench::Generated => rule_metrics(items, &mut put),
+        Bench::Cello => cello_metrics(items, &mut put),
+        Bench::Followbench => followbench_metrics(items, records, &mut put)?,
+        Bench::Infobench => infobench_metrics(items, &mut put),
+        Bench::Cfbench => cfbench_metrics(items, records, &mut put)?,
+        Bench::Fbbench => fbbench_metrics(items, records, &mut put)?,
     }
     if bench.judged() {
         let over: usize = items
@@ -548,6 +407,189 @@ pub fn metrics(bench: Bench, items: &[EvalItem], records: &[Record]) -> Result<M
         put("judge_overlong", over as f64);
     }
     Ok(m)
+}
+
+/// IFEval, IFBench and generated records: prompt- and instruction-level accuracy, strict and
+/// loose, and per instruction id.
+fn rule_metrics(items: &[EvalItem], put: &mut dyn FnMut(&str, f64)) -> () {
+    let n = items.len();
+    let (mut ps, mut pl, mut ni, mut is, mut il) = (0, 0, 0, 0, 0);
+    let mut by_id: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
+    for it in items {
+        ps += usize::from(it.verdicts.iter().all(|v| v.strict));
+        pl += usize::from(it.verdicts.iter().all(|v| v.loose.unwrap_or(v.strict)));
+        for v in &it.verdicts {
+            ni += 1;
+            is += usize::from(v.strict);
+            il += usize::from(v.loose.unwrap_or(v.strict));
+            let e = by_id.entry(&v.id).or_default();
+            e.0 += 1;
+            e.1 += usize::from(v.strict);
+            e.2 += usize::from(v.loose.unwrap_or(v.strict));
+        }
+    }
+    put("prompt_strict", frac(ps, n));
+    put("prompt_loose", frac(pl, n));
+    put("instruction_strict", frac(is, ni));
+    put("instruction_loose", frac(il, ni));
+    put("instructions", ni as f64);
+    for (id, (c, s, l)) in by_id {
+        put(&format!("by_id.{id}.strict"), frac(s, c));
+        put(&format!("by_id.{id}.loose"), frac(l, c));
+        put(&format!("by_id.{id}.count"), c as f64);
+    }
+}
+
+/// CELLO: per scorer the mean over items where it applies, and their average.
+fn cello_metrics(items: &[EvalItem], put: &mut dyn FnMut(&str, f64)) -> () {
+    let n = items.len();
+    // CELLO's score: per item and scorer a value in [0, 1] (NaN: does not apply);
+    // per scorer the mean over items where it applies; overall the mean of the four.
+    let mut per: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for it in items {
+        for v in &it.verdicts {
+            per.entry(cello_name(&v.id))
+                .or_default()
+                .push(v.score.unwrap_or(f64::NAN));
+        }
+    }
+    let mut crit = Vec::new();
+    for (name, xs) in per {
+        if let Some(v) = mean(xs) {
+            put(name, v);
+            crit.push(v);
+        }
+    }
+    put("average", mean(crit).unwrap_or(0.0));
+}
+
+/// FollowBench: hard and soft satisfaction per level and averaged over the levels present.
+fn followbench_metrics(
+    items: &[EvalItem],
+    records: &[Record],
+    put: &mut dyn FnMut(&str, f64),
+) -> Result<()> {
+    let n = items.len();
+    // Hard satisfaction: every constraint of the item holds; soft: the fraction that
+    // holds. Per level (1–5) and averaged over the levels present.
+    let mut levels: BTreeMap<u64, (usize, usize, f64)> = BTreeMap::new();
+    for it in items {
+        let level = record_of(records, it)?
+            .meta
+            .get("level")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0);
+        let e = levels.entry(level).or_default();
+        e.0 += 1;
+        e.1 += usize::from(it.verdicts.iter().all(|v| v.strict));
+        e.2 += item_score(it);
+    }
+    let (mut hs, mut ss) = (Vec::new(), Vec::new());
+    for (level, (c, h, s)) in levels {
+        let (h, s) = (frac(h, c), s / c as f64);
+        put(&format!("L{level}.hsr"), h);
+        put(&format!("L{level}.ssr"), s);
+        hs.push(h);
+        ss.push(s);
+    }
+    put("hsr", mean(hs).unwrap_or(0.0));
+    put("ssr", mean(ss).unwrap_or(0.0));
+    Ok(())
+}
+
+/// InfoBench: DRFR over the decomposed questions, and items with every answer yes.
+fn infobench_metrics(items: &[EvalItem], put: &mut dyn FnMut(&str, f64)) -> () {
+    let n = items.len();
+    // DRFR: satisfied decomposed questions over all questions.
+    let total: usize = items.iter().map(|i| i.verdicts.len()).sum();
+    let yes: usize = items
+        .iter()
+        .map(|i| i.verdicts.iter().filter(|v| v.strict).count())
+        .sum();
+    put("drfr", frac(yes, total));
+    put(
+        "all_yes",
+        frac(
+            items
+                .iter()
+                .filter(|i| i.verdicts.iter().all(|v| v.strict))
+                .count(),
+            n,
+        ),
+    );
+}
+
+/// CFBench: CSR, ISR and the items whose primary constraints all hold.
+fn cfbench_metrics(
+    items: &[EvalItem],
+    records: &[Record],
+    put: &mut dyn FnMut(&str, f64),
+) -> Result<()> {
+    let n = items.len();
+    // CSR: mean per item of the fraction satisfied; ISR: items with every constraint
+    // satisfied; primary_all: items whose primary (主需) constraints all hold.
+    let (mut csr, mut isr, mut prim) = (0.0, 0, 0);
+    for it in items {
+        csr += item_score(it);
+        isr += usize::from(it.verdicts.iter().all(|v| v.strict));
+        let pr = record_of(records, it)?
+            .meta
+            .get("priorities")
+            .and_then(|v| v.as_array())
+            .cloned()
+            .unwrap_or_default();
+        let ok = it
+            .verdicts
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| pr.get(*i).and_then(|p| p.as_str()) == Some("primary"))
+            .all(|(_, v)| v.strict);
+        prim += usize::from(ok);
+    }
+    put("csr", if n == 0 { 0.0 } else { csr / n as f64 });
+    put("isr", frac(isr, n));
+    put("primary_all", frac(prim, n));
+    Ok(())
+}
+
+/// FB-Bench: the checklist's weighted share satisfied.
+fn fbbench_metrics(
+    items: &[EvalItem],
+    records: &[Record],
+    put: &mut dyn FnMut(&str, f64),
+) -> Result<()> {
+    let n = items.len();
+    // Per item: the checklist's weighted share satisfied (null weights: equal).
+    let mut total = 0.0;
+    let mut all = 0;
+    for it in items {
+        let w = record_of(records, it)?
+            .meta
+            .get("weights")
+            .and_then(|v| v.as_array())
+            .cloned()
+            .unwrap_or_default();
+        let (mut got, mut sum) = (0.0, 0.0);
+        for (i, v) in it.verdicts.iter().enumerate() {
+            let wi = w.get(i).and_then(|x| x.as_f64()).unwrap_or(1.0);
+            sum += wi;
+            if v.strict {
+                got += wi;
+            }
+        }
+        total += if sum > 0.0 { got / sum } else { 0.0 };
+        all += usize::from(it.verdicts.iter().all(|v| v.strict));
+    }
+    put("score", if n == 0 { 0.0 } else { total / n as f64 });
+    put("all_yes", frac(all, n));
+    Ok(())
+}
+
+/// The benchmark record of an evaluation item.
+fn record_of<'r>(records: &'r [Record], it: &EvalItem) -> Result<&'r Record> {
+    records
+        .get(it.index as usize)
+        .ok_or_else(|| anyhow::anyhow!("evaluation item {} has no benchmark record", it.index))
 }
 
 /// The metric name of a CELLO scorer id.
