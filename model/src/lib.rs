@@ -9,6 +9,7 @@ pub mod fetch;
 pub mod generate;
 pub mod loaded;
 pub mod ops;
+pub mod proj;
 pub mod rng;
 pub mod template;
 pub mod tiny;
@@ -23,6 +24,7 @@ pub use generate::{
     SamplingParams, TokenEvent,
 };
 pub use loaded::{LoadedModel, ModelSource};
+pub use proj::Proj;
 pub use rng::Rng;
 pub use template::{ChatTemplate, Message, PromptMode, Role};
 pub use tokenizer::Tokenizer;

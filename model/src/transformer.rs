@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use candle_core::{DType, Device, Tensor};
 
 use crate::config::ModelConfig;
+use crate::proj::Proj;
 use crate::weights::{self, Weights};
 
 /// Which kernels the forward uses.
@@ -307,23 +308,96 @@ impl Block {
         Ok((&x + self.mlp.forward(&h, adapters)?)?)
     }
 
+    /// The seven projections, in [`Proj::ALL`] order.
+    pub fn linears(&self) -> [(Proj, &Linear); 7] {
+        let Attention {
+            q_proj,
+            k_proj,
+            v_proj,
+            o_proj,
+            ..
+        } = &self.self_attn;
+        let Mlp {
+            gate_proj,
+            up_proj,
+            down_proj,
+        } = &self.mlp;
+        [
+            (Proj::Q, q_proj),
+            (Proj::K, k_proj),
+            (Proj::V, v_proj),
+            (Proj::O, o_proj),
+            (Proj::Gate, gate_proj),
+            (Proj::Up, up_proj),
+            (Proj::Down, down_proj),
+        ]
+    }
+
+    /// [`Block::linears`], mutable.
+    pub fn linears_mut(&mut self) -> [(Proj, &mut Linear); 7] {
+        projections_mut(&mut self.self_attn, &mut self.mlp)
+    }
+
+    /// The block's parameters by HF name in layer `layer` (norms, then each projection's
+    /// weight and bias), in the order of [`Transformer::named_tensors`].
+    pub fn params(&self, layer: usize) -> Vec<(String, &Tensor)> {
+        let p = format!("model.layers.{layer}");
+        let mut out = vec![
+            (
+                format!("{p}.input_layernorm.weight"),
+                &self.input_layernorm.weight,
+            ),
+            (
+                format!("{p}.post_attention_layernorm.weight"),
+                &self.post_attention_layernorm.weight,
+            ),
+        ];
+        for (proj, lin) in self.linears() {
+            let p = proj.hf_prefix(layer);
+            out.push((format!("{p}.weight"), &lin.weight));
+            if let Some(b) = &lin.bias {
+                out.push((format!("{p}.bias"), b));
+            }
+        }
+        out
+    }
+
+    /// [`Block::params`], mutable (for swapping tensors).
+    pub fn params_mut(&mut self, layer: usize) -> Vec<(String, &mut Tensor)> {
+        let p = format!("model.layers.{layer}");
+        let Block {
+            input_layernorm,
+            self_attn,
+            post_attention_layernorm,
+            mlp,
+        } = self;
+        let mut out = vec![
+            (
+                format!("{p}.input_layernorm.weight"),
+                &mut input_layernorm.weight,
+            ),
+            (
+                format!("{p}.post_attention_layernorm.weight"),
+                &mut post_attention_layernorm.weight,
+            ),
+        ];
+        for (proj, lin) in projections_mut(self_attn, mlp) {
+            let p = proj.hf_prefix(layer);
+            out.push((format!("{p}.weight"), &mut lin.weight));
+            if let Some(b) = lin.bias.as_mut() {
+                out.push((format!("{p}.bias"), b));
+            }
+        }
+        out
+    }
+
     /// Every tensor of the block (weights, biases, norms, LoRA A/B).
     pub fn tensors(&self) -> Vec<&Tensor> {
         let mut out = vec![
             &self.input_layernorm.weight,
             &self.post_attention_layernorm.weight,
         ];
-        let a = &self.self_attn;
-        let m = &self.mlp;
-        for lin in [
-            &a.q_proj,
-            &a.k_proj,
-            &a.v_proj,
-            &a.o_proj,
-            &m.gate_proj,
-            &m.up_proj,
-            &m.down_proj,
-        ] {
+        for (_, lin) in self.linears() {
             out.push(&lin.weight);
             out.extend(lin.bias.as_ref());
             if let Some(l) = &lin.lora {
@@ -336,25 +410,38 @@ impl Block {
 
     /// The LoRA dropout stream of this block, if any (restored for recomputation).
     pub fn dropout_rng(&self) -> Option<std::sync::Arc<std::sync::Mutex<crate::rng::Rng>>> {
-        let a = &self.self_attn;
-        let m = &self.mlp;
-        [
-            &a.q_proj,
-            &a.k_proj,
-            &a.v_proj,
-            &a.o_proj,
-            &m.gate_proj,
-            &m.up_proj,
-            &m.down_proj,
-        ]
-        .iter()
-        .find_map(|l| {
+        self.linears().into_iter().find_map(|(_, l)| {
             l.lora
                 .as_ref()
                 .and_then(|l| l.dropout.as_ref())
                 .map(|d| d.rng.clone())
         })
     }
+}
+
+/// The seven projections of a block's attention and MLP, in [`Proj::ALL`] order.
+fn projections_mut<'a>(a: &'a mut Attention, m: &'a mut Mlp) -> [(Proj, &'a mut Linear); 7] {
+    let Attention {
+        q_proj,
+        k_proj,
+        v_proj,
+        o_proj,
+        ..
+    } = a;
+    let Mlp {
+        gate_proj,
+        up_proj,
+        down_proj,
+    } = m;
+    [
+        (Proj::Q, q_proj),
+        (Proj::K, k_proj),
+        (Proj::V, v_proj),
+        (Proj::O, o_proj),
+        (Proj::Gate, gate_proj),
+        (Proj::Up, up_proj),
+        (Proj::Down, down_proj),
+    ]
 }
 
 /// The model. Parameters are plain tensors, so the same struct can hold frozen weights for
@@ -397,30 +484,29 @@ impl Transformer {
         let mut layers = Vec::with_capacity(cfg.num_hidden_layers);
         for i in 0..cfg.num_hidden_layers {
             let p = format!("model.layers.{i}");
-            let lin = |take: &mut dyn FnMut(String) -> Result<Tensor>,
-                       name: &str,
-                       bias: bool|
-             -> Result<Linear> {
+            let mut lin = |proj: Proj| -> Result<Linear> {
+                let p = proj.hf_prefix(i);
                 Ok(Linear::new(
-                    take(format!("{p}.{name}.weight"))?,
-                    if bias {
-                        Some(take(format!("{p}.{name}.bias"))?)
+                    take(format!("{p}.weight"))?,
+                    if proj.has_bias(&cfg) {
+                        Some(take(format!("{p}.bias"))?)
                     } else {
                         None
                     },
                 ))
             };
-            let ab = cfg.attention_bias;
+            let [q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj] =
+                Proj::ALL.map(&mut lin);
             layers.push(Block {
                 input_layernorm: RmsNorm {
                     weight: take(format!("{p}.input_layernorm.weight"))?,
                     eps,
                 },
                 self_attn: Attention {
-                    q_proj: lin(&mut take, "self_attn.q_proj", ab)?,
-                    k_proj: lin(&mut take, "self_attn.k_proj", ab)?,
-                    v_proj: lin(&mut take, "self_attn.v_proj", ab)?,
-                    o_proj: lin(&mut take, "self_attn.o_proj", false)?,
+                    q_proj: q_proj?,
+                    k_proj: k_proj?,
+                    v_proj: v_proj?,
+                    o_proj: o_proj?,
                     n_head: cfg.num_attention_heads,
                     n_kv: cfg.num_key_value_heads,
                     head_dim: cfg.head_dim,
@@ -430,9 +516,9 @@ impl Transformer {
                     eps,
                 },
                 mlp: Mlp {
-                    gate_proj: lin(&mut take, "mlp.gate_proj", false)?,
-                    up_proj: lin(&mut take, "mlp.up_proj", false)?,
-                    down_proj: lin(&mut take, "mlp.down_proj", false)?,
+                    gate_proj: gate_proj?,
+                    up_proj: up_proj?,
+                    down_proj: down_proj?,
                 },
             });
         }
@@ -470,31 +556,7 @@ impl Transformer {
             out.push(("lm_head.weight".into(), h.clone()));
         }
         for (i, l) in self.layers.iter().enumerate() {
-            let p = format!("model.layers.{i}");
-            out.push((
-                format!("{p}.input_layernorm.weight"),
-                l.input_layernorm.weight.clone(),
-            ));
-            out.push((
-                format!("{p}.post_attention_layernorm.weight"),
-                l.post_attention_layernorm.weight.clone(),
-            ));
-            let a = &l.self_attn;
-            let m = &l.mlp;
-            for (name, lin) in [
-                ("self_attn.q_proj", &a.q_proj),
-                ("self_attn.k_proj", &a.k_proj),
-                ("self_attn.v_proj", &a.v_proj),
-                ("self_attn.o_proj", &a.o_proj),
-                ("mlp.gate_proj", &m.gate_proj),
-                ("mlp.up_proj", &m.up_proj),
-                ("mlp.down_proj", &m.down_proj),
-            ] {
-                out.push((format!("{p}.{name}.weight"), lin.weight.clone()));
-                if let Some(b) = &lin.bias {
-                    out.push((format!("{p}.{name}.bias"), b.clone()));
-                }
-            }
+            out.extend(l.params(i).into_iter().map(|(name, t)| (name, t.clone())));
         }
         out
     }
@@ -608,20 +670,14 @@ impl Transformer {
         self.lm_head.as_ref().unwrap_or(&self.embed_tokens)
     }
 
-    /// Every linear layer with its HF name prefix (`model.layers.3.self_attn.q_proj`).
-    pub fn linears_mut(&mut self) -> Vec<(String, &mut Linear)> {
+    /// Every linear layer with its HF name prefix (`model.layers.3.self_attn.q_proj`) and
+    /// which projection it is.
+    pub fn linears_mut(&mut self) -> Vec<(String, Proj, &mut Linear)> {
         let mut out = Vec::new();
         for (i, l) in self.layers.iter_mut().enumerate() {
-            let p = format!("model.layers.{i}");
-            let a = &mut l.self_attn;
-            out.push((format!("{p}.self_attn.q_proj"), &mut a.q_proj));
-            out.push((format!("{p}.self_attn.k_proj"), &mut a.k_proj));
-            out.push((format!("{p}.self_attn.v_proj"), &mut a.v_proj));
-            out.push((format!("{p}.self_attn.o_proj"), &mut a.o_proj));
-            let m = &mut l.mlp;
-            out.push((format!("{p}.mlp.gate_proj"), &mut m.gate_proj));
-            out.push((format!("{p}.mlp.up_proj"), &mut m.up_proj));
-            out.push((format!("{p}.mlp.down_proj"), &mut m.down_proj));
+            for (proj, lin) in l.linears_mut() {
+                out.push((proj.hf_prefix(i), proj, lin));
+            }
         }
         out
     }
@@ -639,31 +695,7 @@ impl Transformer {
             out.push(("lm_head.weight".into(), h));
         }
         for (i, l) in self.layers.iter_mut().enumerate() {
-            let p = format!("model.layers.{i}");
-            out.push((
-                format!("{p}.input_layernorm.weight"),
-                &mut l.input_layernorm.weight,
-            ));
-            out.push((
-                format!("{p}.post_attention_layernorm.weight"),
-                &mut l.post_attention_layernorm.weight,
-            ));
-            let a = &mut l.self_attn;
-            let m = &mut l.mlp;
-            for (name, lin) in [
-                ("self_attn.q_proj", &mut a.q_proj),
-                ("self_attn.k_proj", &mut a.k_proj),
-                ("self_attn.v_proj", &mut a.v_proj),
-                ("self_attn.o_proj", &mut a.o_proj),
-                ("mlp.gate_proj", &mut m.gate_proj),
-                ("mlp.up_proj", &mut m.up_proj),
-                ("mlp.down_proj", &mut m.down_proj),
-            ] {
-                out.push((format!("{p}.{name}.weight"), &mut lin.weight));
-                if let Some(b) = lin.bias.as_mut() {
-                    out.push((format!("{p}.{name}.bias"), b));
-                }
-            }
+            out.extend(l.params_mut(i));
         }
         out
     }

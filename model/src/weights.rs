@@ -11,6 +11,7 @@ use candle_core::quantized::gguf_file;
 use candle_core::{DType, Device, Tensor};
 
 use crate::config::{Arch, ModelConfig};
+use crate::proj::Proj;
 
 /// Tensors by their Hugging Face names (`model.layers.0.self_attn.q_proj.weight`, …).
 pub type Weights = HashMap<String, Tensor>;
@@ -18,9 +19,6 @@ pub type Weights = HashMap<String, Tensor>;
 /// The tensors a configuration requires, with their shapes.
 pub fn expected_shapes(cfg: &ModelConfig) -> Vec<(String, Vec<usize>)> {
     let h = cfg.hidden_size;
-    let q = cfg.num_attention_heads * cfg.head_dim;
-    let kv = cfg.num_key_value_heads * cfg.head_dim;
-    let f = cfg.intermediate_size;
     let mut out = vec![
         (
             "model.embed_tokens.weight".to_string(),
@@ -35,18 +33,20 @@ pub fn expected_shapes(cfg: &ModelConfig) -> Vec<(String, Vec<usize>)> {
         let p = format!("model.layers.{i}");
         out.push((format!("{p}.input_layernorm.weight"), vec![h]));
         out.push((format!("{p}.post_attention_layernorm.weight"), vec![h]));
-        out.push((format!("{p}.self_attn.q_proj.weight"), vec![q, h]));
-        out.push((format!("{p}.self_attn.k_proj.weight"), vec![kv, h]));
-        out.push((format!("{p}.self_attn.v_proj.weight"), vec![kv, h]));
-        out.push((format!("{p}.self_attn.o_proj.weight"), vec![h, q]));
-        if cfg.attention_bias {
-            out.push((format!("{p}.self_attn.q_proj.bias"), vec![q]));
-            out.push((format!("{p}.self_attn.k_proj.bias"), vec![kv]));
-            out.push((format!("{p}.self_attn.v_proj.bias"), vec![kv]));
+        // The attention's weights, then their biases, then the MLP's weights: the order in
+        // which `tiny::random_weights` draws them.
+        let weight = |proj: Proj| {
+            let (rows, cols) = proj.shape(cfg);
+            (format!("{}.weight", proj.hf_prefix(i)), vec![rows, cols])
+        };
+        out.extend(Proj::ATTENTION.map(weight));
+        for proj in Proj::ATTENTION.into_iter().filter(|p| p.has_bias(cfg)) {
+            out.push((
+                format!("{}.bias", proj.hf_prefix(i)),
+                vec![proj.shape(cfg).0],
+            ));
         }
-        out.push((format!("{p}.mlp.gate_proj.weight"), vec![f, h]));
-        out.push((format!("{p}.mlp.up_proj.weight"), vec![f, h]));
-        out.push((format!("{p}.mlp.down_proj.weight"), vec![h, f]));
+        out.extend(Proj::MLP.map(weight));
     }
     out
 }
@@ -153,22 +153,23 @@ pub fn gguf_to_hf_name(name: &str) -> Option<String> {
     let rest = name.strip_prefix("blk.")?;
     let (layer, tail) = rest.split_once('.')?;
     let layer: usize = layer.parse().ok()?;
-    let hf = match tail {
-        "attn_norm.weight" => "input_layernorm.weight",
-        "ffn_norm.weight" => "post_attention_layernorm.weight",
-        "attn_q.weight" => "self_attn.q_proj.weight",
-        "attn_k.weight" => "self_attn.k_proj.weight",
-        "attn_v.weight" => "self_attn.v_proj.weight",
-        "attn_output.weight" => "self_attn.o_proj.weight",
-        "attn_q.bias" => "self_attn.q_proj.bias",
-        "attn_k.bias" => "self_attn.k_proj.bias",
-        "attn_v.bias" => "self_attn.v_proj.bias",
-        "ffn_gate.weight" => "mlp.gate_proj.weight",
-        "ffn_up.weight" => "mlp.up_proj.weight",
-        "ffn_down.weight" => "mlp.down_proj.weight",
+    match tail {
+        "attn_norm.weight" => return Some(format!("model.layers.{layer}.input_layernorm.weight")),
+        "ffn_norm.weight" => {
+            return Some(format!(
+                "model.layers.{layer}.post_attention_layernorm.weight"
+            ))
+        }
+        _ => {}
+    }
+    let (module, kind) = tail.rsplit_once('.')?;
+    let proj = Proj::ALL.into_iter().find(|p| p.gguf_name() == module)?;
+    match kind {
+        "weight" => {}
+        "bias" if proj.may_have_bias() => {}
         _ => return None,
-    };
-    Some(format!("model.layers.{layer}.{hf}"))
+    }
+    Some(format!("{}.{kind}", proj.hf_prefix(layer)))
 }
 
 /// llama.cpp's converter permutes the rows of Q and K (weights and biases) of Llama-family
@@ -336,10 +337,11 @@ impl GgufFile {
                 .with_context(|| format!("{}: cannot dequantize `{name}`", self.path.display()))?;
             // llama.cpp permutes Q/K for Llama-family models only; Qwen2 GGUFs keep HF layout.
             if cfg.arch != Arch::Qwen2 {
-                if hf.ends_with("q_proj.weight") || hf.ends_with("q_proj.bias") {
-                    t = unpermute_qk(&t, cfg.num_attention_heads)?;
-                } else if hf.ends_with("k_proj.weight") || hf.ends_with("k_proj.bias") {
-                    t = unpermute_qk(&t, cfg.num_key_value_heads)?;
+                // `model.layers.3.self_attn.q_proj.weight`: the module is the next-to-last part.
+                match hf.rsplit('.').nth(1).and_then(Proj::from_name) {
+                    Some(Proj::Q) => t = unpermute_qk(&t, cfg.num_attention_heads)?,
+                    Some(Proj::K) => t = unpermute_qk(&t, cfg.num_key_value_heads)?,
+                    _ => {}
                 }
             }
             out.insert(hf, t.to_dtype(dtype)?.to_device(device)?);

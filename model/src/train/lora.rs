@@ -8,6 +8,7 @@ use anyhow::{bail, Result};
 use candle_core::{DType, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::proj::Proj;
 use crate::rng::Rng;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -15,7 +16,8 @@ pub struct LoraConfig {
     pub r: usize,
     pub alpha: f64,
     pub dropout: f64,
-    /// Module names: any of q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj.
+    /// Module names ([`Proj::name`]): any of q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj,
+    /// down_proj.
     pub targets: Vec<String>,
 }
 
@@ -25,31 +27,10 @@ impl Default for LoraConfig {
             r: 8,
             alpha: 16.0,
             dropout: 0.0,
-            targets: [
-                "q_proj",
-                "k_proj",
-                "v_proj",
-                "o_proj",
-                "gate_proj",
-                "up_proj",
-                "down_proj",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+            targets: Proj::ALL.iter().map(|p| p.name().to_string()).collect(),
         }
     }
 }
-
-pub const LORA_MODULES: [&str; 7] = [
-    "q_proj",
-    "k_proj",
-    "v_proj",
-    "o_proj",
-    "gate_proj",
-    "up_proj",
-    "down_proj",
-];
 
 impl LoraConfig {
     pub fn validate(&self) -> Result<()> {
@@ -60,10 +41,10 @@ impl LoraConfig {
             bail!("lora.dropout must be in [0, 1), got {}", self.dropout);
         }
         for t in &self.targets {
-            if !LORA_MODULES.contains(&t.as_str()) {
+            if Proj::from_name(t).is_none() {
                 bail!(
                     "lora target `{t}` is not one of {}",
-                    LORA_MODULES.join(", ")
+                    Proj::ALL.map(Proj::name).join(", ")
                 );
             }
         }

@@ -56,9 +56,8 @@ impl Trainable {
         let mut vars = Vec::new();
         let dtype = model.dtype();
         let device = model.device().clone();
-        for (prefix, lin) in model.linears_mut() {
-            let module = prefix.rsplit('.').next().unwrap_or("");
-            if !cfg.targets.iter().any(|t| t == module) {
+        for (prefix, proj, lin) in model.linears_mut() {
+            if !cfg.targets.iter().any(|t| t == proj.name()) {
                 continue;
             }
             if lin.lora.is_some() {
@@ -148,7 +147,7 @@ impl Trainable {
 /// Fold every LoRA adapter into its base weight and remove it (for export).
 pub fn merge_lora(model: &mut Transformer) -> Result<usize> {
     let mut n = 0;
-    for (_, lin) in model.linears_mut() {
+    for (_, _, lin) in model.linears_mut() {
         if let Some(l) = lin.lora.take() {
             let w = (lin.weight.to_dtype(DType::F32)? + l.merged_delta()?)?
                 .to_dtype(lin.weight.dtype())?;
