@@ -32,7 +32,9 @@ pub mod app;
 pub mod bench;
 pub mod fixtures;
 pub mod highlight;
+pub mod select;
 pub mod series;
+pub mod state;
 pub mod views;
 pub mod worker;
 

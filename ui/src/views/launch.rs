@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::widgets::{self, dim};
-use super::{phase_style, Component};
+use super::Component;
 use crate::action::Action;
 use crate::app::{App, F_MODEL};
 
@@ -166,7 +166,7 @@ impl Component for LaunchView {
         let t = &app.train;
         let mut cl = vec![Line::from(vec![
             Span::raw("status "),
-            Span::styled(t.phase.name().to_string(), phase_style(&t.phase)),
+            Span::styled(t.phase.name().to_string(), widgets::phase_style(&t.phase)),
             Span::raw(
                 t.run_id
                     .as_ref()

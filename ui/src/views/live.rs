@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Gauge, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::widgets::{self, dim, DetailOpts};
-use super::{phase_style, Component};
+use super::Component;
 use crate::action::Action;
 use crate::app::{App, Phase};
 
@@ -150,10 +150,10 @@ fn render_progress(app: &App, f: &mut Frame, area: Rect) {
         .count();
     let mut spans = vec![Span::styled(
         format!(" {} ", t.phase.name()),
-        phase_style(&t.phase),
+        widgets::phase_style(&t.phase),
     )];
     if let Some(l) = t.phase_label() {
-        spans.push(Span::styled(l.clone(), super::run_phase_style(&l)));
+        spans.push(Span::styled(l.clone(), widgets::run_phase_style(&l)));
         spans.push(Span::raw(" · "));
     }
     spans.push(Span::raw(format!("step {} of {}", t.step, t.total_steps)));

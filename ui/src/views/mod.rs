@@ -10,7 +10,8 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::action::{Action, InputTarget, View};
-use crate::app::{App, Phase};
+use crate::app::App;
+use widgets::{phase_style, run_phase_style};
 
 pub mod compare;
 pub mod curves;
@@ -181,27 +182,6 @@ pub fn render(app: &App, f: &mut Frame) {
     }
     if app.confirm_quit {
         render_confirm(f, area);
-    }
-}
-
-pub fn phase_style(p: &Phase) -> Style {
-    match p {
-        Phase::Running => Style::default().fg(Color::Green),
-        Phase::Starting | Phase::Stopping => Style::default().fg(Color::Yellow),
-        Phase::Paused => Style::default()
-            .fg(Color::Yellow)
-            .add_modifier(Modifier::BOLD),
-        Phase::Failed(_) => Style::default().fg(Color::Red),
-        _ => Style::default().fg(Color::DarkGray),
-    }
-}
-
-/// The colour of a run's phase: the warm-up, then GRPO.
-pub fn run_phase_style(label: &str) -> Style {
-    if label.starts_with("warm-up") {
-        Style::default().fg(Color::Magenta)
-    } else {
-        Style::default().fg(Color::Cyan)
     }
 }
 

@@ -137,7 +137,7 @@ impl Component for ReplayView {
                             ));
                         } else if let Some(l) = r.step_phase(s).filter(|l| !l.starts_with("GRPO")) {
                             // The last warm-up step holds the held-out evaluation's answers.
-                            spans.push(Span::styled(l, super::run_phase_style("warm-up")));
+                            spans.push(Span::styled(l, widgets::run_phase_style("warm-up")));
                         }
                         Line::from(spans)
                     },
@@ -361,7 +361,7 @@ fn render_run_info(app: &App, f: &mut Frame, area: Rect) {
             Span::styled("phases   ", dim()),
             Span::styled(
                 format!("warm-up 1–{warmup}"),
-                super::run_phase_style("warm-up"),
+                widgets::run_phase_style("warm-up"),
             ),
             Span::styled(" (behaviour cloning, no rollouts)", dim()),
         ];
@@ -369,7 +369,7 @@ fn render_run_info(app: &App, f: &mut Frame, area: Rect) {
             spans.push(Span::styled(" · ", dim()));
             spans.push(Span::styled(
                 format!("GRPO {}–{total}", warmup + 1),
-                super::run_phase_style("GRPO"),
+                widgets::run_phase_style("GRPO"),
             ));
         }
         lines.push(Line::from(spans));

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::highlight;
+use crate::state::Phase;
 
 pub fn dim() -> Style {
     Style::default().fg(Color::DarkGray)
@@ -22,6 +23,28 @@ pub fn title_style() -> Style {
     Style::default()
         .fg(Color::Cyan)
         .add_modifier(Modifier::BOLD)
+}
+
+/// The colour of the workbench's training phase.
+pub fn phase_style(p: &Phase) -> Style {
+    match p {
+        Phase::Running => Style::default().fg(Color::Green),
+        Phase::Starting | Phase::Stopping => Style::default().fg(Color::Yellow),
+        Phase::Paused => Style::default()
+            .fg(Color::Yellow)
+            .add_modifier(Modifier::BOLD),
+        Phase::Failed(_) => Style::default().fg(Color::Red),
+        _ => Style::default().fg(Color::DarkGray),
+    }
+}
+
+/// The colour of a run's phase: the warm-up, then GRPO.
+pub fn run_phase_style(label: &str) -> Style {
+    if label.starts_with("warm-up") {
+        Style::default().fg(Color::Magenta)
+    } else {
+        Style::default().fg(Color::Cyan)
+    }
 }
 
 /// `+1.50` / `-0.25`.
