@@ -204,6 +204,8 @@ pub enum Action {
         texts: Result<Vec<String>, String>,
     },
     Models(Vec<CachedModel>),
+    /// Fetching the default model ended: what was fetched, or why it failed.
+    FetchFinished(Result<String, String>),
     /// A line of progress (fetching the default model, …).
     Log(String),
     Error(String),

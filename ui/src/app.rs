@@ -1123,13 +1123,15 @@ impl App {
                 }
                 self.launch.models = models;
             }
-            Action::Log(s) => {
-                if s.starts_with("fetch done") || s.starts_with("fetch failed") {
-                    self.launch.fetching = false;
-                    out.push(Request::ListModels);
-                }
-                self.log_line(s);
+            Action::FetchFinished(r) => {
+                self.launch.fetching = false;
+                out.push(Request::ListModels);
+                self.log_line(match r {
+                    Ok(o) => format!("fetch done: {o}"),
+                    Err(e) => format!("fetch failed: {e}"),
+                });
             }
+            Action::Log(s) => self.log_line(s),
             Action::Error(e) => {
                 self.replay.loading = false;
                 self.log_line(format!("error: {e}"));

@@ -301,13 +301,12 @@ pub fn run(mut ctx: Ctx, requests: Receiver<Request>, sink: Sink) {
                         let r = fetch::fetch_default(&models, &mut |line| {
                             s(Action::Log(line.to_string()))
                         });
-                        s(Action::Log(match r {
-                            Ok(o) => format!("fetch done: {o:?}"),
-                            Err(e) => format!("fetch failed: {e:#}"),
-                        }));
+                        s(Action::FetchFinished(
+                            r.map(|o| format!("{o:?}")).map_err(|e| format!("{e:#}")),
+                        ));
                     });
                 if let Err(e) = spawned {
-                    sink(Action::Log(format!("fetch failed: {e}")));
+                    sink(Action::FetchFinished(Err(e.to_string())));
                 }
             }
             other => {

@@ -1011,3 +1011,29 @@ fn tokens_mark_injected_tokens() {
     );
     renders_at_every_size(&app);
 }
+
+#[test]
+fn the_end_of_a_fetch_is_a_typed_notification() {
+    let mut app = App::new(None, Some("tiny"));
+    assert!(matches!(
+        app.update(Action::FetchDefaultModel).as_slice(),
+        [Request::FetchDefault]
+    ));
+    assert!(app.launch.fetching);
+    assert!(
+        app.update(Action::FetchDefaultModel).is_empty(),
+        "one fetch at a time"
+    );
+    // A progress line that reads like the end is only a line.
+    assert!(app
+        .update(Action::Log("fetch done: looks finished".into()))
+        .is_empty());
+    assert!(app.launch.fetching);
+    assert!(matches!(
+        app.update(Action::FetchFinished(Err("offline".into())))
+            .as_slice(),
+        [Request::ListModels]
+    ));
+    assert!(!app.launch.fetching);
+    assert_eq!(app.log.back().map(String::as_str), Some("fetch failed: offline"));
+}
