@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::config::Arch;
 use crate::tiny::{random_weights, tiny_config};
 use crate::train::{token_logprobs_ckpt, SeqBatch, Trainable};
-use crate::transformer::{padded_inputs, Batch, Path, Transformer};
+use crate::transformer::{padded_inputs, Batch, ForwardOptions, Transformer};
 
 /// Worst disagreements of one family.
 #[derive(Clone, Debug, Serialize)]
@@ -116,7 +116,7 @@ fn run_side(arch: Arch, weights: DType, dtype: DType, device: &Device) -> Result
             mask: &mask,
         },
         None,
-        Path::Fused,
+        &ForwardOptions::fused(),
     )?;
     let sampler = check_sampler(&logits.i((.., logits.dim(1)? - 1, ..))?.contiguous()?)?;
     let tr = Trainable::full(&mut model)?;

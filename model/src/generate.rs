@@ -5,9 +5,10 @@ use anyhow::{bail, Result};
 use candle_core::{DType, Device, IndexOp, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::kv_cache::KvCache;
 use crate::rng::Rng;
 use crate::tokenizer::Tokenizer;
-use crate::transformer::{padded_inputs, Batch, KvCache, Path, Transformer};
+use crate::transformer::{padded_inputs, Batch, ForwardOptions, Transformer};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SamplingParams {
@@ -551,7 +552,7 @@ impl<'a> Generator<'a> {
                 mask: &mask,
             },
             Some(&mut cache),
-            Path::Fused,
+            &ForwardOptions::fused(),
         )?;
         let sampler = match draws_on_device(device, params) {
             true => Some(DeviceSampler::new(model.output_weight().dim(0)?, device)?),
@@ -748,7 +749,7 @@ impl<'a> Generator<'a> {
                     mask: &mask,
                 },
                 Some(&mut cache),
-                Path::Fused,
+                &ForwardOptions::fused(),
             )?;
             let logits = model.logits(&hidden.squeeze(1)?)?;
             drawn = draw(&logits, &mut rows)?;

@@ -2,11 +2,13 @@
 //! cache, batched sampling and the model cache. It knows nothing of rewards, runs or terminals.
 
 pub mod alloc;
+pub mod block;
 pub mod config;
 pub mod devcheck;
 pub mod device;
 pub mod fetch;
 pub mod generate;
+pub mod kv_cache;
 pub mod loaded;
 pub mod ops;
 pub mod proj;
@@ -18,6 +20,7 @@ pub mod train;
 pub mod transformer;
 pub mod weights;
 
+pub use block::ForwardPath;
 pub use config::{Arch, ModelConfig};
 pub use generate::{
     draws_on_device, BudgetForcing, DeviceSampler, FinishReason, Forced, Generation, Generator,
@@ -28,6 +31,6 @@ pub use proj::Proj;
 pub use rng::Rng;
 pub use template::{ChatTemplate, Message, PromptMode, Role};
 pub use tokenizer::Tokenizer;
-pub use transformer::{Path as ForwardPath, Transformer};
+pub use transformer::{ForwardOptions, Transformer};
 
 pub use candle_core;

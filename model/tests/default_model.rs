@@ -7,7 +7,7 @@ use candle_core::quantized::gguf_file;
 use candle_core::{DType, Device, IndexOp};
 use candle_transformers::models::quantized_llama;
 use raif_model::fetch::{fetch_default, sha256_file, DefaultModel};
-use raif_model::transformer::{padded_inputs, Batch, Path};
+use raif_model::transformer::{padded_inputs, Batch, ForwardOptions};
 use raif_model::{Generator, LoadedModel, PromptMode, SamplingParams};
 
 fn default_gguf() -> PathBuf {
@@ -144,7 +144,7 @@ fn quantized_gguf_and_dequantized_float_agree_on_top1() {
                     mask: &m,
                 },
                 None,
-                Path::Fused,
+                &ForwardOptions::fused(),
             )
             .unwrap();
         let f_top = fl

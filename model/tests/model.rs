@@ -5,12 +5,14 @@ use std::collections::HashMap;
 use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
 use candle_core::{DType, Device, IndexOp, Tensor};
 use raif_model::generate::sample;
+use raif_model::kv_cache::KvCache;
 use raif_model::tiny::{
     random_weights, tiny_config, tiny_merges, tiny_model, tiny_tokenizer_json, tiny_vocab,
     TINY_SPECIALS,
 };
-use raif_model::transformer::{padded_inputs, Batch, KvCache, Path};
+use raif_model::transformer::{padded_inputs, Batch, ForwardOptions};
 use raif_model::weights::permute_qk;
+use raif_model::ForwardPath;
 use raif_model::{
     Arch, ChatTemplate, DeviceSampler, Generator, LoadedModel, Message, PromptMode, Rng,
     SamplingParams, Tokenizer, Transformer,
@@ -31,7 +33,7 @@ fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
         .unwrap()
 }
 
-fn full_logits(m: &Transformer, ids: &[u32], path: Path) -> Tensor {
+fn full_logits(m: &Transformer, ids: &[u32], path: ForwardPath) -> Tensor {
     let (i, p, mask) = padded_inputs(&[ids], &[0], 0, &Device::Cpu).unwrap();
     m.forward(
         &Batch {
@@ -40,7 +42,10 @@ fn full_logits(m: &Transformer, ids: &[u32], path: Path) -> Tensor {
             mask: &mask,
         },
         None,
-        path,
+        &ForwardOptions {
+            path,
+            ..ForwardOptions::fused()
+        },
     )
     .unwrap()
     .squeeze(0)
@@ -53,7 +58,7 @@ fn kv_cache_path_matches_full_forward_for_every_family() {
         let lm = tiny_model(arch, 7).unwrap();
         let m = &lm.model;
         let ids: Vec<u32> = vec![5, 17, 99, 3, 250, 42, 7, 11];
-        let full = full_logits(m, &ids, Path::Fused);
+        let full = full_logits(m, &ids, ForwardPath::Fused);
         // Prefill 3 tokens into the cache, then one token at a time.
         let mut cache = KvCache::new(&m.cfg);
         let (i, p, mask) = padded_inputs(&[&ids[..3]], &[0], 0, &Device::Cpu).unwrap();
@@ -65,7 +70,7 @@ fn kv_cache_path_matches_full_forward_for_every_family() {
                     mask: &mask,
                 },
                 Some(&mut cache),
-                Path::Fused,
+                &ForwardOptions::fused(),
             )
             .unwrap();
         assert!(
@@ -83,7 +88,7 @@ fn kv_cache_path_matches_full_forward_for_every_family() {
                         mask: &mask,
                     },
                     Some(&mut cache),
-                    Path::Fused,
+                    &ForwardOptions::fused(),
                 )
                 .unwrap();
             let d = max_abs_diff(
@@ -111,11 +116,11 @@ fn left_padded_batch_matches_each_sequence_alone() {
                     mask: &mask,
                 },
                 None,
-                Path::Fused,
+                &ForwardOptions::fused(),
             )
             .unwrap();
-        let la = full_logits(m, &a, Path::Fused);
-        let lb = full_logits(m, &b, Path::Fused);
+        let la = full_logits(m, &a, ForwardPath::Fused);
+        let lb = full_logits(m, &b, ForwardPath::Fused);
         assert!(
             max_abs_diff(&out.i(0).unwrap(), &la) < 1e-4,
             "{arch:?} row a"
@@ -142,11 +147,13 @@ fn block_causal_prefill_matches_full_attention_on_long_padded_batches() {
             positions: &p,
             mask: &mask,
         };
-        let fused = m.forward(&batch, None, Path::Fused).unwrap();
-        let plain = m.forward(&batch, None, Path::Differentiable).unwrap();
+        let fused = m.forward(&batch, None, &ForwardOptions::fused()).unwrap();
+        let plain = m
+            .forward(&batch, None, &ForwardOptions::differentiable())
+            .unwrap();
         let d = max_abs_diff(&fused, &plain);
         assert!(d < 1e-4, "{arch:?} padded batch: {d}");
-        let lb = full_logits(m, &b, Path::Differentiable);
+        let lb = full_logits(m, &b, ForwardPath::Differentiable);
         let d = max_abs_diff(&fused.i(1).unwrap().i(130..300).unwrap(), &lb);
         assert!(d < 1e-4, "{arch:?} padded row alone: {d}");
 
@@ -163,7 +170,7 @@ fn block_causal_prefill_matches_full_attention_on_long_padded_batches() {
                         mask: &mask,
                     },
                     Some(&mut cache),
-                    Path::Fused,
+                    &ForwardOptions::fused(),
                 )
                 .unwrap();
             let want = plain.i(0).unwrap().i(start..start + len).unwrap();
@@ -178,8 +185,8 @@ fn fused_and_differentiable_paths_agree() {
     for arch in ARCHS {
         let lm = tiny_model(arch, 11).unwrap();
         let ids: Vec<u32> = (0..12).map(|i| (i * 37 % 260) as u32).collect();
-        let f = full_logits(&lm.model, &ids, Path::Fused);
-        let d = full_logits(&lm.model, &ids, Path::Differentiable);
+        let f = full_logits(&lm.model, &ids, ForwardPath::Fused);
+        let d = full_logits(&lm.model, &ids, ForwardPath::Differentiable);
         assert!(max_abs_diff(&f, &d) < 1e-4, "{arch:?}");
     }
 }
@@ -203,12 +210,12 @@ fn hf_folder_round_trip_gives_identical_logits() {
         assert_eq!(back.model.cfg, lm.model.cfg);
         assert_eq!(back.template, lm.template);
         let ids: Vec<u32> = vec![3, 1, 4, 1, 5, 9, 2, 6];
-        let a = full_logits(&lm.model, &ids, Path::Fused)
+        let a = full_logits(&lm.model, &ids, ForwardPath::Fused)
             .flatten_all()
             .unwrap()
             .to_vec1::<f32>()
             .unwrap();
-        let b = full_logits(&back.model, &ids, Path::Fused)
+        let b = full_logits(&back.model, &ids, ForwardPath::Fused)
             .flatten_all()
             .unwrap()
             .to_vec1::<f32>()
@@ -252,8 +259,8 @@ fn sharded_hf_folder_loads() {
     let ids = [7u32, 8, 9];
     assert!(
         max_abs_diff(
-            &full_logits(&lm.model, &ids, Path::Fused),
-            &full_logits(&back.model, &ids, Path::Fused)
+            &full_logits(&lm.model, &ids, ForwardPath::Fused),
+            &full_logits(&back.model, &ids, ForwardPath::Fused)
         ) == 0.0
     );
 }
@@ -394,8 +401,8 @@ fn gguf_round_trip_restores_hf_layout() {
         assert_eq!(back.template.name(), "chatml");
         let ids = [4u32, 8, 15, 16, 23, 42];
         let d = max_abs_diff(
-            &full_logits(&lm.model, &ids, Path::Fused),
-            &full_logits(&back.model, &ids, Path::Fused),
+            &full_logits(&lm.model, &ids, ForwardPath::Fused),
+            &full_logits(&back.model, &ids, ForwardPath::Fused),
         );
         assert!(d < 1e-5, "{arch:?}: {d}");
         assert!(back
@@ -601,7 +608,7 @@ fn greedy_generation_follows_the_full_forward_argmax_and_logprobs() {
     assert_eq!(out[0].finish, raif_model::FinishReason::Length);
     let mut seq = prompt.clone();
     for (k, &tok) in out[0].tokens.iter().enumerate() {
-        let logits = full_logits(&lm.model, &seq, Path::Fused);
+        let logits = full_logits(&lm.model, &seq, ForwardPath::Fused);
         let last = logits.i(seq.len() - 1).unwrap();
         let lsm = candle_nn::ops::log_softmax(&last, 0)
             .unwrap()

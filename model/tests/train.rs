@@ -7,7 +7,7 @@ use raif_model::train::lora::LoraConfig;
 use raif_model::train::optim::{AdamW, AdamWConfig, GradAccum, LrSchedule};
 use raif_model::train::params::merge_lora;
 use raif_model::train::{token_logprobs, SeqBatch, Trainable};
-use raif_model::transformer::{padded_inputs, Batch, Path};
+use raif_model::transformer::{padded_inputs, Batch, ForwardOptions};
 use raif_model::{
     Arch, ChatTemplate, Generator, LoadedModel, SamplingParams, Tokenizer, Transformer,
 };
@@ -281,14 +281,14 @@ fn lora_with_zero_b_equals_the_base_model_exactly_and_merge_matches() {
         mask: &mask,
     };
     let a: Vec<f32> = base
-        .forward(&batch, None, Path::Fused)
+        .forward(&batch, None, &ForwardOptions::fused())
         .unwrap()
         .flatten_all()
         .unwrap()
         .to_vec1()
         .unwrap();
     let b: Vec<f32> = m
-        .forward(&batch, None, Path::Fused)
+        .forward(&batch, None, &ForwardOptions::fused())
         .unwrap()
         .flatten_all()
         .unwrap()
@@ -298,9 +298,9 @@ fn lora_with_zero_b_equals_the_base_model_exactly_and_merge_matches() {
     // Train a little, then: adapters off = base; merged = adapters on.
     let mut opt = AdamW::new(&tr.vars, AdamWConfig::default()).unwrap();
     train_steps(&m, &tr, &mut opt, &toy_batch(), 3, 1e-2);
-    let on = m.forward(&batch, None, Path::Fused).unwrap();
+    let on = m.forward(&batch, None, &ForwardOptions::fused()).unwrap();
     let off: Vec<f32> = m
-        .forward_hidden_opts(&batch, None, Path::Fused, false)
+        .forward_hidden(&batch, None, &ForwardOptions::fused().adapters(false))
         .map(|h| m.logits(&h).unwrap())
         .unwrap()
         .flatten_all()
@@ -310,7 +310,9 @@ fn lora_with_zero_b_equals_the_base_model_exactly_and_merge_matches() {
     assert_eq!(off, a, "adapters switched off = the reference policy");
     let mut merged = m.clone();
     assert_eq!(merge_lora(&mut merged).unwrap(), 14);
-    let mm = merged.forward(&batch, None, Path::Fused).unwrap();
+    let mm = merged
+        .forward(&batch, None, &ForwardOptions::fused())
+        .unwrap();
     let d = (on - mm)
         .unwrap()
         .abs()
@@ -447,7 +449,7 @@ fn exported_folders_reload_with_identical_logits_and_peft_layout() {
         *t = t.detach();
     }
     let a: Vec<f32> = frozen
-        .forward(&batch, None, Path::Fused)
+        .forward(&batch, None, &ForwardOptions::fused())
         .unwrap()
         .flatten_all()
         .unwrap()
@@ -455,7 +457,7 @@ fn exported_folders_reload_with_identical_logits_and_peft_layout() {
         .unwrap();
     let b: Vec<f32> = back
         .model
-        .forward(&batch, None, Path::Fused)
+        .forward(&batch, None, &ForwardOptions::fused())
         .unwrap()
         .flatten_all()
         .unwrap()

@@ -19,7 +19,7 @@ use std::sync::Mutex;
 
 use anyhow::{anyhow, bail, Result};
 use candle_core::{DType, IndexOp, Tensor, D};
-use raif_model::transformer::{padded_inputs, Batch, Path};
+use raif_model::transformer::{padded_inputs, Batch, ForwardOptions};
 use raif_model::{LoadedModel, Message};
 use raif_verify::reward::Judge;
 
@@ -285,7 +285,7 @@ impl ModelJudge {
                 mask: &mask,
             },
             None,
-            Path::Fused,
+            &ForwardOptions::fused(),
         )?;
         let t = hidden.dim(1)?;
         if t < k {

@@ -10,7 +10,8 @@ use candle_core::{
     CpuStorage, CudaStorage, CustomOp2, CustomOp3, DType, Device, Layout, Shape, Tensor, D,
 };
 
-use crate::transformer::{padded_inputs, Batch, Path, Transformer};
+use crate::train::recompute::SideGrads;
+use crate::transformer::{padded_inputs, Batch, ForwardOptions, Transformer};
 
 /// Rows of logits computed at once.
 const CHUNK: usize = 256;
@@ -474,19 +475,19 @@ pub fn token_logprobs_ckpt(
     batch: &SeqBatch,
     adapters: bool,
     entropy: bool,
-    checkpoint: Option<&crate::train::ckpt::SideGrads>,
+    checkpoint: Option<&SideGrads>,
 ) -> Result<LogProbs> {
     let (b, t) = batch.input_ids.dims2()?;
-    let hidden = model.forward_hidden_train(
+    let hidden = model.forward_hidden(
         &Batch {
             input_ids: &batch.input_ids,
             positions: &batch.positions,
             mask: &batch.mask,
         },
         None,
-        Path::Differentiable,
-        adapters,
-        checkpoint,
+        &ForwardOptions::differentiable()
+            .adapters(adapters)
+            .recompute(checkpoint),
     )?;
     let h = hidden.reshape((b * t, model.cfg.hidden_size))?;
     let w = model.output_weight();

@@ -3,14 +3,14 @@
 //! their backwards are in [`crate::ops`].
 
 pub mod checkpoint;
-pub mod ckpt;
 pub mod logprob;
 pub mod lora;
 pub mod optim;
 pub mod params;
+pub mod recompute;
 
-pub use ckpt::SideGrads;
 pub use logprob::{token_logprobs, token_logprobs_ckpt, LogProbs, SeqBatch};
 pub use lora::{Lora, LoraConfig};
 pub use optim::{AdamW, AdamWConfig, LrSchedule};
 pub use params::{TrainMode, Trainable};
+pub use recompute::SideGrads;

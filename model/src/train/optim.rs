@@ -16,7 +16,7 @@ use candle_core::{DType, Device, Tensor, Var};
 use serde::{Deserialize, Serialize};
 
 use crate::ops::adamw::{FusedAdamW, Hyper};
-use crate::train::ckpt::SideGrads;
+use crate::train::recompute::SideGrads;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AdamWConfig {

@@ -1,5 +1,5 @@
-//! Gradient checkpointing: a block keeps only its input for the backward and recomputes its
-//! activations there. The block's output is its value (computed without a graph) plus a zero
+//! Gradient checkpointing (recomputation; saving a run is [`super::checkpoint`]): a block keeps
+//! only its input for the backward and recomputes its activations there. The block's output is its value (computed without a graph) plus a zero
 //! whose backward re-runs the block with a graph, backpropagates the incoming gradient through
 //! it, returns the input's gradient to candle and hands the parameters' gradients to
 //! [`SideGrads`], which the trainer adds to candle's own.
@@ -11,10 +11,10 @@ use anyhow::Result;
 use candle_core::backend::{BackendDevice, BackendStorage};
 use candle_core::{CpuStorage, CudaStorage, CustomOp1, Layout, Shape, Tensor, TensorId, Var};
 
-use crate::transformer::{Block, Path};
+use crate::block::{Block, BlockCtx};
 
 /// Parameter gradients produced inside checkpointed backwards, by tensor id.
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct SideGrads {
     inner: Arc<Mutex<HashMap<TensorId, Tensor>>>,
 }
@@ -43,15 +43,6 @@ impl SideGrads {
             m.clear();
         }
     }
-}
-
-#[derive(Clone)]
-pub struct BlockCtx {
-    pub cos: Tensor,
-    pub sin: Tensor,
-    pub mask: Tensor,
-    pub path: Path,
-    pub adapters: bool,
 }
 
 struct Recompute {
@@ -90,18 +81,9 @@ impl CustomOp1 for Recompute {
             None => None,
         };
         let xv = Var::from_tensor(&x.detach())?;
-        let c = &self.ctx;
         let out = self
             .block
-            .forward(
-                xv.as_tensor(),
-                &c.cos,
-                &c.sin,
-                &c.mask,
-                None,
-                c.path,
-                c.adapters,
-            )
+            .forward(xv.as_tensor(), &self.ctx, None)
             .map_err(err)?;
         let gs = (out * grad.detach())?.sum_all()?.backward()?;
         if let (Some((rng, _)), Some(after)) = (&self.rng_before, after) {
@@ -121,7 +103,7 @@ impl CustomOp1 for Recompute {
 }
 
 /// Run `block` on `x` keeping only `x` for the backward.
-pub fn checkpointed_block(
+pub fn recomputed_block(
     block: &Block,
     x: &Tensor,
     ctx: BlockCtx,
@@ -139,17 +121,7 @@ pub fn checkpointed_block(
     };
     // Detached: trainable parameters would otherwise put the whole block in the graph again
     // (the graph built here is dropped at once).
-    let value = block
-        .forward(
-            &x.detach(),
-            &ctx.cos,
-            &ctx.sin,
-            &ctx.mask,
-            None,
-            ctx.path,
-            ctx.adapters,
-        )?
-        .detach();
+    let value = block.forward(&x.detach(), &ctx, None)?.detach();
     // The op must be in the graph even when nothing before this block trains (LoRA: the
     // embeddings are frozen), so that the block's own parameters get their gradients.
     let x_in = if x.track_op() {
