@@ -9,6 +9,7 @@ use raif_rl::store::{EvalRun, Metrics, Rollout, RolloutFilter, RunInfo};
 use raif_rl::trainer::{TrainerCommand, TrainerEvent};
 
 use crate::action::{Action, InputTarget, Request, RolloutKey, View};
+use crate::select::SelectList;
 use crate::series::Series;
 pub use crate::state::{
     phase_label, run_total_steps, run_warmup_steps, Phase, PhaseBounds, TrainState,
@@ -363,142 +364,246 @@ pub struct Field {
     pub help: &'static str,
 }
 
+impl Field {
+    fn new(name: &'static str, value: String, choices: &[&str], help: &'static str) -> Field {
+        Field {
+            name,
+            value,
+            choices: choices.iter().map(|c| c.to_string()).collect(),
+            help,
+        }
+    }
+
+    /// The value as the configuration reads it.
+    fn text(&self) -> &str {
+        self.value.trim()
+    }
+
+    /// The value as a number, or an error naming the field.
+    fn number<T: std::str::FromStr>(&self) -> Result<T, String> {
+        let v = self.text();
+        v.parse::<T>()
+            .map_err(|_| format!("{}: `{v}` is not a valid number", self.name))
+    }
+}
+
+/// The lines of the launch form, in the order shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldId {
+    Model,
+    Data,
+    Preset,
+    Steps,
+    PromptsPerStep,
+    GroupSize,
+    LearningRate,
+    MaxNewTokens,
+    Format,
+    Seed,
+    Device,
+}
+
+impl FieldId {
+    pub const ALL: [FieldId; 11] = [
+        FieldId::Model,
+        FieldId::Data,
+        FieldId::Preset,
+        FieldId::Steps,
+        FieldId::PromptsPerStep,
+        FieldId::GroupSize,
+        FieldId::LearningRate,
+        FieldId::MaxNewTokens,
+        FieldId::Format,
+        FieldId::Seed,
+        FieldId::Device,
+    ];
+
+    /// Enter types a value even though ←/→ offer choices (a path can be anything).
+    pub fn typed(self) -> bool {
+        matches!(self, FieldId::Model | FieldId::Data)
+    }
+}
+
+/// The launch form: one named field per setting, the rows in [`FieldId::ALL`] order.
 #[derive(Clone, Debug)]
 pub struct LaunchState {
-    pub fields: Vec<Field>,
-    pub selected: usize,
+    pub model: Field,
+    pub data: Field,
+    pub preset: Field,
+    pub steps: Field,
+    pub prompts_per_step: Field,
+    pub group_size: Field,
+    pub learning_rate: Field,
+    pub max_new_tokens: Field,
+    pub format: Field,
+    pub seed: Field,
+    pub device: Field,
+    /// The rows, one selected.
+    pub rows: SelectList<FieldId>,
     pub models: Vec<CachedModel>,
     pub fetching: bool,
 }
-
-pub const F_MODEL: usize = 0;
-pub const F_DATA: usize = 1;
-pub const F_PRESET: usize = 2;
 
 impl LaunchState {
     pub fn new(model: Option<&str>, preset: Option<&str>) -> Self {
         let p = preset.unwrap_or("tiny").to_string();
         let cfg = RunConfig::preset(&p).or_else(|_| RunConfig::preset("tiny"));
+        let blank = String::new;
         let mut s = LaunchState {
-            fields: Vec::new(),
-            selected: 0,
+            model: Field::new(
+                "model",
+                model.unwrap_or("default").to_string(),
+                &["default"],
+                "default, a cached model, a .gguf file or an HF folder (Enter to type)",
+            ),
+            data: Field::new(
+                "data",
+                "generated".into(),
+                &["generated"],
+                "generated, or a JSONL file of records (Enter to type)",
+            ),
+            preset: Field::new(
+                "preset",
+                p,
+                &PRESETS[..],
+                "grpo, raif (grpo + superior CoT + BC) or tiny (CPU-sized)",
+            ),
+            steps: Field::new("steps", blank(), &[], "rollout steps"),
+            prompts_per_step: Field::new(
+                "prompts per step",
+                blank(),
+                &[],
+                "prompts sampled per step",
+            ),
+            group_size: Field::new("group size", blank(), &[], "G: samples per prompt"),
+            learning_rate: Field::new("learning rate", blank(), &[], "peak learning rate"),
+            max_new_tokens: Field::new("max new tokens", blank(), &[], "tokens per response"),
+            format: Field::new(
+                "format",
+                blank(),
+                &["think", "plain"],
+                "think (<think>/<answer>) or plain",
+            ),
+            seed: Field::new("seed", blank(), &[], "run seed"),
+            device: Field::new(
+                "device",
+                blank(),
+                &["auto", "cpu", "cuda"],
+                "auto, cpu, cuda or cuda:N",
+            ),
+            rows: FieldId::ALL.to_vec().into(),
             models: Vec::new(),
             fetching: false,
         };
-        let f = |name, value: String, choices: Vec<String>, help| Field {
-            name,
-            value,
-            choices,
-            help,
-        };
-        s.fields = vec![
-            f(
-                "model",
-                model.unwrap_or("default").to_string(),
-                vec!["default".into()],
-                "default, a cached model, a .gguf file or an HF folder (Enter to type)",
-            ),
-            f(
-                "data",
-                "generated".into(),
-                vec!["generated".into()],
-                "generated, or a JSONL file of records (Enter to type)",
-            ),
-            f(
-                "preset",
-                p,
-                PRESETS.iter().map(|s| s.to_string()).collect(),
-                "grpo, raif (grpo + superior CoT + BC) or tiny (CPU-sized)",
-            ),
-            f("steps", String::new(), vec![], "rollout steps"),
-            f(
-                "prompts per step",
-                String::new(),
-                vec![],
-                "prompts sampled per step",
-            ),
-            f("group size", String::new(), vec![], "G: samples per prompt"),
-            f("learning rate", String::new(), vec![], "peak learning rate"),
-            f(
-                "max new tokens",
-                String::new(),
-                vec![],
-                "tokens per response",
-            ),
-            f(
-                "format",
-                String::new(),
-                vec!["think".into(), "plain".into()],
-                "think (<think>/<answer>) or plain",
-            ),
-            f("seed", String::new(), vec![], "run seed"),
-            f(
-                "device",
-                String::new(),
-                vec!["auto".into(), "cpu".into(), "cuda".into()],
-                "auto, cpu, cuda or cuda:N",
-            ),
-        ];
         if let Ok(c) = cfg {
             s.fill_from(&c);
         }
         s
     }
 
-    /// Reset the hyperparameter fields to a configuration's values.
-    pub fn fill_from(&mut self, c: &RunConfig) {
-        let vals = [
-            c.train.steps.to_string(),
-            c.train.prompts_per_step.to_string(),
-            c.train.group_size.to_string(),
-            format!("{:e}", c.train.learning_rate),
-            c.rollout.max_new_tokens.to_string(),
-            match c.rollout.format {
-                AnswerFormat::Think => "think".into(),
-                AnswerFormat::Plain => "plain".into(),
-            },
-            c.train.seed.to_string(),
-            c.model.device.clone(),
-        ];
-        for (i, v) in vals.into_iter().enumerate() {
-            if let Some(f) = self.fields.get_mut(3 + i) {
-                f.value = v;
-            }
+    pub fn field(&self, id: FieldId) -> &Field {
+        match id {
+            FieldId::Model => &self.model,
+            FieldId::Data => &self.data,
+            FieldId::Preset => &self.preset,
+            FieldId::Steps => &self.steps,
+            FieldId::PromptsPerStep => &self.prompts_per_step,
+            FieldId::GroupSize => &self.group_size,
+            FieldId::LearningRate => &self.learning_rate,
+            FieldId::MaxNewTokens => &self.max_new_tokens,
+            FieldId::Format => &self.format,
+            FieldId::Seed => &self.seed,
+            FieldId::Device => &self.device,
         }
     }
 
-    fn value(&self, i: usize) -> &str {
-        self.fields.get(i).map(|f| f.value.trim()).unwrap_or("")
+    pub fn field_mut(&mut self, id: FieldId) -> &mut Field {
+        match id {
+            FieldId::Model => &mut self.model,
+            FieldId::Data => &mut self.data,
+            FieldId::Preset => &mut self.preset,
+            FieldId::Steps => &mut self.steps,
+            FieldId::PromptsPerStep => &mut self.prompts_per_step,
+            FieldId::GroupSize => &mut self.group_size,
+            FieldId::LearningRate => &mut self.learning_rate,
+            FieldId::MaxNewTokens => &mut self.max_new_tokens,
+            FieldId::Format => &mut self.format,
+            FieldId::Seed => &mut self.seed,
+            FieldId::Device => &mut self.device,
+        }
+    }
+
+    /// The selected row's field.
+    pub fn selected(&self) -> Option<&Field> {
+        self.rows.selected().map(|id| self.field(*id))
+    }
+
+    /// Reset the hyperparameter fields to a configuration's values.
+    pub fn fill_from(&mut self, c: &RunConfig) {
+        self.steps.value = c.train.steps.to_string();
+        self.prompts_per_step.value = c.train.prompts_per_step.to_string();
+        self.group_size.value = c.train.group_size.to_string();
+        self.learning_rate.value = format!("{:e}", c.train.learning_rate);
+        self.max_new_tokens.value = c.rollout.max_new_tokens.to_string();
+        self.format.value = match c.rollout.format {
+            AnswerFormat::Think => "think".into(),
+            AnswerFormat::Plain => "plain".into(),
+        };
+        self.seed.value = c.train.seed.to_string();
+        self.device.value = c.model.device.clone();
     }
 
     /// The configuration the form describes, or what is wrong with it.
     pub fn config(&self) -> Result<RunConfig, String> {
-        let mut c = RunConfig::preset(self.value(F_PRESET)).map_err(|e| format!("{e:#}"))?;
-        c.model.path = self.value(F_MODEL).to_string();
-        let data = self.value(F_DATA);
+        let mut c = RunConfig::preset(self.preset.text()).map_err(|e| format!("{e:#}"))?;
+        c.model.path = self.model.text().to_string();
+        let data = self.data.text();
         c.data.path = if data == "generated" {
             String::new()
         } else {
             data.to_string()
         };
-        fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
-            v.parse::<T>()
-                .map_err(|_| format!("{name}: `{v}` is not a valid number"))
-        }
-        c.train.steps = num("steps", self.value(3))?;
-        c.train.prompts_per_step = num("prompts per step", self.value(4))?;
-        c.train.group_size = num("group size", self.value(5))?;
-        c.train.learning_rate = num("learning rate", self.value(6))?;
-        c.rollout.max_new_tokens = num("max new tokens", self.value(7))?;
-        c.rollout.format = match self.value(8) {
+        c.train.steps = self.steps.number()?;
+        c.train.prompts_per_step = self.prompts_per_step.number()?;
+        c.train.group_size = self.group_size.number()?;
+        c.train.learning_rate = self.learning_rate.number()?;
+        c.rollout.max_new_tokens = self.max_new_tokens.number()?;
+        c.rollout.format = match self.format.text() {
             "think" => AnswerFormat::Think,
             "plain" => AnswerFormat::Plain,
             other => return Err(format!("format: `{other}` is not think or plain")),
         };
-        c.train.seed = num("seed", self.value(9))?;
-        c.model.device = self.value(10).to_string();
+        c.train.seed = self.seed.number()?;
+        c.model.device = self.device.text().to_string();
         c.validate().map_err(|e| format!("{e:#}"))?;
         Ok(c)
+    }
+
+    /// Set the selected field (a new preset resets the hyperparameters to its values).
+    fn set_selected(&mut self, value: String) {
+        let Some(&id) = self.rows.selected() else {
+            return;
+        };
+        self.field_mut(id).value = value;
+        if id == FieldId::Preset {
+            if let Ok(c) = RunConfig::preset(&self.preset.value) {
+                self.fill_from(&c);
+            }
+        }
+    }
+
+    /// The selected field's next (`d` = 1) or previous (-1) choice.
+    fn cycle_choice(&mut self, d: i32) {
+        let Some(f) = self.selected() else { return };
+        if f.choices.is_empty() {
+            return;
+        }
+        let i = f.choices.iter().position(|c| *c == f.value).map_or(0, |i| {
+            let n = f.choices.len() as i32;
+            ((i as i32 + d).rem_euclid(n)) as usize
+        });
+        let v = f.choices[i].clone();
+        self.set_selected(v);
     }
 }
 
@@ -784,8 +889,7 @@ impl App {
                     }
                     InputTarget::LaunchField => self
                         .launch
-                        .fields
-                        .get(self.launch.selected)
+                        .selected()
                         .map(|f| f.value.clone())
                         .unwrap_or_default(),
                     InputTarget::ZoomRange => self
@@ -965,7 +1069,7 @@ impl App {
                     TokenColour::Entropy => TokenColour::LogProb,
                 }
             }
-            Action::CycleChoice(d) => self.cycle_choice(d),
+            Action::CycleChoice(d) => self.launch.cycle_choice(d),
 
             // From the worker.
             Action::Trainer(events, tokens) => {
@@ -1118,9 +1222,7 @@ impl App {
             Action::Models(models) => {
                 let mut choices = vec!["default".to_string()];
                 choices.extend(models.iter().map(|m| m.path.display().to_string()));
-                if let Some(f) = self.launch.fields.get_mut(F_MODEL) {
-                    f.choices = choices;
-                }
+                self.launch.model.choices = choices;
                 self.launch.models = models;
             }
             Action::FetchFinished(r) => {
@@ -1313,7 +1415,9 @@ impl App {
     fn move_sel(&mut self, d: i64, out: &mut Vec<Request>) {
         self.detail_scroll = 0;
         match self.view {
-            View::Launch => step_sel(&mut self.launch.selected, self.launch.fields.len(), d),
+            View::Launch => {
+                self.launch.rows.move_by(d);
+            }
             View::Live => {
                 let n = self.live.rollouts.len();
                 step_sel(&mut self.live.selected, n, d);
@@ -1372,7 +1476,7 @@ impl App {
 
     fn left_right(&mut self, d: i64, out: &mut Vec<Request>) {
         match self.view {
-            View::Launch => self.cycle_choice(d as i32),
+            View::Launch => self.launch.cycle_choice(d as i32),
             View::Group => {
                 let a = if d > 0 {
                     Action::NextPrompt
@@ -1414,13 +1518,15 @@ impl App {
     fn enter(&mut self, out: &mut Vec<Request>) {
         match self.view {
             View::Launch => {
-                let f = self.launch.fields.get(self.launch.selected);
-                let free =
-                    f.is_some_and(|f| f.choices.is_empty() || self.launch.selected <= F_DATA);
+                let free = self
+                    .launch
+                    .rows
+                    .selected()
+                    .is_some_and(|&id| id.typed() || self.launch.field(id).choices.is_empty());
                 if free {
                     out.extend(self.update(Action::StartInput(InputTarget::LaunchField)));
                 } else {
-                    self.cycle_choice(1);
+                    self.launch.cycle_choice(1);
                 }
             }
             View::Live | View::Group => self.open_group(),
@@ -1468,26 +1574,6 @@ impl App {
         }
     }
 
-    fn cycle_choice(&mut self, d: i32) {
-        let sel = self.launch.selected;
-        let Some(f) = self.launch.fields.get_mut(sel) else {
-            return;
-        };
-        if f.choices.is_empty() {
-            return;
-        }
-        let i = f.choices.iter().position(|c| *c == f.value).map_or(0, |i| {
-            let n = f.choices.len() as i32;
-            ((i as i32 + d).rem_euclid(n)) as usize
-        });
-        f.value = f.choices[i].clone();
-        if sel == F_PRESET {
-            if let Ok(c) = RunConfig::preset(&self.launch.fields[F_PRESET].value) {
-                self.launch.fill_from(&c);
-            }
-        }
-    }
-
     fn submit_input(&mut self, t: InputTarget, s: String, out: &mut Vec<Request>) {
         let s = s.trim().to_string();
         let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
@@ -1509,15 +1595,7 @@ impl App {
                 Err(e) => self.message = Some(e),
             },
             InputTarget::LaunchField => {
-                let sel = self.launch.selected;
-                if let Some(f) = self.launch.fields.get_mut(sel) {
-                    f.value = s;
-                }
-                if sel == F_PRESET {
-                    if let Ok(c) = RunConfig::preset(&self.launch.fields[F_PRESET].value) {
-                        self.launch.fill_from(&c);
-                    }
-                }
+                self.launch.set_selected(s);
             }
             InputTarget::ZoomRange => {
                 if s.is_empty() {

@@ -481,7 +481,7 @@ fn trainer_control_actions() {
     assert_eq!(app.train.phase, Phase::Finished);
     // A second run cannot start while one trains, and a bad form says why.
     let mut app = App::new(None, Some("tiny"));
-    app.launch.fields[5].value = "1".into();
+    app.launch.group_size.value = "1".into();
     assert!(app.update(Action::StartRun).is_empty());
     assert!(
         app.message
@@ -1035,5 +1035,8 @@ fn the_end_of_a_fetch_is_a_typed_notification() {
         [Request::ListModels]
     ));
     assert!(!app.launch.fetching);
-    assert_eq!(app.log.back().map(String::as_str), Some("fetch failed: offline"));
+    assert_eq!(
+        app.log.back().map(String::as_str),
+        Some("fetch failed: offline")
+    );
 }

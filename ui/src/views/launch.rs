@@ -11,7 +11,7 @@ use ratatui::Frame;
 use super::widgets::{self, dim};
 use super::Component;
 use crate::action::Action;
-use crate::app::{App, F_MODEL};
+use crate::app::{App, FieldId};
 
 pub struct LaunchView;
 
@@ -47,15 +47,16 @@ impl Component for LaunchView {
         let mut lines = Vec::new();
         let label_w = 18;
         let value_w = (form.width as usize).saturating_sub(label_w + 6);
-        for (i, fl) in l.fields.iter().enumerate() {
-            let sel = i == l.selected;
+        for (i, &id) in l.rows.iter().enumerate() {
+            let fl = l.field(id);
+            let sel = i == l.rows.index();
             let editing = sel && app.input.is_some();
             let mut value = if editing {
                 app.input.as_ref().map(|x| x.1.clone()).unwrap_or_default()
             } else {
                 fl.value.clone()
             };
-            if i == F_MODEL {
+            if id == FieldId::Model {
                 if let Some(m) = l
                     .models
                     .iter()
@@ -91,7 +92,7 @@ impl Component for LaunchView {
             ]));
         }
         lines.push(Line::raw(""));
-        if let Some(fl) = l.fields.get(l.selected) {
+        if let Some(fl) = l.selected() {
             lines.push(Line::styled(format!("  {}", fl.help), dim()));
         }
         lines.push(Line::raw(""));
