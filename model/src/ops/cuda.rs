@@ -35,6 +35,8 @@ use anyhow::{bail, Context, Result};
 use candle_core::cuda_backend::cudarc::driver::{DevicePtr, LaunchConfig, PushKernelArg};
 use candle_core::{DType, Device, Storage, Tensor};
 
+use crate::ops::adamw::Hyper;
+
 const SRC: &str = r#"
 __device__ __forceinline__ float bf16_to_f32(unsigned short h) {
     return __uint_as_float(((unsigned int)h) << 16);
@@ -361,8 +363,6 @@ fn ptx() -> Result<&'static str> {
     .as_deref()
     .map_err(|e| anyhow::anyhow!("compiling the training kernels with NVRTC: {e}"))
 }
-
-use crate::ops::adamw::Hyper;
 
 /// Whether [`step`] takes these tensors: CUDA, contiguous, an f32 or bf16 parameter (bf16
 /// with an f32 master), an f32 or bf16 gradient, f32 moments. `RAIF_FUSED_ADAMW=0` turns it
