@@ -13,175 +13,221 @@ fn is_name_char(c: char) -> bool {
 
 /// Ok(root element name) or Err(reason).
 pub fn validate(s: &str) -> Result<String, String> {
-    let b: Vec<char> = s.chars().collect();
-    let mut i = 0;
-    let mut stack: Vec<String> = Vec::new();
-    let mut root: Option<String> = None;
-    let mut root_closed = false;
-    let starts = |i: usize, p: &str| {
-        b.len() >= i + p.chars().count()
-            && b[i..].iter().take(p.chars().count()).copied().eq(p.chars())
+    let mut doc = Doc {
+        b: s.chars().collect(),
+        i: 0,
+        stack: Vec::new(),
+        root: None,
+        root_closed: false,
     };
-    let find = |i: usize, p: &str| -> Option<usize> {
-        let n = p.chars().count();
-        (i..=b.len().saturating_sub(n)).find(|&k| b[k..k + n].iter().copied().eq(p.chars()))
-    };
-    while i < b.len() {
-        let c = b[i];
-        if c == '<' {
-            if starts(i, "<!--") {
-                let e = find(i + 4, "-->").ok_or("unterminated comment")?;
-                i = e + 3;
-            } else if starts(i, "<?") {
-                let e = find(i + 2, "?>").ok_or("unterminated processing instruction")?;
-                i = e + 2;
-            } else if starts(i, "<![CDATA[") {
-                if stack.is_empty() {
-                    return Err("CDATA outside the root element".into());
-                }
-                let e = find(i + 9, "]]>").ok_or("unterminated CDATA")?;
-                i = e + 3;
-            } else if starts(i, "<!") {
-                if root.is_some() {
-                    return Err("doctype after the root element".into());
-                }
-                let e = find(i + 2, ">").ok_or("unterminated doctype")?;
-                i = e + 1;
-            } else if starts(i, "</") {
-                let mut j = i + 2;
-                let mut name = String::new();
-                while j < b.len() && is_name_char(b[j]) {
-                    name.push(b[j]);
-                    j += 1;
-                }
-                while j < b.len() && b[j].is_whitespace() {
-                    j += 1;
-                }
-                if b.get(j) != Some(&'>') {
-                    return Err(format!("malformed closing tag </{name}"));
-                }
-                match stack.pop() {
-                    Some(open) if open == name => {}
-                    Some(open) => return Err(format!("</{name}> closes <{open}>")),
-                    None => return Err(format!("</{name}> without an opening tag")),
-                }
-                if stack.is_empty() {
-                    root_closed = true;
-                }
-                i = j + 1;
-            } else {
-                let mut j = i + 1;
-                if !b.get(j).is_some_and(|&c| is_name_start(c)) {
-                    return Err(format!("'<' not followed by a tag name at char {i}"));
-                }
-                let mut name = String::new();
-                while j < b.len() && is_name_char(b[j]) {
-                    name.push(b[j]);
-                    j += 1;
-                }
-                if root_closed {
-                    return Err(format!("second root element <{name}>"));
-                }
-                let mut attrs: Vec<String> = Vec::new();
-                loop {
-                    let ws = j;
-                    while j < b.len() && b[j].is_whitespace() {
-                        j += 1;
-                    }
-                    match b.get(j) {
-                        None => return Err(format!("unterminated tag <{name}")),
-                        Some('>') => {
-                            j += 1;
-                            if root.is_none() {
-                                root = Some(name.clone());
-                            }
-                            stack.push(name.clone());
-                            break;
-                        }
-                        Some('/') if b.get(j + 1) == Some(&'>') => {
-                            j += 2;
-                            if root.is_none() {
-                                root = Some(name.clone());
-                            }
-                            if stack.is_empty() {
-                                root_closed = true;
-                            }
-                            break;
-                        }
-                        Some(&c) if is_name_start(c) && j > ws => {
-                            let mut an = String::new();
-                            while j < b.len() && is_name_char(b[j]) {
-                                an.push(b[j]);
-                                j += 1;
-                            }
-                            while j < b.len() && b[j].is_whitespace() {
-                                j += 1;
-                            }
-                            if b.get(j) != Some(&'=') {
-                                return Err(format!("attribute {an} of <{name}> has no value"));
-                            }
-                            j += 1;
-                            while j < b.len() && b[j].is_whitespace() {
-                                j += 1;
-                            }
-                            let q = match b.get(j) {
-                                Some(&q) if q == '"' || q == '\'' => q,
-                                _ => {
-                                    return Err(format!("attribute {an} of <{name}> is not quoted"))
-                                }
-                            };
-                            j += 1;
-                            while j < b.len() && b[j] != q {
-                                if b[j] == '<' {
-                                    return Err(format!("'<' in attribute {an}"));
-                                }
-                                j += 1;
-                            }
-                            if j >= b.len() {
-                                return Err(format!("unterminated attribute {an}"));
-                            }
-                            j += 1;
-                            if attrs.contains(&an) {
-                                return Err(format!("duplicate attribute {an}"));
-                            }
-                            attrs.push(an);
-                        }
-                        Some(c) => return Err(format!("unexpected {c:?} in tag <{name}>")),
-                    }
-                }
-                i = j;
-            }
-        } else if c == '&' {
-            let e = (i + 1..b.len())
-                .find(|&k| b[k] == ';')
-                .ok_or("'&' without ';'")?;
-            let ent: String = b[i + 1..e].iter().collect();
-            let ok = matches!(ent.as_str(), "amp" | "lt" | "gt" | "quot" | "apos")
-                || (ent.starts_with("#x")
-                    && ent.len() > 2
-                    && ent[2..].chars().all(|c| c.is_ascii_hexdigit()))
-                || (ent.starts_with('#')
-                    && ent.len() > 1
-                    && ent[1..].chars().all(|c| c.is_ascii_digit()))
-                || (!ent.is_empty() && ent.chars().all(is_name_char));
-            if !ok {
-                return Err(format!("bad entity &{ent};"));
-            }
-            if stack.is_empty() {
-                return Err("text outside the root element".into());
-            }
-            i = e + 1;
-        } else {
-            if stack.is_empty() && !c.is_whitespace() {
-                return Err(format!("text outside the root element at char {i}"));
-            }
-            i += 1;
+    while let Some(&c) = doc.b.get(doc.i) {
+        match c {
+            '<' => doc.markup()?,
+            '&' => doc.entity()?,
+            _ => doc.text(c)?,
         }
     }
-    if let Some(open) = stack.last() {
+    if let Some(open) = doc.stack.last() {
         return Err(format!("<{open}> is never closed"));
     }
-    root.ok_or_else(|| "no root element".to_string())
+    doc.root.ok_or_else(|| "no root element".to_string())
+}
+
+/// The document being read: its chars, the position, the open elements.
+struct Doc {
+    b: Vec<char>,
+    i: usize,
+    /// The names of the elements open at `i`, outermost first.
+    stack: Vec<String>,
+    root: Option<String>,
+    /// Whether the root element has been closed (nothing but misc may follow).
+    root_closed: bool,
+}
+
+impl Doc {
+    /// Whether the text at `i` starts with `p`.
+    fn starts(&self, i: usize, p: &str) -> bool {
+        let n = p.chars().count();
+        self.b.len() >= i + n && self.b[i..].iter().take(n).copied().eq(p.chars())
+    }
+
+    /// Where `p` next occurs at or after `i`.
+    fn find(&self, i: usize, p: &str) -> Option<usize> {
+        let n = p.chars().count();
+        let b = &self.b;
+        (i..=b.len().saturating_sub(n)).find(|&k| b[k..k + n].iter().copied().eq(p.chars()))
+    }
+
+    /// The position of the first char at or after `j` that is not whitespace.
+    fn skip_ws(&self, mut j: usize) -> usize {
+        while j < self.b.len() && self.b[j].is_whitespace() {
+            j += 1;
+        }
+        j
+    }
+
+    /// The run of name chars from `j`, and the position after it.
+    fn name(&self, mut j: usize) -> (String, usize) {
+        let mut name = String::new();
+        while j < self.b.len() && is_name_char(self.b[j]) {
+            name.push(self.b[j]);
+            j += 1;
+        }
+        (name, j)
+    }
+
+    /// A `<`: a comment, a processing instruction, CDATA, a doctype or a tag.
+    fn markup(&mut self) -> Result<(), String> {
+        let i = self.i;
+        if self.starts(i, "<!--") {
+            let e = self.find(i + 4, "-->").ok_or("unterminated comment")?;
+            self.i = e + 3;
+        } else if self.starts(i, "<?") {
+            let e = self
+                .find(i + 2, "?>")
+                .ok_or("unterminated processing instruction")?;
+            self.i = e + 2;
+        } else if self.starts(i, "<![CDATA[") {
+            if self.stack.is_empty() {
+                return Err("CDATA outside the root element".into());
+            }
+            let e = self.find(i + 9, "]]>").ok_or("unterminated CDATA")?;
+            self.i = e + 3;
+        } else if self.starts(i, "<!") {
+            if self.root.is_some() {
+                return Err("doctype after the root element".into());
+            }
+            let e = self.find(i + 2, ">").ok_or("unterminated doctype")?;
+            self.i = e + 1;
+        } else if self.starts(i, "</") {
+            self.closing_tag()?;
+        } else {
+            self.opening_tag()?;
+        }
+        Ok(())
+    }
+
+    /// `</name>`, which must close the innermost open element.
+    fn closing_tag(&mut self) -> Result<(), String> {
+        let (name, j) = self.name(self.i + 2);
+        let j = self.skip_ws(j);
+        if self.b.get(j) != Some(&'>') {
+            return Err(format!("malformed closing tag </{name}"));
+        }
+        match self.stack.pop() {
+            Some(open) if open == name => {}
+            Some(open) => return Err(format!("</{name}> closes <{open}>")),
+            None => return Err(format!("</{name}> without an opening tag")),
+        }
+        if self.stack.is_empty() {
+            self.root_closed = true;
+        }
+        self.i = j + 1;
+        Ok(())
+    }
+
+    /// `<name attr="v" …>` or `<name … />`.
+    fn opening_tag(&mut self) -> Result<(), String> {
+        let i = self.i;
+        if !self.b.get(i + 1).is_some_and(|&c| is_name_start(c)) {
+            return Err(format!("'<' not followed by a tag name at char {i}"));
+        }
+        let (name, mut j) = self.name(i + 1);
+        if self.root_closed {
+            return Err(format!("second root element <{name}>"));
+        }
+        let mut attrs: Vec<String> = Vec::new();
+        loop {
+            let ws = j;
+            j = self.skip_ws(j);
+            match self.b.get(j) {
+                None => return Err(format!("unterminated tag <{name}")),
+                Some('>') => {
+                    self.root.get_or_insert_with(|| name.clone());
+                    self.stack.push(name);
+                    self.i = j + 1;
+                    return Ok(());
+                }
+                Some('/') if self.b.get(j + 1) == Some(&'>') => {
+                    self.root.get_or_insert(name);
+                    if self.stack.is_empty() {
+                        self.root_closed = true;
+                    }
+                    self.i = j + 2;
+                    return Ok(());
+                }
+                Some(&c) if is_name_start(c) && j > ws => {
+                    let (an, end) = self.attribute(j, &name)?;
+                    if attrs.contains(&an) {
+                        return Err(format!("duplicate attribute {an}"));
+                    }
+                    attrs.push(an);
+                    j = end;
+                }
+                Some(c) => return Err(format!("unexpected {c:?} in tag <{name}>")),
+            }
+        }
+    }
+
+    /// The attribute `an = "v"` (or `'v'`) at `j` of the tag `tag`: its name and the position
+    /// after its closing quote.
+    fn attribute(&self, j: usize, tag: &str) -> Result<(String, usize), String> {
+        let (an, j) = self.name(j);
+        let j = self.skip_ws(j);
+        if self.b.get(j) != Some(&'=') {
+            return Err(format!("attribute {an} of <{tag}> has no value"));
+        }
+        let mut j = self.skip_ws(j + 1);
+        let q = match self.b.get(j) {
+            Some(&q) if q == '"' || q == '\'' => q,
+            _ => return Err(format!("attribute {an} of <{tag}> is not quoted")),
+        };
+        j += 1;
+        while j < self.b.len() && self.b[j] != q {
+            if self.b[j] == '<' {
+                return Err(format!("'<' in attribute {an}"));
+            }
+            j += 1;
+        }
+        if j >= self.b.len() {
+            return Err(format!("unterminated attribute {an}"));
+        }
+        Ok((an, j + 1))
+    }
+
+    /// `&name;`, `&#N;` or `&#xH;`, inside the root element.
+    fn entity(&mut self) -> Result<(), String> {
+        let i = self.i;
+        let e = (i + 1..self.b.len())
+            .find(|&k| self.b[k] == ';')
+            .ok_or("'&' without ';'")?;
+        let ent: String = self.b[i + 1..e].iter().collect();
+        let ok = matches!(ent.as_str(), "amp" | "lt" | "gt" | "quot" | "apos")
+            || (ent.starts_with("#x")
+                && ent.len() > 2
+                && ent[2..].chars().all(|c| c.is_ascii_hexdigit()))
+            || (ent.starts_with('#')
+                && ent.len() > 1
+                && ent[1..].chars().all(|c| c.is_ascii_digit()))
+            || (!ent.is_empty() && ent.chars().all(is_name_char));
+        if !ok {
+            return Err(format!("bad entity &{ent};"));
+        }
+        if self.stack.is_empty() {
+            return Err("text outside the root element".into());
+        }
+        self.i = e + 1;
+        Ok(())
+    }
+
+    /// A char of text `c`: only whitespace outside the root element.
+    fn text(&mut self, c: char) -> Result<(), String> {
+        if self.stack.is_empty() && !c.is_whitespace() {
+            return Err(format!("text outside the root element at char {}", self.i));
+        }
+        self.i += 1;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
