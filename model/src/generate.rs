@@ -210,6 +210,111 @@ struct Row<'t> {
     forced_tags: Forced,
 }
 
+/// What one generation call fixes for all its rows: the sampling parameters, budget forcing's
+/// closing tags (tokenized) and the model's context.
+struct Limits<'p> {
+    params: &'p SamplingParams,
+    think_close: Vec<u32>,
+    answer_close: Vec<u32>,
+    max_ctx: usize,
+}
+
+impl Row<'_> {
+    /// Append a token's text: switch to the answer phase at the think tag, cut at the first
+    /// stop string that ends in the new text, and stream what is kept.
+    fn push_text(
+        &mut self,
+        tok: u32,
+        delta: &str,
+        params: &SamplingParams,
+        on_token: &mut dyn FnMut(TokenEvent),
+    ) {
+        let row = self;
+        let before = row.text.len();
+        row.text.push_str(delta);
+        if let Some(f) = &params.forcing {
+            if !row.answering {
+                let from = before.saturating_sub(f.think_tag.len().saturating_sub(1));
+                let from = (0..=from)
+                    .rev()
+                    .find(|&i| row.text.is_char_boundary(i))
+                    .unwrap_or(0);
+                if row.text[from..].contains(f.think_tag.as_str()) {
+                    row.answering = true;
+                    row.phase_tokens = 0;
+                }
+            }
+        }
+        let mut hit = None;
+        // The injected answer close ends the sequence itself (as cut by length).
+        let stop_strings: &[String] = if row.closing_answer {
+            &[]
+        } else {
+            &params.stop_strings
+        };
+        for s in stop_strings {
+            // Only a match that ends in the new text can be new.
+            let from = before.saturating_sub(s.len().saturating_sub(1));
+            let from = (0..=from)
+                .rev()
+                .find(|&i| row.text.is_char_boundary(i))
+                .unwrap_or(0);
+            if let Some(k) = row.text[from..].find(s.as_str()) {
+                let at = from + k;
+                if hit.is_none_or(|(h, _)| at < h) {
+                    hit = Some((at, s.len()));
+                }
+            }
+        }
+        match hit {
+            Some((at, len)) => {
+                let end = if params.keep_stop_strings {
+                    at + len
+                } else {
+                    at
+                };
+                if end > before {
+                    on_token(TokenEvent {
+                        index: row.index,
+                        token: tok,
+                        delta: &row.text[before..end],
+                    });
+                }
+                row.text.truncate(end);
+                row.finish = Some(FinishReason::StopString);
+            }
+            None => on_token(TokenEvent {
+                index: row.index,
+                token: tok,
+                delta: &row.text[before..],
+            }),
+        }
+    }
+
+    /// Budget forcing, for a row still generating: when the current phase's budget has run
+    /// out, queue its closing tag.
+    fn queue_closing_tag(&mut self, f: &BudgetForcing, limits: &Limits) {
+        let row = self;
+        if row.queue.is_empty() && !row.closing_answer {
+            if !row.answering && row.phase_tokens >= f.think_budget {
+                row.queue.extend(limits.think_close.iter().copied());
+                row.forced_tags = row.forced_tags.with(Forced::Think);
+                // The answer phase starts with the injected tags (sampled tokens
+                // count again only once they have been fed).
+                row.answering = true;
+                row.phase_tokens = 0;
+            } else if row.answering && row.phase_tokens >= f.answer_budget {
+                row.queue.extend(limits.answer_close.iter().copied());
+                row.forced_tags = row.forced_tags.with(Forced::Answer);
+                row.closing_answer = true;
+                if row.queue.is_empty() {
+                    row.finish = Some(FinishReason::Length);
+                }
+            }
+        }
+    }
+}
+
 /// Pick a token from logits; returns (token, log-prob under the unmodified distribution).
 pub fn sample(logits: &[f32], p: &SamplingParams, rng: &mut Rng) -> (u32, f32) {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -492,18 +597,7 @@ impl<'a> Generator<'a> {
                 answering.len()
             );
         }
-        let (think_close, answer_close) = match &params.forcing {
-            Some(f) => {
-                if f.think_budget == 0 || f.answer_budget == 0 {
-                    bail!("generate: budget forcing needs budgets of at least one token");
-                }
-                (
-                    self.tokenizer.encode(&f.think_close)?,
-                    self.tokenizer.encode(&f.answer_close)?,
-                )
-            }
-            None => (Vec::new(), Vec::new()),
-        };
+        let (think_close, answer_close) = self.closing_tags(params)?;
         if prompts.is_empty() {
             return Ok((Vec::new(), GenStats::default()));
         }
@@ -518,26 +612,13 @@ impl<'a> Generator<'a> {
         if longest >= max_ctx {
             bail!("generate: a prompt has {longest} tokens, the model's context is {max_ctx}");
         }
-        let mut rows: Vec<Row> = prompts
-            .iter()
-            .enumerate()
-            .map(|(i, p)| Row {
-                index: i,
-                rng: Rng::for_stream(seeds[i], 0),
-                tokens: Vec::new(),
-                logprobs: Vec::new(),
-                text: String::new(),
-                stream: self.tokenizer.stream(),
-                pad: longest - p.len(),
-                finish: None,
-                answering: answering.get(i).copied().unwrap_or(false),
-                phase_tokens: 0,
-                queue: Default::default(),
-                closing_answer: false,
-                forced: Vec::new(),
-                forced_tags: Forced::None,
-            })
-            .collect();
+        let limits = Limits {
+            params,
+            think_close,
+            answer_close,
+            max_ctx,
+        };
+        let mut rows = self.start_rows(prompts, seeds, answering, longest);
         let mut done: Vec<Option<Generation>> = vec![None; prompts.len()];
         let mut cache = KvCache::new(&model.cfg);
 
@@ -587,149 +668,14 @@ impl<'a> Generator<'a> {
         let t1 = std::time::Instant::now();
 
         loop {
-            for (row, &(drawn_tok, drawn_lp)) in rows.iter_mut().zip(drawn.iter()) {
-                // An injected token replaces the one drawn at this position.
-                let injected = row.queue.pop_front();
-                let (tok, lp) = match injected {
-                    Some(t) => {
-                        row.forced.push(row.tokens.len() as u32);
-                        (t, 0.0)
-                    }
-                    None => (drawn_tok, drawn_lp),
-                };
-                row.tokens.push(tok);
-                row.logprobs.push(lp);
-                if injected.is_none() && self.stop_ids.contains(&tok) {
-                    row.finish = Some(FinishReason::Stop);
-                    continue;
-                }
-                if injected.is_none() {
-                    row.phase_tokens += 1;
-                }
-                if let Some(delta) = row.stream.push(tok)? {
-                    let before = row.text.len();
-                    row.text.push_str(&delta);
-                    if let Some(f) = &params.forcing {
-                        if !row.answering {
-                            let from = before.saturating_sub(f.think_tag.len().saturating_sub(1));
-                            let from = (0..=from)
-                                .rev()
-                                .find(|&i| row.text.is_char_boundary(i))
-                                .unwrap_or(0);
-                            if row.text[from..].contains(f.think_tag.as_str()) {
-                                row.answering = true;
-                                row.phase_tokens = 0;
-                            }
-                        }
-                    }
-                    let mut hit = None;
-                    // The injected answer close ends the sequence itself (as cut by length).
-                    let stop_strings: &[String] = if row.closing_answer {
-                        &[]
-                    } else {
-                        &params.stop_strings
-                    };
-                    for s in stop_strings {
-                        // Only a match that ends in the new text can be new.
-                        let from = before.saturating_sub(s.len().saturating_sub(1));
-                        let from = (0..=from)
-                            .rev()
-                            .find(|&i| row.text.is_char_boundary(i))
-                            .unwrap_or(0);
-                        if let Some(k) = row.text[from..].find(s.as_str()) {
-                            let at = from + k;
-                            if hit.is_none_or(|(h, _)| at < h) {
-                                hit = Some((at, s.len()));
-                            }
-                        }
-                    }
-                    match hit {
-                        Some((at, len)) => {
-                            let end = if params.keep_stop_strings {
-                                at + len
-                            } else {
-                                at
-                            };
-                            if end > before {
-                                on_token(TokenEvent {
-                                    index: row.index,
-                                    token: tok,
-                                    delta: &row.text[before..end],
-                                });
-                            }
-                            row.text.truncate(end);
-                            row.finish = Some(FinishReason::StopString);
-                        }
-                        None => on_token(TokenEvent {
-                            index: row.index,
-                            token: tok,
-                            delta: &row.text[before..],
-                        }),
-                    }
-                }
-                if row.finish.is_none()
-                    && (row.tokens.len() >= params.max_new_tokens
-                        || cache.len() + 1 - row.pad >= max_ctx
-                        || (row.closing_answer && row.queue.is_empty()))
-                {
-                    row.finish = Some(FinishReason::Length);
-                }
-                // A budget ran out: queue its closing tag.
-                if let (Some(f), None) = (&params.forcing, &row.finish) {
-                    if row.queue.is_empty() && !row.closing_answer {
-                        if !row.answering && row.phase_tokens >= f.think_budget {
-                            row.queue.extend(think_close.iter().copied());
-                            row.forced_tags = row.forced_tags.with(Forced::Think);
-                            // The answer phase starts with the injected tags (sampled tokens
-                            // count again only once they have been fed).
-                            row.answering = true;
-                            row.phase_tokens = 0;
-                        } else if row.answering && row.phase_tokens >= f.answer_budget {
-                            row.queue.extend(answer_close.iter().copied());
-                            row.forced_tags = row.forced_tags.with(Forced::Answer);
-                            row.closing_answer = true;
-                            if row.queue.is_empty() {
-                                row.finish = Some(FinishReason::Length);
-                            }
-                        }
-                    }
-                }
+            let cached = cache.len();
+            for (row, &d) in rows.iter_mut().zip(drawn.iter()) {
+                self.accept(row, d, &limits, cached, on_token)?;
             }
             // Retire finished sequences and shrink the batch (and its cache) to the rest.
             if rows.iter().any(|r| r.finish.is_some()) {
-                let mut keep = Vec::new();
-                let mut kept = Vec::new();
-                for (j, row) in rows.into_iter().enumerate() {
-                    match row.finish.clone() {
-                        Some(finish) => {
-                            let index = row.index;
-                            // The streamed text can lag by an incomplete character; the final
-                            // text is decoded whole (a stop string's cut is kept as is).
-                            let text = match finish {
-                                FinishReason::StopString => row.text,
-                                FinishReason::Stop => self
-                                    .tokenizer
-                                    .decode(&row.tokens[..row.tokens.len() - 1], false)?,
-                                FinishReason::Length => {
-                                    self.tokenizer.decode(&row.tokens, false)?
-                                }
-                            };
-                            done[index] = Some(Generation {
-                                tokens: row.tokens,
-                                logprobs: row.logprobs,
-                                text,
-                                finish,
-                                forced: row.forced,
-                                forced_tags: row.forced_tags,
-                            });
-                        }
-                        None => {
-                            keep.push(j as u32);
-                            kept.push(row);
-                        }
-                    }
-                }
-                rows = kept;
+                let keep;
+                (rows, keep) = self.retire(rows, &mut done)?;
                 if rows.is_empty() {
                     break;
                 }
@@ -766,5 +712,138 @@ impl<'a> Generator<'a> {
             decode_s: t1.elapsed().as_secs_f64(),
         };
         Ok((gens, stats))
+    }
+
+    /// Budget forcing's closing tags, tokenized (none without forcing).
+    fn closing_tags(&self, params: &SamplingParams) -> Result<(Vec<u32>, Vec<u32>)> {
+        Ok(match &params.forcing {
+            Some(f) => {
+                if f.think_budget == 0 || f.answer_budget == 0 {
+                    bail!("generate: budget forcing needs budgets of at least one token");
+                }
+                (
+                    self.tokenizer.encode(&f.think_close)?,
+                    self.tokenizer.encode(&f.answer_close)?,
+                )
+            }
+            None => (Vec::new(), Vec::new()),
+        })
+    }
+
+    /// One row per prompt, each with its own RNG stream, left-padded to `longest`.
+    fn start_rows(
+        &self,
+        prompts: &[Vec<u32>],
+        seeds: &[u64],
+        answering: &[bool],
+        longest: usize,
+    ) -> Vec<Row<'a>> {
+        prompts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Row {
+                index: i,
+                rng: Rng::for_stream(seeds[i], 0),
+                tokens: Vec::new(),
+                logprobs: Vec::new(),
+                text: String::new(),
+                stream: self.tokenizer.stream(),
+                pad: longest - p.len(),
+                finish: None,
+                answering: answering.get(i).copied().unwrap_or(false),
+                phase_tokens: 0,
+                queue: Default::default(),
+                closing_answer: false,
+                forced: Vec::new(),
+                forced_tags: Forced::None,
+            })
+            .collect()
+    }
+
+    /// Take the token drawn for `row` at this step, or the next injected one in its place:
+    /// record it, stream its text, and decide whether the row has finished or a budget ran out.
+    /// `cached`: the positions in the KV cache.
+    fn accept(
+        &self,
+        row: &mut Row,
+        (drawn_tok, drawn_lp): (u32, f32),
+        limits: &Limits,
+        cached: usize,
+        on_token: &mut dyn FnMut(TokenEvent),
+    ) -> Result<()> {
+        let params = limits.params;
+        // An injected token replaces the one drawn at this position.
+        let injected = row.queue.pop_front();
+        let (tok, lp) = match injected {
+            Some(t) => {
+                row.forced.push(row.tokens.len() as u32);
+                (t, 0.0)
+            }
+            None => (drawn_tok, drawn_lp),
+        };
+        row.tokens.push(tok);
+        row.logprobs.push(lp);
+        if injected.is_none() && self.stop_ids.contains(&tok) {
+            row.finish = Some(FinishReason::Stop);
+            return Ok(());
+        }
+        if injected.is_none() {
+            row.phase_tokens += 1;
+        }
+        if let Some(delta) = row.stream.push(tok)? {
+            row.push_text(tok, &delta, params, on_token);
+        }
+        if row.finish.is_none()
+            && (row.tokens.len() >= params.max_new_tokens
+                || cached + 1 - row.pad >= limits.max_ctx
+                || (row.closing_answer && row.queue.is_empty()))
+        {
+            row.finish = Some(FinishReason::Length);
+        }
+        // A budget ran out: queue its closing tag.
+        if let (Some(f), None) = (&params.forcing, &row.finish) {
+            row.queue_closing_tag(f, limits);
+        }
+        Ok(())
+    }
+
+    /// Move the finished rows into `done` (with their final text); returns the rows still
+    /// generating and their indices in the batch, in order.
+    fn retire<'t>(
+        &self,
+        rows: Vec<Row<'t>>,
+        done: &mut [Option<Generation>],
+    ) -> Result<(Vec<Row<'t>>, Vec<u32>)> {
+        let mut keep = Vec::new();
+        let mut kept = Vec::new();
+        for (j, row) in rows.into_iter().enumerate() {
+            match row.finish.clone() {
+                Some(finish) => {
+                    let index = row.index;
+                    // The streamed text can lag by an incomplete character; the final
+                    // text is decoded whole (a stop string's cut is kept as is).
+                    let text = match finish {
+                        FinishReason::StopString => row.text,
+                        FinishReason::Stop => self
+                            .tokenizer
+                            .decode(&row.tokens[..row.tokens.len() - 1], false)?,
+                        FinishReason::Length => self.tokenizer.decode(&row.tokens, false)?,
+                    };
+                    done[index] = Some(Generation {
+                        tokens: row.tokens,
+                        logprobs: row.logprobs,
+                        text,
+                        finish,
+                        forced: row.forced,
+                        forced_tags: row.forced_tags,
+                    });
+                }
+                None => {
+                    keep.push(j as u32);
+                    kept.push(row);
+                }
+            }
+        }
+        Ok((kept, keep))
     }
 }
