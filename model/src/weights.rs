@@ -277,7 +277,8 @@ impl GgufFile {
                 .with_context(|| format!("{file}: no token list and no token_embd.weight"))?,
         };
         let has_output = self.content.tensor_infos.contains_key("output.weight");
-        let attention_bias = self.content.tensor_infos.contains_key("blk.0.attn_q.bias");
+        let attention_bias = (self.content.tensor_infos)
+            .contains_key(&format!("blk.0.{}.bias", Proj::Q.gguf_name()));
         let eos = self
             .meta_u("tokenizer.ggml.eos_token_id")
             .ok()
