@@ -317,6 +317,11 @@ pub fn count_words(text: &str) -> usize {
     n
 }
 
+/// A word without the punctuation and spaces around it (IFBench's `strip(string.punctuation + " ")`).
+pub fn strip_punct_space(w: &str) -> &str {
+    w.trim_matches(|c: char| c.is_ascii_punctuation() || c == ' ')
+}
+
 /// IFEval's bullet count: lines matching `^\s*\*[^\*].*$` plus lines matching `^\s*-.*$`.
 pub fn count_bullets(text: &str) -> usize {
     text.split('\n')
