@@ -170,6 +170,48 @@ pub struct Sample {
     pub in_baseline: bool,
 }
 
+/// A sample's tokens, log-probs and entropies, with the closing tags budget forcing
+/// injected (the last: their positions).
+fn sample_tokens(k: u64, forced: Forced) -> (Vec<u32>, Vec<f32>, Vec<f32>, Vec<u32>) {
+    let n_tok = 12 + (k % 40) as usize;
+    let mut tokens: Vec<u32> = (0..n_tok)
+        .map(|i| (h(&[k, i as u64]) % 500) as u32)
+        .collect();
+    let mut logprobs: Vec<f32> = (0..n_tok)
+        .map(|i| -((h(&[k, i as u64, 1]) % 60) as f32) / 10.0)
+        .collect();
+    let mut entropies: Vec<f32> = (0..n_tok)
+        .map(|i| ((h(&[k, i as u64, 2]) % 45) as f32) / 10.0)
+        .collect();
+    // Injected tags: the reasoning budget ran out a third of the way in, the answer budget
+    // at the end. They carry no log-prob and no entropy.
+    let mut inject: Vec<(usize, u32)> = Vec::new();
+    if matches!(forced, Forced::Think | Forced::Both) {
+        inject.extend(
+            THINK_CLOSE
+                .iter()
+                .enumerate()
+                .map(|(j, &id)| (n_tok / 3 + j, id)),
+        );
+    }
+    if matches!(forced, Forced::Answer | Forced::Both) {
+        let start = n_tok - ANSWER_CLOSE.len();
+        inject.extend(
+            ANSWER_CLOSE
+                .iter()
+                .enumerate()
+                .map(|(j, &id)| (start + j, id)),
+        );
+    }
+    for &(i, id) in &inject {
+        tokens[i] = id;
+        logprobs[i] = 0.0;
+        entropies[i] = 0.0;
+    }
+    let positions = inject.iter().map(|&(i, _)| i as u32).collect();
+    (tokens, logprobs, entropies, positions)
+}
+
 /// One sample, scored, before its group assigns advantages and keep flags. `forced` is
 /// ignored for no-think samples (their prompt closed the reasoning already).
 fn sample(
@@ -255,41 +297,7 @@ fn sample(
     if forced.any() {
         scoring::apply_forced_format(&mut sc, cfg.rollout.forced_format_score);
     }
-    let n_tok = 12 + (k % 40) as usize;
-    let mut tokens: Vec<u32> = (0..n_tok)
-        .map(|i| (h(&[k, i as u64]) % 500) as u32)
-        .collect();
-    let mut logprobs: Vec<f32> = (0..n_tok)
-        .map(|i| -((h(&[k, i as u64, 1]) % 60) as f32) / 10.0)
-        .collect();
-    let mut entropies: Vec<f32> = (0..n_tok)
-        .map(|i| ((h(&[k, i as u64, 2]) % 45) as f32) / 10.0)
-        .collect();
-    // Injected tags: the reasoning budget ran out a third of the way in, the answer budget
-    // at the end. They carry no log-prob and no entropy.
-    let mut inject: Vec<(usize, u32)> = Vec::new();
-    if matches!(forced, Forced::Think | Forced::Both) {
-        inject.extend(
-            THINK_CLOSE
-                .iter()
-                .enumerate()
-                .map(|(j, &id)| (n_tok / 3 + j, id)),
-        );
-    }
-    if matches!(forced, Forced::Answer | Forced::Both) {
-        let start = n_tok - ANSWER_CLOSE.len();
-        inject.extend(
-            ANSWER_CLOSE
-                .iter()
-                .enumerate()
-                .map(|(j, &id)| (start + j, id)),
-        );
-    }
-    for &(i, id) in &inject {
-        tokens[i] = id;
-        logprobs[i] = 0.0;
-        entropies[i] = 0.0;
-    }
+    let (tokens, logprobs, entropies, forced_tokens) = sample_tokens(k, forced);
     let rollout = Rollout {
         step,
         prompt_index,
@@ -315,7 +323,7 @@ fn sample(
         no_think,
         eval: false,
         forced: forced.name().into(),
-        forced_tokens: inject.iter().map(|&(i, _)| i as u32).collect(),
+        forced_tokens,
     };
     Ok(Sample {
         rollout,
