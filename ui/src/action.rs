@@ -1,6 +1,8 @@
-//! Everything that can change the [`App`](crate::app::App): keys mapped by the components,
-//! the trainer's events and the store reads of the worker. `App::update` is the only place
-//! state changes, and it answers with [`Request`]s for the worker (never blocking work).
+//! Everything that can change the `App`: keys mapped by the views' key
+//! tables, what one view sends another (typed: a group or a rollout to show), the trainer's
+//! events and the results of the worker (typed notifications, one variant each). `App::update`
+//! handles the global ones and routes the rest to a view; the answer is [`Request`]s for the
+//! worker (never blocking work).
 
 use std::collections::BTreeMap;
 
@@ -9,60 +11,9 @@ use raif_rl::config::RunConfig;
 use raif_rl::store::{EvalRun, Metrics, Rollout, RolloutFilter, RunInfo};
 use raif_rl::trainer::{TrainerCommand, TrainerEvent};
 
-/// The screens.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum View {
-    Launch,
-    Live,
-    Group,
-    Curves,
-    Replay,
-    Tokens,
-    /// Stored benchmark evaluations per model, mode and checkpoint.
-    Eval,
-    /// Two evaluations of the same benchmark side by side, item by item.
-    Compare,
-}
+use crate::select::PAGE;
 
-impl View {
-    pub const ALL: [View; 8] = [
-        View::Launch,
-        View::Live,
-        View::Group,
-        View::Curves,
-        View::Replay,
-        View::Tokens,
-        View::Eval,
-        View::Compare,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            View::Launch => "Launch",
-            View::Live => "Live",
-            View::Group => "Group",
-            View::Curves => "Curves",
-            View::Replay => "Replay",
-            View::Tokens => "Tokens",
-            View::Eval => "Eval",
-            View::Compare => "Compare",
-        }
-    }
-
-    /// The digit that opens it.
-    pub fn key(self) -> char {
-        match self {
-            View::Launch => '1',
-            View::Live => '2',
-            View::Group => '3',
-            View::Curves => '4',
-            View::Replay => '5',
-            View::Tokens => '6',
-            View::Eval => '7',
-            View::Compare => '8',
-        }
-    }
-}
+pub use crate::views::View;
 
 /// Which text a prompt at the bottom edits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +28,30 @@ pub enum InputTarget {
     LaunchField,
     /// Curves: zoom to steps `A..B`.
     ZoomRange,
+}
+
+impl InputTarget {
+    /// The view that asked for the text and takes it.
+    pub fn owner(self) -> View {
+        match self {
+            InputTarget::Search | InputTarget::FailedConstraint | InputTarget::RewardRange => {
+                View::Replay
+            }
+            InputTarget::LaunchField => View::Launch,
+            InputTarget::ZoomRange => View::Curves,
+        }
+    }
+
+    /// What the prompt at the bottom asks for.
+    pub fn label(self) -> &'static str {
+        match self {
+            InputTarget::Search => "search text",
+            InputTarget::FailedConstraint => "failed constraint id",
+            InputTarget::RewardRange => "reward range (MIN..MAX)",
+            InputTarget::LaunchField => "value",
+            InputTarget::ZoomRange => "steps (A..B, empty: all)",
+        }
+    }
 }
 
 /// (step, prompt index, sample): a rollout's identity within a run.
@@ -117,6 +92,8 @@ pub enum Action {
     InputChar(char),
     InputBackspace,
     InputSubmit,
+    /// The text typed at the prompt (trimmed), for the view that asked for it.
+    Submit(InputTarget, String),
 
     // Trainer control.
     StartRun,
@@ -158,6 +135,24 @@ pub enum Action {
 
     // Launch form.
     CycleChoice(i32),
+
+    // What one view hands another.
+    /// Show a group (Live and Replay open one).
+    ShowGroup(Box<GroupSource>),
+    /// Show a rollout's tokens (Live, Group and Replay open them).
+    ShowTokens(Box<TokensSource>),
+    /// Curves of a stored run (Replay opens them; its metrics come as `RunLoaded`).
+    ShowRunCurves {
+        run: String,
+        /// Its warm-up steps, from its configuration.
+        warmup: u64,
+    },
+    /// Make a stored evaluation side A (true) or B (false) of Compare (its items come as
+    /// `EvalItems`).
+    CompareSide {
+        a: bool,
+        run: Box<EvalRun>,
+    },
 
     // From the worker.
     /// Trainer events, in order, with Token deltas coalesced, and how many Token events
@@ -209,6 +204,44 @@ pub enum Action {
     /// A line of progress (fetching the default model, …).
     Log(String),
     Error(String),
+}
+
+impl Action {
+    /// Rows a movement moves the cursor (None: not a movement). Every list moves by these.
+    pub fn nav_delta(&self) -> Option<i64> {
+        Some(match self {
+            Action::Up => -1,
+            Action::Down => 1,
+            Action::PageUp => -PAGE,
+            Action::PageDown => PAGE,
+            Action::Top => i64::MIN / 4,
+            Action::Bottom => i64::MAX / 4,
+            Action::Scroll(d) => i64::from(*d) * 3,
+            _ => return None,
+        })
+    }
+}
+
+/// A group to show: the rollouts of its step, the sample to select and where it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupSource {
+    pub run: Option<String>,
+    /// The model spec whose tokenizer decodes the rollouts.
+    pub model: String,
+    /// The whole step, so that its prompts can be jumped between.
+    pub rollouts: Vec<Rollout>,
+    pub key: RolloutKey,
+    /// Esc goes back there.
+    pub from: View,
+}
+
+/// A rollout whose tokens to show.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokensSource {
+    pub rollout: Rollout,
+    /// The model spec whose tokenizer decodes them.
+    pub model: String,
+    pub from: View,
 }
 
 /// Work for the background thread; its answers come back as Actions.

@@ -15,7 +15,7 @@ use ratatui::Terminal;
 use crate::action::{Action, Request, View};
 use crate::app::App;
 use crate::worker::{serve, Ctx};
-use crate::{fixtures, views};
+use crate::{fixtures, frame};
 
 /// What [`bench_render`] measured (milliseconds).
 #[derive(Clone, Debug)]
@@ -81,7 +81,7 @@ pub fn drive(app: &mut App, ctx: &mut Ctx, a: Action) {
 /// tests compare.
 pub fn render_text(app: &App, w: u16, h: u16) -> Result<String> {
     let mut t = Terminal::new(TestBackend::new(w, h))?;
-    t.draw(|f| views::render(app, f))?;
+    t.draw(|f| frame::render(app, f))?;
     let buf = t.backend().buffer().clone();
     let mut out = String::new();
     for y in 0..h {
@@ -97,10 +97,10 @@ pub fn render_text(app: &App, w: u16, h: u16) -> Result<String> {
 
 fn frame_ms(term: &mut Terminal<TestBackend>, app: &App, frames: usize) -> Result<f64> {
     // One warm-up frame (syntect's assets, highlight cache).
-    term.draw(|f| views::render(app, f))?;
+    term.draw(|f| frame::render(app, f))?;
     let t = Instant::now();
     for _ in 0..frames {
-        term.draw(|f| views::render(app, f))?;
+        term.draw(|f| frame::render(app, f))?;
     }
     Ok(t.elapsed().as_secs_f64() * 1000.0 / frames as f64)
 }

@@ -1,13 +1,29 @@
 //! The RAIF Workbench terminal application.
 //!
-//! - [`app::App`]: the whole state, changed only by [`action::Action`]s in `App::update`,
-//!   which answers with [`action::Request`]s for the background thread.
-//! - [`views`]: the components (Launch, Live, Group, Curves, Replay, Tokens, help): keys to
-//!   actions, and rendering as a pure function of the state.
+//! - [`app::App`]: the whole state. `App::update` handles the global actions (quit, switching
+//!   views, help, resize, the prompt at the bottom, the trainer) and routes the rest: a key's
+//!   action to the view shown, a worker result or trainer event to the view it is for. It
+//!   answers with [`action::Request`]s for the background thread.
+//! - [`views`]: the components, one module each: Launch, Live, Group, Curves, Replay (a
+//!   folder: state, drawing, keys), Tokens, Eval and Compare. Each owns its state, one key
+//!   table (keys and help), its `update(Action)` and its `render` (a pure function of its
+//!   state); `views/mod.rs` lists them (the [`action::View`] enum).
+//! - [`component`]: what a view is (`Component`: state, `KEYS`, `update`, `render`), what it
+//!   may read (`Shared`) and what it asks of the App (`Effects`: requests, a message, another
+//!   view to show, actions for other views).
+//! - [`frame`]: the frame around the views (tabs, status line, help and quit overlays) and
+//!   terminal events to actions (modal keys, the view's table, then the global table).
+//! - [`action`]: the actions (keys, typed worker results, what views send each other) and the
+//!   requests; [`select`]: `SelectList`, the list-with-a-cursor every view uses; [`state`]:
+//!   the training run and the run phases every view may read.
 //! - [`worker`]: store reads, tokenizers, the trainer thread and its coalesced events.
 //! - [`series`]: bounded time series for Curves.
 //! - [`run`]: the terminal loop (raw mode, mouse, panic hook, bounded frame rate, no redraw
 //!   when nothing changed).
+//!
+//! To add a view: `views/<name>.rs` (its state implementing `component::Component`), its
+//! `pub mod` and `View` variant in `views/mod.rs`, and its field and arms in `app.rs`
+//! (`App::new`, `App::component`, `App::parts`).
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -30,7 +46,9 @@ use ratatui::Terminal;
 pub mod action;
 pub mod app;
 pub mod bench;
+pub mod component;
 pub mod fixtures;
+pub mod frame;
 pub mod highlight;
 pub mod select;
 pub mod series;
@@ -206,7 +224,7 @@ where
     let result = loop {
         let now = Instant::now();
         if dirty && last_draw.is_none_or(|t| now.duration_since(t) >= frame) {
-            if let Err(e) = terminal.draw(|f| views::render(&app, f)) {
+            if let Err(e) = terminal.draw(|f| frame::render(&app, f)) {
                 break Err(anyhow::Error::new(e).context("drawing the workbench"));
             }
             last_draw = Some(now);
@@ -221,7 +239,7 @@ where
         };
         let handle = |m: Msg, app: &mut App| {
             let action = match m {
-                Msg::Input(ev) => views::map_event(app, &ev),
+                Msg::Input(ev) => frame::map_event(app, &ev),
                 Msg::Act(a) => Some(a),
             };
             if let Some(a) = action {

@@ -1,5 +1,6 @@
-//! State every view may read: the training run of this workbench (its phase, step and
-//! throughput) and where a run's warm-up ends. A leaf: it imports no other module of the crate.
+//! What every view may read: the training run of this workbench (its phase, step and
+//! throughput), where a run's warm-up ends, and the parsing of typed ranges. A leaf: it
+//! imports no other module of the crate.
 
 use raif_rl::store::{Metrics, RunInfo};
 
@@ -157,6 +158,30 @@ impl Default for TrainState {
             tokens_per_s: 0.0,
             last_checkpoint: None,
             last_metrics: None,
+        }
+    }
+}
+
+/// `A..B`, `A..`, `..B` or `A` (both ends the same).
+pub fn parse_range_f64(s: &str) -> Result<(Option<f64>, Option<f64>), String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok((None, None));
+    }
+    let bad = || format!("`{s}` is not a range like -1..2.5, 1.. or ..0");
+    let p = |x: &str| -> Result<Option<f64>, String> {
+        let x = x.trim();
+        if x.is_empty() {
+            Ok(None)
+        } else {
+            x.parse::<f64>().map(Some).map_err(|_| bad())
+        }
+    };
+    match s.split_once("..") {
+        Some((a, b)) => Ok((p(a)?, p(b)?)),
+        None => {
+            let v = p(s)?;
+            Ok((v, v))
         }
     }
 }

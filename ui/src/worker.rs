@@ -138,7 +138,7 @@ pub fn serve(ctx: &mut Ctx, req: Request) -> Vec<Action> {
                 match r {
                     Ok(r) if r.prompt_id == prompt_id => {
                         rollouts.push(r);
-                        if rollouts.len() >= crate::app::SCAN_LIMIT {
+                        if rollouts.len() >= crate::views::replay::SCAN_LIMIT {
                             break;
                         }
                     }

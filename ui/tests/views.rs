@@ -9,7 +9,7 @@ use raif_ui::action::{Action, InputTarget, Request, View};
 use raif_ui::app::{App, Phase, ReplayLevel};
 use raif_ui::bench::drive;
 use raif_ui::worker::Ctx;
-use raif_ui::{fixtures, views};
+use raif_ui::{fixtures, frame};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (200, 60)];
 
@@ -142,7 +142,7 @@ fn live_view() {
     let mut app = live_app(&mut fx);
     assert_eq!(app.view, View::Live);
     assert_eq!(app.live.rollouts.len(), 6);
-    assert_eq!(app.live.selected, 5, "follows the newest");
+    assert_eq!(app.live.rollouts.index(), 5, "follows the newest");
     assert_eq!(app.train.tokens_per_s, 20.0, "40 tokens in 2 s");
     snap("live", &mut app);
     app.update(Action::Up);
@@ -522,26 +522,26 @@ fn keys_map_to_actions() {
     let key = |c: KeyCode| Event::Key(KeyEvent::new(c, KeyModifiers::NONE));
     let mut app = App::new(None, None);
     assert_eq!(
-        views::map_event(&app, &key(KeyCode::Char('?'))),
+        frame::map_event(&app, &key(KeyCode::Char('?'))),
         Some(Action::ToggleHelp)
     );
     assert_eq!(
-        views::map_event(&app, &key(KeyCode::Char('4'))),
+        frame::map_event(&app, &key(KeyCode::Char('4'))),
         Some(Action::SwitchView(View::Curves))
     );
     assert_eq!(
-        views::map_event(&app, &key(KeyCode::Char('q'))),
+        frame::map_event(&app, &key(KeyCode::Char('q'))),
         Some(Action::Quit)
     );
     assert_eq!(
-        views::map_event(
+        frame::map_event(
             &app,
             &Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL))
         ),
         Some(Action::Quit)
     );
     assert_eq!(
-        views::map_event(&app, &Event::Resize(100, 30)),
+        frame::map_event(&app, &Event::Resize(100, 30)),
         Some(Action::Resize(100, 30))
     );
     let wheel = Event::Mouse(MouseEvent {
@@ -550,31 +550,31 @@ fn keys_map_to_actions() {
         row: 1,
         modifiers: KeyModifiers::NONE,
     });
-    assert_eq!(views::map_event(&app, &wheel), Some(Action::Scroll(1)));
+    assert_eq!(frame::map_event(&app, &wheel), Some(Action::Scroll(1)));
     app.update(Action::SwitchView(View::Replay));
     assert_eq!(
-        views::map_event(&app, &key(KeyCode::Char('/'))),
+        frame::map_event(&app, &key(KeyCode::Char('/'))),
         Some(Action::StartInput(InputTarget::Search))
     );
     app.update(Action::StartInput(InputTarget::Search));
     assert_eq!(
-        views::map_event(&app, &key(KeyCode::Char('q'))),
+        frame::map_event(&app, &key(KeyCode::Char('q'))),
         Some(Action::InputChar('q')),
         "typing, not quitting"
     );
     assert_eq!(
-        views::map_event(&app, &key(KeyCode::Esc)),
+        frame::map_event(&app, &key(KeyCode::Esc)),
         Some(Action::Back)
     );
     app.update(Action::Back);
     assert!(app.input.is_none());
     app.help = true;
     assert_eq!(
-        views::map_event(&app, &key(KeyCode::Char('j'))),
+        frame::map_event(&app, &key(KeyCode::Char('j'))),
         Some(Action::ScrollDetail(1)),
         "j scrolls the help"
     );
-    assert_eq!(views::map_event(&app, &key(KeyCode::Char('x'))), None);
+    assert_eq!(frame::map_event(&app, &key(KeyCode::Char('x'))), None);
 }
 
 #[test]
@@ -641,7 +641,7 @@ fn eval_view() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     let k = KeyEvent::new(KeyCode::Char('7'), KeyModifiers::NONE);
     assert_eq!(
-        views::map_key(&app, k),
+        frame::map_key(&app, k),
         Some(Action::SwitchView(View::Eval))
     );
 }
@@ -785,7 +785,7 @@ fn warmup_then_grpo_in_the_header_and_live() {
     let mut app = warmup_live_app(&mut fx, 3);
     assert!(!app.train.in_warmup());
     assert_eq!(app.train.phase_label().as_deref(), Some("GRPO 1/3"));
-    let sel = &app.live.rollouts[app.live.selected];
+    let sel = app.live.rollouts.selected().expect("selected");
     assert_eq!((sel.prompt_index, sel.sample), (1, 2));
     assert_eq!(sel.forced, "think+answer");
     assert_eq!(sel.finish, "length", "the answer budget ran out");
@@ -864,8 +864,7 @@ fn replay_shows_phases_and_forced_rollouts() {
     // A stored run without `warmup.steps` in its configuration: the `phase` metric says.
     let mut no_cfg = app.replay.runs[0].clone();
     no_cfg.config = serde_json::json!({});
-    app.replay.runs = vec![no_cfg];
-    app.replay.run_sel = 0;
+    app.replay.runs = vec![no_cfg].into();
     assert_eq!(app.replay.run_phases().map(|p| p.0), Some(2));
 }
 
@@ -1001,7 +1000,7 @@ fn tokens_mark_injected_tokens() {
     for _ in 0..=forced[0] {
         app.update(Action::Right);
     }
-    assert_eq!(app.tokens.selected as u32, forced[1]);
+    assert_eq!(app.tokens.cursor.index() as u32, forced[1]);
     snap("tokens_forced", &mut app);
     let text = render(&app, 200, 60);
     assert!(text.contains("injected by budget forcing"));

@@ -5,22 +5,76 @@
 //! by side. A free-text prompt is answered by `raif compare --prompt` (the workbench does not
 //! load models for it).
 
-use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use raif_rl::eval::compare::Outcome;
+use raif_rl::eval::compare::{compare_items, Outcome, PairRow, Tally};
 use raif_rl::store::{EvalItem, EvalRun};
 
 use super::widgets::{self, dim};
-use super::Component;
 use crate::action::Action;
-use crate::app::App;
+use crate::component::{Component, Effects, KeyRow, Shared};
+use crate::select::SelectList;
 
-pub struct CompareView;
+/// One side of Compare: a stored evaluation and its items (empty until they are loaded).
+pub type Side = (EvalRun, Vec<EvalItem>);
+
+/// The Compare view: two stored evaluations (A, B), their items compared, one selected.
+#[derive(Clone, Debug, Default)]
+pub struct CompareState {
+    pub a: Option<Side>,
+    pub b: Option<Side>,
+    /// The items both answered, A against B (empty until both sides have their items).
+    pub rows: SelectList<PairRow>,
+}
+
+impl CompareState {
+    /// Per-item comparison of A and B (None until both are loaded).
+    pub fn tally(&self) -> Option<Result<Tally, String>> {
+        let (Some((_, a)), Some((_, b))) = (&self.a, &self.b) else {
+            return None;
+        };
+        Some(compare_items(a, b).map_err(|e| format!("{e:#}")))
+    }
+
+    /// The items of A and B at the selected row.
+    pub fn selected_pair(&self) -> Option<(&EvalItem, &EvalItem)> {
+        let row = self.rows.selected()?;
+        fn find(s: &Option<Side>, index: u32) -> Option<&EvalItem> {
+            s.as_ref()
+                .and_then(|(_, items)| items.iter().find(|i| i.index == index))
+        }
+        Some((find(&self.a, row.index)?, find(&self.b, row.index)?))
+    }
+
+    /// The rows again, after a side or its items changed (the cursor stays, clamped).
+    fn compare(&mut self) {
+        let rows = match self.tally() {
+            Some(Ok(t)) => t.rows,
+            _ => Vec::new(),
+        };
+        self.rows.set_items(rows);
+    }
+
+    fn set_side(&mut self, a: bool, run: EvalRun) {
+        let slot = if a { &mut self.a } else { &mut self.b };
+        *slot = Some((run, Vec::new()));
+        self.rows.reset(Vec::new());
+        self.compare();
+    }
+
+    fn items_loaded(&mut self, id: &str, items: Vec<EvalItem>) {
+        for (r, its) in [&mut self.a, &mut self.b].into_iter().flatten() {
+            if r.id == id {
+                *its = items.clone();
+            }
+        }
+        self.compare();
+    }
+}
 
 fn side_label(r: &EvalRun) -> String {
     format!(
@@ -73,20 +127,28 @@ fn item_lines(it: &EvalItem) -> Vec<Line<'static>> {
     l
 }
 
-impl Component for CompareView {
-    fn key(&self, _app: &App, _k: KeyEvent) -> Option<Action> {
-        None
+const KEYS: &[KeyRow<CompareState>] = &[
+    KeyRow::note("↑ ↓", "pick an item"),
+    KeyRow::note("a / b in Eval (7)", "choose the two evaluations"),
+];
+
+impl Component for CompareState {
+    const KEYS: &'static [KeyRow<Self>] = KEYS;
+
+    fn update(&mut self, a: Action, _sh: &Shared<'_>, _fx: &mut Effects) {
+        if let Some(d) = a.nav_delta() {
+            self.rows.move_by(d);
+            return;
+        }
+        match a {
+            Action::CompareSide { a, run } => self.set_side(a, *run),
+            Action::EvalItems { id, items } => self.items_loaded(&id, items),
+            _ => {}
+        }
     }
 
-    fn help(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("↑ ↓", "pick an item"),
-            ("a / b in Eval (7)", "choose the two evaluations"),
-        ]
-    }
-
-    fn render(&self, app: &App, f: &mut Frame, area: Rect) {
-        let c = &app.compare;
+    fn render(&self, sh: &Shared<'_>, f: &mut Frame, area: Rect) {
+        let c = self;
         let (Some((ra, _)), Some((rb, _))) = (&c.a, &c.b) else {
             let msg = vec![
                 Line::raw(""),
@@ -148,13 +210,13 @@ impl Component for CompareView {
             ]),
             head,
         );
-        let rows = &tally.rows;
+        let rows = &c.rows;
         widgets::render_list(
             f,
             picker,
             Line::styled(" Items ", widgets::title_style()),
             rows.len(),
-            Some(c.selected),
+            Some(c.rows.index()),
             true,
             &|i| {
                 let r = &rows[i];
@@ -183,14 +245,14 @@ impl Component for CompareView {
                 left,
                 Line::styled(format!(" A · {} ", ra.mode), widgets::title_style()),
                 item_lines(ia),
-                app.detail_scroll,
+                sh.detail_scroll,
             );
             widgets::render_text(
                 f,
                 right,
                 Line::styled(format!(" B · {} ", rb.mode), widgets::title_style()),
                 item_lines(ib),
-                app.detail_scroll,
+                sh.detail_scroll,
             );
         }
     }

@@ -6,7 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyCode;
+use raif_rl::store::Metrics;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -16,52 +17,312 @@ use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
 use ratatui::Frame;
 
 use super::widgets::{self, dim};
-use super::Component;
-use crate::action::{Action, InputTarget};
-use crate::app::{is_per_constraint, App};
+use crate::action::{Action, InputTarget, View};
+use crate::component::{Component, Effects, KeyRow, Shared};
+use crate::select::SelectList;
 use crate::series::{ema, Series};
+use crate::state::{parse_range_f64, PhaseBounds};
 
-pub struct CurvesView;
+/// Smoothing weights offered by Curves.
+pub const SMOOTHING: [f64; 5] = [0.0, 0.6, 0.8, 0.9, 0.97];
 
-impl Component for CurvesView {
-    fn key(&self, _app: &App, k: KeyEvent) -> Option<Action> {
-        Some(match k.code {
-            KeyCode::Char('e') | KeyCode::Char('s') => Action::CycleSmoothing,
-            KeyCode::Char('b') => Action::ToggleBand,
-            KeyCode::Char('f') => Action::ToggleFreeze,
-            KeyCode::Char('m') => Action::ToggleSmallMultiples,
-            KeyCode::Char('+') | KeyCode::Char('=') => Action::ZoomIn,
-            KeyCode::Char('-') => Action::ZoomOut,
-            KeyCode::Char('0') => Action::ZoomReset,
-            KeyCode::Char('z') => Action::StartInput(InputTarget::ZoomRange),
-            _ => return None,
-        })
+/// `rewards/<id>/mean` and `eval/rewards/<id>/mean`.
+pub fn is_per_constraint(key: &str) -> bool {
+    (key.starts_with("rewards/") || key.starts_with("eval/rewards/")) && key.ends_with("/mean")
+}
+
+fn add_metrics(
+    series: &mut BTreeMap<String, Series>,
+    phases: &mut PhaseBounds,
+    step: u64,
+    m: &Metrics,
+) {
+    phases.record(step, m);
+    for (k, v) in m {
+        series.entry(k.clone()).or_default().push(step, *v);
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct CurvesState {
+    /// The metrics of the run being trained here.
+    pub live: BTreeMap<String, Series>,
+    /// Where the live run's warm-up ends (from its `phase` metric).
+    pub live_phases: PhaseBounds,
+    /// A run opened from Replay: (id, metrics); shown instead of `live` while set.
+    pub other: Option<(String, BTreeMap<String, Series>)>,
+    /// Its warm-up steps (from its configuration) and where its warm-up ends (its metrics).
+    pub other_warmup: u64,
+    pub other_phases: PhaseBounds,
+    /// The shown run's metric names (per-constraint pass rates last), one selected. Rebuilt
+    /// as metrics arrive, keeping the cursor.
+    pub metrics: SelectList<String>,
+    pub smoothing: usize,
+    pub band: bool,
+    pub frozen: Option<(u64, u64)>,
+    pub zoom: Option<(u64, u64)>,
+    pub small_multiples: bool,
+}
+
+impl Default for CurvesState {
+    fn default() -> Self {
+        CurvesState {
+            live: BTreeMap::new(),
+            live_phases: PhaseBounds::default(),
+            other: None,
+            other_warmup: 0,
+            other_phases: PhaseBounds::default(),
+            metrics: SelectList::default(),
+            smoothing: 1,
+            band: true,
+            frozen: None,
+            zoom: None,
+            small_multiples: false,
+        }
+    }
+}
+
+impl CurvesState {
+    pub fn shown(&self) -> &BTreeMap<String, Series> {
+        match &self.other {
+            Some((_, s)) => s,
+            None => &self.live,
+        }
+    }
+    /// Every metric, per-constraint pass rates last.
+    pub fn keys(&self) -> Vec<&String> {
+        self.metrics.iter().collect()
+    }
+    pub fn selected_key(&self) -> Option<&String> {
+        self.metrics.selected()
+    }
+    /// The steps all shown data covers.
+    pub fn full_range(&self) -> Option<(u64, u64)> {
+        self.shown()
+            .values()
+            .filter_map(|s| s.range())
+            .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
+    }
+    /// The steps on screen: the zoom, else the frozen range, else everything.
+    pub fn visible(&self) -> Option<(u64, u64)> {
+        self.zoom.or(self.frozen).or_else(|| self.full_range())
+    }
+    /// The first GRPO step of the shown run when it had a warm-up: from the `phase` metric,
+    /// else from the configuration (`live_warmup`: the live run's warm-up steps).
+    pub fn grpo_start(&self, live_warmup: u64) -> Option<u64> {
+        let (bounds, warmup) = match &self.other {
+            Some(_) => (self.other_phases, self.other_warmup),
+            None => (self.live_phases, live_warmup),
+        };
+        bounds
+            .grpo_start()
+            .or_else(|| (warmup > 0).then_some(warmup + 1))
+    }
+    pub fn alpha(&self) -> f64 {
+        SMOOTHING[self.smoothing.min(SMOOTHING.len() - 1)]
     }
 
-    fn help(&self) -> &'static [(&'static str, &'static str)] {
+    /// The metric names of the shown run, per-constraint pass rates last.
+    fn names(&self) -> Vec<String> {
+        let (mut main, mut per): (Vec<&String>, Vec<&String>) =
+            self.shown().keys().partition(|k| !is_per_constraint(k));
+        main.append(&mut per);
+        main.into_iter().cloned().collect()
+    }
+
+    /// A step's metrics of the run training here.
+    pub fn add_live(&mut self, step: u64, m: &Metrics) {
+        add_metrics(&mut self.live, &mut self.live_phases, step, m);
+        if self.other.is_none() {
+            self.metrics.replace_items(self.names());
+        }
+    }
+
+    /// A new run trains here: no metrics yet, and its curves are shown.
+    pub fn reset_live(&mut self) {
+        self.live.clear();
+        self.live_phases = PhaseBounds::default();
+        self.other = None;
+        self.metrics.replace_items(self.names());
+    }
+
+    /// Show a stored run's curves (its metrics follow as `RunLoaded`).
+    fn show_run(&mut self, run: String, warmup: u64, fx: &mut Effects) {
+        self.other = Some((run, BTreeMap::new()));
+        self.other_warmup = warmup;
+        self.other_phases = PhaseBounds::default();
+        self.zoom = None;
+        self.frozen = None;
+        self.metrics.reset(self.names());
+        fx.goto(View::Curves);
+    }
+
+    /// A stored run's metrics, if it is the one shown.
+    fn run_loaded(&mut self, run: &str, metrics: &[(u64, Metrics)]) {
+        let Some((id, series)) = &mut self.other else {
+            return;
+        };
+        if id != run {
+            return;
+        }
+        series.clear();
+        self.other_phases = PhaseBounds::default();
+        for (s, m) in metrics {
+            add_metrics(series, &mut self.other_phases, *s, m);
+        }
+        self.metrics.replace_items(self.names());
+    }
+
+    /// Esc: the whole range again, else the training run's curves.
+    fn back(&mut self) {
+        if self.zoom.is_some() {
+            self.zoom = None;
+        } else if self.other.is_some() {
+            self.other = None;
+            self.metrics.reset(self.names());
+        }
+    }
+
+    /// Half (`zoom_in`) or double the visible range around its middle.
+    fn zoom(&mut self, zoom_in: bool) {
+        let Some((lo, hi)) = self.visible() else {
+            return;
+        };
+        let (flo, fhi) = self.full_range().unwrap_or((lo, hi));
+        let span = hi.saturating_sub(lo).max(1);
+        let mid = lo + span / 2;
+        let half = if zoom_in { (span / 4).max(2) } else { span };
+        let nlo = mid.saturating_sub(half).max(flo.min(lo));
+        let nhi = (mid + half).min(fhi.max(hi));
+        self.zoom = Some((nlo, nhi.max(nlo + 1)));
+    }
+
+    /// Move the visible range a quarter of its width right (`d` > 0) or left.
+    fn pan(&mut self, d: i64) {
+        let Some((lo, hi)) = self.visible() else {
+            return;
+        };
+        let (flo, fhi) = self.full_range().unwrap_or((lo, hi));
+        let span = hi.saturating_sub(lo).max(1);
+        let shift = (span / 4).max(1);
+        let (nlo, nhi) = if d > 0 {
+            let nhi = (hi + shift).min(fhi.max(hi));
+            (nhi.saturating_sub(span), nhi)
+        } else {
+            let nlo = lo.saturating_sub(shift).max(flo.min(lo));
+            (nlo, nlo + span)
+        };
+        self.zoom = Some((nlo, nhi));
+    }
+
+    /// Zoom to a typed step range (empty: every step).
+    fn zoom_to(&mut self, s: &str, fx: &mut Effects) {
+        if s.is_empty() {
+            self.zoom = None;
+            return;
+        }
+        match parse_range_f64(s) {
+            Ok((Some(a), Some(b))) if a >= 0.0 && b > a => self.zoom = Some((a as u64, b as u64)),
+            _ => fx.message(format!("`{s}` is not a step range like 10..200")),
+        }
+    }
+}
+
+const KEYS: &[KeyRow<CurvesState>] = &[
+    KeyRow::note("↑↓", "choose the metric"),
+    KeyRow::new(
+        "e",
+        "EMA smoothing: off, 0.6, 0.8, 0.9, 0.97",
         &[
-            ("↑↓", "choose the metric"),
-            ("e", "EMA smoothing: off, 0.6, 0.8, 0.9, 0.97"),
-            ("b", "min/max band on / off"),
-            ("+ - ← →", "zoom and pan the step range"),
-            ("z", "zoom to steps A..B"),
-            ("0", "show every step"),
-            ("f", "freeze: new data do not move the view"),
-            ("m", "per-constraint pass rates (small multiples)"),
-            ("Esc", "back to the training run's curves"),
-            (
-                "┊GRPO",
-                "where GRPO begins after the warm-up (runs with a warm-up)",
-            ),
-        ]
+            (KeyCode::Char('e'), Action::CycleSmoothing),
+            (KeyCode::Char('s'), Action::CycleSmoothing),
+        ],
+    ),
+    KeyRow::new(
+        "b",
+        "min/max band on / off",
+        &[(KeyCode::Char('b'), Action::ToggleBand)],
+    ),
+    KeyRow::new(
+        "+ - ← →",
+        "zoom and pan the step range",
+        &[
+            (KeyCode::Char('+'), Action::ZoomIn),
+            (KeyCode::Char('='), Action::ZoomIn),
+            (KeyCode::Char('-'), Action::ZoomOut),
+        ],
+    ),
+    KeyRow::new(
+        "z",
+        "zoom to steps A..B",
+        &[(
+            KeyCode::Char('z'),
+            Action::StartInput(InputTarget::ZoomRange),
+        )],
+    ),
+    KeyRow::new(
+        "0",
+        "show every step",
+        &[(KeyCode::Char('0'), Action::ZoomReset)],
+    ),
+    KeyRow::new(
+        "f",
+        "freeze: new data do not move the view",
+        &[(KeyCode::Char('f'), Action::ToggleFreeze)],
+    ),
+    KeyRow::new(
+        "m",
+        "per-constraint pass rates (small multiples)",
+        &[(KeyCode::Char('m'), Action::ToggleSmallMultiples)],
+    ),
+    KeyRow::note("Esc", "back to the training run's curves"),
+    KeyRow::note(
+        "┊GRPO",
+        "where GRPO begins after the warm-up (runs with a warm-up)",
+    ),
+];
+
+impl Component for CurvesState {
+    const KEYS: &'static [KeyRow<Self>] = KEYS;
+
+    fn update(&mut self, a: Action, _sh: &Shared<'_>, fx: &mut Effects) {
+        if let Some(d) = a.nav_delta() {
+            self.metrics.move_by(d);
+            return;
+        }
+        match a {
+            Action::CycleSmoothing => self.smoothing = (self.smoothing + 1) % SMOOTHING.len(),
+            Action::ToggleBand => self.band = !self.band,
+            Action::ToggleFreeze => {
+                self.frozen = match self.frozen {
+                    Some(_) => None,
+                    None => self.visible(),
+                };
+            }
+            Action::ToggleSmallMultiples => self.small_multiples = !self.small_multiples,
+            Action::ZoomIn => self.zoom(true),
+            Action::ZoomOut => self.zoom(false),
+            Action::ZoomReset => self.zoom = None,
+            Action::Left => self.pan(-1),
+            Action::Right => self.pan(1),
+            Action::Back => self.back(),
+            Action::StartInput(InputTarget::ZoomRange) => {
+                let text = self.visible().map(|(a, b)| format!("{a}..{b}"));
+                fx.input(InputTarget::ZoomRange, text.unwrap_or_default());
+            }
+            Action::Submit(InputTarget::ZoomRange, s) => self.zoom_to(&s, fx),
+            Action::ShowRunCurves { run, warmup } => self.show_run(run, warmup, fx),
+            Action::RunLoaded { run, metrics, .. } => self.run_loaded(&run, &metrics),
+            _ => {}
+        }
     }
 
-    fn render(&self, app: &App, f: &mut Frame, area: Rect) {
-        let c = &app.curves;
-        let keys = c.keys();
+    fn render(&self, sh: &Shared<'_>, f: &mut Frame, area: Rect) {
+        let c = self;
+        let keys = &c.metrics;
         let source = match &c.other {
             Some((id, _)) => format!("run {id}"),
-            None => app
+            None => sh
                 .train
                 .run_id
                 .clone()
@@ -89,10 +350,10 @@ impl Component for CurvesView {
                 widgets::title_style(),
             ),
             keys.len(),
-            Some(c.selected),
+            Some(c.metrics.index()),
             true,
             &|i| {
-                let k = keys[i];
+                let k = &keys[i];
                 let v = shown
                     .get(k)
                     .and_then(|s| s.last())
@@ -116,9 +377,9 @@ impl Component for CurvesView {
         if c.frozen.is_some() {
             status.push_str(" · FROZEN");
         }
-        let grpo = c.grpo_start(app.train.warmup_steps);
+        let grpo = c.grpo_start(sh.train.warmup_steps);
         if c.small_multiples {
-            render_small_multiples(app, f, chart, lo, hi, grpo, &status);
+            render_small_multiples(c, f, chart, lo, hi, grpo, &status);
             return;
         }
         let Some(key) = c.selected_key() else { return };
@@ -348,7 +609,7 @@ fn finish_grpo_mark(buf: &mut Buffer, area: Rect) {
 }
 
 fn render_small_multiples(
-    app: &App,
+    c: &CurvesState,
     f: &mut Frame,
     area: Rect,
     lo: u64,
@@ -356,7 +617,7 @@ fn render_small_multiples(
     grpo: Option<u64>,
     status: &str,
 ) {
-    let shown = app.curves.shown();
+    let shown = c.shown();
     let per: BTreeMap<&String, &Series> =
         shown.iter().filter(|(k, _)| is_per_constraint(k)).collect();
     let [head, grid] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
@@ -404,7 +665,7 @@ fn render_small_multiples(
                 lo,
                 hi,
                 grpo,
-                alpha: app.curves.alpha(),
+                alpha: c.alpha(),
                 band: false,
                 axes: false,
             },

@@ -4,7 +4,7 @@
 //! reference docs state numbers for the same model; they state none, so it is absent (and the
 //! view says so rather than showing numbers from memory).
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyCode;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
@@ -14,11 +14,65 @@ use raif_rl::eval::{score, Bench};
 use raif_rl::store::EvalRun;
 
 use super::widgets::{self, dim};
-use super::Component;
-use crate::action::Action;
-use crate::app::App;
+use crate::action::{Action, Request, View};
+use crate::component::{Component, Effects, KeyRow, Shared};
+use crate::select::SelectList;
 
-pub struct EvalView;
+/// The Eval view: stored evaluations in table order, one selected.
+#[derive(Clone, Debug, Default)]
+pub struct EvalState {
+    pub runs: SelectList<EvalRun>,
+    pub loaded: bool,
+}
+
+impl EvalState {
+    /// Benchmark, then model or checkpoint, then mode: evaluations to compare sit together.
+    /// The selected evaluation stays selected.
+    pub fn set(&mut self, mut runs: Vec<EvalRun>) {
+        let sel = self.runs.selected().map(|r| r.id.clone());
+        runs.sort_by(|a, b| {
+            (
+                &a.bench,
+                a.checkpoint.as_ref().unwrap_or(&a.model),
+                &a.mode,
+                &a.id,
+            )
+                .cmp(&(
+                    &b.bench,
+                    b.checkpoint.as_ref().unwrap_or(&b.model),
+                    &b.mode,
+                    &b.id,
+                ))
+        });
+        self.runs.reset(runs);
+        if let Some(id) = sel {
+            self.runs.select_where(|r| r.id == id);
+        }
+        self.loaded = true;
+    }
+
+    pub fn selected(&self) -> Option<&EvalRun> {
+        self.runs.selected()
+    }
+
+    /// Make the selected evaluation side A (`a`) or B of Compare.
+    fn mark_compare(&self, a: bool, fx: &mut Effects) {
+        let Some(r) = self.selected().cloned() else {
+            return;
+        };
+        fx.message(format!(
+            "{} is side {} of Compare (8)",
+            r.id,
+            if a { "A" } else { "B" }
+        ));
+        fx.request(Request::EvalItems(r.id.clone()));
+        let side = Action::CompareSide {
+            a,
+            run: Box::new(r),
+        };
+        fx.send(View::Compare, side);
+    }
+}
 
 /// The seed paper's Table 1 numbers found in the reference docs (`../shared`): none are
 /// stated there, so no model has a paper column.
@@ -137,29 +191,53 @@ fn detail(r: &EvalRun) -> Vec<Line<'static>> {
     l
 }
 
-impl Component for EvalView {
-    fn key(&self, _app: &App, k: KeyEvent) -> Option<Action> {
-        Some(match k.code {
-            KeyCode::Char('r') => Action::Refresh,
-            KeyCode::Char('a') => Action::MarkCompare(true),
-            KeyCode::Char('b') => Action::MarkCompare(false),
-            KeyCode::PageUp => Action::ScrollDetail(-10),
-            KeyCode::PageDown => Action::ScrollDetail(10),
-            _ => return None,
-        })
-    }
-
-    fn help(&self) -> &'static [(&'static str, &'static str)] {
+const KEYS: &[KeyRow<EvalState>] = &[
+    KeyRow::note("↑ ↓", "select an evaluation"),
+    KeyRow::new(
+        "a / b",
+        "make it side A / B of Compare (8)",
         &[
-            ("↑ ↓", "select an evaluation"),
-            ("a / b", "make it side A / B of Compare (8)"),
-            ("r", "reload from the store"),
-            ("PgUp PgDn", "scroll the details"),
-        ]
+            (KeyCode::Char('a'), Action::MarkCompare(true)),
+            (KeyCode::Char('b'), Action::MarkCompare(false)),
+        ],
+    ),
+    KeyRow::new(
+        "r",
+        "reload from the store",
+        &[(KeyCode::Char('r'), Action::Refresh)],
+    ),
+    KeyRow::new(
+        "PgUp PgDn",
+        "scroll the details",
+        &[
+            (KeyCode::PageUp, Action::ScrollDetail(-10)),
+            (KeyCode::PageDown, Action::ScrollDetail(10)),
+        ],
+    ),
+];
+
+impl Component for EvalState {
+    const KEYS: &'static [KeyRow<Self>] = KEYS;
+
+    fn update(&mut self, a: Action, _sh: &Shared<'_>, fx: &mut Effects) {
+        if let Some(d) = a.nav_delta() {
+            self.runs.move_by(d);
+            return;
+        }
+        match a {
+            Action::Refresh => fx.request(Request::ListEvals),
+            Action::MarkCompare(side_a) => self.mark_compare(side_a, fx),
+            Action::Evals(runs) => self.set(runs),
+            _ => {}
+        }
     }
 
-    fn render(&self, app: &App, f: &mut Frame, area: Rect) {
-        let e = &app.evals;
+    fn on_show(&mut self, fx: &mut Effects) {
+        fx.request(Request::ListEvals);
+    }
+
+    fn render(&self, sh: &Shared<'_>, f: &mut Frame, area: Rect) {
+        let e = self;
         if e.runs.is_empty() {
             let msg = if e.loaded {
                 "  No evaluations stored yet: run `raif eval --bench ifeval --mode think` (or `raif compare`)."
@@ -197,7 +275,7 @@ impl Component for EvalView {
                 widgets::title_style(),
             ),
             runs.len(),
-            Some(e.selected),
+            Some(e.runs.index()),
             true,
             &|i| row(&runs[i], wide),
         );
@@ -211,7 +289,7 @@ impl Component for EvalView {
                 info,
                 Line::styled(" Metrics ", widgets::title_style()),
                 detail(r),
-                app.detail_scroll,
+                sh.detail_scroll,
             );
         }
     }

@@ -1,7 +1,10 @@
 //! Live: the step's progress and throughput, the sequence being generated (streaming), the
 //! finished rollouts and the selected one in detail.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use std::collections::BTreeMap;
+
+use crossterm::event::KeyCode;
+use raif_rl::store::Rollout;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
@@ -9,49 +12,195 @@ use ratatui::widgets::{Block, Gauge, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::widgets::{self, dim, DetailOpts};
-use super::Component;
-use crate::action::Action;
-use crate::app::{App, Phase};
+use crate::action::{Action, GroupSource, TokensSource, View};
+use crate::component::{Component, Effects, KeyRow, Shared};
+use crate::select::SelectList;
+use crate::state::{Phase, TrainState};
 
-pub struct LiveView;
+/// Characters of a streaming sequence kept (its tail).
+const STREAM_CHARS: usize = 16 * 1024;
+/// Finished rollouts kept for the live view (one step's worth and more).
+const LIVE_ROLLOUTS: usize = 4096;
 
-impl Component for LiveView {
-    fn key(&self, _app: &App, k: KeyEvent) -> Option<Action> {
-        Some(match k.code {
-            KeyCode::Char('r') => Action::ToggleReasoning,
-            KeyCode::Char('b') => Action::ToggleBreakdown,
-            KeyCode::Char('f') => Action::ToggleFollow,
-            KeyCode::Char('g') | KeyCode::Enter => Action::OpenGroup,
-            KeyCode::Char('t') => Action::OpenTokens,
-            KeyCode::Char('L') => Action::SwitchView(crate::action::View::Launch),
-            KeyCode::PageUp => Action::ScrollDetail(-10),
-            KeyCode::PageDown => Action::ScrollDetail(10),
-            _ => return None,
-        })
+/// The step being trained here: what is streaming and the rollouts scored so far.
+#[derive(Clone, Debug)]
+pub struct LiveState {
+    pub step: u64,
+    pub prompts: Vec<String>,
+    /// Text generated so far by each sequence of the current step (its tail).
+    pub streams: BTreeMap<(u32, u32), String>,
+    pub last_stream: Option<(u32, u32)>,
+    /// Finished rollouts of `rollouts_step`, one selected.
+    pub rollouts: SelectList<Rollout>,
+    pub rollouts_step: u64,
+    /// The selection follows the newest rollout.
+    pub follow: bool,
+    pub show_reasoning: bool,
+    pub show_breakdown: bool,
+}
+
+impl Default for LiveState {
+    fn default() -> Self {
+        LiveState {
+            step: 0,
+            prompts: Vec::new(),
+            streams: BTreeMap::new(),
+            last_stream: None,
+            rollouts: SelectList::default(),
+            rollouts_step: 0,
+            follow: true,
+            show_reasoning: false,
+            show_breakdown: true,
+        }
+    }
+}
+
+impl LiveState {
+    /// The trainer began a step: its prompts, nothing streaming yet.
+    pub fn step_started(&mut self, step: u64, prompts: Vec<String>) {
+        self.step = step;
+        self.prompts = prompts;
+        self.streams.clear();
+        self.last_stream = None;
     }
 
-    fn help(&self) -> &'static [(&'static str, &'static str)] {
+    /// Text a sequence generated (its tail is kept).
+    pub fn token(&mut self, step: u64, seq: (u32, u32), delta: &str) {
+        if step != self.step {
+            self.step = step;
+            self.streams.clear();
+        }
+        let s = self.streams.entry(seq).or_default();
+        s.push_str(delta);
+        if s.len() > STREAM_CHARS {
+            let mut cut = s.len() - STREAM_CHARS / 2;
+            while !s.is_char_boundary(cut) {
+                cut += 1;
+            }
+            s.drain(..cut);
+        }
+        self.last_stream = Some(seq);
+    }
+
+    /// A scored rollout: it ends its sequence's stream and joins the list.
+    pub fn rollout(&mut self, r: Rollout) {
+        if r.step != self.rollouts_step {
+            self.rollouts_step = r.step;
+            self.rollouts.reset(Vec::new());
+        }
+        self.streams.remove(&(r.prompt_index, r.sample));
+        if self.rollouts.len() < LIVE_ROLLOUTS {
+            self.rollouts.push(r);
+        }
+        if self.follow {
+            self.rollouts.select_last();
+        }
+    }
+
+    fn open_group(&self, sh: &Shared<'_>, fx: &mut Effects) {
+        let Some(r) = self.rollouts.selected() else {
+            return;
+        };
+        let src = GroupSource {
+            run: sh.train.run_id.clone(),
+            model: sh.train.model.clone(),
+            rollouts: self.rollouts.to_vec(),
+            key: (r.step, r.prompt_index, r.sample),
+            from: View::Live,
+        };
+        fx.send(View::Group, Action::ShowGroup(Box::new(src)));
+    }
+
+    fn open_tokens(&self, sh: &Shared<'_>, fx: &mut Effects) {
+        match self.rollouts.selected() {
+            Some(r) => {
+                let src = TokensSource {
+                    rollout: r.clone(),
+                    model: sh.train.model.clone(),
+                    from: View::Live,
+                };
+                fx.send(View::Tokens, Action::ShowTokens(Box::new(src)));
+            }
+            None => fx.message("select a rollout first"),
+        }
+    }
+}
+
+const KEYS: &[KeyRow<LiveState>] = &[
+    KeyRow::note("↑↓", "select a finished rollout"),
+    KeyRow::new(
+        "r",
+        "fold / unfold the reasoning",
+        &[(KeyCode::Char('r'), Action::ToggleReasoning)],
+    ),
+    KeyRow::new(
+        "b",
+        "constraint breakdown on / off",
+        &[(KeyCode::Char('b'), Action::ToggleBreakdown)],
+    ),
+    KeyRow::new(
+        "f",
+        "follow the newest rollout",
+        &[(KeyCode::Char('f'), Action::ToggleFollow)],
+    ),
+    KeyRow::new(
+        "g, Enter",
+        "group view of its prompt",
         &[
-            ("↑↓", "select a finished rollout"),
-            ("r", "fold / unfold the reasoning"),
-            ("b", "constraint breakdown on / off"),
-            ("f", "follow the newest rollout"),
-            ("g, Enter", "group view of its prompt"),
-            ("t", "token view"),
-            ("PgUp PgDn", "scroll the detail"),
-            (
-                "⇥think ⇥answer ⇥both",
-                "budget forcing injected </think>, </answer> or both",
-            ),
-        ]
+            (KeyCode::Char('g'), Action::OpenGroup),
+            (KeyCode::Enter, Action::OpenGroup),
+        ],
+    ),
+    KeyRow::new(
+        "t",
+        "token view",
+        &[(KeyCode::Char('t'), Action::OpenTokens)],
+    ),
+    KeyRow::new(
+        "PgUp PgDn",
+        "scroll the detail",
+        &[
+            (KeyCode::PageUp, Action::ScrollDetail(-10)),
+            (KeyCode::PageDown, Action::ScrollDetail(10)),
+        ],
+    ),
+    KeyRow::note(
+        "⇥think ⇥answer ⇥both",
+        "budget forcing injected </think>, </answer> or both",
+    ),
+    KeyRow::hidden(&[(KeyCode::Char('L'), Action::SwitchView(View::Launch))]),
+];
+
+impl Component for LiveState {
+    const KEYS: &'static [KeyRow<Self>] = KEYS;
+
+    fn update(&mut self, a: Action, sh: &Shared<'_>, fx: &mut Effects) {
+        if let Some(d) = a.nav_delta() {
+            self.rollouts.move_by(d);
+            let n = self.rollouts.len();
+            self.follow = n > 0 && self.rollouts.index() + 1 == n;
+            return;
+        }
+        match a {
+            Action::ToggleReasoning => self.show_reasoning = !self.show_reasoning,
+            Action::ToggleBreakdown => self.show_breakdown = !self.show_breakdown,
+            Action::ToggleFollow => {
+                self.follow = !self.follow;
+                if self.follow {
+                    self.rollouts.select_last();
+                }
+            }
+            Action::OpenGroup | Action::Enter => self.open_group(sh, fx),
+            Action::OpenTokens => self.open_tokens(sh, fx),
+            _ => {}
+        }
     }
 
-    fn render(&self, app: &App, f: &mut Frame, area: Rect) {
+    fn render(&self, sh: &Shared<'_>, f: &mut Frame, area: Rect) {
         let [progress, body] =
             Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
-        render_progress(app, f, progress);
-        if app.live.rollouts.is_empty() && app.live.streams.is_empty() && !app.train.phase.active()
-        {
+        render_progress(self, sh.train, f, progress);
+        if self.rollouts.is_empty() && self.streams.is_empty() && !sh.train.phase.active() {
             let mut lines = vec![
                 Line::raw(""),
                 Line::styled("  No run is training in this workbench.", widgets::bold()),
@@ -59,7 +208,7 @@ impl Component for LiveView {
             lines.push(Line::raw(
                 "  Press 1 (Launch) to start one, or 5 (Replay) to look at past runs.",
             ));
-            if let Phase::Failed(e) = &app.train.phase {
+            if let Phase::Failed(e) = &sh.train.phase {
                 lines.push(Line::raw(""));
                 lines.push(Line::styled(
                     format!("  The last run failed: {e}"),
@@ -82,8 +231,8 @@ impl Component for LiveView {
         };
         let [stream, list] =
             Layout::vertical([Constraint::Length(stream_h), Constraint::Min(3)]).areas(left);
-        render_stream(app, f, stream);
-        let l = &app.live;
+        render_stream(self, sh.train, f, stream);
+        let l = self;
         let title = Line::from(vec![
             Span::styled(
                 format!(" Rollouts · step {} ", l.rollouts_step),
@@ -96,11 +245,11 @@ impl Component for LiveView {
             list,
             title,
             l.rollouts.len(),
-            Some(l.selected),
+            Some(l.rollouts.index()),
             true,
             &|i| widgets::rollout_row(&l.rollouts[i], false),
         );
-        match l.rollouts.get(l.selected) {
+        match l.rollouts.selected() {
             Some(r) => {
                 let opts = DetailOpts {
                     reasoning: l.show_reasoning,
@@ -112,11 +261,11 @@ impl Component for LiveView {
                     right,
                     Line::styled(" Rollout ", widgets::title_style()),
                     widgets::rollout_detail(r, opts),
-                    app.detail_scroll,
+                    sh.detail_scroll,
                 );
             }
             None => {
-                let t = &app.train;
+                let t = sh.train;
                 let msg = if t.in_warmup() {
                     format!(
                         "warm-up (behaviour cloning on expert demonstrations): no rollouts before GRPO begins at step {}",
@@ -137,17 +286,11 @@ impl Component for LiveView {
     }
 }
 
-fn render_progress(app: &App, f: &mut Frame, area: Rect) {
-    let t = &app.train;
+fn render_progress(l: &LiveState, t: &TrainState, f: &mut Frame, area: Rect) {
     let [line, gauge] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
     let per_step = t.prompts_per_step * t.group_size;
-    let done = app
-        .live
-        .rollouts
-        .iter()
-        .filter(|r| r.step == t.step)
-        .count();
+    let done = l.rollouts.iter().filter(|r| r.step == t.step).count();
     let mut spans = vec![Span::styled(
         format!(" {} ", t.phase.name()),
         widgets::phase_style(&t.phase),
@@ -213,8 +356,7 @@ pub fn human(v: f64) -> String {
     }
 }
 
-fn render_stream(app: &App, f: &mut Frame, area: Rect) {
-    let l = &app.live;
+fn render_stream(l: &LiveState, t: &TrainState, f: &mut Frame, area: Rect) {
     let key = l
         .last_stream
         .filter(|k| l.streams.contains_key(k))
@@ -257,10 +399,10 @@ fn render_stream(app: &App, f: &mut Frame, area: Rect) {
             lines
         }
         None => vec![Line::styled(
-            match app.train.phase {
+            match t.phase {
                 Phase::Starting => "loading the model…",
                 Phase::Paused => "paused",
-                Phase::Running if app.train.in_warmup() => {
+                Phase::Running if t.in_warmup() => {
                     "warm-up: cloning expert demonstrations, nothing is generated"
                 }
                 Phase::Running => "scoring and optimising…",

@@ -1,17 +1,11 @@
-//! The components (after ratatui's component template): each maps keys to [`Action`]s and
-//! renders its part of a frame from a read-only [`App`]. [`render`] draws a whole frame;
-//! [`map_event`] turns a terminal event into an action.
-
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
-use ratatui::Frame;
-
-use crate::action::{Action, InputTarget, View};
-use crate::app::App;
-use widgets::{phase_style, run_phase_style};
+//! The views (after ratatui's component template): each module owns a view's state, its key
+//! table, its `update` and its `render` (a `Component`); the
+//! `App` only routes actions to them. This file lists them: the [`View`]
+//! enum (tab order, title, digit) and their modules.
+//!
+//! To add a view: write `views/<name>.rs` (a state that implements `Component`), add its
+//! `pub mod` and its `View` variant here, and give `App` its field and its arm in
+//! `App::component` and `App::parts` (app.rs). Nothing else names the views one by one.
 
 pub mod compare;
 pub mod curves;
@@ -23,369 +17,49 @@ pub mod replay;
 pub mod tokens;
 pub mod widgets;
 
-/// Smaller terminals get a message instead of a squashed layout.
-pub const MIN_WIDTH: u16 = 60;
-pub const MIN_HEIGHT: u16 = 15;
-
-/// One screen of the workbench.
-pub trait Component {
-    /// The action a key asks for in this view (global keys are handled before).
-    fn key(&self, app: &App, key: KeyEvent) -> Option<Action>;
-    fn render(&self, app: &App, f: &mut Frame, area: Rect);
-    /// (keys, what they do), for the help overlay and the hint line.
-    fn help(&self) -> &'static [(&'static str, &'static str)];
+/// The screens, in tab order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum View {
+    Launch,
+    Live,
+    Group,
+    Curves,
+    Replay,
+    Tokens,
+    /// Stored benchmark evaluations per model, mode and checkpoint.
+    Eval,
+    /// Two evaluations of the same benchmark side by side, item by item.
+    Compare,
 }
 
-pub fn component(v: View) -> &'static dyn Component {
-    match v {
-        View::Launch => &launch::LaunchView,
-        View::Live => &live::LiveView,
-        View::Group => &group::GroupView,
-        View::Curves => &curves::CurvesView,
-        View::Replay => &replay::ReplayView,
-        View::Tokens => &tokens::TokensView,
-        View::Eval => &eval::EvalView,
-        View::Compare => &compare::CompareView,
-    }
-}
-
-/// Keys that work everywhere.
-pub const GLOBAL_KEYS: &[(&str, &str)] = &[
-    (
-        "1-8, Tab, S-Tab",
-        "switch view (Launch, Live, Group, Curves, Replay, Tokens, Eval, Compare)",
-    ),
-    ("↑↓ j k, PgUp PgDn, Home End", "move; mouse wheel scrolls"),
-    ("← → h l, Enter, Esc", "back / open / close"),
-    ("Space", "pause or resume training"),
-    ("S", "save a checkpoint at the end of this step"),
-    ("X", "stop training after this step (with a checkpoint)"),
-    ("?", "this help"),
-    (
-        "q, Ctrl-C",
-        "quit (asks first while training; stops cleanly)",
-    ),
-];
-
-/// A terminal event as an action, given what is on screen.
-pub fn map_event(app: &App, ev: &Event) -> Option<Action> {
-    match ev {
-        Event::Resize(w, h) => Some(Action::Resize(*w, *h)),
-        Event::Mouse(m) => match m.kind {
-            MouseEventKind::ScrollUp => Some(Action::Scroll(-1)),
-            MouseEventKind::ScrollDown => Some(Action::Scroll(1)),
-            _ => None,
-        },
-        Event::Key(k) if k.kind != KeyEventKind::Release => map_key(app, *k),
-        _ => None,
-    }
-}
-
-pub fn map_key(app: &App, k: KeyEvent) -> Option<Action> {
-    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-    if ctrl && k.code == KeyCode::Char('c') {
-        return Some(if app.confirm_quit {
-            Action::ConfirmQuit(true)
-        } else {
-            Action::Quit
-        });
-    }
-    if app.input.is_some() {
-        return match k.code {
-            KeyCode::Enter => Some(Action::InputSubmit),
-            KeyCode::Esc => Some(Action::Back),
-            KeyCode::Backspace => Some(Action::InputBackspace),
-            KeyCode::Char(c) => Some(Action::InputChar(c)),
-            _ => None,
-        };
-    }
-    if app.confirm_quit {
-        return match k.code {
-            KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
-                Some(Action::ConfirmQuit(true))
-            }
-            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
-                Some(Action::ConfirmQuit(false))
-            }
-            _ => None,
-        };
-    }
-    if app.help {
-        return match k.code {
-            KeyCode::Char('?') | KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter => {
-                Some(Action::ToggleHelp)
-            }
-            KeyCode::Up | KeyCode::Char('k') => Some(Action::ScrollDetail(-1)),
-            KeyCode::Down | KeyCode::Char('j') => Some(Action::ScrollDetail(1)),
-            KeyCode::PageUp => Some(Action::ScrollDetail(-10)),
-            KeyCode::PageDown | KeyCode::Char(' ') => Some(Action::ScrollDetail(10)),
-            _ => None,
-        };
-    }
-    let view_first = component(app.view).key(app, k);
-    if view_first.is_some() {
-        return view_first;
-    }
-    Some(match k.code {
-        KeyCode::Char('?') => Action::ToggleHelp,
-        KeyCode::Char('q') => Action::Quit,
-        KeyCode::Tab => Action::NextView,
-        KeyCode::BackTab => Action::PrevView,
-        KeyCode::Char(c @ '1'..='8') => Action::SwitchView(View::ALL[(c as u8 - b'1') as usize]),
-        KeyCode::Esc => Action::Back,
-        KeyCode::Char(' ') => Action::PauseResume,
-        KeyCode::Char('S') => Action::SaveNow,
-        KeyCode::Char('X') => Action::StopRun,
-        KeyCode::Up | KeyCode::Char('k') => Action::Up,
-        KeyCode::Down | KeyCode::Char('j') => Action::Down,
-        KeyCode::PageUp => Action::PageUp,
-        KeyCode::PageDown => Action::PageDown,
-        KeyCode::Home => Action::Top,
-        KeyCode::End => Action::Bottom,
-        KeyCode::Left | KeyCode::Char('h') => Action::Left,
-        KeyCode::Right | KeyCode::Char('l') => Action::Right,
-        KeyCode::Enter => Action::Enter,
-        KeyCode::Backspace => Action::Back,
-        _ => return None,
-    })
-}
-
-/// Draw the whole frame from the state.
-pub fn render(app: &App, f: &mut Frame) {
-    let area = f.area();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let msg = vec![
-            Line::styled(
-                "The terminal is too small",
-                Style::default().add_modifier(Modifier::BOLD),
-            ),
-            Line::raw(format!(
-                "{}×{}: the workbench needs at least {MIN_WIDTH}×{MIN_HEIGHT}.",
-                area.width, area.height
-            )),
-            Line::raw("Enlarge the window, or press q to quit."),
-        ];
-        f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
-        return;
-    }
-    let [top, body, bottom] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    render_tabs(app, f, top);
-    component(app.view).render(app, f, body);
-    render_status(app, f, bottom);
-    if app.help {
-        render_help(app, f, area);
-    }
-    if app.confirm_quit {
-        render_confirm(f, area);
-    }
-}
-
-fn render_tabs(app: &App, f: &mut Frame, area: Rect) {
-    let badge = [
-        Span::styled(
-            " raif ",
-            Style::default()
-                .fg(Color::Black)
-                .bg(Color::Cyan)
-                .add_modifier(Modifier::BOLD),
-        ),
-        Span::raw(" "),
+impl View {
+    pub const ALL: [View; 8] = [
+        View::Launch,
+        View::Live,
+        View::Group,
+        View::Curves,
+        View::Replay,
+        View::Tokens,
+        View::Eval,
+        View::Compare,
     ];
-    // Eight tabs fit 80 columns only without the space after each.
-    let narrow = area.width < 100;
-    let tabs = |compact: bool| -> Vec<Span<'static>> {
-        let mut spans = badge.to_vec();
-        for v in View::ALL {
-            let label = if compact && v != app.view {
-                format!(" {}", v.key())
-            } else if narrow {
-                format!(" {} {}", v.key(), v.title())
-            } else {
-                format!(" {} {} ", v.key(), v.title())
-            };
-            let style = if v == app.view {
-                Style::default()
-                    .fg(Color::Black)
-                    .bg(Color::White)
-                    .add_modifier(Modifier::BOLD)
-            } else {
-                Style::default().fg(Color::Gray)
-            };
-            spans.push(Span::styled(label, style));
-        }
-        spans
-    };
-    let t = &app.train;
-    let mut right = vec![];
-    if let Some(id) = &t.run_id {
-        right.push(Span::raw(format!("{id} ")));
-    }
-    right.push(Span::styled(
-        t.phase.name().to_string(),
-        phase_style(&t.phase),
-    ));
-    // A run with a warm-up says which phase it is in (the step within the phase).
-    let label = (t.phase.active() || t.steps_done > 0)
-        .then(|| t.phase_label())
-        .flatten();
-    if let Some(l) = &label {
-        right.push(Span::raw(" · "));
-        right.push(Span::styled(l.clone(), run_phase_style(l)));
-    } else if t.phase.active() || t.steps_done > 0 {
-        right.push(Span::raw(format!(
-            " · step {}/{}",
-            t.current_step(),
-            t.total_steps
-        )));
-    }
-    right.push(Span::raw(" "));
-    let short: Option<Vec<Span>> = label.map(|l| {
-        let st = run_phase_style(&l);
-        vec![Span::styled(l, st), Span::raw(" ")]
-    });
-    let width = |v: &[Span]| -> usize { v.iter().map(|s| s.width()).sum() };
-    let avail = area.width as usize;
-    // The whole status, else the phase alone; a phase that does not fit beside the tabs
-    // shrinks the other tabs to their keys (80 columns).
-    let mut candidates: Vec<(bool, &Vec<Span>)> = vec![(false, &right)];
-    if let Some(s) = &short {
-        candidates.push((false, s));
-        candidates.push((true, &right));
-        candidates.push((true, s));
-    }
-    let mut spans = tabs(false);
-    for (compact, r) in candidates {
-        let left = tabs(compact);
-        let (lw, rw) = (width(&left), width(r));
-        if lw + rw < avail {
-            spans = left;
-            spans.push(Span::raw(" ".repeat(avail - lw - rw)));
-            spans.extend(r.iter().cloned());
-            break;
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Launch => "Launch",
+            View::Live => "Live",
+            View::Group => "Group",
+            View::Curves => "Curves",
+            View::Replay => "Replay",
+            View::Tokens => "Tokens",
+            View::Eval => "Eval",
+            View::Compare => "Compare",
         }
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
-}
 
-fn render_status(app: &App, f: &mut Frame, area: Rect) {
-    let line = if let Some((t, s)) = &app.input {
-        let label = match t {
-            InputTarget::Search => "search text",
-            InputTarget::FailedConstraint => "failed constraint id",
-            InputTarget::RewardRange => "reward range (MIN..MAX)",
-            InputTarget::LaunchField => "value",
-            InputTarget::ZoomRange => "steps (A..B, empty: all)",
-        };
-        Line::from(vec![
-            Span::styled(format!("{label}: "), Style::default().fg(Color::Cyan)),
-            Span::raw(s.clone()),
-            Span::styled("▏", Style::default().fg(Color::Cyan)),
-            Span::styled(
-                "  Enter apply · Esc cancel",
-                Style::default().fg(Color::DarkGray),
-            ),
-        ])
-    } else if let Some(m) = &app.message {
-        Line::from(vec![
-            Span::styled(m.clone(), Style::default().fg(Color::Yellow)),
-            Span::styled("   ? help", Style::default().fg(Color::DarkGray)),
-        ])
-    } else {
-        let hints: Vec<String> = component(app.view)
-            .help()
-            .iter()
-            .take(6)
-            .map(|(k, d)| format!("{k} {d}"))
-            .collect();
-        Line::styled(
-            format!("{} · ? help · q quit", hints.join(" · ")),
-            Style::default().fg(Color::DarkGray),
-        )
-    };
-    f.render_widget(Paragraph::new(line), area);
-}
-
-/// A rectangle of at most `w`×`h` in the middle of `area`.
-pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
+    /// The digit that opens it: its place in the tabs.
+    pub fn key(self) -> char {
+        let i = View::ALL.iter().position(|v| *v == self).unwrap_or(0);
+        char::from_digit(i as u32 + 1, 10).unwrap_or('?')
     }
-}
-
-fn render_help(app: &App, f: &mut Frame, area: Rect) {
-    let key_style = Style::default()
-        .fg(Color::Cyan)
-        .add_modifier(Modifier::BOLD);
-    let popup = centered(area, 92, area.height.saturating_sub(2));
-    let kw = if popup.width >= 90 { 28 } else { 20 };
-    let mut lines = vec![Line::styled(
-        "Everywhere",
-        Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
-    )];
-    let row = |k: &str, d: &str| {
-        Line::from(vec![
-            Span::styled(format!("{k:>kw$}  "), key_style),
-            Span::raw(d.to_string()),
-        ])
-    };
-    for (k, d) in GLOBAL_KEYS {
-        lines.push(row(k, d));
-    }
-    // The current view first, then the others.
-    let mut order = vec![app.view];
-    order.extend(View::ALL.iter().copied().filter(|v| *v != app.view));
-    for v in order {
-        lines.push(Line::raw(""));
-        lines.push(Line::styled(
-            format!("{} ({})", v.title(), v.key()),
-            Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
-        ));
-        for (k, d) in component(v).help() {
-            lines.push(row(k, d));
-        }
-    }
-    f.render_widget(Clear, popup);
-    let block = Block::bordered()
-        .title(" Keys — ↑↓ PgUp PgDn scroll · ? or Esc closes ")
-        .border_style(Style::default().fg(Color::Cyan));
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((app.help_scroll, 0)),
-        popup,
-    );
-}
-
-fn render_confirm(f: &mut Frame, area: Rect) {
-    let popup = centered(area, 56, 6);
-    f.render_widget(Clear, popup);
-    let lines = vec![
-        Line::raw("A run is training."),
-        Line::raw("Stop it after this step (with a checkpoint) and quit?"),
-        Line::styled(
-            "y / Enter: stop and quit    n / Esc: keep training",
-            Style::default().fg(Color::DarkGray),
-        ),
-    ];
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(
-                Block::bordered()
-                    .title(" Quit ")
-                    .border_style(Style::default().fg(Color::Yellow)),
-            )
-            .wrap(Wrap { trim: true }),
-        popup,
-    );
 }

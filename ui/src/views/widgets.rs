@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::highlight;
+use crate::select::SelectList;
 use crate::state::Phase;
 
 pub fn dim() -> Style {
@@ -165,6 +166,51 @@ fn section(name: &str, extra: &str) -> Line<'static> {
     ])
 }
 
+/// The constraint breakdown: each verdict, its path in the rule tree and its reason.
+fn breakdown(r: &Rollout) -> Vec<Line<'static>> {
+    let mut l = Vec::new();
+    l.push(section(
+        "Constraints",
+        &format!("{} verdicts", r.verdicts.len()),
+    ));
+    if r.verdicts.is_empty() {
+        l.push(Line::styled(
+            "  (none: the response could not be scored)",
+            dim(),
+        ));
+    }
+    for v in &r.verdicts {
+        let (mark, st) = if v.pass {
+            ("✓", Style::default().fg(Color::Green))
+        } else {
+            ("✗", Style::default().fg(Color::Red))
+        };
+        let mut spans = vec![
+            Span::styled(format!(" {mark} "), st.add_modifier(Modifier::BOLD)),
+            Span::styled(v.id.clone(), bold()),
+        ];
+        if v.role == "guard" {
+            spans.push(Span::styled(
+                " [guard]",
+                Style::default().fg(Color::Magenta),
+            ));
+        }
+        spans.push(Span::styled(format!("  {}", v.path), dim()));
+        l.push(Line::from(spans));
+        if !v.reason.is_empty() {
+            l.push(Line::styled(
+                format!("     {}", v.reason),
+                if v.pass {
+                    dim()
+                } else {
+                    Style::default().fg(Color::LightRed)
+                },
+            ));
+        }
+    }
+    l
+}
+
 /// Everything known about one rollout, as lines.
 pub fn rollout_detail(r: &Rollout, o: DetailOpts) -> Vec<Line<'static>> {
     let mut l = Vec::new();
@@ -229,45 +275,7 @@ pub fn rollout_detail(r: &Rollout, o: DetailOpts) -> Vec<Line<'static>> {
         keep,
     ]));
     if o.breakdown {
-        l.push(section(
-            "Constraints",
-            &format!("{} verdicts", r.verdicts.len()),
-        ));
-        if r.verdicts.is_empty() {
-            l.push(Line::styled(
-                "  (none: the response could not be scored)",
-                dim(),
-            ));
-        }
-        for v in &r.verdicts {
-            let (mark, st) = if v.pass {
-                ("✓", Style::default().fg(Color::Green))
-            } else {
-                ("✗", Style::default().fg(Color::Red))
-            };
-            let mut spans = vec![
-                Span::styled(format!(" {mark} "), st.add_modifier(Modifier::BOLD)),
-                Span::styled(v.id.clone(), bold()),
-            ];
-            if v.role == "guard" {
-                spans.push(Span::styled(
-                    " [guard]",
-                    Style::default().fg(Color::Magenta),
-                ));
-            }
-            spans.push(Span::styled(format!("  {}", v.path), dim()));
-            l.push(Line::from(spans));
-            if !v.reason.is_empty() {
-                l.push(Line::styled(
-                    format!("     {}", v.reason),
-                    if v.pass {
-                        dim()
-                    } else {
-                        Style::default().fg(Color::LightRed)
-                    },
-                ));
-            }
-        }
+        l.extend(breakdown(r));
     }
     if o.prompt_lines > 0 {
         let lines: Vec<&str> = r.prompt.trim().lines().collect();
@@ -367,6 +375,19 @@ pub fn render_list(
         lines.push(Line::styled(" (empty)", dim()));
     }
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A bordered [`SelectList`]: only the visible rows are built (`row` for each), the
+/// selected one highlighted.
+pub fn render_select<T>(
+    f: &mut Frame,
+    area: Rect,
+    title: Line<'static>,
+    list: &SelectList<T>,
+    row: &dyn Fn(&T) -> Line<'static>,
+) {
+    let sel = Some(list.index());
+    render_list(f, area, title, list.len(), sel, true, &|i| row(&list[i]));
 }
 
 /// A bordered, wrapped, scrollable text pane.
