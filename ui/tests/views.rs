@@ -1039,3 +1039,76 @@ fn the_end_of_a_fetch_is_a_typed_notification() {
         Some("fetch failed: offline")
     );
 }
+
+#[test]
+fn one_key_table_feeds_the_keys_and_the_help() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut fx = fixture();
+    let mut app = app(&mut fx);
+    let key = |app: &App, c: char| {
+        frame::map_key(app, KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+    };
+    // Replay's table: a line of help and the key behind it.
+    let help = app.component(View::Replay).help();
+    assert!(help.contains(&("/", "search text (prompt, response, reasoning, answer)")));
+    assert!(
+        help.iter().all(|(k, _)| !k.is_empty()),
+        "aliases have no line"
+    );
+    app.update(Action::SwitchView(View::Replay));
+    assert_eq!(
+        key(&app, '/'),
+        Some(Action::StartInput(InputTarget::Search))
+    );
+    // A line that applies only on a rollout: `g` means nothing on the run list.
+    assert_eq!(key(&app, 'g'), None);
+    let ctx = &mut fx.ctx;
+    for a in [Action::Enter, Action::Enter, Action::Enter] {
+        drive(&mut app, ctx, a);
+    }
+    assert_eq!(app.replay.level, ReplayLevel::Rollouts);
+    assert_eq!(key(&app, 'g'), Some(Action::OpenGroup));
+    // Launch's `s` starts a run only while none trains; the digits open views everywhere.
+    let mut app = live_app(&mut fx);
+    app.update(Action::SwitchView(View::Launch));
+    assert_eq!(key(&app, 's'), None);
+    assert_eq!(key(&app, 'p'), Some(Action::PauseResume));
+    assert_eq!(key(&app, '5'), Some(Action::SwitchView(View::Replay)));
+    // Without a message, the status line hints at the view's first six lines of help.
+    app.message = None;
+    let status = render(&app, 200, 60);
+    let last = status.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("↑↓ choose a field · ← → cycle the choices"),
+        "{last}"
+    );
+}
+
+#[test]
+fn results_reach_the_view_that_asked_wherever_the_user_is() {
+    let mut fx = fixture();
+    let mut app = app(&mut fx);
+    assert_eq!(app.view, View::Launch);
+    fixtures::build_evals(&fx.ctx.store).expect("evals");
+    for a in raif_ui::worker::serve(&mut fx.ctx, Request::ListEvals) {
+        app.update(a);
+    }
+    assert_eq!(app.evals.runs.len(), 2, "Eval got its evaluations");
+    assert_eq!(app.replay.runs.len(), 2, "Replay got the runs at start");
+    assert_eq!(app.view, View::Launch, "and nothing moved the user");
+    // A view hands another what to show: Live opens the group, the group the tokens.
+    let mut app = live_app(&mut fx);
+    let reqs = app.update(Action::OpenGroup);
+    assert!(reqs.is_empty());
+    assert_eq!((app.view, app.group.back), (View::Group, Some(View::Live)));
+    let reqs = app.update(Action::OpenTokens);
+    assert!(matches!(reqs.as_slice(), [Request::TokenTexts { model, .. }] if model == "tiny-test"));
+    assert_eq!(
+        (app.view, app.tokens.back),
+        (View::Tokens, Some(View::Group))
+    );
+    app.update(Action::Back);
+    assert_eq!(app.view, View::Group);
+    app.update(Action::Back);
+    assert_eq!(app.view, View::Live);
+}
