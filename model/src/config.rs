@@ -32,26 +32,25 @@ impl Arch {
             Arch::Mistral => "mistral",
         }
     }
-    fn from_names(architecture: Option<&str>, model_type: Option<&str>) -> Result<Arch> {
-        let by_arch = match architecture {
-            Some("LlamaForCausalLM") => Some(Arch::Llama),
-            Some("Qwen2ForCausalLM") => Some(Arch::Qwen2),
-            Some("MistralForCausalLM") => Some(Arch::Mistral),
-            _ => None,
-        };
-        let by_type = match model_type {
-            Some("llama") => Some(Arch::Llama),
-            Some("qwen2") => Some(Arch::Qwen2),
-            Some("mistral") => Some(Arch::Mistral),
-            _ => None,
-        };
+    /// Every family, for the code and the tests that go over all of them.
+    pub const ALL: [Arch; 3] = [Arch::Llama, Arch::Qwen2, Arch::Mistral];
+
+    /// The family of a `config.json` (`architectures[0]`, else `model_type`) or of a GGUF's
+    /// `general.architecture` (a model type): the names above are the only table.
+    pub fn from_names(architecture: Option<&str>, model_type: Option<&str>) -> Result<Arch> {
+        let by_arch = Arch::ALL
+            .into_iter()
+            .find(|a| Some(a.hf_architecture()) == architecture);
+        let by_type = Arch::ALL
+            .into_iter()
+            .find(|a| Some(a.model_type()) == model_type);
         match by_arch.or(by_type) {
             Some(a) => Ok(a),
             None => bail!(
-                "unsupported architecture {} (model_type {}): raif supports LlamaForCausalLM, \
-                 Qwen2ForCausalLM and MistralForCausalLM",
+                "unsupported architecture {} (model_type {}): raif supports {}",
                 architecture.unwrap_or("(none)"),
-                model_type.unwrap_or("(none)")
+                model_type.unwrap_or("(none)"),
+                Arch::ALL.map(|a| a.hf_architecture()).join(", ")
             ),
         }
     }

@@ -149,7 +149,7 @@ fn run_side(arch: Arch, weights: DType, dtype: DType, device: &Device) -> Result
 /// Compare `device`/`dtype` with the CPU in f32 on the tiny model of every family.
 pub fn check(device: &Device, dtype: DType) -> Result<Vec<FamilyCheck>> {
     let mut out = Vec::new();
-    for arch in [Arch::Llama, Arch::Qwen2, Arch::Mistral] {
+    for arch in Arch::ALL {
         let want = run_side(arch, dtype, DType::F32, &Device::Cpu)?;
         let got = run_side(arch, dtype, dtype, device)?;
         if want.grads.is_empty() || got.grads.len() != want.grads.len() {

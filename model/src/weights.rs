@@ -247,14 +247,8 @@ impl GgufFile {
             .and_then(|v| v.to_string().ok())
             .with_context(|| format!("{file}: metadata `general.architecture` missing"))?
             .clone();
-        let arch = match arch_name.as_str() {
-            "llama" => Arch::Llama,
-            "qwen2" => Arch::Qwen2,
-            "mistral" => Arch::Mistral,
-            other => bail!(
-                "{file}: GGUF architecture `{other}` is not supported (llama, qwen2, mistral)"
-            ),
-        };
+        let arch = Arch::from_names(None, Some(&arch_name))
+            .with_context(|| format!("{file}: GGUF architecture `{arch_name}`"))?;
         let a = &arch_name;
         let hidden_size = self.meta_u(&format!("{a}.embedding_length"))?;
         let num_attention_heads = self.meta_u(&format!("{a}.attention.head_count"))?;
