@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use raif_model::{device, Generator, PromptMode, SamplingParams};
 use raif_rl::eval::{mode_name, tokens_per_s, Bench, EvalSetup, Evaluation};
-use raif_rl::store::Store;
+use raif_store::Store;
 
 use crate::eval_cmd::{bench_path, identity, progress_line};
 use crate::model_cmd::{load, log, ModelSel};

@@ -15,7 +15,7 @@ use raif_rl::eval::{
     tokens_per_s, Bench, EvalSetup, Evaluation, Identity, Progress,
 };
 use raif_rl::judge::ModelJudge;
-use raif_rl::store::{EvalItem, EvalRun, Store};
+use raif_store::{EvalItem, EvalRun, EvalStatus, Store};
 use raif_verify::Constraint;
 
 use crate::model_cmd::{self, log, ModelSel};
@@ -296,7 +296,7 @@ pub fn summary_text(run: &EvalRun) -> String {
             .as_ref()
             .map(|j| format!(", judge {j}"))
             .unwrap_or_default(),
-        if run.status == "finished" {
+        if run.status == EvalStatus::Finished {
             String::new()
         } else {
             format!(", {}", run.status)
@@ -356,7 +356,7 @@ pub fn metrics_json(run: &EvalRun) -> serde_json::Value {
         m.insert(k.clone(), serde_json::json!(v));
     }
     m.insert("eval.id".into(), serde_json::json!(run.id));
-    m.insert("eval.status".into(), serde_json::json!(run.status));
+    m.insert("eval.status".into(), serde_json::json!(run.status.name()));
     m.insert("eval.items".into(), serde_json::json!(run.done));
     m.insert(
         "eval.tokens_per_s".into(),
@@ -432,7 +432,7 @@ pub fn eval(home: &Home, a: EvalArgs) -> Result<()> {
     } else {
         println!("{}", summary_text(&run));
     }
-    if run.status == "interrupted" {
+    if run.status == EvalStatus::Interrupted {
         log("interrupted: run the same command again to continue where it stopped");
     }
     Ok(())
@@ -677,7 +677,7 @@ pub fn compare(home: &Home, a: CompareArgs) -> Result<()> {
             rescore: false,
         };
         let r = evaluate(home, &store, &options, judge.as_ref(), &stop)?;
-        if r.0.status == "interrupted" {
+        if r.0.status == EvalStatus::Interrupted {
             bail!("interrupted: run the same command again to continue where it stopped");
         }
         sides.push(r);

@@ -140,10 +140,10 @@ fn run_command(home: &raif_store::Home, command: Command) -> Result<()> {
         Command::Eval(a) => eval_cmd::eval(&home, a),
         Command::Compare(a) => eval_cmd::compare(&home, a),
         Command::ServeReward(a) => raif_serve::run(a),
-        Command::Import { what } => raif_rl::store::Store::open(home.root())
+        Command::Import { what } => raif_store::Store::open(home.root())
             .and_then(|s| raif_interop::cli::run_import(&s, &what))
             .map(|r| eprintln!("{r}")),
-        Command::Export(a) => raif_rl::store::Store::open(home.root())
+        Command::Export(a) => raif_store::Store::open(home.root())
             .and_then(|s| raif_interop::cli::run_export(&s, &a))
             .map(|m| eprintln!("{m}")),
     }

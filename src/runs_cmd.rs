@@ -9,7 +9,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use raif_rl::store::{report, RolloutFilter, Store};
+use raif_store::{report, RolloutFilter, Store};
 
 #[derive(Args, Debug)]
 pub struct RunsArgs {

@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use raif_rl::config::{RunConfig, PRESETS};
-use raif_rl::store::Store;
+use raif_store::Store;
 use raif_rl::trainer::{self, TrainerEvent, TrainerSetup};
 
 use raif_store::Home;
@@ -352,7 +352,7 @@ fn oom_hint(msg: &str) -> &'static str {
 
 /// The progress line of a committed step: warm-up steps show the expert NLL, GRPO steps the
 /// reward and how often the model closed its own tags; a held-out evaluation is appended.
-fn step_line(step: u64, warmup: u64, m: &raif_rl::store::Metrics) -> String {
+fn step_line(step: u64, warmup: u64, m: &raif_store::Metrics) -> String {
     let g = |k: &str| m.get(k).copied().unwrap_or(f64::NAN);
     let mut line = if step <= warmup {
         format!(
@@ -389,7 +389,7 @@ fn step_line(step: u64, warmup: u64, m: &raif_rl::store::Metrics) -> String {
 }
 
 /// One line of `--metrics-jsonl`: `step` and every metric.
-fn metrics_line(step: u64, m: raif_rl::store::Metrics) -> String {
+fn metrics_line(step: u64, m: raif_store::Metrics) -> String {
     let mut o = serde_json::Map::new();
     o.insert("step".into(), serde_json::json!(step));
     for (k, v) in m {

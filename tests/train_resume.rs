@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use raif_datasets::{Message, Record, Split};
-use raif_rl::store::Store;
+use raif_store::Store;
 
 fn raif() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_raif"));
@@ -258,7 +258,7 @@ fn resuming_in_the_warm_up_and_in_grpo_equals_an_uninterrupted_run() {
     assert_same_runs(&home_a, &home_b, 7);
 }
 
-fn strip_timing(mut m: raif_rl::store::Metrics) -> raif_rl::store::Metrics {
+fn strip_timing(mut m: raif_store::Metrics) -> raif_store::Metrics {
     m.remove("step_time");
     m.remove("tokens/s");
     m
@@ -347,7 +347,7 @@ fn killed_and_resumed_run_equals_an_uninterrupted_one() {
     assert_eq!(steps, (1..=6).collect::<Vec<_>>());
     assert_eq!(
         b.run("x").unwrap().unwrap().status,
-        raif_rl::store::RunStatus::Finished
+        raif_store::RunStatus::Finished
     );
 }
 
@@ -494,6 +494,6 @@ fn steps_is_the_runs_total_and_resume_may_only_extend_it() {
             .unwrap()
             .unwrap()
             .status,
-        raif_rl::store::RunStatus::Finished
+        raif_store::RunStatus::Finished
     );
 }

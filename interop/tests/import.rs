@@ -17,18 +17,9 @@ use raif_store::{RolloutFilter, RunStatus, Store};
 use raif_verify::reward::{raif_reward, Prefill, RewardConfig, TagStyle};
 use serde_json::json;
 
-const P1: &str = "<|im_start|>user\nWrite a greeting without commas.<|im_end|>\n<|im_start|>assistant\n<think>\n";
-const P2: &str =
-    "<|im_start|>user\nAnswer in capital letters only.<|im_end|>\n<|im_start|>assistant\n<think>\n";
-
-fn responses() -> Vec<&'static str> {
-    vec![
-        "greet\n</think>\n<answer>Hello there friend</answer>",
-        "greet\n</think>\n<answer>Hello, friend</answer>",
-        "no tags",
-        "greet\n</think>\n<answer>Hi all</answer>",
-    ]
-}
+#[path = "support/verl.rs"]
+mod verl;
+use verl::{responses, write_verl, P1, P2};
 
 /// A TRL completions table: step (int64, or string in old releases), prompt, completion, one
 /// float column per reward function, advantage.
@@ -185,37 +176,6 @@ fn trl_errors_name_the_problem() {
     assert!(store.list_runs().unwrap().is_empty());
 }
 
-fn write_verl(dir: &Path) {
-    std::fs::create_dir_all(dir).unwrap();
-    for step in [1u64, 2] {
-        let mut f = File::create(dir.join(format!("{step}.jsonl"))).unwrap();
-        for (prompt, gts) in [
-            (
-                P1,
-                json!({"instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]})
-                    .to_string(),
-            ),
-            (
-                P2,
-                json!({"type": "rule", "id": "change_case:english_capital"}).to_string(),
-            ),
-        ] {
-            for r in responses() {
-                writeln!(
-                    f,
-                    "{}",
-                    json!({"input": prompt, "output": r, "gts": gts, "score": 0.5, "step": step, "acc": true})
-                )
-                .unwrap();
-            }
-        }
-        if step == 2 {
-            writeln!(f, "{{\"input\": \"broken").unwrap();
-        }
-    }
-    std::fs::write(dir.join("notes.txt"), "not a step file").unwrap();
-}
-
 #[test]
 fn verl_jsonl_import_reverifies_and_reports_bad_lines() {
     let tmp = tempfile::tempdir().unwrap();
@@ -349,43 +309,4 @@ fn export_jsonl_and_parquet_round_trip() {
     // a missing run is a clear error
     let e = export_parquet(&store, "nope", &tmp.path().join("x.parquet")).unwrap_err();
     assert!(e.to_string().contains("no run `nope`"));
-}
-
-#[test]
-fn imported_run_replays_in_the_workbench() {
-    use raif_ui::action::{Action, View};
-    use raif_ui::app::{App, ReplayLevel};
-    use raif_ui::bench::{drive, render_text};
-    use raif_ui::worker::{serve, Ctx};
-
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("rollouts");
-    write_verl(&dir);
-    let home = tmp.path().join("home");
-    let store = Arc::new(Store::open(&home).unwrap());
-    let rep = import_verl(&store, &dir, &ImportOptions::default()).unwrap();
-    let mut ctx = Ctx::new(store, home);
-    let mut app = App::new(None, Some("tiny"));
-    for r in app.init() {
-        for a in serve(&mut ctx, r) {
-            app.update(a);
-        }
-    }
-    drive(&mut app, &mut ctx, Action::SwitchView(View::Replay));
-    let ids: Vec<&str> = app.replay.runs.iter().map(|r| r.id.as_str()).collect();
-    assert_eq!(ids, [rep.run_id.as_str()]);
-    drive(&mut app, &mut ctx, Action::Enter);
-    assert_eq!(app.replay.level, ReplayLevel::Steps);
-    assert_eq!(app.replay.steps, vec![1, 2]);
-    drive(&mut app, &mut ctx, Action::Enter);
-    assert_eq!(app.replay.level, ReplayLevel::Prompts);
-    drive(&mut app, &mut ctx, Action::Enter);
-    assert_eq!(app.replay.level, ReplayLevel::Rollouts);
-    for (w, h) in [(80, 24), (200, 60)] {
-        app.update(Action::Resize(w, h));
-        insta::assert_snapshot!(
-            format!("imported_verl_rollouts_{w}x{h}"),
-            render_text(&app, w, h).unwrap()
-        );
-    }
 }

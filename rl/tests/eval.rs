@@ -106,7 +106,7 @@ fn eval_of_a_tiny_model_matches_raif_check_on_its_responses() {
     );
     let run = ev.run(&st, &records, &mut |_| {}).unwrap();
     assert_eq!(
-        (run.status.as_str(), run.done, run.target),
+        (run.status.name(), run.done, run.target),
         ("finished", 8, 8)
     );
     assert!(run.timing.generated_tokens > 0 && run.timing.generate_s > 0.0);
@@ -270,7 +270,7 @@ fn an_interrupted_evaluation_resumes_where_it_stopped() {
     }
     .run(&st, &records, &mut |_| stop.store(true, Ordering::SeqCst))
     .unwrap();
-    assert_eq!((first.status.as_str(), first.done), ("interrupted", 2));
+    assert_eq!((first.status.name(), first.done), ("interrupted", 2));
     assert_eq!(s2.eval_items(&first.id).unwrap().len(), 2);
     drop(s2);
     // A new process: the store is reopened.
@@ -291,7 +291,7 @@ fn an_interrupted_evaluation_resumes_where_it_stopped() {
         Some(2),
         "the two stored items are not generated again"
     );
-    assert_eq!((second.status.as_str(), second.done), ("finished", 6));
+    assert_eq!((second.status.name(), second.done), ("finished", 6));
     assert_eq!(second.id, first.id);
     assert_eq!(s2.eval_items(&second.id).unwrap(), full_items);
     assert_eq!(second.metrics, full.metrics);

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use raif_model::fetch::CachedModel;
 use raif_rl::config::RunConfig;
-use raif_rl::store::{EvalRun, Metrics, Rollout, RolloutFilter, RunInfo};
+use raif_store::{EvalRun, Metrics, Rollout, RolloutFilter, RunInfo};
 use raif_rl::trainer::{TrainerCommand, TrainerEvent};
 
 use crate::select::PAGE;
@@ -171,7 +171,7 @@ pub enum Action {
     /// The items of a stored evaluation.
     EvalItems {
         id: String,
-        items: Vec<raif_rl::store::EvalItem>,
+        items: Vec<raif_store::EvalItem>,
     },
     RunLoaded {
         run: String,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
-use raif_rl::store::{RunStatus, Store};
+use raif_store::{RunStatus, Store};
 use raif_rl::trainer::TrainerEvent;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;

@@ -17,7 +17,7 @@ use raif_model::{BudgetForcing, FinishReason, Forced};
 use raif_rl::config::RunConfig;
 use raif_rl::grpo::{group_advantages, keep_flags, GroupSample};
 use raif_rl::rollout::{self as scoring, Scored};
-use raif_rl::store::{Metrics, Rollout, RunInfo, RunStatus, StepCommit, Store};
+use raif_store::{EvalStatus, Metrics, Rollout, RunInfo, RunStatus, StepCommit, Store};
 use raif_rl::trainer::metrics::{self, EvalSample, OptStats, SampleStats};
 use raif_rl::trainer::EVAL_PROMPT_BASE;
 use raif_rl::verify::reward::TagStyle;
@@ -582,7 +582,7 @@ pub fn build_evals(store: &Store) -> Result<()> {
     use raif_datasets::{Message, Record, Split};
     use raif_rl::eval::score::{metrics, Generated};
     use raif_rl::eval::{score_batch, Bench};
-    use raif_rl::store::{EvalRun, EvalTiming};
+    use raif_store::{EvalRun, EvalTiming};
     let rule = |id: &str, kw: serde_json::Value| {
         raif_rl::verify::Constraint::rule(id, kw.as_object().cloned().unwrap_or_default())
     };
@@ -656,7 +656,7 @@ pub fn build_evals(store: &Store) -> Result<()> {
             bench_items: records.len(),
             target: records.len(),
             done: items.len(),
-            status: "finished".into(),
+            status: EvalStatus::Finished,
             metrics: metrics(Bench::Ifeval, &items, &records)?,
             timing: EvalTiming {
                 prompt_tokens: 60,

@@ -39,7 +39,7 @@ use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
 };
 use raif_rl::config::RunConfig;
-use raif_rl::store::Store;
+use raif_store::Store;
 use ratatui::backend::{Backend, CrosstermBackend};
 use ratatui::Terminal;
 

@@ -2,7 +2,7 @@
 //! throughput), where a run's warm-up ends, and the parsing of typed ranges. A leaf: it
 //! imports no other module of the crate.
 
-use raif_rl::store::{Metrics, RunInfo};
+use raif_store::{Metrics, RunInfo};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Phase {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use raif_model::fetch::{self, DefaultModel};
 use raif_model::Tokenizer;
-use raif_rl::store::{RolloutFilter, Store};
+use raif_store::{RolloutFilter, Store};
 use raif_rl::trainer::{self, TrainerCommand, TrainerEvent, TrainerHandle, TrainerSetup};
 
 use crate::action::{Action, Request};

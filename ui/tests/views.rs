@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use raif_rl::store::{RunStatus, Store};
+use raif_store::{RunStatus, Store};
 use raif_rl::trainer::TrainerEvent;
 use raif_ui::action::{Action, InputTarget, Request, View};
 use raif_ui::app::{App, Phase, ReplayLevel};

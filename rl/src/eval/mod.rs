@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::judge::ModelJudge;
-use crate::store::{now_unix, EvalItem, EvalRecord, EvalRun, Store};
+use crate::store::{now_unix, EvalItem, EvalRecord, EvalRun, EvalStatus, Store};
 use score::{answer_of, judge_queries, score_item, Generated};
 
 /// The benchmarks `raif eval` scores.
@@ -516,7 +516,7 @@ impl Evaluation<'_> {
             },
         };
         run.target = target;
-        run.status = "running".into();
+        run.status = EvalStatus::Running;
         run.updated_unix = now_unix();
         let stored = self.store.eval_items(&id)?;
         same_records(&id, &stored, records)?;
@@ -598,9 +598,9 @@ impl Evaluation<'_> {
         run.done = items.len();
         run.metrics = score::metrics(setup.bench, &items, records)?;
         run.status = if interrupted || items.len() < target {
-            "interrupted".into()
+            EvalStatus::Interrupted
         } else {
-            "finished".into()
+            EvalStatus::Finished
         };
         run.timing.wall_s += t_start.elapsed().as_secs_f64();
         run.updated_unix = now_unix();
@@ -659,7 +659,7 @@ impl Evaluation<'_> {
     /// A checkpoint's finished evaluation also goes with its run (the run's evaluations by
     /// step).
     fn file_with_checkpoint(&self, setup: &EvalSetup, run: &EvalRun) -> Result<()> {
-        if let (Some(ck), "finished") = (&setup.checkpoint, run.status.as_str()) {
+        if let (Some(ck), EvalStatus::Finished) = (&setup.checkpoint, run.status) {
             if let Ok((r, Some(step))) = crate::trainer::parse_checkpoint_spec(ck) {
                 if self.store.run(&r)?.is_some() {
                     self.store.put_eval(

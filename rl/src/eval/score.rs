@@ -411,7 +411,7 @@ pub fn metrics(bench: Bench, items: &[EvalItem], records: &[Record]) -> Result<M
 
 /// IFEval, IFBench and generated records: prompt- and instruction-level accuracy, strict and
 /// loose, and per instruction id.
-fn rule_metrics(items: &[EvalItem], put: &mut dyn FnMut(&str, f64)) -> () {
+fn rule_metrics(items: &[EvalItem], put: &mut dyn FnMut(&str, f64)) {
     let n = items.len();
     let (mut ps, mut pl, mut ni, mut is, mut il) = (0, 0, 0, 0, 0);
     let mut by_id: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
@@ -441,8 +441,7 @@ fn rule_metrics(items: &[EvalItem], put: &mut dyn FnMut(&str, f64)) -> () {
 }
 
 /// CELLO: per scorer the mean over items where it applies, and their average.
-fn cello_metrics(items: &[EvalItem], put: &mut dyn FnMut(&str, f64)) -> () {
-    let n = items.len();
+fn cello_metrics(items: &[EvalItem], put: &mut dyn FnMut(&str, f64)) {
     // CELLO's score: per item and scorer a value in [0, 1] (NaN: does not apply);
     // per scorer the mean over items where it applies; overall the mean of the four.
     let mut per: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
@@ -469,7 +468,6 @@ fn followbench_metrics(
     records: &[Record],
     put: &mut dyn FnMut(&str, f64),
 ) -> Result<()> {
-    let n = items.len();
     // Hard satisfaction: every constraint of the item holds; soft: the fraction that
     // holds. Per level (1–5) and averaged over the levels present.
     let mut levels: BTreeMap<u64, (usize, usize, f64)> = BTreeMap::new();
@@ -498,7 +496,7 @@ fn followbench_metrics(
 }
 
 /// InfoBench: DRFR over the decomposed questions, and items with every answer yes.
-fn infobench_metrics(items: &[EvalItem], put: &mut dyn FnMut(&str, f64)) -> () {
+fn infobench_metrics(items: &[EvalItem], put: &mut dyn FnMut(&str, f64)) {
     let n = items.len();
     // DRFR: satisfied decomposed questions over all questions.
     let total: usize = items.iter().map(|i| i.verdicts.len()).sum();

@@ -42,6 +42,36 @@ impl std::fmt::Display for RunStatus {
     }
 }
 
+/// Where a benchmark evaluation stands (stored as its name: `running`, `finished`,
+/// `interrupted`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum EvalStatus {
+    /// Being generated, or a process died while it was.
+    #[default]
+    Running,
+    /// Every item of the last command's target is stored.
+    Finished,
+    /// Stopped (Ctrl-C) before its target; the same command continues it.
+    Interrupted,
+}
+
+impl EvalStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            EvalStatus::Running => "running",
+            EvalStatus::Finished => "finished",
+            EvalStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl std::fmt::Display for EvalStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A run: what was trained, on what, how, and how far it got.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct RunInfo {
@@ -216,8 +246,7 @@ pub struct EvalRun {
     pub target: usize,
     /// Items stored.
     pub done: usize,
-    /// `running`, `finished` (all `target` items done) or `interrupted`.
-    pub status: String,
+    pub status: EvalStatus,
     /// Metrics over the first `target` items (`ifeval.prompt_strict`, …).
     pub metrics: Metrics,
     /// Totals over every command that worked on this evaluation.

@@ -12,7 +12,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use raif_rl::eval::compare::{compare_items, Outcome, PairRow, Tally};
-use raif_rl::store::{EvalItem, EvalRun};
+use raif_store::{EvalItem, EvalRun};
 
 use super::widgets::{self, dim};
 use crate::action::Action;

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crossterm::event::KeyCode;
-use raif_rl::store::Metrics;
+use raif_store::Metrics;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};

@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 use raif_rl::eval::{score, Bench};
-use raif_rl::store::EvalRun;
+use raif_store::{EvalRun, EvalStatus};
 
 use super::widgets::{self, dim};
 use crate::action::{Action, Request, View};
@@ -109,10 +109,10 @@ fn row(r: &EvalRun, wide: bool) -> Line<'static> {
         Span::styled(format!("{:<6}", r.mode), Style::default().fg(Color::Cyan)),
         Span::raw(format!("{:>5}/{:<5}", r.done, r.target)),
     ];
-    let status = match r.status.as_str() {
-        "finished" => Span::styled(" ✓ ", Style::default().fg(Color::Green)),
-        "interrupted" => Span::styled(" ‖ ", Style::default().fg(Color::Yellow)),
-        _ => Span::styled(" … ", dim()),
+    let status = match r.status {
+        EvalStatus::Finished => Span::styled(" ✓ ", Style::default().fg(Color::Green)),
+        EvalStatus::Interrupted => Span::styled(" ‖ ", Style::default().fg(Color::Yellow)),
+        EvalStatus::Running => Span::styled(" … ", dim()),
     };
     spans.push(status);
     for (label, v) in headline_values(r)

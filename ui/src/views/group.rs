@@ -3,7 +3,7 @@
 //! the step.
 
 use crossterm::event::KeyCode;
-use raif_rl::store::Rollout;
+use raif_store::Rollout;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};

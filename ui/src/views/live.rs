@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crossterm::event::KeyCode;
-use raif_rl::store::Rollout;
+use raif_store::Rollout;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};

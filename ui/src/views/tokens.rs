@@ -4,7 +4,7 @@
 //! run's tokenizer (loaded off the UI thread); until then, or without one, token ids are shown.
 
 use crossterm::event::KeyCode;
-use raif_rl::store::Rollout;
+use raif_store::Rollout;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};

@@ -1,7 +1,7 @@
 //! Pieces shared by the views: a rollout's one-line summary, its detail (breakdown, reasoning,
 //! highlighted answer) and a list that builds only the rows on screen.
 
-use raif_rl::store::Rollout;
+use raif_store::Rollout;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};

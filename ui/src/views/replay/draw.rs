@@ -1,7 +1,7 @@
 //! Replay's drawing: breadcrumbs and filters, the list of the current level, and the run's
 //! details or the selected rollout beside it.
 
-use raif_rl::store::{Rollout, RunInfo};
+use raif_store::{Rollout, RunInfo};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};

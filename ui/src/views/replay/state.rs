@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use raif_rl::store::{Metrics, Rollout, RolloutFilter, RunInfo};
+use raif_store::{Metrics, Rollout, RolloutFilter, RunInfo};
 
 use crate::action::{Action, GroupSource, InputTarget, Request, TokensSource, View};
 use crate::component::Effects;
