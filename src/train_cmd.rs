@@ -8,8 +8,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use raif_rl::config::{RunConfig, PRESETS};
-use raif_store::Store;
 use raif_rl::trainer::{self, TrainerEvent, TrainerSetup};
+use raif_store::Store;
 
 use raif_store::Home;
 

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use raif_model::fetch::CachedModel;
 use raif_rl::config::RunConfig;
-use raif_store::{EvalRun, Metrics, Rollout, RolloutFilter, RunInfo};
 use raif_rl::trainer::{TrainerCommand, TrainerEvent};
+use raif_store::{EvalRun, Metrics, Rollout, RolloutFilter, RunInfo};
 
 use crate::select::PAGE;
 

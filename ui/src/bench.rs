@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
-use raif_store::{RunStatus, Store};
 use raif_rl::trainer::TrainerEvent;
+use raif_store::{RunStatus, Store};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 

@@ -17,11 +17,11 @@ use raif_model::{BudgetForcing, FinishReason, Forced};
 use raif_rl::config::RunConfig;
 use raif_rl::grpo::{group_advantages, keep_flags, GroupSample};
 use raif_rl::rollout::{self as scoring, Scored};
-use raif_store::{EvalStatus, Metrics, Rollout, RunInfo, RunStatus, StepCommit, Store};
 use raif_rl::trainer::metrics::{self, EvalSample, OptStats, SampleStats};
 use raif_rl::trainer::EVAL_PROMPT_BASE;
 use raif_rl::verify::reward::TagStyle;
 use raif_rl::verify::Constraint;
+use raif_store::{EvalStatus, Metrics, Rollout, RunInfo, RunStatus, StepCommit, Store};
 
 /// A small deterministic hash.
 fn h(parts: &[u64]) -> u64 {

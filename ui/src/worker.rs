@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use raif_model::fetch::{self, DefaultModel};
 use raif_model::Tokenizer;
-use raif_store::{RolloutFilter, Store};
 use raif_rl::trainer::{self, TrainerCommand, TrainerEvent, TrainerHandle, TrainerSetup};
+use raif_store::{RolloutFilter, Store};
 
 use crate::action::{Action, Request};
 

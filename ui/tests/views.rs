@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use raif_store::{RunStatus, Store};
 use raif_rl::trainer::TrainerEvent;
+use raif_store::{RunStatus, Store};
 use raif_ui::action::{Action, InputTarget, Request, View};
 use raif_ui::app::{App, Phase, ReplayLevel};
 use raif_ui::bench::drive;

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use raif_rl::config::RunConfig;
-use raif_store::{RunStatus, Store};
 use raif_rl::trainer::TrainerEvent;
+use raif_store::{RunStatus, Store};
 use raif_ui::action::{Action, Request};
 use raif_ui::worker::{self, Ctx, Sink};
 

@@ -1,7 +1,6 @@
 //! `evals` (a run's held-out evaluations), `evalruns` and `evalitems/<eval>` (benchmark
 //! evaluations and their items).
 
-
 use anyhow::{Context, Result};
 use sled::transaction::Transactional;
 

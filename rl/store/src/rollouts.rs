@@ -1,14 +1,13 @@
 //! `rollouts/<run>`: every rollout of every step, and scans that filter on the stored head
 //! without decoding texts.
 
-
 use anyhow::{anyhow, Context, Result};
 
+use crate::codec::RolloutHead as RolloutSummary;
 use crate::codec::{self, decode_rollout_head};
 use crate::db::*;
 use crate::keys::*;
 use crate::types::*;
-use crate::codec::RolloutHead as RolloutSummary;
 
 impl Store {
     /// The rollouts of one step, in (prompt, sample) order.
