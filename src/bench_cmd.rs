@@ -7,10 +7,10 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use raif_model::{device, Generator, PromptMode, SamplingParams};
-use raif_rl::eval::{mode_name, tokens_per_s, Bench, EvalSetup, Evaluation};
+use raif_rl::eval::{mode_name, tokens_per_s, Bench, EvalSetup, Evaluation, Identity};
 use raif_store::Store;
 
-use crate::eval_cmd::{bench_path, identity, progress_line};
+use crate::eval_cmd::{bench_path, progress_line};
 use crate::model_cmd::{load, log, ModelSel};
 use raif_store::Home;
 
@@ -481,7 +481,9 @@ pub fn bench_eval(home: &Home, a: BenchEvalArgs) -> Result<()> {
         judge: None,
         max_new_tokens: a.max_new_tokens,
         batch: a.batch,
-        identity: identity(&store, &lm, None, a.mode, &path, None)?,
+        // The temporary store holds this evaluation alone: its id need not tell it from
+        // others, and hashing the model's files would only delay the measurement.
+        identity: Identity::default(),
         data: path,
     };
     let ev = Evaluation {

@@ -190,7 +190,7 @@ pub(crate) fn progress_line(p: &Progress) {
 
 /// What the evaluated model (with its checkpoint), its template in `mode`, the data and the
 /// judge are: the part of an evaluation's id that names cannot fake.
-pub(crate) fn identity(
+fn identity(
     store: &Store,
     lm: &LoadedModel,
     checkpoint: Option<String>,

@@ -136,8 +136,14 @@ fn grpo_steps_for_total(cfg: &RunConfig, total: u64) -> Result<usize> {
 
 /// The stored configuration of a run to resume, with a new total from `--steps` (which must
 /// lie above the last committed step; the caller stores it once every flag is checked);
-/// errors name the run and what it has reached.
-fn resume_config(store: &Store, home: &Home, id: &str, steps: Option<u64>) -> Result<RunConfig> {
+/// errors name the run and what it has reached. Returns the configuration and the last
+/// committed step.
+fn resume_config(
+    store: &Store,
+    home: &Home,
+    id: &str,
+    steps: Option<u64>,
+) -> Result<(RunConfig, u64)> {
     let info = store
         .run(id)?
         .with_context(|| format!("no run `{id}` in {}", home.root().display()))?;
@@ -160,7 +166,7 @@ fn resume_config(store: &Store, home: &Home, id: &str, steps: Option<u64>) -> Re
         ),
         None => {}
     }
-    Ok(cfg)
+    Ok((cfg, reached))
 }
 
 pub fn default_run_id() -> String {
@@ -301,20 +307,21 @@ pub fn train(home: &Home, a: TrainArgs) -> Result<()> {
 /// The run `raif train` asks for: a new one from its flags, or a stored one to resume (with a
 /// new total from `--steps`, stored once every flag is checked).
 fn trainer_setup(home: &Home, a: &TrainArgs, store: &Store) -> Result<TrainerSetup> {
-    let (cfg, run_id, resume) = match &a.resume {
-        Some(id) => (resume_config(store, home, id, a.steps)?, id.clone(), true),
+    // The last committed step: 0 for a new run.
+    let (cfg, run_id, resume, reached) = match &a.resume {
+        Some(id) => {
+            let (cfg, reached) = resume_config(store, home, id, a.steps)?;
+            (cfg, id.clone(), true, reached)
+        }
         None => (
             build_config(a)?,
             a.run_id.clone().unwrap_or_else(default_run_id),
             false,
+            0,
         ),
     };
     let total = cfg.total_steps() as u64;
     if let Some(at) = a.stop_at {
-        let reached = match resume {
-            true => store.run(&run_id)?.and_then(|i| i.last_step).unwrap_or(0),
-            false => 0,
-        };
         if at <= reached || at > total {
             bail!(
                 "--stop-at {at}: the step to stop after must lie in {}..={total} (the run has \

@@ -243,6 +243,19 @@ impl Leaf {
     pub fn s(&self, k: &str) -> &str {
         self.kw.get(k).and_then(Value::as_str).unwrap_or("")
     }
+    /// Whether the relation kwarg `rel` reads "less than" (else "at least").
+    pub fn below(&self, rel: &str) -> bool {
+        self.s(rel) == "less than"
+    }
+    /// `count` against the leaf's relation `rel` and its number `limit`, as the checkers read
+    /// them: fewer than the number, or at least it.
+    pub fn holds(&self, rel: &str, limit: &str, count: usize) -> bool {
+        if self.below(rel) {
+            count < self.n(limit)
+        } else {
+            count >= self.n(limit)
+        }
+    }
     pub fn n(&self, k: &str) -> usize {
         self.kw
             .get(k)

@@ -37,7 +37,7 @@ impl Family for CapitalFreq {
     fn plan(&self, l: &Leaf) -> String {
         format!(
             "keep all-capital words {} {}",
-            if l.s("capital_relation") == "less than" {
+            if l.below("capital_relation") {
                 "under"
             } else {
                 "at or above"
@@ -61,7 +61,7 @@ impl Family for CapitalFreq {
     }
     fn check(&self, l: &Leaf, v: &str) -> bool {
         let c = count_capital_words(v);
-        if l.s("capital_relation") == "less than" {
+        if l.below("capital_relation") {
             c + 1 < l.n("capital_frequency")
         } else {
             c >= l.n("capital_frequency")

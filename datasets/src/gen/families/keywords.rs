@@ -135,7 +135,7 @@ impl Family for Frequency {
     }
     fn place(&self, l: &Leaf, b: &mut Body) {
         let n = l.n("frequency");
-        let times = if l.s("relation") == "less than" {
+        let times = if l.below("relation") {
             b.rng.range(1, n.saturating_sub(1).max(1))
         } else {
             n + b.rng.range(0, 1)
@@ -145,12 +145,7 @@ impl Family for Frequency {
         }
     }
     fn check(&self, l: &Leaf, v: &str) -> bool {
-        let c = count_ci(v, l.s("keyword"));
-        if l.s("relation") == "less than" {
-            c < l.n("frequency")
-        } else {
-            c >= l.n("frequency")
-        }
+        l.holds("relation", "frequency", count_ci(v, l.s("keyword")))
     }
 }
 
@@ -229,21 +224,15 @@ impl Family for LetterFreq {
     }
     fn plan(&self, l: &Leaf) -> String {
         format!(
-            "keep the letter \"{}\" {} {} times; I will count it when the draft is done",
-            l.s("letter"),
-            if l.s("let_relation") == "less than" {
-                "under"
-            } else {
-                "at or above"
-            },
-            l.n("let_frequency")
+            "{}; I will count it when the draft is done",
+            self.plan_short(l)
         )
     }
     fn plan_short(&self, l: &Leaf) -> String {
         format!(
             "keep the letter \"{}\" {} {} times",
             l.s("letter"),
-            if l.s("let_relation") == "less than" {
+            if l.below("let_relation") {
                 "under"
             } else {
                 "at or above"
@@ -268,12 +257,11 @@ impl Family for LetterFreq {
         }
     }
     fn check(&self, l: &Leaf, v: &str) -> bool {
-        let c = v.to_lowercase().matches(l.s("letter")).count();
-        if l.s("let_relation") == "less than" {
-            c < l.n("let_frequency")
-        } else {
-            c >= l.n("let_frequency")
-        }
+        l.holds(
+            "let_relation",
+            "let_frequency",
+            v.to_lowercase().matches(l.s("letter")).count(),
+        )
     }
 }
 

@@ -37,7 +37,7 @@ impl Family for NumSentences {
     fn plan(&self, l: &Leaf) -> String {
         format!(
             "keep the sentence total {} {}",
-            if l.s("relation") == "less than" {
+            if l.below("relation") {
                 "below"
             } else {
                 "at or above"
@@ -141,7 +141,7 @@ impl Family for NumWords {
     fn plan(&self, l: &Leaf) -> String {
         format!(
             "keep the word total {} {}",
-            if l.s("relation") == "less than" {
+            if l.below("relation") {
                 "below"
             } else {
                 "at or above"
@@ -167,12 +167,7 @@ impl Family for NumWords {
         }
     }
     fn check(&self, l: &Leaf, v: &str) -> bool {
-        let c = count_words(v);
-        if l.s("relation") == "less than" {
-            c < l.n("num_words")
-        } else {
-            c >= l.n("num_words")
-        }
+        l.holds("relation", "num_words", count_words(v))
     }
 }
 
