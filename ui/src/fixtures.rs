@@ -81,9 +81,11 @@ pub fn record(prompt_index: u32) -> Record {
 }
 
 /// The configuration the fixture runs train with: the `tiny` preset (their stored `preset`)
-/// with `prompts` × `group` rollouts per step at `learning_rate`.
+/// with superior-CoT enforcement on, so that the views show no-think samples and the keep
+/// rule, and `prompts` × `group` rollouts per step at `learning_rate`.
 pub fn run_config(prompts: u32, group: u32, learning_rate: f64) -> RunConfig {
     let mut c = RunConfig::preset("tiny").unwrap_or_else(|e| unreachable!("{e}"));
+    c.raif.enforce_superior_cot = true;
     c.train.prompts_per_step = prompts as usize;
     c.train.group_size = group as usize;
     c.train.learning_rate = learning_rate;

@@ -459,11 +459,18 @@ fn form_lines(l: &LaunchState, sh: &Shared<'_>, width: usize) -> Vec<Line<'stati
     match l.config() {
         Ok(c) => lines.push(Line::styled(
             format!(
-                "  ready: {} steps × {} prompts × G {} ({} no-think)",
+                "  ready: {}{} GRPO steps × {} prompts × G {} ({})",
+                match c.warmup.steps {
+                    0 => String::new(),
+                    w => format!("{w} warm-up + "),
+                },
                 c.train.steps,
                 c.train.prompts_per_step,
                 c.train.group_size,
-                c.no_think_per_group()
+                match c.no_think_per_group() {
+                    0 => "superior CoT not enforced".to_string(),
+                    n => format!("{n} no-think, superior CoT enforced"),
+                }
             ),
             Style::default().fg(Color::Green),
         )),
