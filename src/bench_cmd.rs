@@ -138,7 +138,9 @@ fn bench_train_step(
     reps: usize,
 ) -> Result<()> {
     use raif_model::train::optim::{AdamW, AdamWConfig, GradAccum};
-    use raif_model::train::{token_logprobs_ckpt, LoraConfig, SeqBatch, SideGrads, Trainable};
+    use raif_model::train::{
+        token_logprobs, LogProbOptions, LoraConfig, SeqBatch, SideGrads, Trainable,
+    };
     if batch == 0 || seq_len < 2 {
         bail!("--batch must be at least 1 and --seq-len at least 2");
     }
@@ -166,8 +168,12 @@ fn bench_train_step(
     // device synchronized, so on a GPU the phases are its own time, not the launches'.
     let step = |opt: &mut AdamW| -> Result<([f64; 4], f64)> {
         let t = Instant::now();
-        let lp =
-            token_logprobs_ckpt(&lm.model, &sb, true, false, checkpointing.then_some(&side))?.logp;
+        let lp = token_logprobs(
+            &lm.model,
+            &sb,
+            &LogProbOptions::policy().recompute(checkpointing.then_some(&side)),
+        )?
+        .logp;
         let loss = ((lp * &sb.loss_mask)?.sum_all()?.neg()? / n_tokens as f64)?;
         let l = loss
             .to_dtype(raif_model::candle_core::DType::F32)?

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::config::Arch;
 use crate::tiny::{random_weights, tiny_config};
-use crate::train::{token_logprobs_ckpt, SeqBatch, Trainable};
+use crate::train::{token_logprobs, LogProbOptions, SeqBatch, Trainable};
 use crate::transformer::{padded_inputs, Batch, ForwardOptions, Transformer};
 
 /// Worst disagreements of one family.
@@ -122,7 +122,7 @@ fn run_side(arch: Arch, weights: DType, dtype: DType, device: &Device) -> Result
     let tr = Trainable::full(&mut model)?;
     tr.set_training(true);
     let sb = SeqBatch::new(&[a.clone(), b.clone()], &[10, 5], device)?;
-    let out = token_logprobs_ckpt(&model, &sb, true, true, None)?;
+    let out = token_logprobs(&model, &sb, &LogProbOptions::policy().with_entropy())?;
     let lp = out.logp;
     let entropy = match out.entropy {
         Some(e) => to_cpu_f32(&(e * &sb.loss_mask)?)?,

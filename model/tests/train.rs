@@ -6,7 +6,7 @@ use raif_model::train::checkpoint;
 use raif_model::train::lora::LoraConfig;
 use raif_model::train::optim::{AdamW, AdamWConfig, GradAccum, LrSchedule};
 use raif_model::train::params::merge_lora;
-use raif_model::train::{token_logprobs, SeqBatch, Trainable};
+use raif_model::train::{token_logprobs, LogProbOptions, SeqBatch, Trainable};
 use raif_model::transformer::{padded_inputs, Batch, ForwardOptions};
 use raif_model::{
     Arch, ChatTemplate, Generator, LoadedModel, SamplingParams, Tokenizer, Transformer,
@@ -28,7 +28,9 @@ fn toy_batch() -> SeqBatch {
 
 /// Mean negative log-likelihood of the scored tokens.
 fn nll(m: &Transformer, b: &SeqBatch) -> Tensor {
-    let lp = token_logprobs(m, b, true, false).unwrap().logp;
+    let lp = token_logprobs(m, b, &LogProbOptions::policy())
+        .unwrap()
+        .logp;
     let mask = b.loss_mask.to_dtype(lp.dtype()).unwrap();
     let n: usize = b.counts.iter().sum();
     ((lp * mask).unwrap().sum_all().unwrap().neg().unwrap() / n as f64).unwrap()
@@ -190,7 +192,8 @@ fn training_logprobs_equal_generation_logprobs() {
             .collect();
         let starts: Vec<usize> = prompts.iter().map(Vec::len).collect();
         let batch = SeqBatch::new(&seqs, &starts, &Device::Cpu).unwrap();
-        let lp = token_logprobs(&lm.model, &batch, true, true).unwrap();
+        let lp =
+            token_logprobs(&lm.model, &batch, &LogProbOptions::policy().with_entropy()).unwrap();
         for (b, g) in outs.iter().enumerate() {
             let train = batch.row_values(&lp.logp, b).unwrap();
             assert_eq!(train.len(), g.logprobs.len());
@@ -592,9 +595,13 @@ fn gradient_checkpointing_gives_the_same_gradients() {
         tr.set_training(true);
         let b = toy_batch();
         let loss_of = |side: Option<&raif_model::train::SideGrads>| {
-            let lp = raif_model::train::token_logprobs_ckpt(&m, &b, true, false, side)
-                .unwrap()
-                .logp;
+            let lp = raif_model::train::token_logprobs(
+                &m,
+                &b,
+                &LogProbOptions::policy().recompute(side),
+            )
+            .unwrap()
+            .logp;
             (lp * b.loss_mask.clone())
                 .unwrap()
                 .sum_all()
@@ -890,7 +897,7 @@ fn kept_and_recomputed_log_softmax_give_the_same_gradients() {
         let b = toy_batch();
         let grads = |budget: usize| {
             KEEP_LSM_BYTES.store(budget, Ordering::Relaxed);
-            let lp = raif_model::train::token_logprobs(&m, &b, true, false)
+            let lp = raif_model::train::token_logprobs(&m, &b, &LogProbOptions::policy())
                 .unwrap()
                 .logp;
             let loss = (lp * b.loss_mask.clone())

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use raif_datasets::{Message, Record, Split};
 use raif_model::tiny::tiny_model;
-use raif_model::train::{token_logprobs, SeqBatch};
+use raif_model::train::{token_logprobs, LogProbOptions, SeqBatch};
 use raif_model::{Arch, PromptMode};
 use raif_rl::eval::score::{self, Generated};
 use raif_rl::eval::{score_batch, Bench, EvalSetup, Evaluation};
@@ -357,7 +357,7 @@ fn the_judge_compares_teacher_forced_yes_and_no() {
             let mut s = p.clone();
             s.extend_from_slice(reply);
             let b = SeqBatch::new(&[s], &[p.len()], lm.model.device()).unwrap();
-            let out = token_logprobs(&lm.model, &b, true, false).unwrap();
+            let out = token_logprobs(&lm.model, &b, &LogProbOptions::policy()).unwrap();
             b.row_values(&out.logp, 0).unwrap().iter().sum()
         };
         let (y, n) = (lp(yes), lp(no));

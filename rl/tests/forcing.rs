@@ -6,7 +6,7 @@
 
 use candle_core::{DType, Device, Tensor, Var};
 use raif_model::tiny::{random_weights, tiny_config};
-use raif_model::train::{token_logprobs, SeqBatch, Trainable};
+use raif_model::train::{token_logprobs, LogProbOptions, SeqBatch, Trainable};
 use raif_model::{Arch, Transformer};
 use raif_rl::grpo::{policy_kl_loss, LossInputs};
 
@@ -39,7 +39,9 @@ fn adv() -> Tensor {
 /// The trainer's loss: the batch's own mask, π_old = the detached forward (ρ = 1 in value),
 /// a reference offset from it so that the k3 term has a gradient.
 fn trainer_loss(m: &Transformer, b: &SeqBatch) -> Tensor {
-    let lp = token_logprobs(m, b, true, false).unwrap().logp;
+    let lp = token_logprobs(m, b, &LogProbOptions::policy())
+        .unwrap()
+        .logp;
     let old = lp.detach();
     let reference = (lp.detach() + 0.3).unwrap();
     let keep = Tensor::new(&[1.0f64, 1.0], &Device::Cpu).unwrap();
@@ -66,7 +68,9 @@ fn trainer_loss(m: &Transformer, b: &SeqBatch) -> Tensor {
 fn hand_loss(m: &Transformer) -> Tensor {
     let (seqs, starts, excluded) = rows();
     let b = SeqBatch::new(&seqs, &starts, &Device::Cpu).unwrap();
-    let lp = token_logprobs(m, &b, true, false).unwrap().logp;
+    let lp = token_logprobs(m, &b, &LogProbOptions::policy())
+        .unwrap()
+        .logp;
     let t = lp.dim(1).unwrap();
     let a = [1.3f64, -0.7];
     let mut total: Option<Tensor> = None;

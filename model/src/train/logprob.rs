@@ -457,26 +457,60 @@ fn fused_grad(
     }
 }
 
+/// What a log-prob pass computes, and how.
+#[derive(Clone, Copy, Debug)]
+pub struct LogProbOptions<'a> {
+    /// `false` switches LoRA adapters off: the reference policy of a LoRA run.
+    pub adapters: bool,
+    /// Also the entropy of each position's distribution.
+    pub entropy: bool,
+    /// Gradient checkpointing: the block parameters' gradients arrive here (see
+    /// [`crate::train::optim::GradAccum::add`]).
+    pub recompute: Option<&'a SideGrads>,
+}
+
+impl LogProbOptions<'static> {
+    /// The trained policy: adapters on, no entropy, no recomputation.
+    pub const fn policy() -> Self {
+        LogProbOptions {
+            adapters: true,
+            entropy: false,
+            recompute: None,
+        }
+    }
+}
+
+impl<'a> LogProbOptions<'a> {
+    /// Adapters on (the policy) or off (a LoRA run's reference policy).
+    pub const fn adapters(mut self, on: bool) -> Self {
+        self.adapters = on;
+        self
+    }
+
+    /// Also compute the entropy.
+    pub const fn with_entropy(mut self) -> Self {
+        self.entropy = true;
+        self
+    }
+
+    /// Gradient checkpointing into `side` (none: keep every activation).
+    pub fn recompute<'b>(self, side: Option<&'b SideGrads>) -> LogProbOptions<'b> {
+        LogProbOptions {
+            adapters: self.adapters,
+            entropy: self.entropy,
+            recompute: side,
+        }
+    }
+}
+
 /// Log-probabilities of `batch.targets` under the model: `(B, T)`, differentiable with respect
-/// to the model's trainable parameters. `adapters: false` evaluates the LoRA reference policy.
+/// to the model's trainable parameters, with the entropy when `opts.entropy`.
 pub fn token_logprobs(
     model: &Transformer,
     batch: &SeqBatch,
-    adapters: bool,
-    entropy: bool,
+    opts: &LogProbOptions,
 ) -> Result<LogProbs> {
-    token_logprobs_ckpt(model, batch, adapters, entropy, None)
-}
-
-/// [`token_logprobs`] with gradient checkpointing when `checkpoint` is given (the block
-/// parameters' gradients then arrive in it; see [`crate::train::optim::GradAccum::add`]).
-pub fn token_logprobs_ckpt(
-    model: &Transformer,
-    batch: &SeqBatch,
-    adapters: bool,
-    entropy: bool,
-    checkpoint: Option<&SideGrads>,
-) -> Result<LogProbs> {
+    let (adapters, entropy) = (opts.adapters, opts.entropy);
     let (b, t) = batch.input_ids.dims2()?;
     let hidden = model.forward_hidden(
         &Batch {
@@ -487,7 +521,7 @@ pub fn token_logprobs_ckpt(
         None,
         &ForwardOptions::differentiable()
             .adapters(adapters)
-            .recompute(checkpoint),
+            .recompute(opts.recompute),
     )?;
     let h = hidden.reshape((b * t, model.cfg.hidden_size))?;
     let w = model.output_weight();

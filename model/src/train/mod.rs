@@ -9,7 +9,7 @@ pub mod optim;
 pub mod params;
 pub mod recompute;
 
-pub use logprob::{token_logprobs, token_logprobs_ckpt, LogProbs, SeqBatch};
+pub use logprob::{token_logprobs, LogProbOptions, LogProbs, SeqBatch};
 pub use lora::{Lora, LoraConfig};
 pub use optim::{AdamW, AdamWConfig, LrSchedule};
 pub use params::{TrainMode, Trainable};

@@ -9,7 +9,7 @@
 use anyhow::Result;
 use candle_core::{DType, Tensor};
 use raif_model::train::optim::GradAccum;
-use raif_model::train::{token_logprobs_ckpt, SeqBatch, SideGrads};
+use raif_model::train::{token_logprobs, LogProbOptions, SeqBatch, SideGrads};
 use raif_model::{BudgetForcing, Forced, Generator, PromptMode, SamplingParams, Transformer};
 
 use super::metrics::{self, EvalSample, OptStats, SampleStats};
@@ -381,9 +381,15 @@ impl Trainer {
             let b = SeqBatch::masked(s, st, ex, model.device())?;
             // The checkpointed path computes values without keeping a graph.
             let throwaway = SideGrads::default();
-            let lp = token_logprobs_ckpt(model, &b, adapters, false, Some(&throwaway))?
-                .logp
-                .detach();
+            let lp = token_logprobs(
+                model,
+                &b,
+                &LogProbOptions::policy()
+                    .adapters(adapters)
+                    .recompute(Some(&throwaway)),
+            )?
+            .logp
+            .detach();
             for r in 0..s.len() {
                 out.push(b.row_values(&lp, r)?);
             }
@@ -527,7 +533,11 @@ impl Trainer {
             &device,
         )?;
         let ckpt = self.cfg.train.gradient_checkpointing.then_some(&self.side);
-        let lp = token_logprobs_ckpt(&self.lm.model, &b, true, true, ckpt)?;
+        let lp = token_logprobs(
+            &self.lm.model,
+            &b,
+            &LogProbOptions::policy().with_entropy().recompute(ckpt),
+        )?;
         let rows = |v: &Option<Vec<Vec<f32>>>| v.as_ref().map(|v| TrainBatch::pick(v, micro));
         let old = match rows(&refs.old) {
             Some(r) => b.scatter_rows(&r)?,
@@ -622,7 +632,12 @@ impl Trainer {
             .collect();
         let b = SeqBatch::new(&seqs, &starts, &device)?;
         let ckpt = self.cfg.train.gradient_checkpointing.then_some(&self.side);
-        let lp = token_logprobs_ckpt(&self.lm.model, &b, true, false, ckpt)?.logp;
+        let lp = token_logprobs(
+            &self.lm.model,
+            &b,
+            &LogProbOptions::policy().recompute(ckpt),
+        )?
+        .logp;
         let counts: Vec<f32> = b.counts.iter().map(|&c| c.max(1) as f32).collect();
         let counts = Tensor::from_vec(counts, demos.len(), &device)?;
         let per_row = ((&lp * &b.loss_mask)?.sum(1)? / counts)?.neg()?;
