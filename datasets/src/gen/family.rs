@@ -247,6 +247,16 @@ impl Leaf {
     pub fn below(&self, rel: &str) -> bool {
         self.s(rel) == "less than"
     }
+    /// The relation `rel` and number `limit` as a plan says them: `"{below} N"` (`below` is
+    /// the family's word for fewer than) or `"at or above N"`.
+    pub fn bound(&self, rel: &str, limit: &str, below: &str) -> String {
+        let side = if self.below(rel) {
+            below
+        } else {
+            "at or above"
+        };
+        format!("{side} {}", self.n(limit))
+    }
     /// `count` against the leaf's relation `rel` and its number `limit`, as the checkers read
     /// them: fewer than the number, or at least it.
     pub fn holds(&self, rel: &str, limit: &str, count: usize) -> bool {

@@ -36,13 +36,8 @@ impl Family for CapitalFreq {
     }
     fn plan(&self, l: &Leaf) -> String {
         format!(
-            "keep all-capital words {} {}",
-            if l.below("capital_relation") {
-                "under"
-            } else {
-                "at or above"
-            },
-            l.n("capital_frequency")
+            "keep all-capital words {}",
+            l.bound("capital_relation", "capital_frequency", "under")
         )
     }
     fn place(&self, _l: &Leaf, b: &mut Body) {

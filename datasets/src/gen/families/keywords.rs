@@ -230,14 +230,9 @@ impl Family for LetterFreq {
     }
     fn plan_short(&self, l: &Leaf) -> String {
         format!(
-            "keep the letter \"{}\" {} {} times",
+            "keep the letter \"{}\" {} times",
             l.s("letter"),
-            if l.below("let_relation") {
-                "under"
-            } else {
-                "at or above"
-            },
-            l.n("let_frequency")
+            l.bound("let_relation", "let_frequency", "under")
         )
     }
     fn measure(&self, l: &mut Leaf, text: &str, rng: &mut Rng) {

@@ -36,13 +36,8 @@ impl Family for NumSentences {
     }
     fn plan(&self, l: &Leaf) -> String {
         format!(
-            "keep the sentence total {} {}",
-            if l.below("relation") {
-                "below"
-            } else {
-                "at or above"
-            },
-            l.n("num_sentences")
+            "keep the sentence total {}",
+            l.bound("relation", "num_sentences", "below")
         )
     }
     fn measure(&self, l: &mut Leaf, text: &str, rng: &mut Rng) {
@@ -140,13 +135,8 @@ impl Family for NumWords {
     }
     fn plan(&self, l: &Leaf) -> String {
         format!(
-            "keep the word total {} {}",
-            if l.below("relation") {
-                "below"
-            } else {
-                "at or above"
-            },
-            l.n("num_words")
+            "keep the word total {}",
+            l.bound("relation", "num_words", "below")
         )
     }
     fn measure(&self, l: &mut Leaf, text: &str, rng: &mut Rng) {
