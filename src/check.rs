@@ -1,5 +1,5 @@
 //! `raif check`: the command-line face of `raif_verify::check` (all logic lives there).
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
@@ -16,23 +16,51 @@ pub struct CheckArgs {
     /// A {"prompt", "response"} JSONL file joined with the input by exact prompt text.
     #[arg(long)]
     pub responses: Option<std::path::PathBuf>,
-    /// Exit with an error status when any line had a problem (malformed, unknown id, bad kwargs).
+    /// Exit 0 even when lines of the input had problems (they are still printed, and their
+    /// result lines still written).
     #[arg(long)]
-    pub strict_input: bool,
+    pub lenient: bool,
 }
 
+/// The exit status of `raif check` when every line was read and a result written for each,
+/// but some lines had problems (malformed JSON, an unknown instruction id, bad kwargs): each
+/// problem is printed as `FILE:LINE: message`. Other errors (a missing file) exit 1.
+pub const EXIT_BAD_LINES: i32 = 3;
+
+/// Lines of the input had problems (see [`EXIT_BAD_LINES`]).
+#[derive(Debug)]
+pub struct BadLines {
+    pub problems: usize,
+    pub file: String,
+}
+
+impl std::fmt::Display for BadLines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} problem(s) in {} (listed above; their lines' results were written as errors or \
+             failures); --lenient exits 0",
+            self.problems, self.file
+        )
+    }
+}
+
+impl std::error::Error for BadLines {}
+
 pub fn run(args: CheckArgs) -> Result<()> {
+    let file = args.input.display().to_string();
     let report = raif_verify::check::run(&raif_verify::check::CheckOptions {
         input: args.input,
         output: args.output,
         summary: args.summary,
         responses: args.responses,
     })?;
-    if args.strict_input && !report.problems.is_empty() {
-        bail!(
-            "{} problem(s) in the input (listed above)",
-            report.problems.len()
-        );
+    if !args.lenient && !report.problems.is_empty() {
+        return Err(BadLines {
+            problems: report.problems.len(),
+            file,
+        }
+        .into());
     }
     Ok(())
 }

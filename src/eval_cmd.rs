@@ -4,15 +4,14 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use raif_model::{LoadedModel, PromptMode};
 use raif_rl::eval::compare::{compare_items, compare_prompt, Outcome, Side};
 use raif_rl::eval::{
-    checkpoint_identity, data_identity, mode_name, model_identity, score, template_identity,
-    tokens_per_s, Bench, EvalSetup, Evaluation, Identity, Progress,
+    data_identity, mode_name, model_identity, score, template_identity, tokens_per_s, Bench,
+    EvalSetup, Evaluation, Identity, Progress,
 };
 use raif_rl::judge::ModelJudge;
 use raif_store::{EvalItem, EvalRun, EvalStatus, Store};
@@ -101,50 +100,6 @@ pub(crate) fn bench_path(home: &Home, bench: Bench, data: &Option<PathBuf>) -> R
         );
     }
     Ok(p)
-}
-
-/// A model or a checkpoint, loaded.
-fn load_target(
-    home: &Home,
-    store: &Store,
-    model: &str,
-    checkpoint: Option<&str>,
-    device: &str,
-    template: Option<&str>,
-) -> Result<(LoadedModel, Option<(String, String)>)> {
-    match checkpoint {
-        Some(spec) => {
-            let (run, step) = raif_rl::trainer::parse_checkpoint_spec(spec)?;
-            let t = Instant::now();
-            let (mut lm, _, step) =
-                raif_rl::trainer::load_checkpoint_model(store, home.root(), &run, step, device)?;
-            if let Some(t) = template {
-                lm.template = raif_model::ChatTemplate::by_name(t)?;
-            }
-            log(&format!(
-                "loaded run `{run}` at step {step} in {:.2} s",
-                t.elapsed().as_secs_f64()
-            ));
-            let manifest = store
-                .checkpoint(&run, step)?
-                .with_context(|| format!("run `{run}` has no checkpoint at step {step}"))?;
-            Ok((
-                lm,
-                Some((format!("{run}@{step}"), checkpoint_identity(&manifest))),
-            ))
-        }
-        None => Ok((
-            model_cmd::load(
-                home,
-                &ModelSel {
-                    model: model.to_string(),
-                    device: device.to_string(),
-                    template: template.map(str::to_string),
-                },
-            )?,
-            None,
-        )),
-    }
 }
 
 fn load_judge(home: &Home, spec: &Option<String>, device: &str) -> Result<Option<ModelJudge>> {
@@ -236,7 +191,9 @@ fn evaluate(
     let (bench, mode) = (o.bench, o.mode);
     let path = bench_path(home, bench, &o.gen.data)?;
     let records = bench.load(&path)?;
-    let (lm, ck) = load_target(
+    let model_cmd::Target {
+        lm, checkpoint: ck, ..
+    } = model_cmd::load_target(
         home,
         store,
         o.model,
@@ -603,22 +560,24 @@ pub fn compare(home: &Home, a: CompareArgs) -> Result<()> {
             ),
             None => None,
         };
-        let (ma, _) = load_target(
+        let ma = model_cmd::load_target(
             home,
             &store,
             &sa.model,
             sa.checkpoint.as_deref(),
             &a.gen.device,
             None,
-        )?;
-        let (mb, _) = load_target(
+        )?
+        .lm;
+        let mb = model_cmd::load_target(
             home,
             &store,
             &sb.model,
             sb.checkpoint.as_deref(),
             &a.gen.device,
             None,
-        )?;
+        )?
+        .lm;
         let (ia, ib) = compare_prompt(
             &Side {
                 model: &ma,

@@ -92,7 +92,11 @@ fn main() {
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
-        std::process::exit(1);
+        let code = match e.downcast_ref::<check::BadLines>() {
+            Some(_) => check::EXIT_BAD_LINES,
+            None => 1,
+        };
+        std::process::exit(code);
     }
 }
 

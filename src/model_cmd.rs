@@ -1,13 +1,16 @@
-//! `raif model …` and `raif generate`; [`load`], the command line's way to open a model.
+//! `raif model …` and `raif generate`; [`load`] and [`load_target`], the command line's ways
+//! to open a model or a run's checkpoint.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use raif_model::fetch::{self, DefaultModel, FetchOutcome};
 use raif_model::{device, Generator, LoadedModel, PromptMode, SamplingParams};
+use raif_rl::config::{AnswerFormat, RunConfig};
+use raif_store::Store;
 
 use raif_store::Home;
 
@@ -63,9 +66,15 @@ pub struct GenerateArgs {
     /// The instruction.
     #[arg(long, short = 'p')]
     pub prompt: String,
-    /// io (plain), cot (think step by step), think (RAIF reasoning format), no-think.
-    #[arg(long, default_value = "think")]
-    pub mode: PromptMode,
+    /// A run's checkpoint instead of --model (`RUN@STEP`, or `RUN` for its newest): the run's
+    /// base model with the checkpoint's weights.
+    #[arg(long, conflicts_with = "model")]
+    pub checkpoint: Option<String>,
+    /// io (plain), cot (think step by step), think (RAIF reasoning format), no-think. Default:
+    /// think for a checkpoint of a run trained in the think format, io otherwise (a base
+    /// model rarely closes the think format; it reasons to the token limit).
+    #[arg(long)]
+    pub mode: Option<PromptMode>,
     /// Number of samples.
     #[arg(long, short = 'n', default_value_t = 1)]
     pub n: usize,
@@ -197,12 +206,108 @@ pub fn load(home: &Home, sel: &ModelSel) -> Result<LoadedModel> {
     Ok(lm)
 }
 
+/// A model or a run's checkpoint, loaded (see [`load_target`]).
+pub struct Target {
+    pub lm: LoadedModel,
+    /// For a checkpoint: `RUN@STEP` and the checkpoint's identity.
+    pub checkpoint: Option<(String, String)>,
+    /// For a checkpoint: the run's configuration.
+    pub run: Option<RunConfig>,
+}
+
+/// A model (`--model`) or a run's checkpoint (`RUN@STEP`), loaded.
+pub fn load_target(
+    home: &Home,
+    store: &Store,
+    model: &str,
+    checkpoint: Option<&str>,
+    device: &str,
+    template: Option<&str>,
+) -> Result<Target> {
+    match checkpoint {
+        Some(spec) => {
+            let (run, step) = raif_rl::trainer::parse_checkpoint_spec(spec)?;
+            let t = Instant::now();
+            let (mut lm, cfg, step) =
+                raif_rl::trainer::load_checkpoint_model(store, home.root(), &run, step, device)?;
+            if let Some(t) = template {
+                lm.template = raif_model::ChatTemplate::by_name(t)?;
+            }
+            log(&format!(
+                "loaded run `{run}` at step {step} in {:.2} s",
+                t.elapsed().as_secs_f64()
+            ));
+            let manifest = store
+                .checkpoint(&run, step)?
+                .with_context(|| format!("run `{run}` has no checkpoint at step {step}"))?;
+            Ok(Target {
+                lm,
+                checkpoint: Some((
+                    format!("{run}@{step}"),
+                    raif_rl::eval::checkpoint_identity(&manifest),
+                )),
+                run: Some(cfg),
+            })
+        }
+        None => Ok(Target {
+            lm: load(
+                home,
+                &ModelSel {
+                    model: model.to_string(),
+                    device: device.to_string(),
+                    template: template.map(str::to_string),
+                },
+            )?,
+            checkpoint: None,
+            run: None,
+        }),
+    }
+}
+
+/// `raif generate`'s mode when none is given, and why: think for a checkpoint of a run that
+/// trained in the think format, io for anything else.
+pub fn default_generate_mode(run: Option<&RunConfig>) -> (PromptMode, &'static str) {
+    match run {
+        Some(c) if c.rollout.format == AnswerFormat::Think => (
+            PromptMode::Think,
+            "a checkpoint of a run trained to reason in <think>",
+        ),
+        Some(_) => (
+            PromptMode::Io,
+            "a checkpoint of a run trained without the think format",
+        ),
+        None => (
+            PromptMode::Io,
+            "a model not trained here rarely closes the think format",
+        ),
+    }
+}
+
 pub fn generate(home: &Home, a: GenerateArgs) -> Result<()> {
     if a.n == 0 {
         bail!("--n must be at least 1");
     }
-    let lm = load(home, &a.sel)?;
-    let prompt = lm.template.prompt(&a.prompt, a.mode)?;
+    let store = Store::open(home.root())?;
+    let Target { lm, run, .. } = load_target(
+        home,
+        &store,
+        &a.sel.model,
+        a.checkpoint.as_deref(),
+        &a.sel.device,
+        a.sel.template.as_deref(),
+    )?;
+    let mode = match a.mode {
+        Some(m) => m,
+        None => {
+            let (mode, why) = default_generate_mode(run.as_ref());
+            log(&format!(
+                "mode {} ({why}; --mode chooses)",
+                raif_rl::eval::mode_name(mode)
+            ));
+            mode
+        }
+    };
+    let prompt = lm.template.prompt(&a.prompt, mode)?;
     if a.show_prompt {
         println!("{prompt}");
     }
@@ -223,7 +328,7 @@ pub fn generate(home: &Home, a: GenerateArgs) -> Result<()> {
     let seeds: Vec<u64> = (0..a.n as u64).map(|i| a.seed.wrapping_add(i)).collect();
     let stdout = std::io::stdout();
     // With one sample the text streams as it is generated; with several, each is printed whole.
-    let prefix = match a.mode {
+    let prefix = match mode {
         PromptMode::Think => "<think>\n",
         PromptMode::NoThink => "<think>\n\n</think>\n",
         _ => "",

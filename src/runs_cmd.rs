@@ -67,6 +67,22 @@ pub enum RunsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Draw runs' curves to an SVG or PNG picture: one panel per metric, the runs overlaid
+    /// with a legend, EMA-smoothed over the faint raw line, GRPO's start dashed.
+    Plot {
+        /// Run ids (each its own colour).
+        #[arg(required = true)]
+        runs: Vec<String>,
+        /// A metric to draw (repeat for more panels; `raif runs show RUN` lists them).
+        #[arg(long = "metric", short = 'm', required = true)]
+        metrics: Vec<String>,
+        /// The picture: FILE.svg or FILE.png.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// EMA weight of the past, 0 (off) to below 1, as the Curves view's.
+        #[arg(long, default_value_t = 0.6)]
+        smoothing: f64,
+    },
 }
 
 /// Runs `raif runs …` against the store of `home`.
@@ -101,6 +117,12 @@ pub fn run(home: &Path, args: RunsArgs) -> Result<()> {
             };
             report::write_rollouts(&store, &id, filter, json, &mut out)
         }
+        RunsCommand::Plot {
+            runs,
+            metrics,
+            out: path,
+            smoothing,
+        } => plot(&store, &runs, metrics, smoothing, &path),
     };
     let result = result.and_then(|()| out.flush().map_err(anyhow::Error::from));
     match result {
@@ -118,4 +140,28 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
                 .and_then(|j| j.io_error_kind())
                 .is_some_and(|k| k == io::ErrorKind::BrokenPipe)
     })
+}
+
+/// `raif runs plot`.
+fn plot(
+    store: &Store,
+    runs: &[String],
+    metrics: Vec<String>,
+    smoothing: f64,
+    path: &Path,
+) -> Result<()> {
+    if !(0.0..1.0).contains(&smoothing) {
+        anyhow::bail!("--smoothing {smoothing}: give a weight from 0 (off) to below 1");
+    }
+    let runs = runs
+        .iter()
+        .map(|id| raif_ui::plot::PlotRun::load(store, id))
+        .collect::<Result<Vec<_>>>()?;
+    raif_ui::plot::plot(
+        &runs,
+        &raif_ui::plot::PlotOptions::new(metrics, smoothing),
+        path,
+    )?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
 }

@@ -554,3 +554,107 @@ fn an_evaluation_id_follows_what_is_evaluated_not_what_it_is_called() {
         "changed weights got the same id"
     );
 }
+
+#[test]
+fn check_exits_3_when_lines_of_its_input_had_problems() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path();
+    let good = r#"{"key": 1, "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}], "prompt": "p", "response": "no commas here"}"#;
+    let unknown = r#"{"key": 2, "instruction_id_list": ["no_such:family"], "kwargs": [{}], "prompt": "q", "response": "x"}"#;
+    let input = dir.join("in.jsonl");
+    let out = dir.join("out.jsonl");
+    let (inp, outp) = (input.to_str().unwrap(), out.to_str().unwrap());
+    // Clean input: exit 0.
+    std::fs::write(&input, format!("{good}\n")).unwrap();
+    let o = raif(dir, &["check", "--input", inp, "--output", outp]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    // A malformed line and an unknown id: every line still gets its result, each problem is
+    // named by file and line, and the exit status is the documented 3.
+    std::fs::write(
+        &input,
+        format!("{good}\n{{\"key\": 3, \"prompt\"\n{unknown}\n"),
+    )
+    .unwrap();
+    let o = raif(dir, &["check", "--input", inp, "--output", outp]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("in.jsonl:2:") && err.contains("in.jsonl:3:"),
+        "{err}"
+    );
+    assert!(err.contains("2 problem(s)"), "{err}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 3);
+    // --lenient reports them the same way and exits 0.
+    let o = raif(
+        dir,
+        &["check", "--input", inp, "--output", outp, "--lenient"],
+    );
+    assert!(o.status.success());
+    assert!(text(&o).1.contains("in.jsonl:2:"));
+    // A missing file is another kind of error: 1.
+    let o = raif(dir, &["check", "--input", "/no/such/file.jsonl"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn runs_plot_draws_two_runs_to_svg_and_png() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    {
+        let store = raif_store::Store::open(h).unwrap();
+        let done = raif_store::RunStatus::Finished;
+        raif_ui::fixtures::build_warmup_run(&store, "wu", done.clone(), 3, 5, 2, 4).unwrap();
+        raif_ui::fixtures::build_run(&store, "grpo", done, 6, 2, 4).unwrap();
+    }
+    for name in ["c.svg", "c.png"] {
+        let out = h.join(name);
+        let o = raif(
+            h,
+            &[
+                "runs",
+                "plot",
+                "wu",
+                "grpo",
+                "--metric",
+                "reward",
+                "--metric",
+                "kl",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        assert!(o.status.success(), "{}", text(&o).1);
+        let bytes = std::fs::read(&out).unwrap();
+        if name.ends_with(".svg") {
+            let svg = String::from_utf8(bytes).unwrap();
+            assert!(svg.starts_with("<svg") && svg.contains(">wu<") && svg.contains(">grpo<"));
+        } else {
+            assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+        }
+    }
+    let o = raif(
+        h,
+        &["runs", "plot", "wu", "--metric", "nope", "--out", "x.svg"],
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o).1.contains("no run has the metric `nope`"),
+        "{}",
+        text(&o).1
+    );
+    let o = raif(
+        h,
+        &[
+            "runs",
+            "plot",
+            "wu",
+            "--metric",
+            "reward",
+            "--out",
+            "x.svg",
+            "--smoothing",
+            "1",
+        ],
+    );
+    assert!(!o.status.success());
+}

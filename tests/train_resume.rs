@@ -215,6 +215,33 @@ fn resuming_in_the_warm_up_and_in_grpo_equals_an_uninterrupted_run() {
             .all(|r| r.was_forced()));
         assert_eq!(m[3].1["completions/forced_ratio"], 1.0);
     }
+    // `raif generate` on the run's checkpoint reasons by default and says why; on the base
+    // model it answers plainly.
+    let model = dir.path().join("tiny").display().to_string();
+    for (target, mode) in [
+        (
+            ["--checkpoint", "x"],
+            "mode think (a checkpoint of a run trained",
+        ),
+        (
+            ["--model", model.as_str()],
+            "mode io (a model not trained here",
+        ),
+    ] {
+        let o = raif()
+            .arg("--home")
+            .arg(&home_a)
+            .args(["generate", "--prompt", "hi", "--max-new-tokens", "2"])
+            .args(["--device", "cpu"])
+            .args(target)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{err}");
+        assert!(err.contains(mode), "{err}");
+        let think = String::from_utf8_lossy(&o.stdout).starts_with("<think>\n");
+        assert_eq!(think, target[0] == "--checkpoint");
+    }
     // Interrupted in the warm-up (a clean stop after step 2), then killed during GRPO.
     let metrics = dir.path().join("b-metrics.jsonl");
     let nanos = std::time::SystemTime::now()

@@ -41,11 +41,14 @@ for step in ${STEPS:-main wu evals ablations ifeval}; do
       ev wu held-think --bench generated --data "$HELD" --mode think --checkpoint wu
       ;;
     ablations)
-      train no-warmup --set warmup.steps=0
-      train no-forcing --set rollout.think_budget=0 --set rollout.answer_budget=0
-      train no-enforcement --set raif.enforce_superior_cot=false
-      train nothink-baseline --set raif.no_think_in_baseline=true
-      for n in no-warmup no-forcing no-enforcement nothink-baseline; do
+      # One switch each from the session-11 preset, which enforced superior CoT (3 reasoning
+      # samples and 1 no-think sample a group); today's preset is its no-enforcement row.
+      E="--set raif.enforce_superior_cot=true"
+      train with-enforcement $E
+      train no-warmup $E --set warmup.steps=0
+      train no-forcing $E --set rollout.think_budget=0 --set rollout.answer_budget=0
+      train nothink-baseline $E --set raif.no_think_in_baseline=true
+      for n in with-enforcement no-warmup no-forcing nothink-baseline; do
         ev "$n" held-think --bench generated --data "$HELD" --mode think --checkpoint "$n"
       done
       ;;

@@ -37,6 +37,10 @@ use tower_http::timeout::TimeoutLayer;
 pub use metrics::Metrics;
 pub use score::{PrefillMode, DEFAULT_EOS};
 
+/// The default request body limit, in MiB: a batch of 1,024 responses of 4,000 tokens with
+/// their prompts (OpenRLHF's query strings) is about 20 MB.
+pub const DEFAULT_BODY_LIMIT_MIB: usize = 32;
+
 /// How the server runs.
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
@@ -61,7 +65,7 @@ impl Default for ServeOptions {
             addr: SocketAddr::from(([127, 0, 0, 1], 5000)),
             style: TagStyle::ThinkAnswer,
             prefill: PrefillMode::Auto,
-            body_limit: 256 * 1024 * 1024,
+            body_limit: DEFAULT_BODY_LIMIT_MIB * 1024 * 1024,
             // OpenRLHF's client gives up after 180 s.
             timeout: Duration::from_secs(170),
             max_batch: 100_000,
@@ -161,8 +165,9 @@ pub struct ServeArgs {
     /// think block → no-think, else none).
     #[arg(long, value_enum, default_value_t = PrefillMode::Auto)]
     pub prefill: PrefillMode,
-    /// Largest request body, in MiB.
-    #[arg(long, default_value_t = 256)]
+    /// Largest request body, in MiB; a larger one is answered 413 as soon as the limit is
+    /// crossed, without buffering more of it.
+    #[arg(long, default_value_t = DEFAULT_BODY_LIMIT_MIB)]
     pub body_limit_mib: usize,
     /// Scoring deadline of one request, in seconds (OpenRLHF's client waits 180 s).
     #[arg(long, default_value_t = 170.0)]

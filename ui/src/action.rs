@@ -130,6 +130,11 @@ pub enum Action {
     /// Curves of the run selected in Replay.
     OpenRunCurves,
 
+    /// Write the shown curves to a picture.
+    SavePlot,
+    /// The worker wrote the picture here.
+    PlotWritten(std::path::PathBuf),
+
     // Tokens.
     CycleTokenColour,
 
@@ -275,6 +280,12 @@ pub enum Request {
     Start(Box<RunConfig>),
     Command(TrainerCommand),
     FetchDefault,
+    /// Draw runs' curves to a picture under the home's `plots/` (Curves' `P`).
+    Plot {
+        runs: Vec<String>,
+        metrics: Vec<String>,
+        smoothing: f64,
+    },
 }
 
 /// A map of metric name to value, for Curves.

@@ -248,6 +248,7 @@ impl App {
             Action::Evals(_) => View::Eval,
             Action::EvalItems { .. } => View::Compare,
             Action::TokenTexts { .. } => View::Tokens,
+            Action::PlotWritten(_) => View::Curves,
             Action::Models(_) | Action::FetchFinished(_) => View::Launch,
             _ => {
                 if a.nav_delta().is_some() {
@@ -298,10 +299,38 @@ impl App {
 
     /// Show a view by its tab (it may refresh what it shows).
     fn show(&mut self, v: View, out: &mut Vec<Request>) {
+        let from = self.view;
         self.view = v;
+        self.fill_if_empty(v, from, out);
         let mut fx = Effects::default();
         self.parts(v).0.on_show(&mut fx);
         self.apply(fx, out);
+    }
+
+    /// Group and Tokens shown by their tab while empty open the rollout selected in the view
+    /// the user came from, else the newest live one, else Replay's selection.
+    fn fill_if_empty(&mut self, v: View, from: View, out: &mut Vec<Request>) {
+        let (empty, open) = match v {
+            View::Group => (self.group.step_rollouts.is_empty(), Action::OpenGroup),
+            View::Tokens => (self.tokens.rollout.is_none(), Action::OpenTokens),
+            _ => return,
+        };
+        if !empty {
+            return;
+        }
+        let has_selection = |s: View| match s {
+            View::Live => self.live.rollouts.selected().is_some(),
+            View::Replay => self.replay.selected_rollout().is_some(),
+            View::Group => v == View::Tokens && self.group.selected_rollout().is_some(),
+            _ => false,
+        };
+        let source = [from, View::Live, View::Replay]
+            .into_iter()
+            .find(|&s| has_selection(s));
+        if let Some(s) = source {
+            self.route(s, open, out);
+            self.view = v;
+        }
     }
 
     /// The view `d` tabs away from the shown one.

@@ -70,6 +70,34 @@ pub fn load_tokenizer(models: &Path, spec: &str) -> anyhow::Result<Tokenizer> {
     raif_model::loaded::load_tokenizer(&path)
 }
 
+/// Curves' `P`: the runs' curves as `<home>/plots/<first run>-<unix time>.svg`.
+fn plot(
+    ctx: &Ctx,
+    runs: &[String],
+    metrics: Vec<String>,
+    smoothing: f64,
+) -> anyhow::Result<Action> {
+    let loaded = runs
+        .iter()
+        .map(|id| crate::plot::PlotRun::load(&ctx.store, id))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let dir = ctx.home.join("plots");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let first = runs.first().map(String::as_str).unwrap_or("run");
+    let out = dir.join(format!("{first}-{now}.svg"));
+    crate::plot::plot(
+        &loaded,
+        &crate::plot::PlotOptions::new(metrics, smoothing),
+        &out,
+    )?;
+    Ok(Action::PlotWritten(out))
+}
+
 fn err(e: anyhow::Error) -> Action {
     Action::Error(format!("{e:#}"))
 }
@@ -156,6 +184,11 @@ pub fn serve(ctx: &mut Ctx, req: Request) -> Vec<Action> {
             let texts = ctx.tokenizer(&model).map(|t| t.token_texts(&tokens));
             vec![Action::TokenTexts { key, texts }]
         }
+        Request::Plot {
+            runs,
+            metrics,
+            smoothing,
+        } => vec![plot(ctx, &runs, metrics, smoothing).unwrap_or_else(err)],
         Request::Start(_) | Request::Command(_) | Request::FetchDefault => vec![],
     }
 }

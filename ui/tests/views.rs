@@ -174,6 +174,67 @@ fn group_view() {
 }
 
 #[test]
+fn group_and_tokens_by_their_tab_show_a_rollout_instead_of_opening_empty() {
+    let mut fx = fixture();
+    // From Live: its selected rollout (the newest while it follows).
+    let mut app = live_app(&mut fx);
+    let newest = app
+        .live
+        .rollouts
+        .selected()
+        .cloned()
+        .expect("a live rollout");
+    app.update(Action::SwitchView(View::Curves));
+    app.update(Action::SwitchView(View::Group));
+    assert_eq!(app.view, View::Group);
+    let r = app.group.selected_rollout().expect("a group is shown");
+    assert_eq!(
+        (r.step, r.prompt_index, r.sample),
+        (newest.step, newest.prompt_index, newest.sample)
+    );
+    app.update(Action::SwitchView(View::Tokens));
+    assert_eq!(app.view, View::Tokens);
+    assert_eq!(
+        app.tokens.rollout.as_ref().map(|r| r.sample),
+        Some(newest.sample)
+    );
+    // A group already shown stays as it was.
+    app.update(Action::SwitchView(View::Live));
+    app.update(Action::Top);
+    app.update(Action::SwitchView(View::Group));
+    let r = app.group.selected_rollout().expect("still shown");
+    assert_eq!(r.sample, newest.sample);
+    // Nothing anywhere: the view says how to get something.
+    let mut empty = App::new(None, None);
+    empty.update(Action::SwitchView(View::Group));
+    assert_eq!(empty.view, View::Group);
+    assert!(empty.group.step_rollouts.is_empty());
+}
+
+#[test]
+fn curves_p_writes_the_shown_curves_as_a_picture_and_says_where() {
+    let mut fx = fixture();
+    let mut app = live_app(&mut fx);
+    app.update(Action::SwitchView(View::Curves));
+    let reqs = app.update(Action::SavePlot);
+    assert!(
+        matches!(&reqs[..], [Request::Plot { runs, metrics, .. }]
+            if runs == &["run-a".to_string()] && metrics.len() == 1),
+        "{reqs:?}"
+    );
+    for r in reqs {
+        for a in raif_ui::worker::serve(&mut fx.ctx, r) {
+            app.update(a);
+        }
+    }
+    let msg = app.message.clone().unwrap_or_default();
+    let path = msg.strip_prefix("curves written to ").expect(&msg);
+    assert!(path.ends_with(".svg") && path.contains("plots"), "{msg}");
+    let svg = std::fs::read_to_string(path).unwrap();
+    assert!(svg.contains("run-a"), "the legend names the run");
+}
+
+#[test]
 fn curves_view() {
     let mut fx = fixture();
     let mut app = live_app(&mut fx);

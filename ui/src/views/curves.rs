@@ -17,7 +17,7 @@ use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
 use ratatui::Frame;
 
 use super::widgets::{self, dim};
-use crate::action::{Action, InputTarget, View};
+use crate::action::{Action, InputTarget, Request, View};
 use crate::component::{Component, Effects, KeyRow, Shared};
 use crate::select::SelectList;
 use crate::series::{ema, Series};
@@ -215,6 +215,38 @@ impl CurvesState {
         self.zoom = Some((nlo, nhi));
     }
 
+    /// `P`: the shown run's curves as a picture, drawn by the worker from the store — the
+    /// selected metric, or with small multiples every per-constraint pass rate.
+    fn save_plot(&self, sh: &Shared<'_>, fx: &mut Effects) {
+        let run = match &self.other {
+            Some((id, _)) => Some(id.clone()),
+            None => sh.train.run_id.clone(),
+        };
+        let Some(run) = run else {
+            fx.message("no run to draw: start one, or open one from Replay");
+            return;
+        };
+        let metrics: Vec<String> = if self.small_multiples {
+            self.metrics
+                .iter()
+                .filter(|k| is_per_constraint(k))
+                .cloned()
+                .collect()
+        } else {
+            self.selected_key().cloned().into_iter().collect()
+        };
+        if metrics.is_empty() {
+            fx.message("no metric to draw yet");
+            return;
+        }
+        fx.request(Request::Plot {
+            runs: vec![run],
+            metrics,
+            smoothing: self.alpha(),
+        });
+        fx.message("drawing the curves…");
+    }
+
     /// Zoom to a typed step range (empty: every step).
     fn zoom_to(&mut self, s: &str, fx: &mut Effects) {
         if s.is_empty() {
@@ -275,6 +307,11 @@ const KEYS: &[KeyRow<CurvesState>] = &[
         "per-constraint pass rates (small multiples)",
         &[(KeyCode::Char('m'), Action::ToggleSmallMultiples)],
     ),
+    KeyRow::new(
+        "P",
+        "write the shown curves as an SVG picture (under the home's plots/)",
+        &[(KeyCode::Char('P'), Action::SavePlot)],
+    ),
     KeyRow::note("Esc", "back to the training run's curves"),
     KeyRow::note(
         "┊GRPO",
@@ -285,7 +322,7 @@ const KEYS: &[KeyRow<CurvesState>] = &[
 impl Component for CurvesState {
     const KEYS: &'static [KeyRow<Self>] = KEYS;
 
-    fn update(&mut self, a: Action, _sh: &Shared<'_>, fx: &mut Effects) {
+    fn update(&mut self, a: Action, sh: &Shared<'_>, fx: &mut Effects) {
         if let Some(d) = a.nav_delta() {
             self.metrics.move_by(d);
             return;
@@ -311,6 +348,10 @@ impl Component for CurvesState {
                 fx.input(InputTarget::ZoomRange, text.unwrap_or_default());
             }
             Action::Submit(InputTarget::ZoomRange, s) => self.zoom_to(&s, fx),
+            Action::SavePlot => self.save_plot(sh, fx),
+            Action::PlotWritten(path) => {
+                fx.message(format!("curves written to {}", path.display()))
+            }
             Action::ShowRunCurves { run, warmup } => self.show_run(run, warmup, fx),
             Action::RunLoaded { run, metrics, .. } => self.run_loaded(&run, &metrics),
             _ => {}
@@ -463,12 +504,7 @@ fn render_chart(f: &mut Frame, area: Rect, key: &str, s: &Series, w: Window, sta
         ymin = 0.0;
         ymax = 1.0;
     }
-    if (ymax - ymin).abs() < 1e-12 {
-        ymin -= 0.5;
-        ymax += 0.5;
-    }
-    let pad = (ymax - ymin) * 0.05;
-    let (ymin, ymax) = (ymin - pad, ymax + pad);
+    let (ymin, ymax) = crate::plot::axis_range(ymin, ymax);
     let mut sets = Vec::new();
     // The GRPO marker first, so that the data are drawn over it where they cross it.
     let grpo = w.grpo.filter(|g| (lo..=hi).contains(g));

@@ -225,7 +225,7 @@ impl Component for GroupState {
             let lines = vec![
                 Line::raw(""),
                 Line::styled(
-                    "  No group selected: press g on a rollout in Live or Replay.",
+                    "  No rollouts yet: start a run in Launch, or open one in Replay (g on a rollout).",
                     widgets::bold(),
                 ),
             ];

@@ -127,7 +127,7 @@ impl Component for TokensState {
                 Paragraph::new(vec![
                     Line::raw(""),
                     Line::styled(
-                        "  No rollout selected: press t on a rollout in Live, Group or Replay.",
+                        "  No rollouts yet: start a run in Launch, or open one in Replay (t on a rollout).",
                         widgets::bold(),
                     ),
                 ]),

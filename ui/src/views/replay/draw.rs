@@ -256,7 +256,7 @@ fn render_run_info(r: &ReplayState, f: &mut Frame, area: Rect) {
         ]),
         Line::from(vec![
             Span::styled("created  ", dim()),
-            Span::raw(format!("unix {}", run.created_unix)),
+            Span::raw(created_text(run.created_unix)),
         ]),
     ];
     if let Some((warmup, total)) = r.run_phases().filter(|p| p.0 > 0) {
@@ -340,4 +340,11 @@ fn render_detail(r: &ReplayState, sh: &Shared<'_>, f: &mut Frame, area: Rect) {
             0,
         ),
     }
+}
+
+/// A run's creation time as `raif runs list` prints it, UTC (`2026-12-07 19:43:41 UTC`).
+fn created_text(unix: u64) -> String {
+    raif_store::report::iso8601(unix)
+        .replacen('T', " ", 1)
+        .replace('Z', " UTC")
 }
