@@ -627,7 +627,20 @@ fn runs_plot_draws_two_runs_to_svg_and_png() {
         let bytes = std::fs::read(&out).unwrap();
         if name.ends_with(".svg") {
             let svg = String::from_utf8(bytes).unwrap();
-            assert!(svg.starts_with("<svg") && svg.contains(">wu<") && svg.contains(">grpo<"));
+            let texts: Vec<&str> = svg
+                .split("<text")
+                .skip(1)
+                .filter_map(|t| t.split_once('>')?.1.split_once("</text>"))
+                .map(|(inner, _)| inner.trim())
+                .collect();
+            assert!(svg.starts_with("<svg"), "{svg:.200}");
+            // Each panel's legend names both runs.
+            assert_eq!(texts.iter().filter(|t| **t == "wu").count(), 2, "{texts:?}");
+            assert_eq!(
+                texts.iter().filter(|t| **t == "grpo").count(),
+                2,
+                "{texts:?}"
+            );
         } else {
             assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
         }

@@ -218,6 +218,8 @@ fn panel<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc("step")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| crate::views::curves::fmt_value(*y))
         .light_line_style(BLACK.mix(0.05))
         .bold_line_style(BLACK.mix(0.12))
         .label_style(("sans-serif", 13))

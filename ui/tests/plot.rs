@@ -44,7 +44,11 @@ fn an_svg_of_two_runs_parses_and_names_both_in_its_legends() {
         );
     }
     // One legend entry per run in each of the three panels.
-    assert_eq!(texts.iter().filter(|t| **t == "plain-run").count(), 3);
+    assert_eq!(
+        texts.iter().filter(|t| t.trim() == "plain-run").count(),
+        3,
+        "{texts:?}"
+    );
 }
 
 #[test]

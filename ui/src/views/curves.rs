@@ -309,7 +309,7 @@ const KEYS: &[KeyRow<CurvesState>] = &[
     ),
     KeyRow::new(
         "P",
-        "write the shown curves as an SVG picture (under the home's plots/)",
+        "save the shown curves as an SVG under the home's plots/",
         &[(KeyCode::Char('P'), Action::SavePlot)],
     ),
     KeyRow::note("Esc", "back to the training run's curves"),
@@ -443,7 +443,8 @@ impl Component for CurvesState {
     }
 }
 
-fn fmt_value(v: f64) -> String {
+/// A value as the charts label it: four significant decimals, trailing zeros dropped.
+pub fn fmt_value(v: f64) -> String {
     if v == 0.0 {
         "0".into()
     } else if v.abs() >= 1e4 || v.abs() < 1e-3 {
