@@ -10,7 +10,7 @@ use anyhow::{anyhow, bail, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::series::ema;
+use crate::series::{axis_range, ema, fmt_value};
 
 /// One run's curves.
 #[derive(Clone, Debug)]
@@ -159,18 +159,6 @@ fn points(r: &PlotRun, metric: &str) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// An axis range that shows `lo..=hi` with a margin; a flat series (or one point) gets a band
-/// around its value, so that its labels read the value it has.
-pub fn axis_range(lo: f64, hi: f64) -> (f64, f64) {
-    let span = hi - lo;
-    if span <= 1e-12 * lo.abs().max(1.0) {
-        let pad = (lo.abs() * 0.1).max(0.5);
-        (lo - pad, hi + pad)
-    } else {
-        (lo - span * 0.05, hi + span * 0.05)
-    }
-}
-
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 fn draw<DB: DrawingBackend>(
@@ -219,7 +207,7 @@ fn panel<DB: DrawingBackend>(
         .configure_mesh()
         .x_desc("step")
         .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_label_formatter(&|y| crate::views::curves::fmt_value(*y))
+        .y_label_formatter(&|y| fmt_value(*y))
         .light_line_style(BLACK.mix(0.05))
         .bold_line_style(BLACK.mix(0.12))
         .label_style(("sans-serif", 13))
@@ -262,18 +250,4 @@ fn panel<DB: DrawingBackend>(
         .label_font(("sans-serif", 13))
         .draw()?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_flat_or_single_value_gets_a_band_around_it() {
-        assert_eq!(axis_range(-2.0, -2.0), (-2.5, -1.5));
-        let (lo, hi) = axis_range(40.0, 40.0);
-        assert!(lo < 40.0 && hi > 40.0 && (hi - lo - 8.0).abs() < 1e-9);
-        let (lo, hi) = axis_range(0.0, 1.0);
-        assert!((lo + 0.05).abs() < 1e-12 && (hi - 1.05).abs() < 1e-12);
-    }
 }

@@ -139,6 +139,32 @@ pub fn ema(ys: &[f64], alpha: f64) -> Vec<f64> {
     out
 }
 
+/// An axis range that shows `lo..=hi` with a margin; a flat series (or one point) gets a band
+/// around its value, so that its labels read the value it has.
+pub fn axis_range(lo: f64, hi: f64) -> (f64, f64) {
+    let span = hi - lo;
+    if span <= 1e-12 * lo.abs().max(1.0) {
+        let pad = (lo.abs() * 0.1).max(0.5);
+        (lo - pad, hi + pad)
+    } else {
+        (lo - span * 0.05, hi + span * 0.05)
+    }
+}
+
+/// A value as the charts label it: four significant decimals, trailing zeros dropped.
+pub fn fmt_value(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else if v.abs() >= 1e4 || v.abs() < 1e-3 {
+        format!("{v:.2e}")
+    } else {
+        format!("{v:.4}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +204,14 @@ mod tests {
         assert_eq!(e[0], 0.0);
         assert!(e[1] > 5.0 && e[1] < 10.0);
         assert_eq!(ema(&[1.0, 2.0], 0.0), vec![1.0, 2.0]);
+    }
+
+    #[test]
+    fn a_flat_or_single_value_gets_a_band_around_it() {
+        assert_eq!(axis_range(-2.0, -2.0), (-2.5, -1.5));
+        let (lo, hi) = axis_range(40.0, 40.0);
+        assert!(lo < 40.0 && hi > 40.0 && (hi - lo - 8.0).abs() < 1e-9);
+        let (lo, hi) = axis_range(0.0, 1.0);
+        assert!((lo + 0.05).abs() < 1e-12 && (hi - 1.05).abs() < 1e-12);
     }
 }

@@ -20,7 +20,7 @@ use super::widgets::{self, dim};
 use crate::action::{Action, InputTarget, Request, View};
 use crate::component::{Component, Effects, KeyRow, Shared};
 use crate::select::SelectList;
-use crate::series::{ema, Series};
+use crate::series::{axis_range, ema, fmt_value, Series};
 use crate::state::{parse_range_f64, PhaseBounds};
 
 /// Smoothing weights offered by Curves.
@@ -443,20 +443,6 @@ impl Component for CurvesState {
     }
 }
 
-/// A value as the charts label it: four significant decimals, trailing zeros dropped.
-pub fn fmt_value(v: f64) -> String {
-    if v == 0.0 {
-        "0".into()
-    } else if v.abs() >= 1e4 || v.abs() < 1e-3 {
-        format!("{v:.2e}")
-    } else {
-        format!("{v:.4}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
-    }
-}
-
 /// The colour of the GRPO marker; nothing else on a chart has it, so that the column it was
 /// drawn in can be found again.
 const GRPO_MARK: Color = Color::Rgb(255, 170, 60);
@@ -505,7 +491,7 @@ fn render_chart(f: &mut Frame, area: Rect, key: &str, s: &Series, w: Window, sta
         ymin = 0.0;
         ymax = 1.0;
     }
-    let (ymin, ymax) = crate::plot::axis_range(ymin, ymax);
+    let (ymin, ymax) = axis_range(ymin, ymax);
     let mut sets = Vec::new();
     // The GRPO marker first, so that the data are drawn over it where they cross it.
     let grpo = w.grpo.filter(|g| (lo..=hi).contains(g));
