@@ -287,15 +287,23 @@ pub fn generate(home: &Home, a: GenerateArgs) -> Result<()> {
     if a.n == 0 {
         bail!("--n must be at least 1");
     }
-    let store = Store::open(home.root())?;
-    let Target { lm, run, .. } = load_target(
-        home,
-        &store,
-        &a.sel.model,
-        a.checkpoint.as_deref(),
-        &a.sel.device,
-        a.sel.template.as_deref(),
-    )?;
+    // The store only for a checkpoint: a plain model needs no store (and so no lock on it
+    // while the workbench has it open).
+    let (lm, run) = match a.checkpoint.as_deref() {
+        Some(spec) => {
+            let store = Store::open(home.root())?;
+            let t = load_target(
+                home,
+                &store,
+                &a.sel.model,
+                Some(spec),
+                &a.sel.device,
+                a.sel.template.as_deref(),
+            )?;
+            (t.lm, t.run)
+        }
+        None => (load(home, &a.sel)?, None),
+    };
     let mode = match a.mode {
         Some(m) => m,
         None => {

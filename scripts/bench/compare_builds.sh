@@ -7,16 +7,7 @@
 set -uo pipefail
 OLD=$(realpath "$1"); NEW=$(realpath "$2"); H=$3; OUT=$4; SH=${5:-../shared}
 mkdir -p "$OUT"
-python3 $SH/ifref/join_responses.py $SH/data/ifbench/IFBench_test.jsonl $SH/data/ifbench/sample_output.jsonl > $OUT/ifbench.jsonl
-python3 - $SH $OUT/ifeval.jsonl <<'PYEOF'
-import json, sys
-shared, out = sys.argv[1], sys.argv[2]
-resp = [json.loads(l)["response"] for l in open(f"{shared}/data/ifbench/sample_output.jsonl", encoding="utf-8")]
-with open(out, "w", encoding="utf-8") as f:
-    for i, l in enumerate(open(f"{shared}/data/ifeval/input_data.jsonl", encoding="utf-8")):
-        d = json.loads(l); d["response"] = resp[i % len(resp)]
-        f.write(json.dumps(d, ensure_ascii=False) + "\n")
-PYEOF
+"$(dirname "$0")/../verify/bench_inputs.sh" "$SH" "$OUT"
 for r in 1 2 3; do for b in old new; do
   B=$OLD; [ $b = new ] && B=$NEW
   $B --home $H bench generate --json --device cpu --reps 3 > $OUT/gen-$b-$r.json 2> $OUT/gen-$b-$r.err

@@ -15,16 +15,7 @@ IFREF=${IFREF:-$HOME/.cache/raif-ifref}
 PY=$IFREF/venv/bin/python
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-$PY "$IFREF/join_responses.py" "$SHARED/data/ifbench/IFBench_test.jsonl" "$SHARED/data/ifbench/sample_output.jsonl" > "$T/ifbench.jsonl"
-$PY - "$SHARED" "$T/ifeval.jsonl" <<'PYEOF'
-import json, sys
-shared, out = sys.argv[1], sys.argv[2]
-resp = [json.loads(l)["response"] for l in open(f"{shared}/data/ifbench/sample_output.jsonl", encoding="utf-8")]
-with open(out, "w", encoding="utf-8") as f:
-    for i, l in enumerate(open(f"{shared}/data/ifeval/input_data.jsonl", encoding="utf-8")):
-        d = json.loads(l); d["response"] = resp[i % len(resp)]
-        f.write(json.dumps(d, ensure_ascii=False) + "\n")
-PYEOF
+scripts/verify/bench_inputs.sh "$SHARED" "$T" "$PY"
 cargo build -q --release -p raif-verify --example check
 CORE=$CARGO_TARGET_DIR/release/examples/check
 RAIF=${RAIF:-target/release/raif}
