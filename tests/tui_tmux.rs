@@ -185,7 +185,9 @@ fn workbench_in_tmux() {
 
     // Curves and Replay.
     keys(&session, "4");
-    wait_for(&session, "Metrics ·", 300);
+    wait_for(&session, "Dashboard", 300);
+    keys(&session, "d");
+    wait_for(&session, "Metrics ·", 30);
     keys(&session, "5");
     wait_for(&session, "Runs ·", 10);
     keys(&session, "?");

@@ -117,6 +117,10 @@ pub enum Action {
     ToggleBand,
     ToggleFreeze,
     ToggleSmallMultiples,
+    /// The dashboard, or one metric full size.
+    ToggleDashboard,
+    /// Stop drawing the overlaid runs.
+    ClearOverlays,
     ZoomIn,
     ZoomOut,
     ZoomReset,
@@ -129,6 +133,8 @@ pub enum Action {
     Refresh,
     /// Curves of the run selected in Replay.
     OpenRunCurves,
+    /// Draw the run selected in Replay over Curves' run (again: stop).
+    OverlaySelectedRun,
 
     /// Write the shown curves to a picture.
     SavePlot,
@@ -152,6 +158,9 @@ pub enum Action {
         /// Its warm-up steps, from its configuration.
         warmup: u64,
     },
+    /// Draw a stored run over Curves' run, or stop drawing it (its metrics come as
+    /// `RunLoaded`).
+    OverlayRun(String),
     /// Make a stored evaluation side A (true) or B (false) of Compare (its items come as
     /// `EvalItems`).
     CompareSide {

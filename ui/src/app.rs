@@ -239,8 +239,8 @@ impl App {
             | Action::ScanDone { .. }
             | Action::EvolutionLoaded { .. } => View::Replay,
             Action::RunLoaded { run, .. } => {
-                // Replay's run, and Curves when it shows that run.
-                if self.curves.other.as_ref().is_some_and(|(id, _)| id == run) {
+                // Replay's run, and Curves when it shows or overlays that run.
+                if self.curves.wants(run) {
                     self.route(View::Curves, a.clone(), out);
                 }
                 View::Replay

@@ -30,6 +30,7 @@ pub struct BenchReport {
     pub replay_step_ms: f64,
     /// A text search over the whole run (first `SCAN_LIMIT` matches).
     pub replay_search_ms: f64,
+    /// The Curves dashboard with three runs overlaid.
     pub curves_frame_ms: f64,
 }
 
@@ -48,7 +49,7 @@ impl std::fmt::Display for BenchReport {
         )?;
         writeln!(
             f,
-            "curves frame (200x60)    {:8.3} ms",
+            "curves dashboard, 3 runs {:8.3} ms",
             self.curves_frame_ms
         )?;
         writeln!(f, "open the replay list     {:8.3} ms", self.replay_open_ms)?;
@@ -158,6 +159,11 @@ pub fn bench_render(home: &Path, rollouts: usize, frames: usize) -> Result<Bench
     app.update(Action::SwitchView(View::Live));
     let live_frame_ms = frame_ms(&mut term, &app, frames)?;
 
+    // Curves: the dashboard with two more runs of as many steps overlaid (Replay's `o`).
+    for id in ["bench-b", "bench-c"] {
+        fixtures::build_run(&store, id, RunStatus::Finished, steps, 1, 2)?;
+        drive(&mut app, &mut ctx, Action::OverlayRun(id.into()));
+    }
     app.update(Action::SwitchView(View::Curves));
     let curves_frame_ms = frame_ms(&mut term, &app, frames)?;
 

@@ -7,6 +7,7 @@ use raif_rl::trainer::TrainerEvent;
 use raif_store::{RunStatus, Store};
 use raif_ui::action::{Action, InputTarget, Request, View};
 use raif_ui::app::{App, Phase, ReplayLevel};
+use raif_ui::views::curves::CurvesLayout;
 use raif_ui::bench::drive;
 use raif_ui::worker::Ctx;
 use raif_ui::{fixtures, frame};
@@ -216,10 +217,25 @@ fn curves_p_writes_the_shown_curves_as_a_picture_and_says_where() {
     let mut fx = fixture();
     let mut app = live_app(&mut fx);
     app.update(Action::SwitchView(View::Curves));
+    // The dashboard: every chart it shows.
+    let shown: Vec<String> = app
+        .curves
+        .dashboard_keys()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert!(shown.len() >= 5, "{shown:?}");
     let reqs = app.update(Action::SavePlot);
     assert!(
         matches!(&reqs[..], [Request::Plot { runs, metrics, .. }]
-            if runs == &["run-a".to_string()] && metrics.len() == 1),
+            if runs == &["run-a".to_string()] && metrics == &shown),
+        "{reqs:?}"
+    );
+    // One metric full size: that metric.
+    app.update(Action::ToggleDashboard);
+    let reqs = app.update(Action::SavePlot);
+    assert!(
+        matches!(&reqs[..], [Request::Plot { metrics, .. }] if metrics.len() == 1),
         "{reqs:?}"
     );
     for r in reqs {
@@ -239,6 +255,8 @@ fn curves_view() {
     let mut fx = fixture();
     let mut app = live_app(&mut fx);
     app.update(Action::SwitchView(View::Curves));
+    assert_eq!(app.curves.layout, CurvesLayout::Dashboard);
+    app.update(Action::ToggleDashboard);
     assert_eq!(
         app.curves.selected_key().map(|s| s.as_str()),
         Some("answer_score")
@@ -942,6 +960,11 @@ fn curves_mark_where_grpo_begins() {
     app.update(Action::Trainer(later, 0));
     app.update(Action::SwitchView(View::Curves));
     assert_eq!(app.curves.grpo_start(app.train.warmup_steps), Some(3));
+    assert!(
+        render(&app, 200, 60).matches("┊GRPO").count() >= 5,
+        "every chart of the dashboard has the marker"
+    );
+    app.update(Action::ToggleDashboard);
     let keys: Vec<String> = app.curves.keys().into_iter().cloned().collect();
     for k in [
         "completions/forced_ratio",
@@ -1172,4 +1195,109 @@ fn results_reach_the_view_that_asked_wherever_the_user_is() {
     assert_eq!(app.view, View::Group);
     app.update(Action::Back);
     assert_eq!(app.view, View::Live);
+}
+
+#[test]
+fn curves_dashboard_overlays_runs_from_replay() {
+    let mut fx = fixture();
+    let mut app = live_app(&mut fx);
+    let ctx = &mut fx.ctx;
+    drive(&mut app, ctx, Action::SwitchView(View::Replay));
+    let b = app
+        .replay
+        .runs
+        .iter()
+        .position(|r| r.id == "run-b")
+        .expect("run-b");
+    drive(&mut app, ctx, Action::Top);
+    for _ in 0..b {
+        drive(&mut app, ctx, Action::Down);
+    }
+    drive(&mut app, ctx, Action::OverlaySelectedRun);
+    assert_eq!(app.view, View::Replay, "overlaying stays in Replay");
+    let msg = app.message.clone().unwrap_or_default();
+    assert!(msg.contains("run-b overlaid"), "{msg}");
+    assert_eq!(app.curves.overlays.len(), 1);
+    assert!(!app.curves.overlays[0].series.is_empty(), "its metrics came");
+    drive(&mut app, ctx, Action::SwitchView(View::Curves));
+    assert_eq!(app.curves.layout, CurvesLayout::Dashboard);
+    let text = render(&app, 200, 60);
+    for s in ["Dashboard", "■ run-a (live)", "■ run-b", "reward", "kl", "mean_length"] {
+        assert!(text.contains(s), "{s} in\n{text}");
+    }
+    snap("curves_dashboard_overlaid", &mut app);
+    renders_at_every_size(&app);
+
+    // The selected chart full size: both runs, with the legend.
+    drive(&mut app, ctx, Action::Down);
+    let second = app.curves.dashboard_keys()[1];
+    drive(&mut app, ctx, Action::Enter);
+    assert_eq!(app.curves.layout, CurvesLayout::Single);
+    assert_eq!(app.curves.selected_key().map(|s| s.as_str()), Some(second));
+    assert!(render(&app, 120, 30).contains("■ run-b"));
+    // `P` draws what is shown for both runs.
+    let reqs = app.update(Action::SavePlot);
+    assert!(
+        matches!(&reqs[..], [Request::Plot { runs, metrics, .. }]
+            if runs == &["run-a".to_string(), "run-b".to_string()] && metrics == &[second.to_string()]),
+        "{reqs:?}"
+    );
+    drive(&mut app, ctx, Action::Back);
+    assert_eq!(app.curves.layout, CurvesLayout::Dashboard);
+
+    // `o` again removes it; `x` in Curves removes them all.
+    drive(&mut app, ctx, Action::SwitchView(View::Replay));
+    drive(&mut app, ctx, Action::OverlaySelectedRun);
+    assert!(app.curves.overlays.is_empty());
+    drive(&mut app, ctx, Action::OverlaySelectedRun);
+    assert_eq!(app.curves.overlays.len(), 1);
+    drive(&mut app, ctx, Action::SwitchView(View::Curves));
+    drive(&mut app, ctx, Action::ClearOverlays);
+    assert!(app.curves.overlays.is_empty());
+    assert!(!render(&app, 200, 60).contains("■ run-b"));
+}
+
+#[test]
+fn curves_label_flat_and_one_point_series_by_their_value() {
+    let mut app = App::new(None, None);
+    let mut ev = vec![TrainerEvent::Started {
+        run_id: "flat".into(),
+        total_steps: 5,
+        warmup_steps: 0,
+        first_step: 1,
+        model: "m".into(),
+        trainable_parameters: 1,
+    }];
+    for step in 1..=4u64 {
+        let mut m: raif_store::Metrics = [
+            ("reward".to_string(), -2.0),
+            ("kl".to_string(), 0.001 * step as f64),
+        ]
+        .into_iter()
+        .collect();
+        if step == 4 {
+            m.insert("eval/format_ok".into(), 0.5);
+        }
+        ev.push(TrainerEvent::StepMetrics { step, metrics: m });
+    }
+    app.update(Action::Trainer(ev, 0));
+    app.update(Action::SwitchView(View::Curves));
+    assert_eq!(
+        app.curves.dashboard_keys(),
+        vec!["reward", "kl", "eval/format_ok"]
+    );
+    let text = render(&app, 200, 60);
+    assert!(text.contains("-2.5 … -1.5"), "a line at −2 is labelled around −2:\n{text}");
+    assert!(text.contains("0 … 1"), "one point at 0.5:\n{text}");
+    snap("curves_flat_and_one_point", &mut app);
+    app.update(Action::Enter);
+    assert_eq!(app.curves.selected_key().map(|s| s.as_str()), Some("reward"));
+    let text = render(&app, 200, 60);
+    // Labels bottom, middle and top: the line at −2 is on the middle one's row.
+    for label in ["-2.5", "-2", "-1.5"] {
+        let cell = format!("││{label:<4}│");
+        assert!(text.contains(&cell), "the y axis reads {label}:\n{text}");
+    }
+    assert!(text.contains("││-2  │⠉⠉⠉"), "the line is drawn at −2");
+    snap("curves_flat", &mut app);
 }

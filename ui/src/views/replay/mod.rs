@@ -11,7 +11,7 @@ use crossterm::event::KeyCode;
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
-use crate::action::{Action, InputTarget, Request};
+use crate::action::{Action, InputTarget, Request, View};
 use crate::component::{Component, Effects, KeyRow, Shared};
 pub use state::{ReplayLevel, ReplayState, SCAN_LIMIT};
 
@@ -82,6 +82,11 @@ const KEYS: &[KeyRow<ReplayState>] = &[
         &[(KeyCode::Char('v'), Action::OpenRunCurves)],
     ),
     KeyRow::new(
+        "o",
+        "overlay this run on Curves (again: remove it)",
+        &[(KeyCode::Char('o'), Action::OverlaySelectedRun)],
+    ),
+    KeyRow::new(
         "R",
         "reload from the store",
         &[(KeyCode::Char('R'), Action::Refresh)],
@@ -108,6 +113,10 @@ impl Component for ReplayState {
             Action::OpenTokens => self.open_tokens(fx),
             Action::OpenEvolution => self.open_evolution(fx),
             Action::OpenRunCurves => self.open_run_curves(fx),
+            Action::OverlaySelectedRun => match self.run() {
+                Some(r) => fx.send(View::Curves, Action::OverlayRun(r.id.clone())),
+                None => fx.message("no run selected"),
+            },
             Action::Refresh => self.refresh(fx),
             Action::ToggleReasoning => self.show_reasoning = !self.show_reasoning,
             Action::CycleKeptFilter => self.cycle_kept(fx),
