@@ -8,9 +8,9 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use raif_model::{LoadedModel, PromptMode};
-use raif_rl::eval::compare::{compare_items, compare_prompt, Outcome, Side};
+use raif_rl::eval::compare::{compare_items, compare_prompt, parse_side, Outcome, Side};
 use raif_rl::eval::{
-    data_identity, mode_name, model_identity, score, template_identity, tokens_per_s, Bench,
+    data_identity, model_identity, score, template_identity, tokens_per_s, Bench,
     EvalSetup, Evaluation, Identity, Progress,
 };
 use raif_rl::judge::ModelJudge;
@@ -432,54 +432,6 @@ pub struct CompareArgs {
     /// Width of the side-by-side text (default: the terminal's, or 100).
     #[arg(long)]
     pub width: Option<usize>,
-}
-
-/// A side of `raif compare`: a model or checkpoint and a mode.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SideSpec {
-    pub model: String,
-    pub checkpoint: Option<String>,
-    pub mode: PromptMode,
-}
-
-impl SideSpec {
-    pub fn label(&self) -> String {
-        format!(
-            "{} ({})",
-            self.checkpoint.as_deref().unwrap_or(&self.model),
-            mode_name(self.mode)
-        )
-    }
-}
-
-/// Parses `TARGET:MODE`; TARGET is a checkpoint when it has `@` and names a run in the store.
-pub fn parse_side(spec: &str, is_run: &dyn Fn(&str) -> bool) -> Result<SideSpec> {
-    let (target, mode) = spec.rsplit_once(':').with_context(|| {
-        format!("`{spec}`: expected TARGET:MODE, e.g. default:cot or RUN@STEP:think")
-    })?;
-    let mode: PromptMode = mode.parse().with_context(|| format!("`{spec}`"))?;
-    if mode == PromptMode::NoThink {
-        bail!("`{spec}`: the mode must be io, cot or think");
-    }
-    if target.is_empty() {
-        bail!("`{spec}`: no model or checkpoint before `:`");
-    }
-    let run = target.rsplit_once('@').map(|(r, _)| r).unwrap_or(target);
-    if target.contains('@') && is_run(run) {
-        Ok(SideSpec {
-            model: String::new(),
-            checkpoint: Some(target.to_string()),
-            mode,
-        })
-    } else if target.contains('@') {
-        bail!("`{spec}`: no run `{run}` in the store (see `raif runs list`)")
-    } else {
-        Ok(SideSpec {
-            model: target.to_string(),
-            checkpoint: None,
-            mode,
-        })
-    }
 }
 
 /// Lay out two texts in two columns of `w` characters each.

@@ -28,6 +28,16 @@ pub enum InputTarget {
     LaunchField,
     /// Curves: zoom to steps `A..B`.
     ZoomRange,
+    /// Playground: the prompt.
+    PlayPrompt,
+    /// Playground: a constraint to add (`ID key=value …` or a JSON tree).
+    PlayConstraint,
+    /// Playground: the kwargs of the id picked in the catalogue.
+    PlayKwargs,
+    /// Playground: side A (true) or B as `TARGET:MODE`.
+    PlaySide(bool),
+    /// Playground: samples, seed, temperature, max new tokens (`N SEED TEMP MAX`).
+    PlaySampling,
 }
 
 impl InputTarget {
@@ -39,6 +49,11 @@ impl InputTarget {
             }
             InputTarget::LaunchField => View::Launch,
             InputTarget::ZoomRange => View::Curves,
+            InputTarget::PlayPrompt
+            | InputTarget::PlayConstraint
+            | InputTarget::PlayKwargs
+            | InputTarget::PlaySide(_)
+            | InputTarget::PlaySampling => View::Compare,
         }
     }
 
@@ -50,6 +65,12 @@ impl InputTarget {
             InputTarget::RewardRange => "reward range (MIN..MAX)",
             InputTarget::LaunchField => "value",
             InputTarget::ZoomRange => "steps (A..B, empty: all)",
+            InputTarget::PlayPrompt => "prompt",
+            InputTarget::PlayConstraint => "constraint (ID key=value …, or a JSON tree)",
+            InputTarget::PlayKwargs => "kwargs (key=value …, empty: none)",
+            InputTarget::PlaySide(true) => "side A (MODEL:MODE or RUN@STEP:MODE; modes io, cot, think)",
+            InputTarget::PlaySide(false) => "side B (MODEL:MODE or RUN@STEP:MODE; modes io, cot, think)",
+            InputTarget::PlaySampling => "samples seed temperature max-tokens (e.g. 4 0 1.0 256)",
         }
     }
 }
@@ -143,6 +164,18 @@ pub enum Action {
 
     // Tokens.
     CycleTokenColour,
+
+    // Compare's playground.
+    /// Stored evaluations, or the playground.
+    TogglePlayground,
+    /// Answer the prompt with both sides.
+    RunPlayground,
+    /// Open or close the verifier catalogue.
+    ToggleCatalogue,
+    /// Remove the constraints.
+    ClearConstraints,
+    /// What the playground's engine reports.
+    Play(crate::playground::PlayEvent),
 
     // Launch form.
     CycleChoice(i32),
@@ -289,6 +322,8 @@ pub enum Request {
     Start(Box<RunConfig>),
     Command(TrainerCommand),
     FetchDefault,
+    /// Answer a prompt with two models (the playground; its events come as `Action::Play`).
+    Play(Box<crate::playground::PlayJob>),
     /// Draw runs' curves to a picture under the home's `plots/` (Curves' `P`).
     Plot {
         runs: Vec<String>,

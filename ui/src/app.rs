@@ -246,7 +246,7 @@ impl App {
                 View::Replay
             }
             Action::Evals(_) => View::Eval,
-            Action::EvalItems { .. } => View::Compare,
+            Action::EvalItems { .. } | Action::Play(_) => View::Compare,
             Action::TokenTexts { .. } => View::Tokens,
             Action::PlotWritten(_) => View::Curves,
             Action::Models(_) | Action::FetchFinished(_) => View::Launch,

@@ -50,6 +50,7 @@ pub mod component;
 pub mod fixtures;
 pub mod frame;
 pub mod highlight;
+pub mod playground;
 pub mod plot;
 pub mod select;
 pub mod series;

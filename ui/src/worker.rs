@@ -25,6 +25,9 @@ pub struct Ctx {
     pub store: Arc<Store>,
     pub home: PathBuf,
     tokenizers: HashMap<String, Result<Arc<Tokenizer>, String>>,
+    /// The playground's models, when it answers here (tests; the workbench runs it on its
+    /// own thread).
+    engine: Option<crate::playground::Engine>,
 }
 
 impl Ctx {
@@ -33,6 +36,7 @@ impl Ctx {
             store,
             home,
             tokenizers: HashMap::new(),
+            engine: None,
         }
     }
 
@@ -189,6 +193,18 @@ pub fn serve(ctx: &mut Ctx, req: Request) -> Vec<Action> {
             metrics,
             smoothing,
         } => vec![plot(ctx, &runs, metrics, smoothing).unwrap_or_else(err)],
+        Request::Play(job) => {
+            let engine = ctx.engine.get_or_insert_with(|| {
+                crate::playground::Engine::new(store.clone(), ctx.home.clone())
+            });
+            let out = std::sync::Mutex::new(Vec::new());
+            engine.run(&job, &|a| {
+                if let Ok(mut v) = out.lock() {
+                    v.push(a);
+                }
+            });
+            out.into_inner().unwrap_or_default()
+        }
         Request::Start(_) | Request::Command(_) | Request::FetchDefault => vec![],
     }
 }
@@ -290,8 +306,22 @@ fn new_run_id(store: &Store) -> String {
 /// The worker's loop: answers requests until the UI drops its sender.
 pub fn run(mut ctx: Ctx, requests: Receiver<Request>, sink: Sink) {
     let mut commands: Option<Sender<TrainerCommand>> = None;
+    let mut playground: Option<Sender<crate::playground::PlayJob>> = None;
     while let Ok(req) = requests.recv() {
         match req {
+            Request::Play(job) => {
+                if playground.is_none() {
+                    match crate::playground::spawn(ctx.store.clone(), ctx.home.clone(), sink.clone()) {
+                        Ok(tx) => playground = Some(tx),
+                        Err(e) => sink(err(e)),
+                    }
+                }
+                if let Some(tx) = &playground {
+                    if tx.send(*job).is_err() {
+                        sink(Action::Error("the playground's thread has stopped".into()));
+                    }
+                }
+            }
             Request::Start(cfg) => {
                 let run_id = new_run_id(&ctx.store);
                 let setup = TrainerSetup {

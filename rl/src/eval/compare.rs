@@ -2,16 +2,64 @@
 //! mode against a RAIF checkpoint in `think` mode) compared item by item, and one free prompt
 //! answered by both.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use raif_datasets::{Message, Record, Split};
 use raif_model::{LoadedModel, PromptMode};
 use raif_verify::Constraint;
 use serde::{Deserialize, Serialize};
 
 use super::score::item_score;
-use super::{generate_batch, score_batch, Bench};
+use super::{generate_batch, mode_name, score_batch, Bench};
 use crate::judge::ModelJudge;
 use crate::store::EvalItem;
+
+/// A side of `raif compare` and the workbench's playground: a model or checkpoint and a mode.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SideSpec {
+    pub model: String,
+    pub checkpoint: Option<String>,
+    pub mode: PromptMode,
+}
+
+impl SideSpec {
+    pub fn label(&self) -> String {
+        format!(
+            "{} ({})",
+            self.checkpoint.as_deref().unwrap_or(&self.model),
+            mode_name(self.mode)
+        )
+    }
+}
+
+/// Parses `TARGET:MODE`; TARGET is a checkpoint when it has `@` and names a run in the store.
+pub fn parse_side(spec: &str, is_run: &dyn Fn(&str) -> bool) -> Result<SideSpec> {
+    let (target, mode) = spec.rsplit_once(':').with_context(|| {
+        format!("`{spec}`: expected TARGET:MODE, e.g. default:cot or RUN@STEP:think")
+    })?;
+    let mode: PromptMode = mode.parse().with_context(|| format!("`{spec}`"))?;
+    if mode == PromptMode::NoThink {
+        bail!("`{spec}`: the mode must be io, cot or think");
+    }
+    if target.is_empty() {
+        bail!("`{spec}`: no model or checkpoint before `:`");
+    }
+    let run = target.rsplit_once('@').map(|(r, _)| r).unwrap_or(target);
+    if target.contains('@') && is_run(run) {
+        Ok(SideSpec {
+            model: String::new(),
+            checkpoint: Some(target.to_string()),
+            mode,
+        })
+    } else if target.contains('@') {
+        bail!("`{spec}`: no run `{run}` in the store (see `raif runs list`)")
+    } else {
+        Ok(SideSpec {
+            model: target.to_string(),
+            checkpoint: None,
+            mode,
+        })
+    }
+}
 
 /// Who did better on one item.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

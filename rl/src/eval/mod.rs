@@ -7,6 +7,7 @@
 //! where it stopped, and a larger limit adds items to the ones already scored.
 
 pub mod compare;
+pub mod playground;
 pub mod score;
 
 use std::collections::{HashMap, HashSet};

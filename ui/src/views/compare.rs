@@ -2,8 +2,8 @@
 //! Eval view; e.g. the base model in `cot` mode and a RAIF checkpoint in `think` mode). A prompt
 //! picker lists every item both answered with each side's share of constraints satisfied and
 //! the winner; below it, two panes show the selected item's reasoning, answer and verdicts side
-//! by side. A free-text prompt is answered by `raif compare --prompt` (the workbench does not
-//! load models for it).
+//! by side. `p` switches to the playground (`views/playground.rs`): a free prompt answered by
+//! two models or checkpoints as they generate, then scored.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
@@ -14,8 +14,10 @@ use ratatui::Frame;
 use raif_rl::eval::compare::{compare_items, Outcome, PairRow, Tally};
 use raif_store::{EvalItem, EvalRun};
 
+use super::playground::{self, PlayState};
 use super::widgets::{self, dim};
-use crate::action::Action;
+use crossterm::event::KeyCode;
+use crate::action::{Action, InputTarget};
 use crate::component::{Component, Effects, KeyRow, Shared};
 use crate::select::SelectList;
 
@@ -29,6 +31,9 @@ pub struct CompareState {
     pub b: Option<Side>,
     /// The items both answered, A against B (empty until both sides have their items).
     pub rows: SelectList<PairRow>,
+    /// The playground is shown instead of the stored evaluations.
+    pub playing: bool,
+    pub play: PlayState,
 }
 
 impl CompareState {
@@ -127,28 +132,138 @@ fn item_lines(it: &EvalItem) -> Vec<Line<'static>> {
     l
 }
 
+/// The playground is open.
+fn playing(c: &CompareState, _: &Shared<'_>) -> bool {
+    c.playing
+}
+
 const KEYS: &[KeyRow<CompareState>] = &[
-    KeyRow::note("↑ ↓", "pick an item"),
+    KeyRow::note("↑ ↓", "pick an item (stored evaluations)"),
     KeyRow::note("a / b in Eval (7)", "choose the two evaluations"),
+    KeyRow::new(
+        "p",
+        "the playground: your prompt, two models, streaming / the stored evaluations",
+        &[(KeyCode::Char('p'), Action::TogglePlayground)],
+    ),
+    KeyRow::new(
+        "e",
+        "playground: type the prompt",
+        &[(KeyCode::Char('e'), Action::StartInput(InputTarget::PlayPrompt))],
+    )
+    .when(playing),
+    KeyRow::new(
+        "c",
+        "playground: add a constraint (ID key=value …, or a JSON tree)",
+        &[(
+            KeyCode::Char('c'),
+            Action::StartInput(InputTarget::PlayConstraint),
+        )],
+    )
+    .when(playing),
+    KeyRow::new(
+        "l",
+        "playground: pick a constraint from the verifier catalogue",
+        &[(KeyCode::Char('l'), Action::ToggleCatalogue)],
+    )
+    .when(playing),
+    KeyRow::new(
+        "C",
+        "playground: remove the constraints",
+        &[(KeyCode::Char('C'), Action::ClearConstraints)],
+    )
+    .when(playing),
+    KeyRow::new(
+        "a / b",
+        "playground: side A / B as MODEL:MODE or RUN@STEP:MODE (io, cot, think)",
+        &[
+            (
+                KeyCode::Char('a'),
+                Action::StartInput(InputTarget::PlaySide(true)),
+            ),
+            (
+                KeyCode::Char('b'),
+                Action::StartInput(InputTarget::PlaySide(false)),
+            ),
+        ],
+    )
+    .when(playing),
+    KeyRow::new(
+        "n",
+        "playground: samples, seed, temperature, max tokens",
+        &[(KeyCode::Char('n'), Action::StartInput(InputTarget::PlaySampling))],
+    )
+    .when(playing),
+    KeyRow::note("Enter", "playground: answer with both sides (in the catalogue: pick)"),
+    KeyRow::note("← →", "playground: the sample shown (with several)"),
+    KeyRow::hidden(&[
+        (KeyCode::PageUp, Action::ScrollDetail(-10)),
+        (KeyCode::PageDown, Action::ScrollDetail(10)),
+    ]),
 ];
+
+impl CompareState {
+    /// The playground's keys (the stored comparison's are above).
+    fn update_play(&mut self, a: Action, sh: &Shared<'_>, fx: &mut Effects) {
+        let p = &mut self.play;
+        if let (Some(c), Some(d)) = (&mut p.catalogue, a.nav_delta()) {
+            c.move_by(d);
+            return;
+        }
+        match a {
+            Action::Enter if p.catalogue.is_some() => p.pick(fx),
+            Action::Enter | Action::RunPlayground => p.run(sh, fx),
+            Action::Back if p.catalogue.is_some() => p.catalogue = None,
+            Action::Back => self.playing = false,
+            Action::ToggleCatalogue => p.toggle_catalogue(),
+            Action::ClearConstraints => {
+                p.constraints.clear();
+                fx.message("constraints removed");
+            }
+            Action::Left => p.move_sample(-1),
+            Action::Right => p.move_sample(1),
+            Action::StartInput(t) => fx.input(t, p.input_text(t)),
+            Action::Submit(t, s) => p.submit(t, s, fx),
+            _ => {}
+        }
+    }
+}
 
 impl Component for CompareState {
     const KEYS: &'static [KeyRow<Self>] = KEYS;
 
-    fn update(&mut self, a: Action, _sh: &Shared<'_>, _fx: &mut Effects) {
-        if let Some(d) = a.nav_delta() {
-            self.rows.move_by(d);
-            return;
-        }
+    fn update(&mut self, a: Action, sh: &Shared<'_>, fx: &mut Effects) {
         match a {
-            Action::CompareSide { a, run } => self.set_side(a, *run),
-            Action::EvalItems { id, items } => self.items_loaded(&id, items),
+            Action::TogglePlayground => {
+                self.playing = !self.playing;
+                return;
+            }
+            Action::Play(e) => {
+                self.play.event(e, fx);
+                return;
+            }
+            Action::CompareSide { a, run } => {
+                self.set_side(a, *run);
+                return;
+            }
+            Action::EvalItems { id, items } => {
+                self.items_loaded(&id, items);
+                return;
+            }
             _ => {}
+        }
+        if self.playing {
+            self.update_play(a, sh, fx);
+        } else if let Some(d) = a.nav_delta() {
+            self.rows.move_by(d);
         }
     }
 
     fn render(&self, sh: &Shared<'_>, f: &mut Frame, area: Rect) {
         let c = self;
+        if c.playing {
+            playground::render(&c.play, sh, f, area);
+            return;
+        }
         let (Some((ra, _)), Some((rb, _))) = (&c.a, &c.b) else {
             let msg = vec![
                 Line::raw(""),
@@ -165,7 +280,7 @@ impl Component for CompareState {
                     dim(),
                 ),
                 Line::styled(
-                    "  A free-text prompt: raif compare --a MODEL:cot --b RUN@STEP:think --prompt TEXT",
+                    "  Your own prompt, answered by two models as they generate: p (the playground).",
                     dim(),
                 ),
             ];

@@ -13,6 +13,7 @@ pub mod eval;
 pub mod group;
 pub mod launch;
 pub mod live;
+pub mod playground;
 pub mod replay;
 pub mod tokens;
 pub mod widgets;

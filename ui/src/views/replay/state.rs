@@ -345,7 +345,7 @@ impl ReplayState {
                     b.map(|x| x.to_string()).unwrap_or_default()
                 ),
             },
-            InputTarget::LaunchField | InputTarget::ZoomRange => String::new(),
+            _ => String::new(),
         }
     }
 
@@ -365,7 +365,7 @@ impl ReplayState {
                     return;
                 }
             },
-            InputTarget::LaunchField | InputTarget::ZoomRange => return,
+            _ => return,
         }
         self.rescan(fx);
     }
