@@ -1,6 +1,6 @@
 //! End to end: the real `raif` binary opens the workbench in a tmux pane, starts a tiny run,
 //! shows a rollout with its constraint breakdown, its group and its tokens, switches to Curves
-//! and Replay, quits
+//! and Replay, answers a prompt in Compare's playground with both sides, quits
 //! (asked first while training; yes stops the trainer after its step) and leaves the terminal
 //! restored.
 //! Fails, naming tmux, where tmux is not installed (`.ci/run` installs it).
@@ -50,6 +50,18 @@ fn wait_gone(session: &str, what: &str, secs: u64) -> String {
 
 fn keys(session: &str, k: &str) {
     tmux(&["send-keys", "-t", session, k]);
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+/// Type text literally (into the prompt at the bottom).
+fn type_text(session: &str, text: &str) {
+    tmux(&["send-keys", "-t", session, "-l", text]);
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+/// Empty the prompt at the bottom (it opens with the current value).
+fn clear_input(session: &str) {
+    tmux(&["send-keys", "-t", session, "-N", "200", "BSpace"]);
     std::thread::sleep(Duration::from_millis(300));
 }
 
@@ -193,6 +205,34 @@ fn workbench_in_tmux() {
     keys(&session, "?");
     wait_for(&session, "? or Esc closes", 10);
     keys(&session, "Escape");
+
+    // Compare's playground, while the run trains: a prompt and a constraint, the tiny model in
+    // io mode against think mode; both answer, with verdicts and rewards.
+    let model = dir.path().join("tiny-model");
+    let model = model.to_str().expect("a UTF-8 path");
+    keys(&session, "8");
+    keys(&session, "p");
+    wait_for(&session, "Playground", 10);
+    keys(&session, "e");
+    type_text(&session, "Name a colour.");
+    keys(&session, "Enter");
+    keys(&session, "c");
+    type_text(&session, "punctuation:no_comma");
+    keys(&session, "Enter");
+    wait_for(&session, "constraints punctuation:no_comma", 10);
+    for (key, mode) in [("a", "io"), ("b", "think")] {
+        keys(&session, key);
+        clear_input(&session);
+        type_text(&session, &format!("{model}:{mode}"));
+        keys(&session, "Enter");
+    }
+    wait_for(&session, &format!("B {model}:think"), 10);
+    keys(&session, "Enter");
+    wait_for(&session, "not scored: bad format", 60);
+    let p = wait_for(&session, "punctuation:no_comma —", 10);
+    assert_eq!(p.matches("first text").count(), 2, "both sides answered:\n{p}");
+    assert!(p.contains("reward +") || p.contains("reward -"), "{p}");
+    assert!(p.contains("not scored: bad format"), "think mode's reason:\n{p}");
     keys(&session, "2");
 
     // Quit: asks while training, then stops the trainer after its step and waits for it.
