@@ -55,6 +55,25 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The workbench playground's latency: the time from Enter to each side's first text, with
+    /// the models loaded for the first job (cold) and kept for the next (warm, the median of
+    /// --reps), on the same engine the TUI runs; and each side's whole answer.
+    Playground {
+        /// Side A, as in the playground (MODEL:MODE or RUN@STEP:MODE).
+        #[arg(long, default_value = "default:cot")]
+        a: String,
+        /// Side B.
+        #[arg(long, default_value = "default:think")]
+        b: String,
+        #[arg(long, default_value = "Write two sentences about the sea, without commas.")]
+        prompt: String,
+        #[arg(long, default_value_t = 64)]
+        max_new_tokens: usize,
+        #[arg(long, default_value_t = 3)]
+        reps: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// One optimizer step (forward, backward, AdamW) on 8 sequences × 256 tokens: seconds per
     /// step, tokens/s and peak memory; full fine-tune or LoRA.
     TrainStep {
@@ -105,6 +124,14 @@ pub fn bench(home: &Home, a: BenchArgs) -> Result<()> {
             dtype,
             json,
         } => device_check(&device, dtype.as_deref(), json),
+        BenchCommand::Playground {
+            a,
+            b,
+            prompt,
+            max_new_tokens,
+            reps,
+            json,
+        } => bench_playground(home, [a, b], prompt, max_new_tokens, reps, json),
         BenchCommand::TrainStep {
             sel,
             lora,
@@ -124,6 +151,94 @@ pub fn bench(home: &Home, a: BenchArgs) -> Result<()> {
             reps,
         ),
     }
+}
+
+/// One playground job on `engine`: each side's (first text, whole answer) in seconds.
+fn play_once(
+    engine: &mut raif_ui::playground::Engine,
+    id: u64,
+    sides: &[String; 2],
+    prompt: &str,
+    max_new_tokens: usize,
+) -> Result<[(f64, f64); 2]> {
+    use raif_ui::playground::{PlayEvent, PlayJob};
+    let job = PlayJob {
+        id,
+        prompt: prompt.to_string(),
+        constraints: None,
+        sides: sides.clone(),
+        options: raif_rl::eval::playground::PlayOptions {
+            max_new_tokens,
+            ..Default::default()
+        },
+        low_priority: false,
+    };
+    let out = std::sync::Mutex::new(Vec::new());
+    engine.run(&job, &|a| {
+        if let raif_ui::Action::Play(PlayEvent::Done {
+            side,
+            result,
+            first_token_s,
+            elapsed_s,
+            ..
+        }) = a
+        {
+            if let Ok(mut v) = out.lock() {
+                v.push((side, result, first_token_s, elapsed_s));
+            }
+        }
+    });
+    let mut res = [(f64::NAN, f64::NAN); 2];
+    for (side, result, first, elapsed) in out.into_inner().unwrap_or_default() {
+        if let Err(e) = result {
+            bail!("side {}: {e}", sides[side]);
+        }
+        res[side] = (first.unwrap_or(f64::NAN), elapsed);
+    }
+    Ok(res)
+}
+
+fn bench_playground(
+    home: &Home,
+    sides: [String; 2],
+    prompt: String,
+    max_new_tokens: usize,
+    reps: usize,
+    json: bool,
+) -> Result<()> {
+    let store = std::sync::Arc::new(Store::open(home.root())?);
+    let mut engine = raif_ui::playground::Engine::new(store, home.root().to_path_buf());
+    let cold = play_once(&mut engine, 1, &sides, &prompt, max_new_tokens)?;
+    let mut warm = Vec::new();
+    for i in 0..reps.max(1) {
+        warm.push(play_once(&mut engine, 2 + i as u64, &sides, &prompt, max_new_tokens)?);
+    }
+    let med = |side: usize, k: usize| {
+        median(
+            warm.iter()
+                .map(|w| if k == 0 { w[side].0 } else { w[side].1 })
+                .collect(),
+        )
+    };
+    let threads = candle_core_threads();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "a": sides[0], "b": sides[1], "max_new_tokens": max_new_tokens, "threads": threads,
+                "cold_first_text_s": [cold[0].0, cold[1].0],
+                "cold_answer_s": [cold[0].1, cold[1].1],
+                "warm_first_text_s": [med(0, 0), med(1, 0)],
+                "warm_answer_s": [med(0, 1), med(1, 1)],
+                "peak_rss_mb": peak_rss_mb(),
+            })
+        );
+    } else {
+        println!("playground: A {} against B {}, {threads} threads, at most {max_new_tokens} tokens", sides[0], sides[1]);
+        println!("first job (models loaded): first text A {:.2} s, B {:.2} s; answers {:.2} s, {:.2} s", cold[0].0, cold[1].0, cold[0].1, cold[1].1);
+        println!("models kept (median of {}): first text A {:.2} s, B {:.2} s; answers {:.2} s, {:.2} s", warm.len(), med(0, 0), med(1, 0), med(0, 1), med(1, 1));
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -4,9 +4,10 @@
 //! side's answers scored. It runs on its own thread ([`spawn`]) so that the worker keeps
 //! answering store reads while a model generates; tests call [`Engine::run`] directly.
 //!
-//! With a run training in the workbench, the sides' threads lower their own scheduling
-//! priority (nice 10 on Linux), so that on a machine with few cores the trainer keeps the
-//! CPU it had: the playground then answers more slowly, the trainer's steps barely change.
+//! With a run training in the workbench, the sides generate on a thread pool of their own
+//! whose threads run at a lower scheduling priority (nice 10 on Linux). candle's CPU kernels
+//! run on the current rayon pool, so all of the playground's compute is on those threads and
+//! the trainer, on the global pool at normal priority, keeps the cores it needs.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -66,6 +67,8 @@ pub struct Engine {
     home: PathBuf,
     device: String,
     models: HashMap<String, Arc<LoadedModel>>,
+    /// Low-priority compute threads, made the first time a run trains beside a job.
+    background: Option<rayon::ThreadPool>,
 }
 
 impl Engine {
@@ -75,6 +78,7 @@ impl Engine {
             home,
             device: "auto".into(),
             models: HashMap::new(),
+            background: None,
         }
     }
 
@@ -155,22 +159,47 @@ impl Engine {
                 Err(e) => done(side, Err(format!("{e:#}")), None),
             }
         }
+        let pool = if job.low_priority {
+            self.background_pool()
+        } else {
+            None
+        };
         std::thread::scope(|scope| {
             for (side, (spec, lm)) in &ready {
                 let (side, record, done) = (*side, &record, &done);
                 scope.spawn(move || {
-                    if job.low_priority {
-                        lower_priority();
-                    }
-                    let mut batch = Batcher::new(id, side, out);
-                    let r = play_side(lm, spec.mode, record, &job.options, &mut |i, d| {
-                        batch.push(i, d, t0)
-                    });
-                    batch.flush();
-                    done(side, r.map_err(|e| format!("{e:#}")), batch.first);
+                    let answer = || {
+                        let mut batch = Batcher::new(id, side, out);
+                        let r = play_side(lm, spec.mode, record, &job.options, &mut |i, d| {
+                            batch.push(i, d, t0)
+                        });
+                        batch.flush();
+                        (r, batch.first)
+                    };
+                    let (r, first) = match pool {
+                        Some(p) => p.install(answer),
+                        None => answer(),
+                    };
+                    done(side, r.map_err(|e| format!("{e:#}")), first);
                 });
             }
         });
+    }
+}
+
+impl Engine {
+    /// The low-priority pool (as many threads as candle uses; None where it cannot be made:
+    /// the job then runs at normal priority).
+    fn background_pool(&mut self) -> Option<&rayon::ThreadPool> {
+        if self.background.is_none() {
+            self.background = rayon::ThreadPoolBuilder::new()
+                .num_threads(rayon::current_num_threads())
+                .thread_name(|i| format!("raif-ui-playground-{i}"))
+                .start_handler(|_| lower_priority())
+                .build()
+                .ok();
+        }
+        self.background.as_ref()
     }
 }
 

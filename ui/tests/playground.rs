@@ -249,3 +249,43 @@ fn playground_reports_what_cannot_answer() {
     drive(&mut app, ctx, Action::Back);
     assert!(!app.compare.playing);
 }
+
+#[test]
+fn a_job_beside_a_training_run_answers_the_same_at_a_lower_priority() {
+    use raif_ui::playground::{Engine, PlayJob};
+    let fx = fixture();
+    let mut engine = Engine::new(fx.ctx.store.clone(), fx.ctx.home.clone());
+    let mut job = PlayJob {
+        id: 1,
+        prompt: "Hi.".into(),
+        constraints: None,
+        sides: ["test/tiny:io".into(), "test/tiny:think".into()],
+        options: raif_rl::eval::playground::PlayOptions {
+            samples: 2,
+            seed: 3,
+            temperature: 1.0,
+            max_new_tokens: 16,
+        },
+        low_priority: false,
+    };
+    let answers = |engine: &mut Engine, job: &PlayJob| {
+        let out = std::sync::Mutex::new(Vec::new());
+        engine.run(job, &|a| {
+            if let Action::Play(PlayEvent::Done { side, result, .. }) = a {
+                out.lock().unwrap().push((side, result.map(|s| {
+                    s.into_iter().map(|x| x.text).collect::<Vec<_>>()
+                })));
+            }
+        });
+        let mut v = out.into_inner().unwrap();
+        v.sort_by_key(|x| x.0);
+        v
+    };
+    let normal = answers(&mut engine, &job);
+    job.low_priority = true;
+    job.id = 2;
+    let low = answers(&mut engine, &job);
+    assert_eq!(normal.len(), 2);
+    assert!(normal.iter().all(|(_, r)| r.is_ok()));
+    assert_eq!(normal, low);
+}
