@@ -42,8 +42,9 @@ for step in ${STEPS:-main wu evals ablations ifeval}; do
       ;;
     ablations)
       # One switch each from the session-11 preset, which enforced superior CoT (3 reasoning
-      # samples and 1 no-think sample a group); today's preset is its no-enforcement row.
-      E="--set raif.enforce_superior_cot=true"
+      # samples and 1 no-think sample a group), cloned at weight 1 during GRPO and drew only
+      # single-constraint records in the first 15 GRPO steps (RESULTS, "Ablations").
+      E="--set raif.enforce_superior_cot=true --set raif.bc_coef=1 --set data.curriculum_steps=15"
       train with-enforcement $E
       train no-warmup $E --set warmup.steps=0
       train no-forcing $E --set rollout.think_budget=0 --set rollout.answer_budget=0
