@@ -91,25 +91,12 @@ fn side_label(r: &EvalRun) -> String {
 }
 
 fn item_lines(it: &EvalItem) -> Vec<Line<'static>> {
-    let mut l = Vec::new();
-    if let Some(r) = &it.reasoning {
-        l.push(Line::styled("reasoning", widgets::bold()));
-        l.extend(r.lines().map(|x| Line::styled(x.to_string(), dim())));
-        l.push(Line::raw(""));
-    }
-    l.push(Line::styled("answer", widgets::bold()));
-    match (&it.answer, &it.unscorable) {
-        (_, Some(why)) => {
-            l.push(Line::styled(
-                format!("not scored: {why}"),
-                Style::default().fg(Color::Red),
-            ));
-            l.extend(it.response.lines().map(|x| Line::raw(x.to_string())));
-        }
-        (Some(a), None) => l.extend(a.lines().map(|x| Line::raw(x.to_string()))),
-        (None, None) => l.extend(it.response.lines().map(|x| Line::raw(x.to_string()))),
-    }
-    l.push(Line::raw(""));
+    let mut l = widgets::reasoning_and_answer(
+        it.reasoning.as_deref(),
+        it.answer.as_deref(),
+        it.unscorable.as_deref(),
+        &it.response,
+    );
     l.push(Line::styled("verdicts", widgets::bold()));
     for v in &it.verdicts {
         let (mark, style) = if v.strict {

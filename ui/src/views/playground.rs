@@ -442,25 +442,12 @@ fn side_pane(p: &PlayState, side: usize) -> (Line<'static>, Vec<Line<'static>>) 
 /// A scored answer: reasoning, answer, verdicts with reasons, reward.
 fn sample_lines(s: &PlaySample) -> Vec<Line<'static>> {
     let sc = &s.scored;
-    let mut l = Vec::new();
-    if let Some(r) = &sc.reasoning {
-        l.push(Line::styled("reasoning", widgets::bold()));
-        l.extend(r.lines().map(|x| Line::styled(x.to_string(), dim())));
-        l.push(Line::raw(""));
-    }
-    l.push(Line::styled("answer", widgets::bold()));
-    match (&sc.answer, &sc.unscorable) {
-        (_, Some(why)) => {
-            l.push(Line::styled(
-                format!("not scored: {why}"),
-                Style::default().fg(Color::Red),
-            ));
-            l.extend(s.text.lines().map(|x| Line::raw(x.to_string())));
-        }
-        (Some(a), None) => l.extend(a.lines().map(|x| Line::raw(x.to_string()))),
-        (None, None) => l.extend(s.text.lines().map(|x| Line::raw(x.to_string()))),
-    }
-    l.push(Line::raw(""));
+    let mut l = widgets::reasoning_and_answer(
+        sc.reasoning.as_deref(),
+        sc.answer.as_deref(),
+        sc.unscorable.as_deref(),
+        &s.text,
+    );
     if !sc.verdicts.is_empty() {
         l.push(Line::styled("verdicts", widgets::bold()));
         for v in &sc.verdicts {

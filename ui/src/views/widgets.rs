@@ -437,3 +437,34 @@ pub fn keep_explained(r: &Rollout) -> String {
 fn foreign_reason(r: &Rollout) -> &str {
     r.keep_reason.trim().trim_matches('"')
 }
+
+/// A scored response's reasoning (dim) and answer, or why it was not scored with the whole
+/// response: what Compare's panes show above the verdicts.
+pub fn reasoning_and_answer(
+    reasoning: Option<&str>,
+    answer: Option<&str>,
+    unscorable: Option<&str>,
+    response: &str,
+) -> Vec<Line<'static>> {
+    let mut l = Vec::new();
+    if let Some(r) = reasoning {
+        l.push(Line::styled("reasoning", bold()));
+        l.extend(r.lines().map(|x| Line::styled(x.to_string(), dim())));
+        l.push(Line::raw(""));
+    }
+    l.push(Line::styled("answer", bold()));
+    let text = match (answer, unscorable) {
+        (_, Some(why)) => {
+            l.push(Line::styled(
+                format!("not scored: {why}"),
+                Style::default().fg(Color::Red),
+            ));
+            response
+        }
+        (Some(a), None) => a,
+        (None, None) => response,
+    };
+    l.extend(text.lines().map(|x| Line::raw(x.to_string())));
+    l.push(Line::raw(""));
+    l
+}

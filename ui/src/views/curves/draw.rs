@@ -234,6 +234,39 @@ fn more_line(f: &mut Frame, area: Rect, more: usize) {
     );
 }
 
+/// A grid of small charts under a header line: `charts` are (title, metric) in reading order,
+/// `selected` the highlighted metric; `empty` is said when there are none.
+#[allow(clippy::too_many_arguments)]
+fn render_grid(
+    f: &mut Frame,
+    area: Rect,
+    what: &str,
+    drawn: &[Drawn],
+    (w, status): (Window, &str),
+    charts: &[(String, &str)],
+    selected: Option<&str>,
+    empty: &str,
+) {
+    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
+    grid_header(f, head, what, drawn, status);
+    if charts.is_empty() {
+        f.render_widget(Paragraph::new(Line::styled(format!("  {empty}"), dim())), body);
+        return;
+    }
+    let cells = grid(body, charts.len());
+    for ((title, key), cell) in charts.iter().zip(&cells) {
+        let spec = ChartSpec {
+            title: title.clone(),
+            status: "",
+            lines: lines_of(drawn, key),
+            axes: false,
+            selected: selected == Some(*key),
+        };
+        render_chart(f, *cell, &spec, Window { band: false, ..w });
+    }
+    more_line(f, body, charts.len() - cells.len());
+}
+
 /// The dashboard: [`super::DASHBOARD`]'s metrics that a drawn run has, small, the selected
 /// one highlighted.
 fn render_dashboard(
@@ -244,32 +277,21 @@ fn render_dashboard(
     w: Window,
     status: &str,
 ) {
-    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
-    grid_header(f, head, "Dashboard", drawn, status);
-    let keys = c.dashboard_keys();
-    if keys.is_empty() {
-        f.render_widget(
-            Paragraph::new(Line::styled(
-                "  none of the dashboard's metrics yet (reward, kl, entropy, …): d shows every metric",
-                dim(),
-            )),
-            body,
-        );
-        return;
-    }
-    let sel = c.selected_tile();
-    let cells = grid(body, keys.len());
-    for (k, cell) in keys.iter().zip(&cells) {
-        let spec = ChartSpec {
-            title: (*k).to_string(),
-            status: "",
-            lines: lines_of(drawn, k),
-            axes: false,
-            selected: sel == Some(*k),
-        };
-        render_chart(f, *cell, &spec, Window { band: false, ..w });
-    }
-    more_line(f, body, keys.len() - cells.len());
+    let charts: Vec<(String, &str)> = c
+        .dashboard_keys()
+        .into_iter()
+        .map(|k| (k.to_string(), k))
+        .collect();
+    render_grid(
+        f,
+        area,
+        "Dashboard",
+        drawn,
+        (w, status),
+        &charts,
+        c.selected_tile(),
+        "none of the dashboard's metrics yet (reward, kl, entropy, …): d shows every metric",
+    );
 }
 
 /// Every per-constraint pass rate, small.
@@ -281,40 +303,33 @@ fn render_small_multiples(
     w: Window,
     status: &str,
 ) {
-    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
-    grid_header(f, head, "Per-constraint pass rate", drawn, status);
-    let per: Vec<&String> = c.metrics.iter().filter(|k| is_per_constraint(k)).collect();
-    if per.is_empty() {
-        f.render_widget(
-            Paragraph::new(Line::styled(
-                "  no per-constraint metrics (rewards/<id>/mean) in this run",
-                dim(),
-            )),
-            body,
-        );
-        return;
-    }
-    let cells = grid(body, per.len());
-    for (k, cell) in per.iter().zip(&cells) {
-        let name = k
-            .trim_start_matches("eval/")
-            .trim_start_matches("rewards/")
-            .trim_end_matches("/mean");
-        let title = if k.starts_with("eval/") {
-            format!("eval {name}")
-        } else {
-            name.to_string()
-        };
-        let spec = ChartSpec {
-            title,
-            status: "",
-            lines: lines_of(drawn, k),
-            axes: false,
-            selected: false,
-        };
-        render_chart(f, *cell, &spec, Window { band: false, ..w });
-    }
-    more_line(f, body, per.len() - cells.len());
+    let charts: Vec<(String, &str)> = c
+        .metrics
+        .iter()
+        .filter(|k| is_per_constraint(k))
+        .map(|k| {
+            let name = k
+                .trim_start_matches("eval/")
+                .trim_start_matches("rewards/")
+                .trim_end_matches("/mean");
+            let title = if k.starts_with("eval/") {
+                format!("eval {name}")
+            } else {
+                name.to_string()
+            };
+            (title, k.as_str())
+        })
+        .collect();
+    render_grid(
+        f,
+        area,
+        "Per-constraint pass rate",
+        drawn,
+        (w, status),
+        &charts,
+        None,
+        "no per-constraint metrics (rewards/<id>/mean) in this run",
+    );
 }
 
 /// A braille line through `data` (a dot where it is one point).
