@@ -175,7 +175,7 @@ pub enum Action {
     /// Remove the constraints.
     ClearConstraints,
     /// What the playground's engine reports.
-    Play(crate::playground::PlayEvent),
+    Play(PlayEvent),
 
     // Launch form.
     CycleChoice(i32),
@@ -323,7 +323,7 @@ pub enum Request {
     Command(TrainerCommand),
     FetchDefault,
     /// Answer a prompt with two models (the playground; its events come as `Action::Play`).
-    Play(Box<crate::playground::PlayJob>),
+    Play(Box<PlayJob>),
     /// Draw runs' curves to a picture under the home's `plots/` (Curves' `P`).
     Plot {
         runs: Vec<String>,
@@ -334,3 +334,48 @@ pub enum Request {
 
 /// A map of metric name to value, for Curves.
 pub type MetricRow = BTreeMap<String, f64>;
+
+/// Where the worker's answers go (the UI's channel, or a Vec in tests).
+pub type Sink = std::sync::Arc<dyn Fn(Action) + Send + Sync>;
+
+/// Events gathered for at most this long before they go to the UI as one action.
+pub const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(40);
+
+// ------------------------------------------------------------------ the playground
+
+/// One prompt for both sides.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlayJob {
+    /// Events name it; the view ignores those of an older job.
+    pub id: u64,
+    pub prompt: String,
+    pub constraints: Option<raif_verify::Constraint>,
+    /// `TARGET:MODE` of side A and side B (as `raif compare --a/--b`).
+    pub sides: [String; 2],
+    pub options: raif_rl::eval::playground::PlayOptions,
+    /// A run is training here: generate at a lower priority.
+    pub low_priority: bool,
+}
+
+/// What the engine reports about a job.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PlayEvent {
+    /// A line of progress (loading a model, and how long it took).
+    Status { job: u64, line: String },
+    /// New text of a side's samples (sample index, text), in order.
+    Deltas {
+        job: u64,
+        side: usize,
+        deltas: Vec<(usize, String)>,
+    },
+    /// A side finished: its answers scored, or why it could not answer.
+    Done {
+        job: u64,
+        side: usize,
+        result: Result<Vec<raif_rl::eval::playground::PlaySample>, String>,
+        /// From the job's start to the side's first text (None: it produced none).
+        first_token_s: Option<f64>,
+        elapsed_s: f64,
+    },
+}
+

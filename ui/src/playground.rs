@@ -1,6 +1,6 @@
 //! The playground's engine (Compare's `p`): loads the models of the two sides once and keeps
 //! them, answers a prompt with both at once (one thread per side, so that they stream side by
-//! side), sends the text as it comes in batches of [`crate::worker::BATCH_WINDOW`], then each
+//! side), sends the text as it comes in batches of [`BATCH_WINDOW`], then each
 //! side's answers scored. It runs on its own thread ([`spawn`]) so that the worker keeps
 //! answering store reads while a model generates; tests call [`Engine::run`] directly.
 //!
@@ -18,48 +18,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use raif_model::LoadedModel;
 use raif_rl::eval::compare::{parse_side, SideSpec};
-use raif_rl::eval::playground::{play_side, prompt_record, PlayOptions, PlaySample};
+use raif_rl::eval::playground::{play_side, prompt_record, PlaySample};
 use raif_store::Store;
-use raif_verify::Constraint;
 
-use crate::action::Action;
-use crate::worker::{Sink, BATCH_WINDOW};
-
-/// One prompt for both sides.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PlayJob {
-    /// Events name it; the view ignores those of an older job.
-    pub id: u64,
-    pub prompt: String,
-    pub constraints: Option<Constraint>,
-    /// `TARGET:MODE` of side A and side B (as `raif compare --a/--b`).
-    pub sides: [String; 2],
-    pub options: PlayOptions,
-    /// A run is training here: generate at a lower priority.
-    pub low_priority: bool,
-}
-
-/// What the engine reports about a job.
-#[derive(Clone, Debug, PartialEq)]
-pub enum PlayEvent {
-    /// A line of progress (loading a model, and how long it took).
-    Status { job: u64, line: String },
-    /// New text of a side's samples (sample index, text), in order.
-    Deltas {
-        job: u64,
-        side: usize,
-        deltas: Vec<(usize, String)>,
-    },
-    /// A side finished: its answers scored, or why it could not answer.
-    Done {
-        job: u64,
-        side: usize,
-        result: Result<Vec<PlaySample>, String>,
-        /// From the job's start to the side's first text (None: it produced none).
-        first_token_s: Option<f64>,
-        elapsed_s: f64,
-    },
-}
+pub use crate::action::{PlayEvent, PlayJob};
+use crate::action::{Action, Sink, BATCH_WINDOW};
 
 /// The models loaded so far and where to find more.
 pub struct Engine {

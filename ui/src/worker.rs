@@ -5,20 +5,16 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use raif_model::fetch::{self, DefaultModel};
 use raif_model::Tokenizer;
 use raif_rl::trainer::{self, TrainerCommand, TrainerEvent, TrainerHandle, TrainerSetup};
 use raif_store::{RolloutFilter, Store};
 
+pub use crate::action::{Sink, BATCH_WINDOW};
 use crate::action::{Action, Request};
 
-/// Where answers go (the UI's channel, or a Vec in tests).
-pub type Sink = Arc<dyn Fn(Action) + Send + Sync>;
-
-/// Events gathered for at most this long before they go to the UI as one action.
-pub const BATCH_WINDOW: Duration = Duration::from_millis(40);
 
 /// What the blocking requests need.
 pub struct Ctx {
