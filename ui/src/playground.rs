@@ -21,8 +21,15 @@ use raif_rl::eval::compare::{parse_side, SideSpec};
 use raif_rl::eval::playground::{play_side, prompt_record, PlaySample};
 use raif_store::Store;
 
-pub use crate::action::{PlayEvent, PlayJob};
 use crate::action::{Action, Sink, BATCH_WINDOW};
+pub use crate::action::{PlayEvent, PlayJob};
+
+/// What a side's model is cached under: its checkpoint, else its model spec.
+fn model_key(spec: &SideSpec) -> String {
+    spec.checkpoint
+        .clone()
+        .unwrap_or_else(|| spec.model.clone())
+}
 
 /// The models loaded so far and where to find more.
 pub struct Engine {
@@ -51,7 +58,7 @@ impl Engine {
         spec: &SideSpec,
         status: &mut dyn FnMut(String),
     ) -> Result<Arc<LoadedModel>> {
-        let key = spec.checkpoint.clone().unwrap_or_else(|| spec.model.clone());
+        let key = model_key(spec);
         if let Some(m) = self.models.get(&key) {
             return Ok(m.clone());
         }
@@ -78,7 +85,10 @@ impl Engine {
             )
             .with_context(|| format!("loading `{}`", spec.model))?,
         };
-        status(format!("loaded {key} in {:.1} s", t.elapsed().as_secs_f64()));
+        status(format!(
+            "loaded {key} in {:.1} s",
+            t.elapsed().as_secs_f64()
+        ));
         let lm = Arc::new(lm);
         self.models.insert(key, lm.clone());
         Ok(lm)
@@ -109,9 +119,14 @@ impl Engine {
         };
         let store = self.store.clone();
         let is_run = |r: &str| store.run(r).ok().flatten().is_some();
+        let specs = job.sides.clone().map(|s| parse_side(&s, &is_run));
+        // Only this job's models stay loaded: trying checkpoint after checkpoint does not
+        // pile up copies of the weights.
+        let keys: Vec<String> = specs.iter().flatten().map(model_key).collect();
+        self.models.retain(|k, _| keys.contains(k));
         let mut ready = Vec::new();
-        for (side, spec) in job.sides.iter().enumerate() {
-            let loaded = parse_side(spec, &is_run).and_then(|s| {
+        for (side, spec) in specs.into_iter().enumerate() {
+            let loaded = spec.and_then(|s| {
                 let m = self.model(&s, &mut |line| {
                     out(Action::Play(PlayEvent::Status { job: id, line }))
                 })?;
@@ -132,9 +147,9 @@ impl Engine {
                 let (side, record, done) = (*side, &record, &done);
                 scope.spawn(move || {
                     let answer = || {
-                        let mut batch = Batcher::new(id, side, out);
+                        let mut batch = Batcher::new(id, side, out, t0);
                         let r = play_side(lm, spec.mode, record, &job.options, &mut |i, d| {
-                            batch.push(i, d, t0)
+                            batch.push(i, d)
                         });
                         batch.flush();
                         (r, batch.first)
@@ -148,9 +163,7 @@ impl Engine {
             }
         });
     }
-}
 
-impl Engine {
     /// The low-priority pool (as many threads as candle uses; None where it cannot be made:
     /// the job then runs at normal priority).
     fn background_pool(&mut self) -> Option<&rayon::ThreadPool> {
@@ -172,25 +185,29 @@ struct Batcher<'a> {
     side: usize,
     out: &'a (dyn Fn(Action) + Sync),
     deltas: Vec<(usize, String)>,
+    /// The job's start, and when the last batch went.
+    t0: Instant,
     since: Instant,
+    /// Seconds from the job's start to the first text.
     first: Option<f64>,
 }
 
 impl<'a> Batcher<'a> {
-    fn new(job: u64, side: usize, out: &'a (dyn Fn(Action) + Sync)) -> Self {
+    fn new(job: u64, side: usize, out: &'a (dyn Fn(Action) + Sync), t0: Instant) -> Self {
         Batcher {
             job,
             side,
             out,
             deltas: Vec::new(),
+            t0,
             since: Instant::now(),
             first: None,
         }
     }
-    fn push(&mut self, sample: usize, delta: &str, t0: Instant) {
+    fn push(&mut self, sample: usize, delta: &str) {
         let first = self.first.is_none();
         if first {
-            self.first = Some(t0.elapsed().as_secs_f64());
+            self.first = Some(self.t0.elapsed().as_secs_f64());
         }
         match self.deltas.last_mut() {
             Some((s, text)) if *s == sample => text.push_str(delta),
