@@ -65,7 +65,10 @@ pub enum BenchCommand {
         /// Side B.
         #[arg(long, default_value = "default:think")]
         b: String,
-        #[arg(long, default_value = "Write two sentences about the sea, without commas.")]
+        #[arg(
+            long,
+            default_value = "Write two sentences about the sea, without commas."
+        )]
         prompt: String,
         #[arg(long, default_value_t = 64)]
         max_new_tokens: usize,
@@ -211,7 +214,13 @@ fn bench_playground(
     let cold = play_once(&mut engine, 1, &sides, &prompt, max_new_tokens)?;
     let mut warm = Vec::new();
     for i in 0..reps.max(1) {
-        warm.push(play_once(&mut engine, 2 + i as u64, &sides, &prompt, max_new_tokens)?);
+        warm.push(play_once(
+            &mut engine,
+            2 + i as u64,
+            &sides,
+            &prompt,
+            max_new_tokens,
+        )?);
     }
     let med = |side: usize, k: usize| {
         median(
@@ -234,9 +243,22 @@ fn bench_playground(
             })
         );
     } else {
-        println!("playground: A {} against B {}, {threads} threads, at most {max_new_tokens} tokens", sides[0], sides[1]);
-        println!("first job (models loaded): first text A {:.2} s, B {:.2} s; answers {:.2} s, {:.2} s", cold[0].0, cold[1].0, cold[0].1, cold[1].1);
-        println!("models kept (median of {}): first text A {:.2} s, B {:.2} s; answers {:.2} s, {:.2} s", warm.len(), med(0, 0), med(1, 0), med(0, 1), med(1, 1));
+        println!(
+            "playground: A {} against B {}, {threads} threads, at most {max_new_tokens} tokens",
+            sides[0], sides[1]
+        );
+        println!(
+            "first job (models loaded): first text A {:.2} s, B {:.2} s; answers {:.2} s, {:.2} s",
+            cold[0].0, cold[1].0, cold[0].1, cold[1].1
+        );
+        println!(
+            "models kept (median of {}): first text A {:.2} s, B {:.2} s; answers {:.2} s, {:.2} s",
+            warm.len(),
+            med(0, 0),
+            med(1, 0),
+            med(0, 1),
+            med(1, 1)
+        );
     }
     Ok(())
 }

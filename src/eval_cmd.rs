@@ -10,8 +10,8 @@ use clap::Args;
 use raif_model::{LoadedModel, PromptMode};
 use raif_rl::eval::compare::{compare_items, compare_prompt, parse_side, Outcome, Side};
 use raif_rl::eval::{
-    data_identity, model_identity, score, template_identity, tokens_per_s, Bench,
-    EvalSetup, Evaluation, Identity, Progress,
+    data_identity, model_identity, score, template_identity, tokens_per_s, Bench, EvalSetup,
+    Evaluation, Identity, Progress,
 };
 use raif_rl::judge::ModelJudge;
 use raif_store::{EvalItem, EvalRun, EvalStatus, Store};

@@ -230,9 +230,16 @@ fn workbench_in_tmux() {
     keys(&session, "Enter");
     wait_for(&session, "not scored: bad format", 60);
     let p = wait_for(&session, "punctuation:no_comma —", 10);
-    assert_eq!(p.matches("first text").count(), 2, "both sides answered:\n{p}");
+    assert_eq!(
+        p.matches("first text").count(),
+        2,
+        "both sides answered:\n{p}"
+    );
     assert!(p.contains("reward +") || p.contains("reward -"), "{p}");
-    assert!(p.contains("not scored: bad format"), "think mode's reason:\n{p}");
+    assert!(
+        p.contains("not scored: bad format"),
+        "think mode's reason:\n{p}"
+    );
     keys(&session, "2");
 
     // Quit: asks while training, then stops the trainer after its step and waits for it.

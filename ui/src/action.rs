@@ -68,8 +68,12 @@ impl InputTarget {
             InputTarget::PlayPrompt => "prompt",
             InputTarget::PlayConstraint => "constraint (ID key=value …, or a JSON tree)",
             InputTarget::PlayKwargs => "kwargs (key=value …, empty: none)",
-            InputTarget::PlaySide(true) => "side A (MODEL:MODE or RUN@STEP:MODE; modes io, cot, think)",
-            InputTarget::PlaySide(false) => "side B (MODEL:MODE or RUN@STEP:MODE; modes io, cot, think)",
+            InputTarget::PlaySide(true) => {
+                "side A (MODEL:MODE or RUN@STEP:MODE; modes io, cot, think)"
+            }
+            InputTarget::PlaySide(false) => {
+                "side B (MODEL:MODE or RUN@STEP:MODE; modes io, cot, think)"
+            }
             InputTarget::PlaySampling => "samples seed temperature max-tokens (e.g. 4 0 1.0 256)",
         }
     }
@@ -378,4 +382,3 @@ pub enum PlayEvent {
         elapsed_s: f64,
     },
 }
-

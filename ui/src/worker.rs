@@ -12,9 +12,8 @@ use raif_model::Tokenizer;
 use raif_rl::trainer::{self, TrainerCommand, TrainerEvent, TrainerHandle, TrainerSetup};
 use raif_store::{RolloutFilter, Store};
 
-pub use crate::action::{Sink, BATCH_WINDOW};
 use crate::action::{Action, Request};
-
+pub use crate::action::{Sink, BATCH_WINDOW};
 
 /// What the blocking requests need.
 pub struct Ctx {
@@ -307,7 +306,11 @@ pub fn run(mut ctx: Ctx, requests: Receiver<Request>, sink: Sink) {
         match req {
             Request::Play(job) => {
                 if playground.is_none() {
-                    match crate::playground::spawn(ctx.store.clone(), ctx.home.clone(), sink.clone()) {
+                    match crate::playground::spawn(
+                        ctx.store.clone(),
+                        ctx.home.clone(),
+                        sink.clone(),
+                    ) {
                         Ok(tx) => playground = Some(tx),
                         Err(e) => sink(err(e)),
                     }

@@ -84,7 +84,12 @@ fn ready(fx: &mut Fixture) -> App {
         "Describe rain in two sentences.",
     );
     assert_eq!(app.compare.play.prompt, "Describe rain in two sentences.");
-    type_in(&mut app, ctx, InputTarget::PlayConstraint, "punctuation:no_comma");
+    type_in(
+        &mut app,
+        ctx,
+        InputTarget::PlayConstraint,
+        "punctuation:no_comma",
+    );
     assert_eq!(app.compare.play.constraints.len(), 1);
     // An id that is not in the catalogue: the message names what was meant; nothing added.
     type_in(
@@ -100,13 +105,19 @@ fn ready(fx: &mut Fixture) -> App {
     drive(&mut app, ctx, Action::ToggleCatalogue);
     let want = "length_constraints:number_words";
     let cat = app.compare.play.catalogue.as_ref().expect("open");
-    let at = cat.iter().position(|id| *id == want).expect("in the catalogue");
+    let at = cat
+        .iter()
+        .position(|id| *id == want)
+        .expect("in the catalogue");
     for _ in 0..at {
         drive(&mut app, ctx, Action::Down);
     }
     drive(&mut app, ctx, Action::Enter);
     assert!(app.compare.play.catalogue.is_none());
-    assert_eq!(app.input.as_ref().map(|i| i.0), Some(InputTarget::PlayKwargs));
+    assert_eq!(
+        app.input.as_ref().map(|i| i.0),
+        Some(InputTarget::PlayKwargs)
+    );
     for c in "relation=\"less than\" num_words=40".chars() {
         app.update(Action::InputChar(c));
     }
@@ -116,11 +127,19 @@ fn ready(fx: &mut Fixture) -> App {
     type_in(&mut app, ctx, InputTarget::PlaySide(true), "no-mode-here");
     assert_eq!(app.compare.play.sides[0], "default:cot");
     type_in(&mut app, ctx, InputTarget::PlaySide(true), "test/tiny:io");
-    type_in(&mut app, ctx, InputTarget::PlaySide(false), "test/tiny:think");
+    type_in(
+        &mut app,
+        ctx,
+        InputTarget::PlaySide(false),
+        "test/tiny:think",
+    );
     assert_eq!(app.compare.play.sides, ["test/tiny:io", "test/tiny:think"]);
     type_in(&mut app, ctx, InputTarget::PlaySampling, "3 7 1.0 24");
     let o = &app.compare.play.options;
-    assert_eq!((o.samples, o.seed, o.temperature, o.max_new_tokens), (3, 7, 1.0, 24));
+    assert_eq!(
+        (o.samples, o.seed, o.temperature, o.max_new_tokens),
+        (3, 7, 1.0, 24)
+    );
     type_in(&mut app, ctx, InputTarget::PlaySampling, "0");
     assert_eq!(app.compare.play.options.samples, 3, "0 samples refused");
     app
@@ -150,14 +169,28 @@ fn playground_answers_with_both_sides_streaming_then_scored() {
         .count();
     assert!(deltas >= 2, "both sides streamed");
     // Mid-stream: every delta in, no side finished.
-    for a in events.iter().filter(|a| matches!(a, Action::Play(PlayEvent::Deltas { .. }))) {
+    for a in events
+        .iter()
+        .filter(|a| matches!(a, Action::Play(PlayEvent::Deltas { .. })))
+    {
         app.update(a.clone());
     }
     assert!(app.compare.play.running());
-    let streamed: Vec<Vec<String>> = app.compare.play.out.iter().map(|o| o.texts.clone()).collect();
-    assert!(streamed.iter().all(|t| t.len() == 3 && t.iter().any(|s| !s.is_empty())));
+    let streamed: Vec<Vec<String>> = app
+        .compare
+        .play
+        .out
+        .iter()
+        .map(|o| o.texts.clone())
+        .collect();
+    assert!(streamed
+        .iter()
+        .all(|t| t.len() == 3 && t.iter().any(|s| !s.is_empty())));
     snap("playground_streaming", &mut app);
-    for a in events.iter().filter(|a| matches!(a, Action::Play(PlayEvent::Done { .. }))) {
+    for a in events
+        .iter()
+        .filter(|a| matches!(a, Action::Play(PlayEvent::Done { .. })))
+    {
         app.update(a.clone());
     }
     assert!(!app.compare.play.running());
@@ -202,13 +235,20 @@ fn playground_answers_with_both_sides_streaming_then_scored() {
         .flat_map(|r| serve(&mut fx.ctx, r))
         .collect();
     assert!(
-        !again.iter().any(|a| matches!(a, Action::Play(PlayEvent::Status { .. }))),
+        !again
+            .iter()
+            .any(|a| matches!(a, Action::Play(PlayEvent::Status { .. }))),
         "no model loaded again"
     );
     for a in events.iter().take(2) {
         app.update(a.clone());
     }
-    assert!(app.compare.play.out.iter().all(|o| o.texts.iter().all(String::is_empty)));
+    assert!(app
+        .compare
+        .play
+        .out
+        .iter()
+        .all(|o| o.texts.iter().all(String::is_empty)));
     for a in again {
         app.update(a);
     }
@@ -231,7 +271,12 @@ fn playground_reports_what_cannot_answer() {
     assert!(app.message.clone().unwrap_or_default().contains("prompt"));
     type_in(&mut app, ctx, InputTarget::PlayPrompt, "Hi.");
     type_in(&mut app, ctx, InputTarget::PlaySide(true), "test/tiny:io");
-    type_in(&mut app, ctx, InputTarget::PlaySide(false), "nobody/nothing:think");
+    type_in(
+        &mut app,
+        ctx,
+        InputTarget::PlaySide(false),
+        "nobody/nothing:think",
+    );
     drive(&mut app, ctx, Action::Enter);
     let out = &app.compare.play.out;
     assert!(matches!(&out[0].result, Some(Ok(s)) if s.len() == 1));
@@ -241,7 +286,10 @@ fn playground_reports_what_cannot_answer() {
     assert!(e.contains("nobody/nothing"), "names the model: {e}");
     assert!(!app.compare.play.running());
     let text = raif_ui::bench::render_text(&app, 120, 30).unwrap();
-    assert!(text.contains("failed") && text.contains("nobody/nothing"), "{text}");
+    assert!(
+        text.contains("failed") && text.contains("nobody/nothing"),
+        "{text}"
+    );
     // Esc: the catalogue first, then back to the stored evaluations.
     drive(&mut app, ctx, Action::ToggleCatalogue);
     drive(&mut app, ctx, Action::Back);
@@ -272,9 +320,10 @@ fn a_job_beside_a_training_run_answers_the_same_at_a_lower_priority() {
         let out = std::sync::Mutex::new(Vec::new());
         engine.run(job, &|a| {
             if let Action::Play(PlayEvent::Done { side, result, .. }) = a {
-                out.lock().unwrap().push((side, result.map(|s| {
-                    s.into_iter().map(|x| x.text).collect::<Vec<_>>()
-                })));
+                out.lock().unwrap().push((
+                    side,
+                    result.map(|s| s.into_iter().map(|x| x.text).collect::<Vec<_>>()),
+                ));
             }
         });
         let mut v = out.into_inner().unwrap();

@@ -7,8 +7,8 @@ use raif_rl::trainer::TrainerEvent;
 use raif_store::{RunStatus, Store};
 use raif_ui::action::{Action, InputTarget, Request, View};
 use raif_ui::app::{App, Phase, ReplayLevel};
-use raif_ui::views::curves::CurvesLayout;
 use raif_ui::bench::drive;
+use raif_ui::views::curves::CurvesLayout;
 use raif_ui::worker::Ctx;
 use raif_ui::{fixtures, frame};
 
@@ -1218,11 +1218,21 @@ fn curves_dashboard_overlays_runs_from_replay() {
     let msg = app.message.clone().unwrap_or_default();
     assert!(msg.contains("run-b overlaid"), "{msg}");
     assert_eq!(app.curves.overlays.len(), 1);
-    assert!(!app.curves.overlays[0].series.is_empty(), "its metrics came");
+    assert!(
+        !app.curves.overlays[0].series.is_empty(),
+        "its metrics came"
+    );
     drive(&mut app, ctx, Action::SwitchView(View::Curves));
     assert_eq!(app.curves.layout, CurvesLayout::Dashboard);
     let text = render(&app, 200, 60);
-    for s in ["Dashboard", "■ run-a (live)", "■ run-b", "reward", "kl", "mean_length"] {
+    for s in [
+        "Dashboard",
+        "■ run-a (live)",
+        "■ run-b",
+        "reward",
+        "kl",
+        "mean_length",
+    ] {
         assert!(text.contains(s), "{s} in\n{text}");
     }
     snap("curves_dashboard_overlaid", &mut app);
@@ -1287,11 +1297,17 @@ fn curves_label_flat_and_one_point_series_by_their_value() {
         vec!["reward", "kl", "eval/format_ok"]
     );
     let text = render(&app, 200, 60);
-    assert!(text.contains("-2.5 … -1.5"), "a line at −2 is labelled around −2:\n{text}");
+    assert!(
+        text.contains("-2.5 … -1.5"),
+        "a line at −2 is labelled around −2:\n{text}"
+    );
     assert!(text.contains("0 … 1"), "one point at 0.5:\n{text}");
     snap("curves_flat_and_one_point", &mut app);
     app.update(Action::Enter);
-    assert_eq!(app.curves.selected_key().map(|s| s.as_str()), Some("reward"));
+    assert_eq!(
+        app.curves.selected_key().map(|s| s.as_str()),
+        Some("reward")
+    );
     let text = render(&app, 200, 60);
     // Labels bottom, middle and top: the line at −2 is on the middle one's row.
     for label in ["-2.5", "-2", "-1.5"] {

@@ -196,7 +196,9 @@ pub fn play_side(
         tokenizer: &lm.tokenizer,
         stop_ids: lm.stop_ids.clone(),
     };
-    let outs = gen.generate(&prompts, &seeds, &params, &mut |e| on_delta(e.index, e.delta))?;
+    let outs = gen.generate(&prompts, &seeds, &params, &mut |e| {
+        on_delta(e.index, e.delta)
+    })?;
     let style = style_of(lm, mode);
     outs.into_iter()
         .map(|g| {
@@ -268,18 +270,24 @@ mod tests {
 
     #[test]
     fn constraints_are_typed_as_catalogue_rules_or_json() {
-        let c = parse_constraint(r#"length_constraints:number_words relation="less than" num_words=40"#)
-            .expect("a rule");
+        let c = parse_constraint(
+            r#"length_constraints:number_words relation="less than" num_words=40"#,
+        )
+        .expect("a rule");
         let Constraint::Rule { id, kwargs } = &c else {
             panic!("{c:?}")
         };
         assert_eq!(id, "length_constraints:number_words");
         assert_eq!(kwargs["num_words"], serde_json::json!(40));
         assert_eq!(kwargs["relation"], serde_json::json!("less than"));
-        let j = parse_constraint(r#"{"type":"and","children":[{"type":"rule","id":"punctuation:no_comma"}]}"#)
-            .expect("a tree");
+        let j = parse_constraint(
+            r#"{"type":"and","children":[{"type":"rule","id":"punctuation:no_comma"}]}"#,
+        )
+        .expect("a tree");
         assert_eq!(j.leaves().len(), 1);
-        let e = parse_constraint("number_words num_words=3").unwrap_err().to_string();
+        let e = parse_constraint("number_words num_words=3")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("length_constraints:number_words"), "{e}");
         let e = parse_constraint("length_constraints:number_words relation=about num_words=3")
             .unwrap_err()
@@ -288,7 +296,10 @@ mod tests {
         let e = parse_constraint("{not json").unwrap_err().to_string();
         assert!(e.contains("JSON"), "{e}");
         assert!(all_of(vec![]).is_none());
-        assert!(matches!(all_of(vec![c.clone(), j]), Some(Constraint::And { .. })));
+        assert!(matches!(
+            all_of(vec![c.clone(), j]),
+            Some(Constraint::And { .. })
+        ));
         assert_eq!(all_of(vec![c.clone()]), Some(c));
     }
 

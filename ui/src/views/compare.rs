@@ -16,10 +16,10 @@ use raif_store::{EvalItem, EvalRun};
 
 use super::playground::{self, PlayState};
 use super::widgets::{self, dim};
-use crossterm::event::KeyCode;
 use crate::action::{Action, InputTarget};
 use crate::component::{Component, Effects, KeyRow, Shared};
 use crate::select::SelectList;
+use crossterm::event::KeyCode;
 
 /// One side of Compare: a stored evaluation and its items (empty until they are loaded).
 pub type Side = (EvalRun, Vec<EvalItem>);
@@ -135,7 +135,10 @@ const KEYS: &[KeyRow<CompareState>] = &[
     KeyRow::new(
         "e",
         "playground: type the prompt",
-        &[(KeyCode::Char('e'), Action::StartInput(InputTarget::PlayPrompt))],
+        &[(
+            KeyCode::Char('e'),
+            Action::StartInput(InputTarget::PlayPrompt),
+        )],
     )
     .when(playing),
     KeyRow::new(
@@ -177,10 +180,16 @@ const KEYS: &[KeyRow<CompareState>] = &[
     KeyRow::new(
         "n",
         "playground: samples, seed, temperature, max tokens",
-        &[(KeyCode::Char('n'), Action::StartInput(InputTarget::PlaySampling))],
+        &[(
+            KeyCode::Char('n'),
+            Action::StartInput(InputTarget::PlaySampling),
+        )],
     )
     .when(playing),
-    KeyRow::note("Enter", "playground: answer with both sides (in the catalogue: pick)"),
+    KeyRow::note(
+        "Enter",
+        "playground: answer with both sides (in the catalogue: pick)",
+    ),
     KeyRow::note("← →", "playground: the sample shown (with several)"),
     KeyRow::hidden(&[
         (KeyCode::PageUp, Action::ScrollDetail(-10)),

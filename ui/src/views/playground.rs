@@ -234,9 +234,9 @@ impl PlayState {
     /// Both sides' mean reward, when both answered.
     fn summary(&self) -> String {
         let mean = |o: &SideOut| match &o.result {
-            Some(Ok(s)) if !s.is_empty() => Some(
-                s.iter().map(|x| x.scored.reward).sum::<f64>() / s.len() as f64,
-            ),
+            Some(Ok(s)) if !s.is_empty() => {
+                Some(s.iter().map(|x| x.scored.reward).sum::<f64>() / s.len() as f64)
+            }
             _ => None,
         };
         match (mean(&self.out[0]), mean(&self.out[1])) {
@@ -387,7 +387,10 @@ fn side_pane(p: &PlayState, side: usize) -> (Line<'static>, Vec<Line<'static>>) 
     } else {
         &out.spec
     };
-    let mut title = vec![Span::styled(format!(" {name} · {spec} "), widgets::title_style())];
+    let mut title = vec![Span::styled(
+        format!(" {name} · {spec} "),
+        widgets::title_style(),
+    )];
     let n = out.texts.len();
     if n > 1 {
         title.push(Span::raw(format!("sample {}/{n} ", p.sample + 1)));

@@ -250,7 +250,10 @@ fn render_grid(
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
     grid_header(f, head, what, drawn, status);
     if charts.is_empty() {
-        f.render_widget(Paragraph::new(Line::styled(format!("  {empty}"), dim())), body);
+        f.render_widget(
+            Paragraph::new(Line::styled(format!("  {empty}"), dim())),
+            body,
+        );
         return;
     }
     let cells = grid(body, charts.len());
@@ -433,11 +436,15 @@ fn render_chart(f: &mut Frame, area: Rect, spec: &ChartSpec, w: Window) {
         title.push(Span::raw(" "));
     }
     let border = if spec.selected {
-        Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        Style::default()
+            .fg(Color::Cyan)
+            .add_modifier(Modifier::BOLD)
     } else {
         dim()
     };
-    let mut block = Block::bordered().title(Line::from(title)).border_style(border);
+    let mut block = Block::bordered()
+        .title(Line::from(title))
+        .border_style(border);
     if !spec.axes {
         block = block.title_bottom(Line::styled(
             format!(" {} … {} ", fmt_value(ymin), fmt_value(ymax)),
@@ -520,4 +527,3 @@ fn finish_grpo_mark(buf: &mut Buffer, area: Rect) {
         buf.set_string(x - left.chars().count() as u16, y, left, st);
     }
 }
-
