@@ -81,7 +81,9 @@ every = 0
 
 /// The fixture's run with every switch of ALGORITHM §7 on: 3 warm-up steps, then 4 GRPO
 /// steps with budget forcing, a stop string, the reasoning-only baseline, skipped
-/// zero-variance groups, a curriculum and held-out evaluations.
+/// zero-variance groups, a curriculum, held-out evaluations, and GRPO-time demonstrations
+/// drawn by the run's own failures (`raif.bc_sampling = "failing"`: weights read back from the
+/// store, so a resumed run must draw the ones an uninterrupted run draws).
 fn phased_fixture(dir: &Path) -> PathBuf {
     let base = std::fs::read_to_string(fixture(dir)).unwrap();
     let data = dir.join("data.jsonl");
@@ -107,6 +109,7 @@ fn phased_fixture(dir: &Path) -> PathBuf {
         .replace("[eval]\nevery = 0\n", "[eval]\nevery = 2\nprompts = 1\n")
         + "[warmup]\nsteps = 3\nlearning_rate = 0.003\ndemos_per_step = 3\n\
            [raif]\nbc_mask_prompt = true\nno_think_in_baseline = false\n\
+           bc_sampling = \"failing\"\n\
            [grpo]\nskip_zero_std_groups = true\n";
     let cfg = cfg.replace("[data]\n", "[data]\ncurriculum_steps = 2\n");
     let path = dir.join("phased.toml");

@@ -136,6 +136,17 @@ pub struct GrpoSection {
     pub skip_zero_std_groups: bool,
 }
 
+/// How a GRPO step draws the expert demonstrations it clones (`raif.bc_sampling`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BcSampling {
+    /// Every demonstration equally likely.
+    Uniform,
+    /// Each demonstration weighted by how often the policy's rollouts failed its constraint
+    /// types in the run's earlier GRPO steps (`trainer::sampling`).
+    Failing,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RaifSection {
@@ -148,6 +159,9 @@ pub struct RaifSection {
     pub bc_coef: f64,
     /// Mask the expert's prompt tokens out of the BC loss (the reference code trained on them).
     pub bc_mask_prompt: bool,
+    /// How GRPO steps draw their demonstrations: `uniform` (the paper), or `failing`: weighted
+    /// towards the constraint types the policy's own rollouts have been failing in this run.
+    pub bc_sampling: BcSampling,
     /// The group mean and std include the no-think samples (the paper). Off: the baseline is
     /// over the reasoning samples only (the keep rule still compares with no-think samples).
     pub no_think_in_baseline: bool,
@@ -253,6 +267,7 @@ impl Default for RaifSection {
             expert_bc: true,
             bc_coef: 1.0,
             bc_mask_prompt: false,
+            bc_sampling: BcSampling::Uniform,
             no_think_in_baseline: true,
         }
     }

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod metrics;
 mod phases;
+pub mod sampling;
 
 use phases::{Pool, Sample, TrainBatch};
 
@@ -215,6 +216,9 @@ struct Trainer {
     train: Vec<Record>,
     heldout: Vec<Record>,
     experts: Vec<usize>,
+    /// This GRPO step's weight of each of `experts` (`raif.bc_sampling = "failing"`); empty:
+    /// uniform.
+    demo_weights: Vec<f64>,
     /// Training records with a single constraint (the curriculum's first stage).
     single: Vec<usize>,
     first_step: u64,
@@ -561,6 +565,7 @@ impl Trainer {
             train,
             heldout,
             experts,
+            demo_weights: Vec::new(),
             single,
             first_step: 1,
             last_step,

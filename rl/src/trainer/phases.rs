@@ -13,13 +13,14 @@ use raif_model::train::{token_logprobs, LogProbOptions, SeqBatch, SideGrads};
 use raif_model::{BudgetForcing, Forced, Generator, PromptMode, SamplingParams, Transformer};
 
 use super::metrics::{self, EvalSample, OptStats, SampleStats};
-use super::{mix, stream_index, Trainer, TrainerEvent};
-use crate::config::AnswerFormat;
+use super::{mix, sampling, stream_index, Trainer, TrainerEvent};
+use crate::config::{AnswerFormat, BcSampling};
 use crate::grpo::{
     group_advantages, keep_flags, policy_kl_loss, GroupSample, KeepReason, LossInputs,
 };
 use crate::rollout::{self, Scored};
 use crate::store::{Metrics, Rollout};
+use raif_verify::Constraint;
 
 /// Which records a batch of prompts comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -415,6 +416,7 @@ impl Trainer {
         );
         let n_opt = Self::optimizer_steps_per_rollout(&self.cfg);
         let grpo_step = step - self.cfg.warmup.steps as u64;
+        self.demo_weights = self.failing_demo_weights()?;
         let mut st = OptStats::default();
         let all: Vec<usize> = (0..batch.idx.len()).collect();
         for (o, chunk) in all.chunks(per_opt).enumerate() {
@@ -610,14 +612,44 @@ impl Trainer {
         Ok(Some(Demo { ids, prompt_len }))
     }
 
-    /// The behaviour-cloning demonstration of a GRPO micro-batch, chosen by (seed, micro id).
+    /// The behaviour-cloning demonstration of a GRPO micro-batch, chosen by (seed, micro id):
+    /// uniformly, or by `demo_weights` when they are set.
     fn expert_demo(&self, micro: u64) -> Result<Option<Demo>> {
         if !self.cfg.raif.expert_bc || self.experts.is_empty() {
             return Ok(None);
         }
-        let k = self.experts
-            [(mix(&[self.cfg.train.seed, micro, 3]) % self.experts.len() as u64) as usize];
-        self.demonstration(k)
+        let bits = mix(&[self.cfg.train.seed, micro, 3]);
+        let i = if self.demo_weights.len() == self.experts.len() {
+            sampling::draw(&self.demo_weights, sampling::unit(bits))
+        } else {
+            (bits % self.experts.len() as u64) as usize
+        };
+        self.demonstration(self.experts[i])
+    }
+
+    /// With `raif.bc_sampling = "failing"`, the weight of each demonstration from the run's
+    /// committed GRPO steps (`sampling::failing_weights`); otherwise none (uniform).
+    fn failing_demo_weights(&self) -> Result<Vec<f64>> {
+        if self.cfg.raif.bc_sampling != BcSampling::Failing || self.experts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let history = self.store.metrics(&self.run_id)?;
+        let rules: Vec<Vec<String>> = self
+            .experts
+            .iter()
+            .map(|&r| {
+                self.train[r]
+                    .constraints
+                    .leaves()
+                    .into_iter()
+                    .filter_map(|c| match c {
+                        Constraint::Rule { id, .. } => Some(id.clone()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(sampling::failing_weights(&history, &rules))
     }
 
     /// The mean over demonstrations of their per-token NLL: over the response tokens with
