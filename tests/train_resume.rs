@@ -83,7 +83,9 @@ every = 0
 /// steps with budget forcing, a stop string, the reasoning-only baseline, skipped
 /// zero-variance groups, a curriculum, held-out evaluations, and GRPO-time demonstrations
 /// drawn by the run's own failures (`raif.bc_sampling = "failing"`: weights read back from the
-/// store, so a resumed run must draw the ones an uninterrupted run draws).
+/// store, so a resumed run must draw the ones an uninterrupted run draws), held by its KL term to
+/// the warm-up's last policy (`grpo.reference = "warmup"`: rebuilt from its kept checkpoint on
+/// resume).
 fn phased_fixture(dir: &Path) -> PathBuf {
     let base = std::fs::read_to_string(fixture(dir)).unwrap();
     let data = dir.join("data.jsonl");
@@ -110,7 +112,7 @@ fn phased_fixture(dir: &Path) -> PathBuf {
         + "[warmup]\nsteps = 3\nlearning_rate = 0.003\ndemos_per_step = 3\n\
            [raif]\nbc_mask_prompt = true\nno_think_in_baseline = false\n\
            bc_sampling = \"failing\"\n\
-           [grpo]\nskip_zero_std_groups = true\n";
+           [grpo]\nskip_zero_std_groups = true\nreference = \"warmup\"\n";
     let cfg = cfg.replace("[data]\n", "[data]\ncurriculum_steps = 2\n");
     let path = dir.join("phased.toml");
     std::fs::write(&path, cfg).unwrap();
@@ -217,7 +219,42 @@ fn resuming_in_the_warm_up_and_in_grpo_equals_an_uninterrupted_run() {
             .filter(|r| !r.no_think && !r.eval)
             .all(|r| r.was_forced()));
         assert_eq!(m[3].1["completions/forced_ratio"], 1.0);
+        // The KL reference is the warm-up's last policy: its checkpoint (step 3) is kept
+        // beside the newest two, so that a resumed run can rebuild the reference.
+        let kept: Vec<u64> = a.checkpoints("x").unwrap().iter().map(|c| c.step).collect();
+        assert_eq!(kept, vec![3, 6, 7]);
     }
+    // With every group trained (the random model's groups have no variance, so the run above
+    // skips them and computes no KL): held to the warm-up's last policy, the first GRPO step's
+    // KL is a fraction of what it is when held to the start, which counts the warm-up's drift.
+    let no_skip = ["--set", "grpo.skip_zero_std_groups=false"];
+    let (home_w, home_s, home_r) = (
+        dir.path().join("w"),
+        dir.path().join("s"),
+        dir.path().join("r"),
+    );
+    for (home, reference) in [(&home_w, "warmup"), (&home_s, "start")] {
+        let set = format!("grpo.reference={reference}");
+        let mut args = vec!["--config", &cfg_s, "--run-id", "x", "--set", &set];
+        args.extend(no_skip);
+        let o = train(home, &args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let kl = |home: &Path| Store::open(home).unwrap().metrics("x").unwrap()[3].1["kl"];
+    let (kl_warm, kl_start) = (kl(&home_w), kl(&home_s));
+    assert!(
+        kl_warm < kl_start / 2.0,
+        "KL {kl_warm} (warm-up reference) against {kl_start} (start)"
+    );
+    // Stopped after GRPO step 2 and resumed, the warm-up reference is rebuilt from its kept
+    // checkpoint: the run equals the uninterrupted one, KL included.
+    let mut args = vec!["--config", &cfg_s, "--run-id", "x", "--stop-at", "5"];
+    args.extend(no_skip);
+    let o = train(&home_r, &args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = train(&home_r, &["--resume", "x"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_runs(&home_w, &home_r, 7);
     // `raif generate` on the run's checkpoint reasons by default and says why; on the base
     // model it answers plainly.
     let model = dir.path().join("tiny").display().to_string();

@@ -125,11 +125,24 @@ pub struct RolloutSection {
     pub stop_strings: Vec<String>,
 }
 
+/// The policy the KL term holds the trained policy to (`grpo.reference`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferencePolicy {
+    /// The model the run started from (the paper; with LoRA, the base with adapters off).
+    Start,
+    /// The policy at the end of the warm-up: RL held to its cold-start checkpoint, as
+    /// DeepSeek-R1's RL starts from its SFT model. The same as `start` without a warm-up.
+    Warmup,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GrpoSection {
     pub clip_eps: f64,
     pub kl_coef: f64,
+    /// What the KL term compares with.
+    pub reference: ReferencePolicy,
     /// Skip the policy forward/backward of samples in groups whose baseline rewards are all
     /// equal (zero advantage; DAPO's dynamic-sampling rationale). Their KL term is skipped
     /// with them; behaviour cloning is not. The denominators stay as they were.
@@ -255,6 +268,7 @@ impl Default for GrpoSection {
         GrpoSection {
             clip_eps: 0.2,
             kl_coef: 0.001,
+            reference: ReferencePolicy::Start,
             skip_zero_std_groups: false,
         }
     }
@@ -429,6 +443,15 @@ impl RunConfig {
     /// Steps of the whole run: the warm-up's, then GRPO's.
     pub fn total_steps(&self) -> usize {
         self.warmup.steps + self.train.steps
+    }
+
+    /// The step whose policy is the KL reference, when that is the warm-up's last step (a
+    /// warm-up, a KL term and `grpo.reference = "warmup"`); its checkpoint is kept.
+    pub fn warmup_reference_step(&self) -> Option<u64> {
+        (self.grpo.reference == ReferencePolicy::Warmup
+            && self.warmup.steps > 0
+            && self.grpo.kl_coef > 0.0)
+            .then_some(self.warmup.steps as u64)
     }
 
     /// 0 for a warm-up step, 1 for a GRPO step (the `phase` metric).

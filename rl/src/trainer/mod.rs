@@ -627,6 +627,21 @@ impl Trainer {
                 self.first_step = 1;
             }
             Some(ck) => {
+                if let Some(r) = self.cfg.warmup_reference_step().filter(|r| ck.step > *r) {
+                    // The KL reference is the policy of the warm-up's last step: load it,
+                    // copy it, then load the newest checkpoint over it.
+                    let rck = self.store.checkpoint(&self.run_id, r)?.with_context(|| {
+                        format!(
+                            "run `{}`: the checkpoint of step {r} (the end of the warm-up, the \
+                             KL reference) is missing",
+                            self.run_id
+                        )
+                    })?;
+                    let folder =
+                        CheckpointFolder::open(&self.store, &self.home, &self.run_id, &rck)?;
+                    checkpoint::load(folder.path(), &self.trainable, &mut self.opt)?;
+                    self.snapshot_reference()?;
+                }
                 let folder = CheckpointFolder::open(&self.store, &self.home, &self.run_id, &ck)?;
                 checkpoint::load(folder.path(), &self.trainable, &mut self.opt)?;
                 self.store.truncate_after(&self.run_id, ck.step)?;
@@ -634,6 +649,31 @@ impl Trainer {
             }
         }
         self.store.set_status(&self.run_id, RunStatus::Running)?;
+        Ok(())
+    }
+
+    /// The KL reference becomes a frozen copy of the current policy (`grpo.reference =
+    /// "warmup"`). With LoRA only the adapters are copied (the base weights are shared and
+    /// frozen); a full fine-tune copies every weight.
+    fn snapshot_reference(&mut self) -> Result<()> {
+        let mut r = self.lm.model.clone();
+        match self.cfg.train.mode {
+            Mode::Lora(_) => {
+                for (_, _, lin) in r.linears_mut() {
+                    if let Some(l) = lin.lora.as_mut() {
+                        l.a = l.a.copy()?.detach();
+                        l.b = l.b.copy()?.detach();
+                        l.dropout = None;
+                    }
+                }
+            }
+            Mode::Full => {
+                for (_, t) in r.params_mut() {
+                    *t = t.copy()?.detach();
+                }
+            }
+        }
+        self.reference = Some(r);
         Ok(())
     }
 
@@ -733,6 +773,9 @@ impl Trainer {
     /// One step of the run: warm-up or GRPO, the held-out evaluation when due, the commit.
     fn step(&mut self, step: u64) -> Result<()> {
         let t_step = Instant::now();
+        if self.cfg.warmup_reference_step() == Some(step - 1) {
+            self.snapshot_reference()?;
+        }
         let (mut m, mut rollouts) = if self.cfg.phase_of(step) == 0 {
             self.warmup_step(step)?
         } else {
@@ -779,6 +822,7 @@ impl Trainer {
         let want_ckpt = self.save_now
             || self.stop
             || step == self.last_step
+            || Some(step) == self.cfg.warmup_reference_step()
             || (self.cfg.train.checkpoint_every > 0
                 && step.is_multiple_of(self.cfg.train.checkpoint_every as u64));
         let checkpoint = if want_ckpt {
@@ -800,10 +844,18 @@ impl Trainer {
             self.events.send(TrainerEvent::CheckpointSaved { step });
             let keep = self.cfg.train.keep_checkpoints;
             if keep > 0 {
-                let all = self.store.checkpoints(&self.run_id)?;
+                // The KL reference's checkpoint is kept besides the newest `keep`.
+                let pinned = self.cfg.warmup_reference_step();
+                let all: Vec<u64> = self
+                    .store
+                    .checkpoints(&self.run_id)?
+                    .iter()
+                    .map(|c| c.step)
+                    .filter(|s| Some(*s) != pinned)
+                    .collect();
                 if all.len() > keep {
                     for old in &all[..all.len() - keep] {
-                        self.store.delete_checkpoint(&self.run_id, old.step)?;
+                        self.store.delete_checkpoint(&self.run_id, *old)?;
                     }
                 }
             }
