@@ -534,14 +534,23 @@ fn device_check(device: &str, dtype: Option<&str>, json: bool) -> Result<()> {
             device::describe(&dev)
         );
         println!(
-            "{:<8} {:>12} {:>14} {:>12} {:>12} {:>14}  worst gradient",
-            "family", "logits rel", "log-prob abs", "entropy abs", "grad rel", "sampler parted"
+            "{:<8} {:>12} {:>12} {:>12} {:>14} {:>12} {:>12} {:>14}  worst gradient",
+            "family",
+            "logits rel",
+            "packed rel",
+            "+lora rel",
+            "log-prob abs",
+            "entropy abs",
+            "grad rel",
+            "sampler parted"
         );
         for c in &checks {
             println!(
-                "{:<8} {:>12.2e} {:>14.2e} {:>12.2e} {:>12.2e} {:>14}  {}",
+                "{:<8} {:>12.2e} {:>12.2e} {:>12.2e} {:>14.2e} {:>12.2e} {:>12.2e} {:>14}  {}",
                 c.arch,
                 c.logits_rel,
+                c.packed_rel,
+                c.packed_lora_rel,
                 c.logprob_abs,
                 c.entropy_abs,
                 c.grad_rel,

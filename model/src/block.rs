@@ -1,11 +1,14 @@
 //! One decoder block and its layers: RMSNorm, grouped-query attention with RoPE, the SwiGLU
 //! MLP, and the linear projections (optionally with LoRA adapters) that they are made of.
 //!
-//! `ForwardPath::Fused` uses candle's fused kernels (no backward) for speed;
-//! `ForwardPath::Differentiable` uses the ops of [`crate::ops::layer`], which have backwards.
+//! `ForwardPath::Fused` uses candle's fused kernels (no backward) for speed, one matmul for the
+//! packed q/k/v and one for the packed gate/up projections ([`Packed`]), and the residual adds
+//! fused with the RMSNorms after them ([`crate::ops::infer`]);
+//! `ForwardPath::Differentiable` uses the ops of [`crate::ops::layer`], which have backwards,
+//! one projection at a time.
 
 use anyhow::{Context, Result};
-use candle_core::{DType, Tensor};
+use candle_core::{DType, Tensor, TensorId, D};
 
 use crate::config::ModelConfig;
 use crate::kv_cache::LayerCache;
@@ -83,6 +86,143 @@ impl Linear {
     }
 }
 
+/// Projections that read the same input (q/k/v; gate/up), packed for generation's fused
+/// forward: their weights concatenated along the output axis (`Tensor::cat`), and each
+/// projection's `weight` (and bias) replaced by a `narrow` view of the result, so there is one
+/// copy of the weights, not two. One matmul then computes every projection
+/// ([`crate::ops::linear::packed_matmul_t`] reads the packed buffer through the first view).
+///
+/// Nothing here holds the packed weight: only the projections' views keep it alive. Training
+/// and weight swaps are unaffected: whatever replaces a projection's weight or bias (a `Var` of a
+/// full fine-tune, a `params_mut` swap, a merged LoRA weight) is a tensor with another id, and
+/// [`Packed::live`] then sends the forward back to the per-projection path (and the old buffer is
+/// freed with its last view). The differentiable path always goes projection by projection.
+///
+/// LoRA adapters: with adapters on, the packed matmul computes the base layers and each
+/// adapter's delta ([`Lora::delta`]) is added to its own projection's slice of the output. An
+/// adapter drawing dropout (a training forward) sends the forward to the per-projection path,
+/// so the dropout stream is drawn in its usual order.
+#[derive(Clone, Debug)]
+pub struct Packed {
+    /// Output width of each projection, in order.
+    outs: Vec<usize>,
+    /// The ids of the weight views installed in the projections.
+    weights: Vec<TensorId>,
+    /// The packed bias (a few thousand elements, so it is kept whole) and the ids of the views
+    /// installed in the projections; `None` when the projections have no bias.
+    bias: Option<(Tensor, Vec<TensorId>)>,
+}
+
+impl Packed {
+    /// Pack `lins`, which must share input width, dtype and device, hold frozen tensors
+    /// (no `Var`, no graph) and all have a bias or none; `None` (and nothing changed) otherwise.
+    fn pack(lins: &mut [&mut Linear]) -> Result<Option<Packed>> {
+        let Some(first) = lins.first() else {
+            return Ok(None);
+        };
+        let (_, k) = first.weight.dims2()?;
+        let (dtype, device) = (first.weight.dtype(), first.weight.device().clone());
+        let has_bias = first.bias.is_some();
+        let frozen = |t: &Tensor| !t.track_op() && t.dtype() == dtype;
+        for l in lins.iter() {
+            let fits = l.weight.dims2()?.1 == k
+                && frozen(&l.weight)
+                && l.weight.device().same_device(&device)
+                && l.bias.is_some() == has_bias
+                && l.bias.as_ref().is_none_or(|b| frozen(b) && b.rank() == 1);
+            if !fits {
+                return Ok(None);
+            }
+        }
+        let outs = lins
+            .iter()
+            .map(|l| l.weight.dim(0))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        let weight = Tensor::cat(&lins.iter().map(|l| &l.weight).collect::<Vec<_>>(), 0)?;
+        let bias = if has_bias {
+            let parts: Vec<&Tensor> = lins.iter().filter_map(|l| l.bias.as_ref()).collect();
+            Some(Tensor::cat(&parts, 0)?)
+        } else {
+            None
+        };
+        let (mut weights, mut bias_ids, mut off) = (Vec::new(), Vec::new(), 0);
+        for (l, &n) in lins.iter_mut().zip(&outs) {
+            l.weight = weight.narrow(0, off, n)?;
+            weights.push(l.weight.id());
+            if let (Some(b), Some(packed)) = (l.bias.as_mut(), &bias) {
+                *b = packed.narrow(0, off, n)?;
+                bias_ids.push(b.id());
+            }
+            off += n;
+        }
+        Ok(Some(Packed {
+            outs,
+            weights,
+            bias: bias.map(|b| (b, bias_ids)),
+        }))
+    }
+
+    /// Whether `lins` still hold exactly the views [`Packed::pack`] installed (and no `Var`).
+    pub fn live(&self, lins: &[&Linear]) -> bool {
+        let bias_ok = match &self.bias {
+            Some((_, ids)) => lins
+                .iter()
+                .zip(ids)
+                .all(|(l, id)| l.bias.as_ref().is_some_and(|b| b.id() == *id)),
+            None => lins.iter().all(|l| l.bias.is_none()),
+        };
+        lins.len() == self.weights.len()
+            && lins
+                .iter()
+                .zip(&self.weights)
+                .all(|(l, id)| l.weight.id() == *id && !l.weight.is_variable())
+            && bias_ok
+    }
+
+    /// `x Pᵀ + b`, every projection's base output side by side, `(rows, Σ out)`, for
+    /// `x (rows, in)`; the caller checks [`Packed::live`].
+    fn matmul(&self, lins: &[&Linear], x2: &Tensor) -> Result<Tensor> {
+        let first = lins.first().context("packed projections: none")?;
+        let total = self.outs.iter().sum();
+        let y = crate::ops::linear::packed_matmul_t(x2, &first.weight, total)?;
+        Ok(match &self.bias {
+            Some((b, _)) => y.broadcast_add(b)?,
+            None => y,
+        })
+    }
+}
+
+/// The packed projections' outputs for `x (…, in)`: `(rows, Σ out)` and each projection's LoRA
+/// delta `(rows, out)` where an adapter applies; `None` where the packed path does not apply
+/// (not packed, a weight or bias swapped since, or an adapter drawing dropout).
+type PackedOut = (Tensor, Vec<Option<Tensor>>);
+
+fn packed_forward(
+    packed: Option<&Packed>,
+    lins: &[&Linear],
+    x: &Tensor,
+    adapters: bool,
+) -> Result<Option<PackedOut>> {
+    let Some(p) = packed.filter(|p| p.live(lins)) else {
+        return Ok(None);
+    };
+    let loras: Vec<Option<&Lora>> = lins
+        .iter()
+        .map(|l| l.lora.as_ref().filter(|_| adapters))
+        .collect();
+    if loras.iter().flatten().any(|l| l.dropout_active()) {
+        return Ok(None);
+    }
+    let k = x.dim(D::Minus1)?;
+    let x2 = x.reshape(((), k))?;
+    let y = p.matmul(lins, &x2)?;
+    let deltas = loras
+        .iter()
+        .map(|l| l.map(|l| l.delta(&x2)).transpose())
+        .collect::<candle_core::Result<Vec<_>>>()?;
+    Ok(Some((y, deltas)))
+}
+
 #[derive(Clone, Debug)]
 pub struct RmsNorm {
     pub weight: Tensor,
@@ -97,6 +237,20 @@ impl RmsNorm {
             }
             ForwardPath::Differentiable => crate::ops::layer::rms_norm(x, &self.weight, self.eps)?,
         })
+    }
+
+    /// The fused path's residual add and this norm: `(x + h, norm(x + h))` in one pass
+    /// ([`crate::ops::infer::add_rms_norm`]); with no `h`, `(x, norm(x))`.
+    pub fn add_forward(&self, x: &Tensor, h: Option<&Tensor>) -> Result<(Tensor, Tensor)> {
+        match h {
+            Some(h) => Ok(crate::ops::infer::add_rms_norm(
+                x,
+                h,
+                &self.weight,
+                self.eps,
+            )?),
+            None => Ok((x.clone(), self.forward(x, ForwardPath::Fused)?)),
+        }
     }
 }
 
@@ -121,6 +275,8 @@ pub struct Attention {
     n_head: usize,
     n_kv: usize,
     head_dim: usize,
+    /// q/k/v packed for the fused path, if they could be.
+    qkv: Option<Packed>,
 }
 
 /// Rotate-half RoPE with per-row cos/sin of shape `(B, T, D/2)`.
@@ -132,6 +288,33 @@ fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor, path: ForwardPath) -> Result<Ten
 }
 
 impl Attention {
+    /// q, k and v as `(B, T, heads, head_dim)`. On the fused path with packed projections, one
+    /// matmul and views of its output (a LoRA delta added to its own projection's view);
+    /// otherwise one matmul per projection.
+    fn qkv(&self, x: &Tensor, path: ForwardPath, ad: bool) -> Result<[Tensor; 3]> {
+        let (b, t, _) = x.dims3()?;
+        let (nh, nkv, hd) = (self.n_head, self.n_kv, self.head_dim);
+        let lins = [&self.q_proj, &self.k_proj, &self.v_proj];
+        let heads = [nh, nkv, nkv];
+        if path == ForwardPath::Fused {
+            if let Some((y, deltas)) = packed_forward(self.qkv.as_ref(), &lins, x, ad)? {
+                let y = y.reshape((b, t, nh + 2 * nkv, hd))?;
+                let piece = |i: usize, off: usize| -> Result<Tensor> {
+                    let p = y.narrow(2, off, heads[i])?;
+                    Ok(match &deltas[i] {
+                        Some(d) => (p + d.reshape((b, t, heads[i], hd))?)?,
+                        None => p,
+                    })
+                };
+                return Ok([piece(0, 0)?, piece(1, nh)?, piece(2, nh + nkv)?]);
+            }
+        }
+        let one = |i: usize| -> Result<Tensor> {
+            Ok(lins[i].forward_opts(x, ad)?.reshape((b, t, heads[i], hd))?)
+        };
+        Ok([one(0)?, one(1)?, one(2)?])
+    }
+
     fn forward(
         &self,
         x: &Tensor,
@@ -146,23 +329,10 @@ impl Attention {
             adapters: ad,
         } = ctx;
         let (path, ad) = (*path, *ad);
-        let (b, t, _) = x.dims3()?;
+        let t = x.dim(1)?;
         let (nh, nkv, hd) = (self.n_head, self.n_kv, self.head_dim);
-        let q = self
-            .q_proj
-            .forward_opts(x, ad)?
-            .reshape((b, t, nh, hd))?
-            .transpose(1, 2)?;
-        let k = self
-            .k_proj
-            .forward_opts(x, ad)?
-            .reshape((b, t, nkv, hd))?
-            .transpose(1, 2)?;
-        let v = self
-            .v_proj
-            .forward_opts(x, ad)?
-            .reshape((b, t, nkv, hd))?
-            .transpose(1, 2)?;
+        let [q, k, v] = self.qkv(x, path, ad)?;
+        let (q, k, v) = (q.transpose(1, 2)?, k.transpose(1, 2)?, v.transpose(1, 2)?);
         let q = rope(&q, cos, sin, path)?;
         let k = rope(&k, cos, sin, path)?;
         let (k, v) = match cache {
@@ -199,15 +369,48 @@ pub struct Mlp {
     pub gate_proj: Linear,
     pub up_proj: Linear,
     pub down_proj: Linear,
+    /// gate/up packed for the fused path, if they could be.
+    gate_up: Option<Packed>,
 }
 
 impl Mlp {
-    fn forward(&self, x: &Tensor, ad: bool) -> Result<Tensor> {
-        let h = crate::ops::layer::swiglu(
-            &self.gate_proj.forward_opts(x, ad)?,
-            &self.up_proj.forward_opts(x, ad)?,
-        )?;
-        self.down_proj.forward_opts(&h, ad)
+    fn forward(&self, x: &Tensor, ad: bool, path: ForwardPath) -> Result<Tensor> {
+        let lins = [&self.gate_proj, &self.up_proj];
+        let packed = match path {
+            ForwardPath::Fused => packed_forward(self.gate_up.as_ref(), &lins, x, ad)?,
+            ForwardPath::Differentiable => None,
+        };
+        let h = match packed {
+            // SwiGLU straight from the packed `(rows, 2f)` output: no copy of its halves.
+            Some((y, deltas)) if deltas.iter().all(Option::is_none) => {
+                crate::ops::infer::swiglu_packed(&y)?
+            }
+            Some((y, deltas)) => {
+                let f = self.gate_proj.weight.dim(0)?;
+                let half = |i: usize| -> Result<Tensor> {
+                    let p = y.narrow(1, i * f, f)?;
+                    Ok(match deltas.get(i).and_then(Option::as_ref) {
+                        Some(d) => (p + d)?,
+                        None => p,
+                    })
+                };
+                crate::ops::layer::swiglu(&half(0)?, &half(1)?)?
+            }
+            None => {
+                return self.down_proj.forward_opts(
+                    &crate::ops::layer::swiglu(
+                        &self.gate_proj.forward_opts(x, ad)?,
+                        &self.up_proj.forward_opts(x, ad)?,
+                    )?,
+                    ad,
+                )
+            }
+        };
+        let mut dims = x.dims().to_vec();
+        if let Some(last) = dims.last_mut() {
+            *last = h.dim(1)?;
+        }
+        self.down_proj.forward_opts(&h.reshape(dims)?, ad)
     }
 }
 
@@ -255,6 +458,7 @@ impl Block {
                 n_head: cfg.num_attention_heads,
                 n_kv: cfg.num_key_value_heads,
                 head_dim: cfg.head_dim,
+                qkv: None,
             },
             post_attention_layernorm: RmsNorm {
                 weight: take(format!("{p}.post_attention_layernorm.weight"))?,
@@ -264,6 +468,7 @@ impl Block {
                 gate_proj: gate_proj?,
                 up_proj: up_proj?,
                 down_proj: down_proj?,
+                gate_up: None,
             },
         })
     }
@@ -275,11 +480,88 @@ impl Block {
         ctx: &BlockCtx,
         cache: Option<&mut LayerCache>,
     ) -> Result<Tensor> {
+        if ctx.path == ForwardPath::Fused {
+            let (x, m) = self.forward_fused(x, None, ctx, cache)?;
+            return Ok((x + m)?);
+        }
         let h = self.input_layernorm.forward(x, ctx.path)?;
         let h = self.self_attn.forward(&h, ctx, cache)?;
         let x = (x + h)?;
         let h = self.post_attention_layernorm.forward(&x, ctx.path)?;
-        Ok((&x + self.mlp.forward(&h, ctx.adapters)?)?)
+        Ok((&x + self.mlp.forward(&h, ctx.adapters, ctx.path)?)?)
+    }
+
+    /// The fused path with each residual add carried into the norm after it: given the
+    /// residual stream `x` and the previous block's MLP output `pending` (not added yet),
+    /// returns the residual stream after this block's attention and this block's MLP output
+    /// (not added yet: the next block's input norm, or the final norm, adds it). Each add and
+    /// the norm after it are one pass ([`RmsNorm::add_forward`]).
+    pub fn forward_fused(
+        &self,
+        x: &Tensor,
+        pending: Option<&Tensor>,
+        ctx: &BlockCtx,
+        cache: Option<&mut LayerCache>,
+    ) -> Result<(Tensor, Tensor)> {
+        let (x, h) = self.input_layernorm.add_forward(x, pending)?;
+        let a = self.self_attn.forward(&h, ctx, cache)?;
+        let (x, h) = self.post_attention_layernorm.add_forward(&x, Some(&a))?;
+        let m = self.mlp.forward(&h, ctx.adapters, ForwardPath::Fused)?;
+        Ok((x, m))
+    }
+
+    /// Pack q/k/v and gate/up ([`Packed`]) where their tensors are frozen and not packed
+    /// already; returns how many groups were packed now.
+    pub fn fuse_projections(&mut self) -> Result<usize> {
+        let mut n = 0;
+        let a = &mut self.self_attn;
+        if !a
+            .qkv
+            .as_ref()
+            .is_some_and(|p| p.live(&[&a.q_proj, &a.k_proj, &a.v_proj]))
+        {
+            a.qkv = Packed::pack(&mut [&mut a.q_proj, &mut a.k_proj, &mut a.v_proj])?;
+            n += usize::from(a.qkv.is_some());
+        }
+        let m = &mut self.mlp;
+        if !m
+            .gate_up
+            .as_ref()
+            .is_some_and(|p| p.live(&[&m.gate_proj, &m.up_proj]))
+        {
+            m.gate_up = Packed::pack(&mut [&mut m.gate_proj, &mut m.up_proj])?;
+            n += usize::from(m.gate_up.is_some());
+        }
+        Ok(n)
+    }
+
+    /// Undo [`Block::fuse_projections`]: every packed projection gets a weight (and bias) of
+    /// its own again, an exact copy of its view, and the forward goes projection by projection.
+    pub fn unfuse_projections(&mut self) -> Result<()> {
+        let a = &mut self.self_attn;
+        if let Some(p) = a.qkv.take() {
+            own_tensors(&p, &mut [&mut a.q_proj, &mut a.k_proj, &mut a.v_proj])?;
+        }
+        let m = &mut self.mlp;
+        if let Some(p) = m.gate_up.take() {
+            own_tensors(&p, &mut [&mut m.gate_proj, &mut m.up_proj])?;
+        }
+        Ok(())
+    }
+
+    /// Whether q/k/v and gate/up are packed and their views still in place: the fused path
+    /// then takes one matmul for each group.
+    pub fn projections_packed(&self) -> (bool, bool) {
+        let a = &self.self_attn;
+        let m = &self.mlp;
+        (
+            a.qkv
+                .as_ref()
+                .is_some_and(|p| p.live(&[&a.q_proj, &a.k_proj, &a.v_proj])),
+            m.gate_up
+                .as_ref()
+                .is_some_and(|p| p.live(&[&m.gate_proj, &m.up_proj])),
+        )
     }
 
     /// The seven projections, in [`Proj::ALL`] order.
@@ -295,6 +577,7 @@ impl Block {
             gate_proj,
             up_proj,
             down_proj,
+            ..
         } = &self.mlp;
         [
             (Proj::Q, q_proj),
@@ -407,6 +690,7 @@ fn projections_mut<'a>(a: &'a mut Attention, m: &'a mut Mlp) -> [(Proj, &'a mut 
         gate_proj,
         up_proj,
         down_proj,
+        ..
     } = m;
     [
         (Proj::Q, q_proj),
@@ -417,4 +701,19 @@ fn projections_mut<'a>(a: &'a mut Attention, m: &'a mut Mlp) -> [(Proj, &'a mut 
         (Proj::Up, up_proj),
         (Proj::Down, down_proj),
     ]
+}
+
+/// Give projections that still hold `p`'s views weights (and biases) of their own: exact
+/// copies (`force_contiguous`; `Tensor::copy` would copy the whole packed buffer).
+fn own_tensors(p: &Packed, lins: &mut [&mut Linear]) -> Result<()> {
+    let live = p.live(&lins.iter().map(|l| &**l).collect::<Vec<_>>());
+    if live {
+        for l in lins.iter_mut() {
+            l.weight = l.weight.force_contiguous()?;
+            if let Some(b) = l.bias.as_mut() {
+                *b = b.force_contiguous()?;
+            }
+        }
+    }
+    Ok(())
 }

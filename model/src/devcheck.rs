@@ -1,5 +1,7 @@
 //! Does a device (and dtype) compute what the CPU computes in f32? On a tiny random model of each
-//! family: the logits of the fused (generation) path, the per-token log-probs of the
+//! family: the logits of the fused (generation) path (with packed q/k/v and gate/up projections,
+//! also against the CPU's per-projection path, bare and with LoRA adapters), the per-token
+//! log-probs of the
 //! differentiable (training) path, and the gradients of one full fine-tune loss. Both sides
 //! start from the same weights (rounded to the device's dtype), so what is compared is the
 //! arithmetic. `raif bench
@@ -20,6 +22,10 @@ pub struct FamilyCheck {
     pub arch: String,
     /// max |Δlogit| / max |logit| (fused forward, padded batch of two rows).
     pub logits_rel: f64,
+    /// The same, the device's packed projections ([`crate::block::Packed`]) against the CPU's
+    /// per-projection path; then both with LoRA adapters (nonzero B) on every projection.
+    pub packed_rel: f64,
+    pub packed_lora_rel: f64,
     /// max |Δ log p| over the scored tokens (differentiable forward).
     pub logprob_abs: f64,
     /// max |Δ entropy| over the scored positions (held to the log-prob tolerance).
@@ -62,6 +68,10 @@ fn norm(t: &Tensor) -> Result<f64> {
 
 struct Side {
     logits: Tensor,
+    /// Fused-path logits: per projection; packed with LoRA; per projection with LoRA.
+    unpacked: Tensor,
+    lora: Tensor,
+    lora_unpacked: Tensor,
     logp: Tensor,
     entropy: Tensor,
     grads: Vec<(String, Tensor)>,
@@ -97,6 +107,35 @@ fn check_sampler(last: &Tensor) -> Result<(usize, f64)> {
     Ok((parted, worst))
 }
 
+/// Fused-path logits of a copy of `model` with LoRA adapters (r 4, every projection) whose B
+/// matrices are drawn nonzero (rounded to `weights`, as the model's weights are), so the
+/// adapters' deltas count.
+fn lora_logits(model: &Transformer, batch: &Batch, weights: DType) -> Result<Tensor> {
+    use crate::rng::Rng;
+    use crate::train::lora::LoraConfig;
+    let mut m = model.clone();
+    let cfg = LoraConfig {
+        r: 4,
+        alpha: 8.0,
+        ..LoraConfig::default()
+    };
+    let tr = Trainable::lora(&mut m, &cfg, 5)?;
+    let mut rng = Rng::new(17);
+    for (name, v) in &tr.vars {
+        if name.ends_with("lora_B.weight") {
+            let x: Vec<f32> = (0..v.elem_count())
+                .map(|_| (0.05 * rng.normal()) as f32)
+                .collect();
+            let t = Tensor::from_vec(x, v.shape(), &Device::Cpu)?
+                .to_dtype(weights)?
+                .to_dtype(v.dtype())?
+                .to_device(v.device())?;
+            v.set(&t)?;
+        }
+    }
+    Ok(m.forward(batch, None, &ForwardOptions::fused())?.detach())
+}
+
 /// One side: the tiny model's weights drawn in f32, rounded to `weights` (so both sides start
 /// from the same numbers and only the arithmetic differs), computed in `dtype` on `device`.
 fn run_side(arch: Arch, weights: DType, dtype: DType, device: &Device) -> Result<Side> {
@@ -106,18 +145,27 @@ fn run_side(arch: Arch, weights: DType, dtype: DType, device: &Device) -> Result
         *t = t.to_dtype(weights)?.to_dtype(dtype)?.to_device(device)?;
     }
     let mut model = Transformer::from_weights(cfg, w, "device-check")?;
+    // (packed at load unless `RAIF_FUSED_PROJ=0`; the check wants the packed path either way)
+    model.fuse_projections()?;
+    let layers = model.layers.len();
+    if model.packed_projections() != (layers, layers) {
+        anyhow::bail!("{arch:?}: the projections were not packed");
+    }
     let a: Vec<u32> = (0..40).map(|i| (i * 37 % 250 + 1) as u32).collect();
     let b: Vec<u32> = (0..27).map(|i| (i * 11 % 250 + 2) as u32).collect();
     let (ids, pos, mask) = padded_inputs(&[&a, &b], &[0, 0], 0, device)?;
-    let logits = model.forward(
-        &Batch {
-            input_ids: &ids,
-            positions: &pos,
-            mask: &mask,
-        },
-        None,
-        &ForwardOptions::fused(),
-    )?;
+    let batch = Batch {
+        input_ids: &ids,
+        positions: &pos,
+        mask: &mask,
+    };
+    let logits = model.forward(&batch, None, &ForwardOptions::fused())?;
+    let mut plain = model.clone();
+    plain.unfuse_projections()?;
+    let unpacked = plain.forward(&batch, None, &ForwardOptions::fused())?;
+    let lora = lora_logits(&model, &batch, weights)?;
+    let lora_unpacked = lora_logits(&plain, &batch, weights)?;
+    drop(plain);
     let sampler = check_sampler(&logits.i((.., logits.dim(1)? - 1, ..))?.contiguous()?)?;
     let tr = Trainable::full(&mut model)?;
     tr.set_training(true);
@@ -139,6 +187,9 @@ fn run_side(arch: Arch, weights: DType, dtype: DType, device: &Device) -> Result
     }
     Ok(Side {
         logits: to_cpu_f32(&logits)?,
+        unpacked: to_cpu_f32(&unpacked)?,
+        lora: to_cpu_f32(&lora)?,
+        lora_unpacked: to_cpu_f32(&lora_unpacked)?,
         logp: to_cpu_f32(&(lp * &sb.loss_mask)?)?,
         entropy,
         grads,
@@ -159,7 +210,10 @@ pub fn check(device: &Device, dtype: DType) -> Result<Vec<FamilyCheck>> {
                 want.grads.len()
             );
         }
-        let logits_rel = max_abs(&(&got.logits - &want.logits)?)? / max_abs(&want.logits)?;
+        let rel = |g: &Tensor, w: &Tensor| -> Result<f64> { Ok(max_abs(&(g - w)?)? / max_abs(w)?) };
+        let logits_rel = rel(&got.logits, &want.logits)?;
+        let packed_rel = rel(&got.logits, &want.unpacked)?;
+        let packed_lora_rel = rel(&got.lora, &want.lora_unpacked)?;
         let logprob_abs = max_abs(&(&got.logp - &want.logp)?)?;
         let entropy_abs = max_abs(&(&got.entropy - &want.entropy)?)?;
         let (mut grad_rel, mut grad_worst) = (-1.0f64, String::new());
@@ -172,6 +226,8 @@ pub fn check(device: &Device, dtype: DType) -> Result<Vec<FamilyCheck>> {
         out.push(FamilyCheck {
             arch: format!("{arch:?}"),
             logits_rel,
+            packed_rel,
+            packed_lora_rel,
             logprob_abs,
             entropy_abs,
             grad_rel,
@@ -245,6 +301,8 @@ pub fn passes(checks: &[FamilyCheck], dtype: DType) -> bool {
     let (tl, tp, tg) = tolerances(dtype);
     checks.iter().all(|c| {
         c.logits_rel <= tl
+            && c.packed_rel <= tl
+            && c.packed_lora_rel <= tl
             && c.logprob_abs <= tp
             && c.entropy_abs <= tp
             && c.grad_rel <= tg

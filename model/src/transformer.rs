@@ -125,17 +125,59 @@ impl Transformer {
             Some(take("lm_head.weight".into())?)
         };
         let inv_freq = Tensor::new(cfg.rope_inv_freq(), &device)?;
-        Ok(Transformer {
+        let mut model = Transformer {
             cfg,
             embed_tokens,
             layers,
             norm,
             lm_head,
             inv_freq,
+        };
+        if std::env::var("RAIF_FUSED_PROJ").as_deref() != Ok("0") {
+            model.fuse_projections()?;
+        }
+        Ok(model)
+    }
+
+    /// Pack every block's q/k/v and gate/up weights for generation's fused forward, one matmul
+    /// per group ([`crate::block::Packed`]): the weights are concatenated once and each
+    /// projection keeps a view, so memory does not grow. [`Transformer::from_weights`] calls
+    /// it (unless `RAIF_FUSED_PROJ=0`, for comparisons); after weights were swapped for
+    /// inference (a merged adapter, say), calling it again packs the new ones. Training is
+    /// unaffected: a swapped or `Var` weight simply takes the per-projection path. Returns how
+    /// many groups were packed now.
+    pub fn fuse_projections(&mut self) -> Result<usize> {
+        let mut n = 0;
+        for l in &mut self.layers {
+            n += l.fuse_projections()?;
+        }
+        Ok(n)
+    }
+
+    /// Undo [`Transformer::fuse_projections`]: every projection owns its weights again and the
+    /// fused path goes projection by projection (the reference the packed path is tested
+    /// against).
+    pub fn unfuse_projections(&mut self) -> Result<()> {
+        for l in &mut self.layers {
+            l.unfuse_projections()?;
+        }
+        Ok(())
+    }
+
+    /// How many blocks take the packed q/k/v matmul and the packed gate/up matmul on the fused
+    /// path now.
+    pub fn packed_projections(&self) -> (usize, usize) {
+        self.layers.iter().fold((0, 0), |(q, g), l| {
+            let (a, b) = l.projections_packed();
+            (q + usize::from(a), g + usize::from(b))
         })
     }
 
-    /// All parameters by HF name (the inverse of `from_weights`), sharing storage.
+    /// All parameters by HF name (the inverse of `from_weights`), sharing storage. Packed
+    /// projections' weights and biases are views into one buffer
+    /// ([`Transformer::fuse_projections`]): candle calls that read a tensor's whole buffer
+    /// rather than its layout (`QTensor::quantize`; `Tensor::copy` and `to_device`, which copy
+    /// all of it) need `force_contiguous` first.
     pub fn named_tensors(&self) -> Vec<(String, Tensor)> {
         let mut out = vec![
             (
@@ -206,20 +248,33 @@ impl Transformer {
             path,
             adapters,
         };
+        // The fused path carries each block's MLP output into the next norm, which adds it to
+        // the residual stream in the same pass (`Block::forward_fused`).
+        let mut pending: Option<Tensor> = None;
         for (i, layer) in self.layers.iter().enumerate() {
-            x = match (recompute, cache.as_deref_mut()) {
-                (Some(side), None) => recomputed_block(layer, &x, ctx.clone(), side)?,
-                (_, c) => layer.forward(&x, &ctx, c.map(|c| c.layer_mut(i)))?,
-            };
-            if path == ForwardPath::Fused {
-                // The fused path computes no gradient, but trainable weights (`Var`s: LoRA
-                // adapters, a full fine-tune) make candle record every op: without this, a
-                // rollout's prefill kept the activations of all layers alive at once (3 GB at
-                // batch 8 on the default model). Detached, only one block's are.
-                x = x.detach();
+            match (recompute, cache.as_deref_mut(), path) {
+                (Some(side), None, _) => x = recomputed_block(layer, &x, ctx.clone(), side)?,
+                (_, c, ForwardPath::Fused) => {
+                    let (nx, m) = layer.forward_fused(
+                        &x,
+                        pending.as_ref(),
+                        &ctx,
+                        c.map(|c| c.layer_mut(i)),
+                    )?;
+                    // The fused path computes no gradient, but trainable weights (`Var`s: LoRA
+                    // adapters, a full fine-tune) make candle record every op: without this, a
+                    // rollout's prefill kept the activations of all layers alive at once (3 GB
+                    // at batch 8 on the default model). Detached, only one block's are.
+                    x = nx.detach();
+                    pending = Some(m.detach());
+                }
+                (_, c, _) => x = layer.forward(&x, &ctx, c.map(|c| c.layer_mut(i)))?,
             }
         }
-        self.norm.forward(&x, path)
+        match pending {
+            Some(m) => Ok(self.norm.add_forward(&x, Some(&m))?.1),
+            None => self.norm.forward(&x, path),
+        }
     }
 
     /// Logits over the vocabulary for hidden states of shape `(..., hidden)`.

@@ -308,6 +308,9 @@ fn write_gguf(lm: &LoadedModel, path: &std::path::Path) {
                 format!("blk.{l}.{g}")
             }
         };
+        // `QTensor::quantize` reads a tensor's whole buffer, ignoring its layout: packed
+        // projection weights are views into one buffer, so each gets a buffer of its own.
+        let t = t.force_contiguous().unwrap();
         tensors.push((g, QTensor::quantize(&t, GgmlDType::F32).unwrap()));
     }
     use gguf_file::Value as V;

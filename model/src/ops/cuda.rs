@@ -26,6 +26,10 @@
 //! each is one kernel (RMSNorm's backward two: the rows, then the sum of the blocks' partial
 //! weight gradients), reading its inputs once, computing in f32, writing once.
 //!
+//! **Generation's fused forward** ([`crate::ops::infer`]): SwiGLU read straight from the packed
+//! gate/up output, and the residual add with the RMSNorm after it (one block per row), each one
+//! kernel where candle's composites were two or three passes.
+//!
 //! The source is compiled once per process with NVRTC (which ships with the CUDA runtime
 //! libraries the cuda build already needs), so the build needs no extra compiler step.
 
@@ -338,6 +342,55 @@ extern "C" __global__ void raif_softmax_bwd_##SUF(T* dp, const T* p, const T* dy
 }
 RAIF_LAYER_OPS(f32, float)
 RAIF_LAYER_OPS(bf16, unsigned short)
+
+// --- generation's fused forward (`ops::infer`): no backward. ---------------------------------
+// out[r, j] = silu(y[r, j]) * y[r, f + j]: SwiGLU of the packed gate/up output y (rows, 2f).
+template <typename T>
+__device__ void swiglu_packed(const T* y, T* out, unsigned long long rows, unsigned long long f) {
+    unsigned long long n = rows * f;
+    unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
+    for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += stride) {
+        unsigned long long r = i / f, j = i % f;
+        float a = load_logit(y, r * 2 * f + j), b = load_logit(y, r * 2 * f + f + j);
+        float s = 1.0f / (1.0f + expf(-a));
+        store_logit(out, i, a * s * b);
+    }
+}
+// One block per row of d: sum = x + h (stored in T, and the norm taken of the stored value, as
+// the composite add then RMSNorm do), norm = sum / sqrt(mean(sum²) + eps) * w. Each thread
+// reads back only the elements it wrote itself.
+template <typename T>
+__device__ void add_rms(const T* x, const T* h, const T* w, T* sum, T* norm, unsigned int d,
+                        float eps) {
+    __shared__ float sh[32];
+    unsigned long long r = blockIdx.x;
+    const T* xr = x + r * d;
+    const T* hr = h + r * d;
+    T* sr = sum + r * d;
+    T* nr = norm + r * d;
+    float ss = 0.0f;
+    for (unsigned int j = threadIdx.x; j < d; j += blockDim.x) {
+        store_logit(sr, j, load_logit(xr, j) + load_logit(hr, j));
+        float v = load_logit(sr, j);
+        ss += v * v;
+    }
+    ss = block_sum(ss, sh);
+    float m = sqrtf(ss / (float)d + eps);
+    for (unsigned int j = threadIdx.x; j < d; j += blockDim.x)
+        store_logit(nr, j, load_logit(sr, j) / m * load_logit(w, j));
+}
+#define RAIF_INFER_OPS(SUF, T)                                                                  \
+extern "C" __global__ void raif_swiglu_packed_##SUF(const T* y, T* out, unsigned long long rows, \
+                                                    unsigned long long f) {                     \
+    swiglu_packed(y, out, rows, f);                                                             \
+}                                                                                               \
+extern "C" __global__ void raif_add_rms_##SUF(const T* x, const T* h, const T* w, T* sum,        \
+                                              T* norm, unsigned int d, float eps) {             \
+    add_rms(x, h, w, sum, norm, d, eps);                                                        \
+}
+RAIF_INFER_OPS(f32, float)
+RAIF_INFER_OPS(bf16, unsigned short)
 
 extern "C" __global__ void raif_adamw_f32(unsigned short* p16, float* p32, float* m, float* v,
                                           const float* g, unsigned long long n, float lr,
@@ -823,4 +876,60 @@ pub fn softmax_bwd_inplace(dp: &Tensor, p: &Tensor, dy: &Tensor, y: &Tensor) -> 
     // SAFETY: `dp`, `p` hold `rows × tk` elements, `dy`, `y` `rows × d`, all of one dtype; only
     // `dp` (the caller's fresh tensor) is written.
     unsafe { launch(dp, "softmax_bwd", per_row(rows, 256), &args) }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generation's fused forward (`ops::infer` calls these where [`ops_apply`] holds).
+
+/// SwiGLU of the packed gate/up output `y (rows, 2f)` (gate first): `silu(gate) · up`,
+/// `(rows, f)`.
+pub fn swiglu_packed(y: &Tensor) -> Result<Tensor> {
+    let (rows, two_f) = y.dims2()?;
+    if two_f % 2 != 0 {
+        bail!("fused packed swiglu: odd width {two_f}");
+    }
+    let f = two_f / 2;
+    let out = Tensor::zeros((rows, f), y.dtype(), y.device())?;
+    let n = rows * f;
+    if n == 0 {
+        return Ok(out);
+    }
+    let args = [address(y)?, address(&out)?, rows as u64, f as u64].map(Arg::U64);
+    // SAFETY: `y` is a contiguous buffer of `rows × 2f` elements and the fresh `out` one of
+    // `rows × f`, of one dtype (the caller checks `ops_apply`).
+    unsafe { launch(y, "swiglu_packed", grid(n), &args) }?;
+    Ok(out)
+}
+
+/// The residual add and the RMSNorm after it, `(2, rows, H)`: `s = x + h`, then
+/// `s / √(mean(s²) + eps) · w`.
+pub fn add_rms_norm(x: &Tensor, h: &Tensor, w: &Tensor, eps: f64) -> Result<Tensor> {
+    let d = w.elem_count();
+    let n = x.elem_count();
+    if d == 0 || n % d != 0 || x.dims().last() != Some(&d) {
+        bail!(
+            "fused add-rms-norm: x {:?} does not end in w's {d}",
+            x.dims()
+        );
+    }
+    same_count("add-rms-norm", &[("update", h)], n)?;
+    let rows = n / d;
+    let out = Tensor::zeros((2, rows, d), x.dtype(), x.device())?;
+    if rows == 0 {
+        return Ok(out);
+    }
+    let (sum, norm) = (out.get(0)?, out.get(1)?);
+    let args = [
+        Arg::U64(address(x)?),
+        Arg::U64(address(h)?),
+        Arg::U64(address(w)?),
+        Arg::U64(address(&sum)?),
+        Arg::U64(address(&norm)?),
+        Arg::U32(d as u32),
+        Arg::F32(eps as f32),
+    ];
+    // SAFETY: `x`, `h` hold `rows × d` elements and `w` `d`, contiguous, of one dtype (the
+    // caller checks `ops_apply`); `sum` and `norm` are the two halves of the fresh `out`.
+    unsafe { launch(x, "add_rms", per_row(rows, 256), &args) }?;
+    Ok(out)
 }

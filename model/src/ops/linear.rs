@@ -253,3 +253,97 @@ pub fn lora_linear_fits(ts: &[&Tensor]) -> bool {
     ts.iter()
         .all(|t| t.device().is_cpu() && t.dtype() == candle_core::DType::F32)
 }
+
+/// `x Wᵀ` where `W` is the first `rows` rows of the buffer that `first` is a view into: the
+/// projections that read one input (q/k/v, gate/up) packed into one `(rows, K)` weight whose
+/// projections hold views of it ([`crate::block::Packed`]). candle gives a custom op the whole
+/// storage behind a tensor, so the op reads the packed weight through the first projection's
+/// view without a tensor of its own: nothing but the views keeps the buffer alive, and once the
+/// projections hold other weights it is freed.
+struct PackedMatmulT {
+    rows: usize,
+}
+
+impl PackedMatmulT {
+    /// The packed weight's layout: `rows` rows from the view's first element.
+    fn layout(&self, l: &Layout) -> Result<Layout> {
+        let (_, k) = l.shape().dims2()?;
+        if !l.is_contiguous() {
+            candle_core::bail!("packed-matmul-t: the weight view is not contiguous");
+        }
+        Ok(Layout::contiguous_with_offset(
+            (self.rows, k),
+            l.start_offset(),
+        ))
+    }
+}
+
+/// The number of elements of a CPU buffer (any dtype).
+fn cpu_elems(s: &CpuStorage) -> usize {
+    match s {
+        CpuStorage::F32(v) => v.len(),
+        CpuStorage::F64(v) => v.len(),
+        CpuStorage::BF16(v) => v.len(),
+        CpuStorage::F16(v) => v.len(),
+        _ => 0,
+    }
+}
+
+impl CustomOp2 for PackedMatmulT {
+    fn name(&self) -> &'static str {
+        "packed-matmul-t"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let wl = self.layout(l2)?;
+        if wl.start_offset() + wl.shape().elem_count() > cpu_elems(s2) {
+            candle_core::bail!(
+                "packed-matmul-t: {} rows from offset {} run past the weight buffer",
+                self.rows,
+                wl.start_offset()
+            );
+        }
+        FROZEN.cpu_fwd(s1, l1, s2, &wl)
+    }
+
+    fn cuda_fwd(
+        &self,
+        s1: &CudaStorage,
+        l1: &Layout,
+        s2: &CudaStorage,
+        l2: &Layout,
+    ) -> Result<(CudaStorage, Shape)> {
+        let wl = self.layout(l2)?;
+        #[cfg(feature = "cuda")]
+        {
+            let len = match s2.dtype() {
+                candle_core::DType::F32 => s2.as_cuda_slice::<f32>()?.len(),
+                candle_core::DType::BF16 => s2.as_cuda_slice::<half::bf16>()?.len(),
+                candle_core::DType::F16 => s2.as_cuda_slice::<half::f16>()?.len(),
+                other => candle_core::bail!("packed-matmul-t: {other:?} weights"),
+            };
+            if wl.start_offset() + wl.shape().elem_count() > len {
+                candle_core::bail!(
+                    "packed-matmul-t: {} rows from offset {} run past the weight buffer",
+                    self.rows,
+                    wl.start_offset()
+                );
+            }
+        }
+        FROZEN.cuda_fwd(s1, l1, s2, &wl)
+    }
+}
+
+/// `x P ᵀ` with `x: (M, K)` and `P` the packed `(rows, K)` weight whose first rows `first` is a
+/// view of; no gradient. The caller guarantees that the buffer behind `first` holds the packed
+/// weight from `first`'s first element on (the ids check of [`crate::block::Packed`]); a
+/// buffer too short for `rows` rows is an error, not a read past its end.
+pub fn packed_matmul_t(x: &Tensor, first: &Tensor, rows: usize) -> Result<Tensor> {
+    x.apply_op2_no_bwd(first, &PackedMatmulT { rows })
+}

@@ -2,9 +2,12 @@
 //!
 //! - [`layer`]: attention, RMSNorm, RoPE and SwiGLU with hand-written backwards (their values
 //!   come from the fused kernels generation uses);
-//! - [`linear`]: `x Wᵀ` with a backward for frozen weights, and the one-node LoRA layer;
+//! - [`linear`]: `x Wᵀ` with a backward for frozen weights, the packed (q/k/v, gate/up)
+//!   matmul, and the one-node LoRA layer;
 //! - [`cpu`]: the CPU kernels (small-M matmul, masked softmax, decode attention, SwiGLU,
 //!   log-softmax rows);
+//! - [`infer`]: generation-only fused ops (SwiGLU of the packed gate/up output, the residual
+//!   add with the RMSNorm after it);
 //! - [`cuda`]: the CUDA kernels (layer ops, token log-probs, AdamW), with the `cuda` feature;
 //! - [`adamw`]: the fused AdamW update on the CPU and the numbers of a step it shares with
 //!   the CUDA kernel.
@@ -13,5 +16,6 @@ pub mod adamw;
 pub mod cpu;
 #[cfg(feature = "cuda")]
 pub mod cuda;
+pub mod infer;
 pub mod layer;
 pub mod linear;

@@ -144,16 +144,19 @@ impl Trainable {
     }
 }
 
-/// Fold every LoRA adapter into its base weight and remove it (for export).
+/// Fold every LoRA adapter into its base weight and remove it (for export, or generation with
+/// the merged model). The merged weights are frozen tensors (detached from the adapters'
+/// `Var`s), packed again for the fused forward ([`Transformer::fuse_projections`]).
 pub fn merge_lora(model: &mut Transformer) -> Result<usize> {
     let mut n = 0;
     for (_, _, lin) in model.linears_mut() {
         if let Some(l) = lin.lora.take() {
             let w = (lin.weight.to_dtype(DType::F32)? + l.merged_delta()?)?
                 .to_dtype(lin.weight.dtype())?;
-            lin.weight = w;
+            lin.weight = w.detach();
             n += 1;
         }
     }
+    model.fuse_projections()?;
     Ok(n)
 }
