@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::kv_cache::KvCache;
 use crate::rng::Rng;
 use crate::tokenizer::Tokenizer;
-use crate::transformer::{padded_inputs, Batch, ForwardOptions, Transformer};
+use crate::transformer::{padded_inputs, static_step_inputs, Batch, ForwardOptions, Transformer};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SamplingParams {
@@ -579,12 +579,45 @@ impl<'a> Generator<'a> {
     /// [`Generator::generate_with_stats`] where `answering[i]` says that prompt i already
     /// closed its reasoning (a no-think prompt), so [`BudgetForcing`] counts its tokens
     /// against the answer budget from the start. Empty: every prompt starts in its reasoning.
+    ///
+    /// `RAIF_STATIC_DECODE=1` takes the fixed-shape decode step
+    /// ([`Generator::generate_static`]).
     pub fn generate_rows(
         &self,
         prompts: &[Vec<u32>],
         seeds: &[u64],
         answering: &[bool],
         params: &SamplingParams,
+        on_token: &mut dyn FnMut(TokenEvent),
+    ) -> Result<(Vec<Generation>, GenStats)> {
+        let fixed = std::env::var("RAIF_STATIC_DECODE").as_deref() == Ok("1");
+        self.generate_rows_opts(prompts, seeds, answering, params, fixed, on_token)
+    }
+
+    /// [`Generator::generate`] with the fixed-shape decode step: a KV cache of fixed capacity
+    /// (the longest prompt plus `max_new_tokens`), each step writing its keys and values at a
+    /// column held in a device tensor and attending over the whole capacity under an additive
+    /// mask ([`crate::kv_cache`]), so every step of one batch size has the same shapes. The
+    /// tokens and log-probs are those of the growing cache.
+    pub fn generate_static(
+        &self,
+        prompts: &[Vec<u32>],
+        seeds: &[u64],
+        params: &SamplingParams,
+        on_token: &mut dyn FnMut(TokenEvent),
+    ) -> Result<Vec<Generation>> {
+        Ok(self
+            .generate_rows_opts(prompts, seeds, &[], params, true, on_token)?
+            .0)
+    }
+
+    fn generate_rows_opts(
+        &self,
+        prompts: &[Vec<u32>],
+        seeds: &[u64],
+        answering: &[bool],
+        params: &SamplingParams,
+        fixed: bool,
         on_token: &mut dyn FnMut(TokenEvent),
     ) -> Result<(Vec<Generation>, GenStats)> {
         if prompts.len() != seeds.len()
@@ -620,7 +653,14 @@ impl<'a> Generator<'a> {
         };
         let mut rows = self.start_rows(prompts, seeds, answering, longest);
         let mut done: Vec<Option<Generation>> = vec![None; prompts.len()];
-        let mut cache = KvCache::new(&model.cfg);
+        let mut cache = if fixed {
+            // Every column a row can reach: the prompts, then at most `max_new_tokens` (each
+            // row's positions stop at the context).
+            let cap = longest + params.max_new_tokens.min(max_ctx).max(1);
+            KvCache::with_capacity(&model.cfg, cap)
+        } else {
+            KvCache::new(&model.cfg)
+        };
 
         // Prefill: all prompts at once, left-padded; only the last position's logits are needed.
         let refs: Vec<&[u32]> = prompts.iter().map(|p| p.as_slice()).collect();
@@ -687,7 +727,15 @@ impl<'a> Generator<'a> {
                 .collect();
             let refs: Vec<&[u32]> = last.iter().map(|l| l.as_slice()).collect();
             let pads: Vec<usize> = rows.iter().map(|r| r.pad).collect();
-            let (ids, pos, mask) = padded_inputs(&refs, &pads, cache.len(), device)?;
+            let (ids, pos, mask) = match cache.capacity() {
+                Some(cap) => {
+                    let (ids, pos, column, mask) =
+                        static_step_inputs(&refs, &pads, cache.len(), cap, device)?;
+                    cache.set_write_column(Some(&column))?;
+                    (ids, pos, mask)
+                }
+                None => padded_inputs(&refs, &pads, cache.len(), device)?,
+            };
             let hidden = model.forward_hidden(
                 &Batch {
                     input_ids: &ids,

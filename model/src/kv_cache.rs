@@ -1,7 +1,14 @@
 //! The key/value cache of generation: per layer, preallocated buffers written in place.
+//!
+//! A cache of fixed capacity ([`KvCache::with_capacity`]) serves the fixed-shape decode step
+//! (`RAIF_STATIC_DECODE=1`, [`crate::Generator::generate_static`]): its buffers never grow, a
+//! decode step writes its keys and values at a column held in a device tensor
+//! ([`KvCache::set_write_column`]) and attends over the whole capacity under an additive mask,
+//! so every step has the same shapes and reads its varying inputs from device memory: what a
+//! CUDA graph captured once could replay.
 
-use anyhow::Result;
-use candle_core::Tensor;
+use anyhow::{bail, Result};
+use candle_core::{CpuStorage, InplaceOp3, Layout, Tensor};
 
 use crate::config::ModelConfig;
 
@@ -12,6 +19,11 @@ pub struct LayerCache {
     k: Option<Tensor>,
     v: Option<Tensor>,
     len: usize,
+    /// A fixed capacity: the buffers are allocated at it and never grow.
+    fixed: Option<usize>,
+    /// A fixed-shape step: write the one new position at this column (a `(1,)` u32 tensor)
+    /// and hand back the whole buffers.
+    column: Option<Tensor>,
 }
 
 impl LayerCache {
@@ -21,8 +33,25 @@ impl LayerCache {
         let t = k.dim(2)?;
         let need = self.len + t;
         let cap = self.k.as_ref().map(|k| k.dim(2)).transpose()?.unwrap_or(0);
+        if let (Some(col), Some(kb), Some(vb)) = (&self.column, &self.k, &self.v) {
+            if t != 1 || need > cap {
+                bail!("kv cache: a fixed-shape step writes one position within the capacity {cap}");
+            }
+            write_column(kb, k, col)?;
+            write_column(vb, v, col)?;
+            self.len = need;
+            return Ok((kb.clone(), vb.clone()));
+        }
         if need > cap {
-            let new_cap = need.max(cap * 2).max(64).next_multiple_of(64);
+            if let Some(fixed) = self.fixed {
+                if cap > 0 || need > fixed {
+                    bail!("kv cache: {need} positions do not fit the fixed capacity {fixed}");
+                }
+            }
+            let new_cap = match self.fixed {
+                Some(fixed) => fixed,
+                None => need.max(cap * 2).max(64).next_multiple_of(64),
+            };
             let (b, h, _, d) = k.dims4()?;
             let grow = |old: &Option<Tensor>| -> Result<Tensor> {
                 let buf = Tensor::zeros((b, h, new_cap, d), k.dtype(), k.device())?;
@@ -68,6 +97,36 @@ impl KvCache {
             layers: vec![LayerCache::default(); cfg.num_hidden_layers],
         }
     }
+
+    /// A cache whose buffers hold exactly `capacity` positions (allocated by the first
+    /// forward, never grown: more positions are an error).
+    pub fn with_capacity(cfg: &ModelConfig, capacity: usize) -> Self {
+        let layer = LayerCache {
+            fixed: Some(capacity),
+            ..LayerCache::default()
+        };
+        KvCache {
+            layers: vec![layer; cfg.num_hidden_layers],
+        }
+    }
+
+    /// The fixed capacity, if this cache has one.
+    pub fn capacity(&self) -> Option<usize> {
+        self.layers.first().and_then(|l| l.fixed)
+    }
+
+    /// Fixed-shape steps: the next forwards (one position each) write their keys and values
+    /// at the column `column` holds (`(1,)` u32, on the model's device) and attend over the
+    /// whole capacity, so the caller's mask covers all of it. `None`: back to appending.
+    pub fn set_write_column(&mut self, column: Option<&Tensor>) -> Result<()> {
+        if column.is_some() && self.capacity().is_none() {
+            bail!("kv cache: fixed-shape steps need a cache of fixed capacity");
+        }
+        for l in &mut self.layers {
+            l.column = column.cloned();
+        }
+        Ok(())
+    }
     /// Positions cached so far (columns, including left padding).
     pub fn len(&self) -> usize {
         self.layers.first().map(|l| l.len).unwrap_or(0)
@@ -89,5 +148,79 @@ impl KvCache {
             l.retain_rows(&idx)?;
         }
         Ok(())
+    }
+}
+
+/// `buf[.., .., column, ..] = src` in place, `buf (B, H, capacity, D)`, `src (B, H, 1, D)`,
+/// the column read from the `(1,)` u32 tensor `column` on the buffers' device. CPU: one op that
+/// reads the column from the tensor; elsewhere the column is read back to the host and written
+/// with `slice_set` (a CUDA kernel reading it from device memory is what a captured graph needs:
+/// not written yet).
+fn write_column(buf: &Tensor, src: &Tensor, column: &Tensor) -> Result<()> {
+    let src = src.contiguous()?;
+    if buf.device().is_cpu() {
+        buf.inplace_op3(&src, column, &WriteColumn)?;
+        return Ok(());
+    }
+    let c = column.to_vec1::<u32>()?.first().copied().unwrap_or(0) as usize;
+    buf.slice_set(&src, 2, c)?;
+    Ok(())
+}
+
+/// The CPU body of [`write_column`]: the column read from its tensor, then one `D`-wide copy
+/// per (sequence, head), any float dtype.
+struct WriteColumn;
+
+fn copy_column<T: Copy>(
+    dst: &mut [T],
+    ld: &Layout,
+    src: &[T],
+    ls: &Layout,
+    column: usize,
+) -> candle_core::Result<()> {
+    let (Some((d0, d1)), Some((s0, s1))) = (ld.contiguous_offsets(), ls.contiguous_offsets())
+    else {
+        candle_core::bail!("kv write: buffers must be contiguous");
+    };
+    let (b, h, cap, d) = ld.shape().dims4()?;
+    if ls.shape().dims4()? != (b, h, 1, d) || column >= cap {
+        candle_core::bail!(
+            "kv write: {:?} at column {column} into {:?}",
+            ls.shape(),
+            ld.shape()
+        );
+    }
+    let (dst, src) = (&mut dst[d0..d1], &src[s0..s1]);
+    for (i, row) in src.chunks_exact(d.max(1)).enumerate() {
+        let at = (i * cap + column) * d;
+        dst[at..at + d].copy_from_slice(row);
+    }
+    Ok(())
+}
+
+impl InplaceOp3 for WriteColumn {
+    fn name(&self) -> &'static str {
+        "kv-write-column"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &mut CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<()> {
+        let column = match (s3, l3.contiguous_offsets()) {
+            (CpuStorage::U32(c), Some((c0, c1))) if c1 > c0 => c[c0] as usize,
+            _ => candle_core::bail!("kv write: the column must be a (1,) u32 tensor"),
+        };
+        match (s1, s2) {
+            (CpuStorage::F32(d), CpuStorage::F32(s)) => copy_column(d, l1, s, l2, column),
+            (CpuStorage::BF16(d), CpuStorage::BF16(s)) => copy_column(d, l1, s, l2, column),
+            (CpuStorage::F16(d), CpuStorage::F16(s)) => copy_column(d, l1, s, l2, column),
+            (CpuStorage::F64(d), CpuStorage::F64(s)) => copy_column(d, l1, s, l2, column),
+            _ => candle_core::bail!("kv write: the buffer and the new position differ in dtype"),
+        }
     }
 }

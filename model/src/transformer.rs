@@ -373,3 +373,48 @@ pub fn padded_inputs(
         Tensor::from_vec(mask, (b, t, tk), device)?,
     ))
 }
+
+/// Inputs of a fixed-shape decode step (one new token per row) against a KV cache of fixed
+/// `capacity` holding `cached` columns, row b's first `pads[b]` of them padding: `(B, 1)` ids,
+/// `(B, 1)` positions, the `(1,)` u32 column the step writes (`cached`), and the
+/// `(B, 1, capacity)` additive mask over the whole capacity (the columns not written yet are
+/// masked). The positions, column and mask are what [`padded_inputs`] gives for the step,
+/// widened to the capacity.
+pub fn static_step_inputs(
+    rows: &[&[u32]],
+    pads: &[usize],
+    cached: usize,
+    capacity: usize,
+    device: &Device,
+) -> Result<(Tensor, Tensor, Tensor, Tensor)> {
+    let b = rows.len();
+    if cached >= capacity || pads.len() != b {
+        anyhow::bail!(
+            "fixed-shape step: column {cached} of a capacity of {capacity}, {} pads for {b} rows",
+            pads.len()
+        );
+    }
+    let mut ids = vec![0u32; b];
+    let mut pos = vec![0u32; b];
+    let mut mask = vec![f32::NEG_INFINITY; b * capacity];
+    for (r, row) in rows.iter().enumerate() {
+        let [tok] = row else {
+            anyhow::bail!("fixed-shape step: row {r} has {} tokens, not 1", row.len());
+        };
+        ids[r] = *tok;
+        let pad = pads[r];
+        pos[r] = cached.saturating_sub(pad) as u32;
+        let m = &mut mask[r * capacity..(r + 1) * capacity];
+        if cached < pad {
+            m[cached] = 0.0;
+        } else {
+            m[pad..=cached].iter_mut().for_each(|x| *x = 0.0);
+        }
+    }
+    Ok((
+        Tensor::from_vec(ids, (b, 1), device)?,
+        Tensor::from_vec(pos, (b, 1), device)?,
+        Tensor::new(&[cached as u32], device)?,
+        Tensor::from_vec(mask, (b, 1, capacity), device)?,
+    ))
+}

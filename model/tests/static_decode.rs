@@ -1,0 +1,148 @@
+//! The fixed-shape decode step (a KV cache of fixed capacity, the write column in a device
+//! tensor, attention over the whole capacity under a mask): the same logits, tokens and
+//! log-probs as the growing cache, on tiny random models with a left-padded batch of two rows.
+
+use candle_core::{DType, Device, Tensor};
+use raif_model::kv_cache::KvCache;
+use raif_model::tiny::{random_weights, tiny_config, tiny_tokenizer_json};
+use raif_model::transformer::{padded_inputs, static_step_inputs, Batch, ForwardOptions};
+use raif_model::{Arch, Generation, Generator, SamplingParams, Tokenizer, Transformer};
+
+fn model(arch: Arch, seed: u64) -> Transformer {
+    let cfg = tiny_config(arch);
+    let w = random_weights(&cfg, seed, 0.2, DType::F32, &Device::Cpu).unwrap();
+    Transformer::from_weights(cfg, w, "tiny").unwrap()
+}
+
+/// Two prompts of different lengths (the second left-padded by four columns).
+fn prompts() -> Vec<Vec<u32>> {
+    vec![vec![5u32, 17, 99, 3, 250, 42, 7], vec![9u32, 8, 7]]
+}
+
+fn generations(m: &Transformer, params: &SamplingParams, fixed: bool) -> Vec<Generation> {
+    let tok = Tokenizer::from_json(tiny_tokenizer_json().to_string()).unwrap();
+    let gen = Generator {
+        model: m,
+        tokenizer: &tok,
+        stop_ids: vec![],
+    };
+    let seeds = [3, 4];
+    if fixed {
+        gen.generate_static(&prompts(), &seeds, params, &mut |_| {})
+    } else {
+        gen.generate(&prompts(), &seeds, params, &mut |_| {})
+    }
+    .unwrap()
+}
+
+fn assert_same(got: &[Generation], want: &[Generation], what: &str) {
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        assert_eq!(g.tokens, w.tokens, "{what}");
+        assert_eq!(g.logprobs.len(), w.logprobs.len(), "{what}");
+        for (a, b) in g.logprobs.iter().zip(&w.logprobs) {
+            assert!((a - b).abs() <= 1e-5, "{what}: log-prob {a} vs {b}");
+        }
+    }
+}
+
+/// Greedy and sampled generation: the fixed-shape step draws the tokens the growing cache
+/// draws, with the same log-probs, for Qwen (q/k/v biases) and Llama.
+#[test]
+fn fixed_shape_decode_draws_the_tokens_of_the_growing_cache() {
+    for arch in [Arch::Qwen2, Arch::Llama] {
+        let m = model(arch, 7);
+        for params in [SamplingParams::greedy(16), {
+            let mut p = SamplingParams::greedy(16);
+            p.temperature = 1.0;
+            p
+        }] {
+            let want = generations(&m, &params, false);
+            assert!(want.iter().all(|g| g.tokens.len() == 16));
+            let got = generations(&m, &params, true);
+            assert_same(&got, &want, &format!("{arch:?} T={}", params.temperature));
+        }
+    }
+}
+
+/// Step by step: after a prefill into a cache of fixed capacity, each fixed-shape step (its
+/// mask spans the whole capacity, which the attention must then read whole) gives the logits
+/// of the growing cache's step, and the buffers keep their capacity.
+#[test]
+fn each_fixed_shape_step_gives_the_growing_caches_logits() {
+    let m = model(Arch::Qwen2, 5);
+    let (a, b) = (vec![5u32, 17, 99, 3, 250], vec![9u32, 8]);
+    let (ids, pos, mask) = padded_inputs(&[&a, &b], &[0, 0], 0, &Device::Cpu).unwrap();
+    let batch = Batch {
+        input_ids: &ids,
+        positions: &pos,
+        mask: &mask,
+    };
+    let opts = ForwardOptions::fused();
+    let cap = 12;
+    let mut grow = KvCache::new(&m.cfg);
+    let mut fixed = KvCache::with_capacity(&m.cfg, cap);
+    m.forward(&batch, Some(&mut grow), &opts).unwrap();
+    m.forward(&batch, Some(&mut fixed), &opts).unwrap();
+    let pads = [0usize, 3];
+    for (step, toks) in [[7u32, 11], [250, 3], [42, 42], [1, 2]].iter().enumerate() {
+        let rows: Vec<&[u32]> = toks.iter().map(std::slice::from_ref).collect();
+        let (i, p, mk) = padded_inputs(&rows, &pads, grow.len(), &Device::Cpu).unwrap();
+        let want = m
+            .forward(
+                &Batch {
+                    input_ids: &i,
+                    positions: &p,
+                    mask: &mk,
+                },
+                Some(&mut grow),
+                &opts,
+            )
+            .unwrap();
+        let (i, p, col, mk) =
+            static_step_inputs(&rows, &pads, fixed.len(), cap, &Device::Cpu).unwrap();
+        assert_eq!(mk.dims(), &[2, 1, cap]);
+        fixed.set_write_column(Some(&col)).unwrap();
+        let got = m
+            .forward(
+                &Batch {
+                    input_ids: &i,
+                    positions: &p,
+                    mask: &mk,
+                },
+                Some(&mut fixed),
+                &opts,
+            )
+            .unwrap();
+        let d = (got - &want)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(d <= 1e-5, "step {step}: {d}");
+        assert_eq!(fixed.len(), grow.len());
+    }
+    assert_eq!(fixed.capacity(), Some(cap));
+    // The next step would still fit; a prefill past the capacity does not.
+    let long: Vec<u32> = (0..13).collect();
+    let (i, p, mk) = padded_inputs(&[&long], &[0], 0, &Device::Cpu).unwrap();
+    let mut small = KvCache::with_capacity(&m.cfg, cap);
+    let err = m.forward(
+        &Batch {
+            input_ids: &i,
+            positions: &p,
+            mask: &mk,
+        },
+        Some(&mut small),
+        &opts,
+    );
+    assert!(err.is_err(), "13 positions into a capacity of 12");
+    // A growing cache takes no write column.
+    let col = Tensor::new(&[0u32], &Device::Cpu).unwrap();
+    assert!(KvCache::new(&m.cfg).set_write_column(Some(&col)).is_err());
+}
