@@ -46,6 +46,9 @@ pub struct OptStats {
     pub skipped_samples: usize,
     /// Optimizer steps of the step.
     pub opt_steps: usize,
+    /// Seconds spent in the optimizer updates (the rest of the optimize phase is the policy's
+    /// forward and backward).
+    pub optimizer_s: f64,
 }
 
 fn mean(v: impl IntoIterator<Item = f64>) -> f64 {
@@ -191,6 +194,24 @@ fn optimizer_metrics(m: &mut Metrics, opt: &OptStats) {
     m.insert("nan_skips".into(), opt.nan_skips as f64);
 }
 
+/// `time/<phase>`: the seconds of a GRPO step's phases, from the phase boundaries' clock
+/// (`optimize` split into the policy's forward/backward and the optimizer's updates). Wall
+/// clock: on a GPU each phase ends by reading results back, so the device's queue is drained.
+pub fn phase_times(
+    m: &mut Metrics,
+    gen: f64,
+    score: f64,
+    reference: f64,
+    optimize: f64,
+    opt: &OptStats,
+) {
+    m.insert("time/generation".into(), gen);
+    m.insert("time/score".into(), score);
+    m.insert("time/reference".into(), reference);
+    m.insert("time/policy".into(), (optimize - opt.optimizer_s).max(0.0));
+    m.insert("time/optimizer".into(), opt.optimizer_s);
+}
+
 /// The metrics of a warm-up (behaviour cloning) step.
 pub fn warmup_metrics(opt: &OptStats) -> Metrics {
     let mut m: Metrics = BTreeMap::new();
@@ -323,6 +344,7 @@ mod tests {
             nan_skips: 0,
             skipped_samples: 2,
             opt_steps: 2,
+            optimizer_s: 0.0,
         };
         let m = grpo_metrics(&samples, 2, &opt, 100.0);
         close(&m, "phase", 1.0);
@@ -415,5 +437,25 @@ mod tests {
             1.0,
         );
         assert_eq!(std_unbiased(&[4.0]), 0.0);
+    }
+    #[test]
+    fn phase_times_split_the_optimize_phase_into_policy_and_optimizer() {
+        let mut m = Metrics::new();
+        let opt = OptStats {
+            optimizer_s: 0.25,
+            ..OptStats::default()
+        };
+        phase_times(&mut m, 3.0, 0.5, 1.0, 2.0, &opt);
+        let got: Vec<(&str, f64)> = m.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("time/generation", 3.0),
+                ("time/optimizer", 0.25),
+                ("time/policy", 1.75),
+                ("time/reference", 1.0),
+                ("time/score", 0.5),
+            ]
+        );
     }
 }

@@ -166,6 +166,22 @@ impl EventSink {
     }
 }
 
+/// Seconds between laps, for the `time/*` metrics of a step's phases.
+struct PhaseClock(Instant);
+
+impl PhaseClock {
+    fn start() -> Self {
+        PhaseClock(Instant::now())
+    }
+    /// Seconds since the last lap (or the start).
+    fn lap(&mut self) -> f64 {
+        let now = Instant::now();
+        let s = now.duration_since(self.0).as_secs_f64();
+        self.0 = now;
+        s
+    }
+}
+
 /// A deterministic 64-bit mix of several values (seeds of sequences, data order).
 fn mix(parts: &[u64]) -> u64 {
     let mut r = Rng::new(0x5241_4946);
@@ -782,8 +798,10 @@ impl Trainer {
             self.grpo_step(step)?
         };
         if self.eval_due(step) {
+            let t_eval = Instant::now();
             let (em, er) = self.heldout_eval(step)?;
             m.extend(em);
+            m.insert("time/eval".into(), t_eval.elapsed().as_secs_f64());
             rollouts.extend(er);
         }
         m.insert("step_time".into(), t_step.elapsed().as_secs_f64());
@@ -798,17 +816,24 @@ impl Trainer {
             prompts: records.iter().map(|&r| self.train[r].id.clone()).collect(),
         });
         self.trainable.set_training(false);
+        let mut clock = PhaseClock::start();
         let (mut samples, gen_tps) = self.generate(step, &records, Pool::Train, false)?;
+        let t_gen = clock.lap();
         self.score(&mut samples, &records, Pool::Train)?;
         self.assign(&mut samples, &records);
         for s in &samples {
             let r = self.to_rollout(step, s, &records, Pool::Train);
             self.events.send(TrainerEvent::Rollout(Box::new(r)));
         }
+        let t_score = clock.lap();
         let batch = TrainBatch::new(&samples);
         let refs = self.reference(&batch)?;
+        let t_ref = clock.lap();
         let opt = self.optimize(step, &mut samples, &batch, &refs)?;
-        let m = metrics::grpo_metrics(&Self::sample_stats(&samples), records.len(), &opt, gen_tps);
+        let t_opt = clock.lap();
+        let mut m =
+            metrics::grpo_metrics(&Self::sample_stats(&samples), records.len(), &opt, gen_tps);
+        metrics::phase_times(&mut m, t_gen, t_score, t_ref, t_opt, &opt);
         let rollouts = samples
             .iter()
             .map(|s| self.to_rollout(step, s, &records, Pool::Train))

@@ -457,7 +457,9 @@ impl Trainer {
         lr: f64,
         st: &mut OptStats,
     ) -> Result<()> {
+        let t = std::time::Instant::now();
         let info = self.opt.step(&self.trainable.vars, &acc.grads, lr, 1.0)?;
+        st.optimizer_s += t.elapsed().as_secs_f64();
         if !info.applied {
             st.nan_skips += 1;
             self.events.send(TrainerEvent::Warning(format!(
