@@ -843,7 +843,7 @@ impl Trainer {
 
     /// Phase 7, commit: the step's metrics, rollouts and (when due) checkpoint in one
     /// transaction; older checkpoints beyond `keep_checkpoints` are deleted after it.
-    fn commit(&mut self, step: u64, m: Metrics, rollouts: Vec<Rollout>) -> Result<()> {
+    fn commit(&mut self, step: u64, mut m: Metrics, rollouts: Vec<Rollout>) -> Result<()> {
         let want_ckpt = self.save_now
             || self.stop
             || step == self.last_step
@@ -851,7 +851,10 @@ impl Trainer {
             || (self.cfg.train.checkpoint_every > 0
                 && step.is_multiple_of(self.cfg.train.checkpoint_every as u64));
         let checkpoint = if want_ckpt {
-            Some(self.make_checkpoint(step)?)
+            let t = Instant::now();
+            let ck = self.make_checkpoint(step)?;
+            m.insert("time/checkpoint".into(), t.elapsed().as_secs_f64());
+            Some(ck)
         } else {
             None
         };
