@@ -232,9 +232,6 @@ struct Trainer {
     train: Vec<Record>,
     heldout: Vec<Record>,
     experts: Vec<usize>,
-    /// This GRPO step's weight of each of `experts` (`raif.bc_sampling = "failing"`); empty:
-    /// uniform.
-    demo_weights: Vec<f64>,
     /// Training records with a single constraint (the curriculum's first stage).
     single: Vec<usize>,
     first_step: u64,
@@ -581,7 +578,6 @@ impl Trainer {
             train,
             heldout,
             experts,
-            demo_weights: Vec::new(),
             single,
             first_step: 1,
             last_step,

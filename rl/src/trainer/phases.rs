@@ -416,7 +416,7 @@ impl Trainer {
         );
         let n_opt = Self::optimizer_steps_per_rollout(&self.cfg);
         let grpo_step = step - self.cfg.warmup.steps as u64;
-        self.demo_weights = self.failing_demo_weights()?;
+        let demo_weights = self.failing_demo_weights()?;
         let mut st = OptStats::default();
         let all: Vec<usize> = (0..batch.idx.len()).collect();
         for (o, chunk) in all.chunks(per_opt).enumerate() {
@@ -435,6 +435,7 @@ impl Trainer {
                     m,
                     n_micro,
                     denom: chunk.len() as f64,
+                    demo_weights: &demo_weights,
                 };
                 any |= self.micro_step(&ctx, micro, samples, batch, refs, &mut acc, &mut st)?;
             }
@@ -492,7 +493,7 @@ impl Trainer {
             Some(self.policy_part(ctx.denom, micro, samples, batch, refs, st)?)
         };
         let micro_id = mix(&[ctx.step, ctx.o as u64, ctx.m as u64]);
-        if let Some(demo) = self.expert_demo(micro_id)? {
+        if let Some(demo) = self.expert_demo(micro_id, ctx.demo_weights)? {
             let nll = self.demo_nll(&[demo], self.cfg.raif.bc_mask_prompt, st)?;
             let bc = (nll * (self.cfg.raif.bc_coef / ctx.n_micro as f64))?;
             loss = Some(match loss {
@@ -615,14 +616,14 @@ impl Trainer {
     }
 
     /// The behaviour-cloning demonstration of a GRPO micro-batch, chosen by (seed, micro id):
-    /// uniformly, or by `demo_weights` when they are set.
-    fn expert_demo(&self, micro: u64) -> Result<Option<Demo>> {
+    /// uniformly, or by `weights` when they are given (one per expert).
+    fn expert_demo(&self, micro: u64, weights: &[f64]) -> Result<Option<Demo>> {
         if !self.cfg.raif.expert_bc || self.experts.is_empty() {
             return Ok(None);
         }
         let bits = mix(&[self.cfg.train.seed, micro, 3]);
-        let i = if self.demo_weights.len() == self.experts.len() {
-            sampling::draw(&self.demo_weights, sampling::unit(bits))
+        let i = if weights.len() == self.experts.len() {
+            sampling::draw(weights, sampling::unit(bits))
         } else {
             (bits % self.experts.len() as u64) as usize
         };
@@ -767,12 +768,14 @@ impl Trainer {
 }
 
 /// Where a micro-batch sits in its step.
-struct MicroCtx {
+struct MicroCtx<'a> {
     step: u64,
     o: usize,
     m: usize,
     n_micro: usize,
     denom: f64,
+    /// The step's weight of each expert demonstration; empty: uniform.
+    demo_weights: &'a [f64],
 }
 
 /// Values of the scored tokens of a completion of `n` tokens, placed at their positions with
