@@ -11,6 +11,9 @@ use raif_model::train::Trainable;
 use raif_model::transformer::{padded_inputs, Batch, ForwardOptions};
 use raif_model::{Arch, Generation, Generator, SamplingParams, Tokenizer, Transformer};
 
+mod common;
+use common::{max_abs, max_abs_diff};
+
 const ARCHS: [Arch; 3] = [Arch::Llama, Arch::Qwen2, Arch::Mistral];
 
 /// A tiny model as loading builds it: packed.
@@ -49,17 +52,7 @@ fn logits(m: &Transformer) -> Tensor {
 
 /// max |a − b| / max |b|.
 fn rel(a: &Tensor, b: &Tensor) -> f32 {
-    let max = |t: &Tensor| {
-        t.abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
-    };
-    max(&(a - b).unwrap()) / max(b)
+    max_abs_diff(a, b) / max_abs(b)
 }
 
 /// Greedy continuations of two prompts of different lengths (a padded batch: a prefill, then

@@ -18,20 +18,10 @@ use raif_model::{
     SamplingParams, Tokenizer, Transformer,
 };
 
-const ARCHS: [Arch; 3] = [Arch::Llama, Arch::Qwen2, Arch::Mistral];
+mod common;
+use common::max_abs_diff;
 
-fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
-    (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap()
-}
+const ARCHS: [Arch; 3] = [Arch::Llama, Arch::Qwen2, Arch::Mistral];
 
 fn full_logits(m: &Transformer, ids: &[u32], path: ForwardPath) -> Tensor {
     let (i, p, mask) = padded_inputs(&[ids], &[0], 0, &Device::Cpu).unwrap();

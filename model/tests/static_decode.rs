@@ -8,6 +8,9 @@ use raif_model::tiny::{random_weights, tiny_config, tiny_tokenizer_json};
 use raif_model::transformer::{padded_inputs, static_step_inputs, Batch, ForwardOptions};
 use raif_model::{Arch, Generation, Generator, SamplingParams, Tokenizer, Transformer};
 
+mod common;
+use common::max_abs_diff;
+
 fn model(arch: Arch, seed: u64) -> Transformer {
     let cfg = tiny_config(arch);
     let w = random_weights(&cfg, seed, 0.2, DType::F32, &Device::Cpu).unwrap();
@@ -114,16 +117,7 @@ fn each_fixed_shape_step_gives_the_growing_caches_logits() {
                 &opts,
             )
             .unwrap();
-        let d = (got - &want)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let d = max_abs_diff(&got, &want);
         assert!(d <= 1e-5, "step {step}: {d}");
         assert_eq!(fixed.len(), grow.len());
     }
