@@ -315,11 +315,60 @@ impl Attention {
         Ok([one(0)?, one(1)?, one(2)?])
     }
 
-    fn forward(
+    /// A fixed-shape decode step (one position, a cache writing at a device-held column) on the
+    /// fused path with packed q/k/v: q, then the whole key and value buffers, with RoPE and the
+    /// cache write in one op ([`crate::ops::infer::rope_kv_write`]; LoRA deltas added to the
+    /// packed output first). `None`: the general path (`RAIF_FUSED_ROPE_KV=0` forces it).
+    fn column_step(
         &self,
         x: &Tensor,
         ctx: &BlockCtx,
         cache: Option<&mut LayerCache>,
+    ) -> Result<Option<(Tensor, Tensor, Tensor)>> {
+        let lins = [&self.q_proj, &self.k_proj, &self.v_proj];
+        let Some(cache) = cache.filter(|c| c.has_column()) else {
+            return Ok(None);
+        };
+        if ctx.path != ForwardPath::Fused
+            || x.dim(1)? != 1
+            || std::env::var("RAIF_FUSED_ROPE_KV").as_deref() == Ok("0")
+        {
+            return Ok(None);
+        }
+        let Some((mut y, deltas)) = packed_forward(self.qkv.as_ref(), &lins, x, ctx.adapters)?
+        else {
+            return Ok(None);
+        };
+        if deltas.iter().any(Option::is_some) {
+            let rows = y.dim(0)?;
+            let parts = deltas
+                .iter()
+                .zip(lins)
+                .map(|(d, l)| match d {
+                    Some(d) => Ok(d.clone()),
+                    None => Tensor::zeros((rows, l.weight.dim(0)?), y.dtype(), y.device()),
+                })
+                .collect::<candle_core::Result<Vec<_>>>()?;
+            y = (y + Tensor::cat(&parts, 1)?)?;
+        }
+        let Some((kc, vc, column)) = cache.column_step()? else {
+            return Ok(None);
+        };
+        let heads = crate::ops::infer::Heads {
+            nh: self.n_head,
+            nkv: self.n_kv,
+            hd: self.head_dim,
+        };
+        let q =
+            crate::ops::infer::rope_kv_write(&y, (&ctx.cos, &ctx.sin), (&kc, &vc), &column, heads)?;
+        Ok(Some((q, kc, vc)))
+    }
+
+    fn forward(
+        &self,
+        x: &Tensor,
+        ctx: &BlockCtx,
+        mut cache: Option<&mut LayerCache>,
     ) -> Result<Tensor> {
         let BlockCtx {
             cos,
@@ -331,13 +380,19 @@ impl Attention {
         let (path, ad) = (*path, *ad);
         let t = x.dim(1)?;
         let (nh, nkv, hd) = (self.n_head, self.n_kv, self.head_dim);
-        let [q, k, v] = self.qkv(x, path, ad)?;
-        let (q, k, v) = (q.transpose(1, 2)?, k.transpose(1, 2)?, v.transpose(1, 2)?);
-        let q = rope(&q, cos, sin, path)?;
-        let k = rope(&k, cos, sin, path)?;
-        let (k, v) = match cache {
-            Some(c) => c.append(&k, &v)?,
-            None => (k, v.contiguous()?),
+        let (q, k, v) = match self.column_step(x, ctx, cache.as_deref_mut())? {
+            Some(qkv) => qkv,
+            None => {
+                let [q, k, v] = self.qkv(x, path, ad)?;
+                let (q, k, v) = (q.transpose(1, 2)?, k.transpose(1, 2)?, v.transpose(1, 2)?);
+                let q = rope(&q, cos, sin, path)?;
+                let k = rope(&k, cos, sin, path)?;
+                let (k, v) = match cache {
+                    Some(c) => c.append(&k, &v)?,
+                    None => (k, v.contiguous()?),
+                };
+                (q, k, v)
+            }
         };
         let scale = 1.0 / (hd as f64).sqrt();
         let cpu_fused =

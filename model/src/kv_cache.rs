@@ -75,6 +75,26 @@ impl LayerCache {
         Ok((kb.narrow(2, 0, self.len)?, vb.narrow(2, 0, self.len)?))
     }
 
+    /// Whether fixed-shape steps write at a device-held column ([`KvCache::set_write_column`]).
+    pub(crate) fn has_column(&self) -> bool {
+        self.column.is_some() && self.k.is_some()
+    }
+
+    /// A fixed-shape step of one position (a write column set): takes the position and hands
+    /// back the whole key and value buffers and the column, for a caller that writes them
+    /// itself ([`crate::ops::infer::rope_kv_write`]). `None` without a column.
+    pub(crate) fn column_step(&mut self) -> Result<Option<(Tensor, Tensor, Tensor)>> {
+        let (Some(col), Some(kb), Some(vb)) = (&self.column, &self.k, &self.v) else {
+            return Ok(None);
+        };
+        let cap = kb.dim(2)?;
+        if self.len + 1 > cap {
+            bail!("kv cache: a fixed-shape step writes one position within the capacity {cap}");
+        }
+        self.len += 1;
+        Ok(Some((kb.clone(), vb.clone(), col.clone())))
+    }
+
     /// Keep only the given batch rows (sequences that are still generating).
     fn retain_rows(&mut self, rows: &Tensor) -> Result<()> {
         if let (Some(k), Some(v)) = (&self.k, &self.v) {
@@ -89,12 +109,16 @@ impl LayerCache {
 #[derive(Clone, Debug)]
 pub struct KvCache {
     layers: Vec<LayerCache>,
+    /// Bumped whenever the buffers are replaced (rows retained): a captured decode step holds
+    /// their addresses and is valid for one generation only.
+    generation: u64,
 }
 
 impl KvCache {
     pub fn new(cfg: &ModelConfig) -> Self {
         KvCache {
             layers: vec![LayerCache::default(); cfg.num_hidden_layers],
+            generation: 0,
         }
     }
 
@@ -107,6 +131,7 @@ impl KvCache {
         };
         KvCache {
             layers: vec![layer; cfg.num_hidden_layers],
+            generation: 0,
         }
     }
 
@@ -147,20 +172,44 @@ impl KvCache {
         for l in &mut self.layers {
             l.retain_rows(&idx)?;
         }
+        self.generation += 1;
+        Ok(())
+    }
+
+    /// Which buffers the cache holds: changes when [`KvCache::retain_rows`] replaces them.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Set the cached length of every layer: a replayed decode step wrote one more position
+    /// on the device without running the forward's bookkeeping, or a failed capture recorded
+    /// one it never wrote. Within the capacity only.
+    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+    pub(crate) fn set_len(&mut self, len: usize) -> Result<()> {
+        if self.capacity().is_some_and(|cap| len > cap) {
+            bail!("kv cache: {len} positions do not fit the fixed capacity");
+        }
+        for l in &mut self.layers {
+            l.len = len;
+        }
         Ok(())
     }
 }
 
 /// `buf[.., .., column, ..] = src` in place, `buf (B, H, capacity, D)`, `src (B, H, 1, D)`,
 /// the column read from the `(1,)` u32 tensor `column` on the buffers' device. CPU: one op that
-/// reads the column from the tensor; elsewhere the column is read back to the host and written
-/// with `slice_set` (a CUDA kernel reading it from device memory is what a captured graph needs:
-/// not written yet).
-fn write_column(buf: &Tensor, src: &Tensor, column: &Tensor) -> Result<()> {
+/// reads the column from the tensor; CUDA: one kernel that reads it from device memory (what a
+/// captured graph replays); elsewhere the column is read back to the host and written with
+/// `slice_set`.
+pub(crate) fn write_column(buf: &Tensor, src: &Tensor, column: &Tensor) -> Result<()> {
     let src = src.contiguous()?;
     if buf.device().is_cpu() {
         buf.inplace_op3(&src, column, &WriteColumn)?;
         return Ok(());
+    }
+    #[cfg(feature = "cuda")]
+    if crate::ops::cuda::ops_apply(&[buf, &src]) {
+        return crate::ops::cuda_infer::kv_write(buf, &src, column);
     }
     let c = column.to_vec1::<u32>()?.first().copied().unwrap_or(0) as usize;
     buf.slice_set(&src, 2, c)?;

@@ -26,9 +26,8 @@
 //! each is one kernel (RMSNorm's backward two: the rows, then the sum of the blocks' partial
 //! weight gradients), reading its inputs once, computing in f32, writing once.
 //!
-//! **Generation's fused forward** ([`crate::ops::infer`]): SwiGLU read straight from the packed
-//! gate/up output, and the residual add with the RMSNorm after it (one block per row), each one
-//! kernel where candle's composites were two or three passes.
+//! **Generation's fused forward** ([`crate::ops::infer`]) has its kernels in
+//! [`crate::ops::cuda_infer`], compiled with these.
 //!
 //! The source is compiled once per process with NVRTC (which ships with the CUDA runtime
 //! libraries the cuda build already needs), so the build needs no extra compiler step.
@@ -343,55 +342,6 @@ extern "C" __global__ void raif_softmax_bwd_##SUF(T* dp, const T* p, const T* dy
 RAIF_LAYER_OPS(f32, float)
 RAIF_LAYER_OPS(bf16, unsigned short)
 
-// --- generation's fused forward (`ops::infer`): no backward. ---------------------------------
-// out[r, j] = silu(y[r, j]) * y[r, f + j]: SwiGLU of the packed gate/up output y (rows, 2f).
-template <typename T>
-__device__ void swiglu_packed(const T* y, T* out, unsigned long long rows, unsigned long long f) {
-    unsigned long long n = rows * f;
-    unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
-    for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
-         i += stride) {
-        unsigned long long r = i / f, j = i % f;
-        float a = load_logit(y, r * 2 * f + j), b = load_logit(y, r * 2 * f + f + j);
-        float s = 1.0f / (1.0f + expf(-a));
-        store_logit(out, i, a * s * b);
-    }
-}
-// One block per row of d: sum = x + h (stored in T, and the norm taken of the stored value, as
-// the composite add then RMSNorm do), norm = sum / sqrt(mean(sum²) + eps) * w. Each thread
-// reads back only the elements it wrote itself.
-template <typename T>
-__device__ void add_rms(const T* x, const T* h, const T* w, T* sum, T* norm, unsigned int d,
-                        float eps) {
-    __shared__ float sh[32];
-    unsigned long long r = blockIdx.x;
-    const T* xr = x + r * d;
-    const T* hr = h + r * d;
-    T* sr = sum + r * d;
-    T* nr = norm + r * d;
-    float ss = 0.0f;
-    for (unsigned int j = threadIdx.x; j < d; j += blockDim.x) {
-        store_logit(sr, j, load_logit(xr, j) + load_logit(hr, j));
-        float v = load_logit(sr, j);
-        ss += v * v;
-    }
-    ss = block_sum(ss, sh);
-    float m = sqrtf(ss / (float)d + eps);
-    for (unsigned int j = threadIdx.x; j < d; j += blockDim.x)
-        store_logit(nr, j, load_logit(sr, j) / m * load_logit(w, j));
-}
-#define RAIF_INFER_OPS(SUF, T)                                                                  \
-extern "C" __global__ void raif_swiglu_packed_##SUF(const T* y, T* out, unsigned long long rows, \
-                                                    unsigned long long f) {                     \
-    swiglu_packed(y, out, rows, f);                                                             \
-}                                                                                               \
-extern "C" __global__ void raif_add_rms_##SUF(const T* x, const T* h, const T* w, T* sum,        \
-                                              T* norm, unsigned int d, float eps) {             \
-    add_rms(x, h, w, sum, norm, d, eps);                                                        \
-}
-RAIF_INFER_OPS(f32, float)
-RAIF_INFER_OPS(bf16, unsigned short)
-
 extern "C" __global__ void raif_adamw_f32(unsigned short* p16, float* p32, float* m, float* v,
                                           const float* g, unsigned long long n, float lr,
                                           float b1, float b2, float eps, float wd, float bc1,
@@ -409,9 +359,12 @@ extern "C" __global__ void raif_adamw_bf16(unsigned short* p16, float* p32, floa
 fn ptx() -> Result<&'static str> {
     static PTX: OnceLock<std::result::Result<String, String>> = OnceLock::new();
     PTX.get_or_init(|| {
-        candle_core::cuda_backend::cudarc::nvrtc::compile_ptx(SRC)
-            .map(|p| p.to_src())
-            .map_err(|e| format!("{e:?}"))
+        candle_core::cuda_backend::cudarc::nvrtc::compile_ptx(format!(
+            "{SRC}{}",
+            crate::ops::cuda_infer::SRC
+        ))
+        .map(|p| p.to_src())
+        .map_err(|e| format!("{e:?}"))
     })
     .as_deref()
     .map_err(|e| anyhow::anyhow!("compiling the training kernels with NVRTC: {e}"))
@@ -453,7 +406,7 @@ fn switched_off(var: &'static str) -> bool {
 
 /// The launch shape of a grid-stride kernel over `n` elements: 256 threads a block, at most
 /// 32 blocks per multiprocessor of the largest cards.
-fn grid(n: usize) -> LaunchConfig {
+pub(super) fn grid(n: usize) -> LaunchConfig {
     let threads = 256u32;
     LaunchConfig {
         grid_dim: (n.div_ceil(threads as usize).clamp(1, 132 * 32) as u32, 1, 1),
@@ -500,7 +453,7 @@ pub fn sum_squares(grads: &[Option<Tensor>]) -> Result<Option<f64>> {
 }
 
 /// The device address of a contiguous tensor's first element.
-fn address(t: &Tensor) -> Result<u64> {
+pub(super) fn address(t: &Tensor) -> Result<u64> {
     let (storage, layout) = t.storage_and_layout();
     let Storage::Cuda(s) = &*storage else {
         bail!("fused kernel: a tensor is not on the CUDA device");
@@ -561,7 +514,7 @@ pub fn logprob_applies(logits: &Tensor) -> bool {
 }
 
 /// One block of `threads` threads per row.
-fn per_row(rows: usize, threads: u32) -> LaunchConfig {
+pub(super) fn per_row(rows: usize, threads: u32) -> LaunchConfig {
     LaunchConfig {
         grid_dim: (rows as u32, 1, 1),
         block_dim: (threads, 1, 1),
@@ -667,7 +620,7 @@ pub fn ops_apply(ts: &[&Tensor]) -> bool {
 }
 
 /// A kernel argument.
-enum Arg {
+pub(super) enum Arg {
     U64(u64),
     U32(u32),
     F32(f32),
@@ -679,7 +632,7 @@ enum Arg {
 /// # Safety
 /// `args` must match the kernel's parameters, and every address among them must be a live
 /// buffer as large as the kernel reads or writes under `cfg`.
-unsafe fn launch(t: &Tensor, op: &str, cfg: LaunchConfig, args: &[Arg]) -> Result<()> {
+pub(super) unsafe fn launch(t: &Tensor, op: &str, cfg: LaunchConfig, args: &[Arg]) -> Result<()> {
     let Device::Cuda(dev) = t.device() else {
         bail!("fused {op}: the tensor is not on the CUDA device");
     };
@@ -704,7 +657,7 @@ unsafe fn launch(t: &Tensor, op: &str, cfg: LaunchConfig, args: &[Arg]) -> Resul
     Ok(())
 }
 
-fn same_count(op: &str, ts: &[(&str, &Tensor)], n: usize) -> Result<()> {
+pub(super) fn same_count(op: &str, ts: &[(&str, &Tensor)], n: usize) -> Result<()> {
     for (what, t) in ts {
         if t.elem_count() != n {
             bail!(
@@ -876,60 +829,4 @@ pub fn softmax_bwd_inplace(dp: &Tensor, p: &Tensor, dy: &Tensor, y: &Tensor) -> 
     // SAFETY: `dp`, `p` hold `rows × tk` elements, `dy`, `y` `rows × d`, all of one dtype; only
     // `dp` (the caller's fresh tensor) is written.
     unsafe { launch(dp, "softmax_bwd", per_row(rows, 256), &args) }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Generation's fused forward (`ops::infer` calls these where [`ops_apply`] holds).
-
-/// SwiGLU of the packed gate/up output `y (rows, 2f)` (gate first): `silu(gate) · up`,
-/// `(rows, f)`.
-pub fn swiglu_packed(y: &Tensor) -> Result<Tensor> {
-    let (rows, two_f) = y.dims2()?;
-    if two_f % 2 != 0 {
-        bail!("fused packed swiglu: odd width {two_f}");
-    }
-    let f = two_f / 2;
-    let out = Tensor::zeros((rows, f), y.dtype(), y.device())?;
-    let n = rows * f;
-    if n == 0 {
-        return Ok(out);
-    }
-    let args = [address(y)?, address(&out)?, rows as u64, f as u64].map(Arg::U64);
-    // SAFETY: `y` is a contiguous buffer of `rows × 2f` elements and the fresh `out` one of
-    // `rows × f`, of one dtype (the caller checks `ops_apply`).
-    unsafe { launch(y, "swiglu_packed", grid(n), &args) }?;
-    Ok(out)
-}
-
-/// The residual add and the RMSNorm after it, `(2, rows, H)`: `s = x + h`, then
-/// `s / √(mean(s²) + eps) · w`.
-pub fn add_rms_norm(x: &Tensor, h: &Tensor, w: &Tensor, eps: f64) -> Result<Tensor> {
-    let d = w.elem_count();
-    let n = x.elem_count();
-    if d == 0 || n % d != 0 || x.dims().last() != Some(&d) {
-        bail!(
-            "fused add-rms-norm: x {:?} does not end in w's {d}",
-            x.dims()
-        );
-    }
-    same_count("add-rms-norm", &[("update", h)], n)?;
-    let rows = n / d;
-    let out = Tensor::zeros((2, rows, d), x.dtype(), x.device())?;
-    if rows == 0 {
-        return Ok(out);
-    }
-    let (sum, norm) = (out.get(0)?, out.get(1)?);
-    let args = [
-        Arg::U64(address(x)?),
-        Arg::U64(address(h)?),
-        Arg::U64(address(w)?),
-        Arg::U64(address(&sum)?),
-        Arg::U64(address(&norm)?),
-        Arg::U32(d as u32),
-        Arg::F32(eps as f32),
-    ];
-    // SAFETY: `x`, `h` hold `rows × d` elements and `w` `d`, contiguous, of one dtype (the
-    // caller checks `ops_apply`); `sum` and `norm` are the two halves of the fresh `out`.
-    unsafe { launch(x, "add_rms", per_row(rows, 256), &args) }?;
-    Ok(out)
 }

@@ -58,7 +58,7 @@ pub fn swiglu_packed(y: &Tensor) -> Result<Tensor> {
     }
     #[cfg(feature = "cuda")]
     if crate::ops::cuda::ops_apply(&[&y]) {
-        return crate::ops::cuda::swiglu_packed(&y)
+        return crate::ops::cuda_infer::swiglu_packed(&y)
             .map_err(|e| candle_core::Error::Msg(format!("{e:#}")));
     }
     crate::ops::layer::swiglu(&y.narrow(1, 0, f)?, &y.narrow(1, f, f)?)
@@ -153,12 +153,127 @@ pub fn add_rms_norm(x: &Tensor, h: &Tensor, w: &Tensor, eps: f64) -> Result<(Ten
 fn cuda_add_rms_norm(x: &Tensor, h: &Tensor, w: &Tensor, eps: f64) -> Result<Option<Tensor>> {
     #[cfg(feature = "cuda")]
     if crate::ops::cuda::ops_apply(&[x, h, w]) {
-        return crate::ops::cuda::add_rms_norm(x, h, w, eps)
+        return crate::ops::cuda_infer::add_rms_norm(x, h, w, eps)
             .map(Some)
             .map_err(|e| candle_core::Error::Msg(format!("{e:#}")));
     }
     let _ = (x, h, w, eps);
     Ok(None)
+}
+
+/// Head counts and width of one attention layer: query heads, key/value heads, head width.
+#[derive(Clone, Copy, Debug)]
+pub struct Heads {
+    pub nh: usize,
+    pub nkv: usize,
+    pub hd: usize,
+}
+
+/// Rotate-half RoPE of the q and k heads of one decode position, read straight from the packed
+/// q/k/v output `y (B, (nh + 2·nkv)·hd)` with `cos`/`sin (B, hd/2)` (CPU, f32, contiguous) →
+/// `(B, nh + nkv, 1, hd)`: candle's rope arithmetic, so the same bits.
+struct RopeQkCpu(Heads);
+
+impl CustomOp3 for RopeQkCpu {
+    fn name(&self) -> &'static str {
+        "rope-qk"
+    }
+    fn cpu_fwd(
+        &self,
+        sy: &CpuStorage,
+        ly: &Layout,
+        sc: &CpuStorage,
+        lc: &Layout,
+        ss: &CpuStorage,
+        ls: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let Heads { nh, nkv, hd } = self.0;
+        let (CpuStorage::F32(y), CpuStorage::F32(cs), CpuStorage::F32(sn)) = (sy, sc, ss) else {
+            candle_core::bail!("rope-qk: f32 only");
+        };
+        let (Some((y0, y1)), Some((c0, c1)), Some((s0, s1))) = (
+            ly.contiguous_offsets(),
+            lc.contiguous_offsets(),
+            ls.contiguous_offsets(),
+        ) else {
+            candle_core::bail!("rope-qk: inputs must be contiguous");
+        };
+        let (y, cs, sn) = (&y[y0..y1], &cs[c0..c1], &sn[s0..s1]);
+        let (heads, half) = (nh + 2 * nkv, hd / 2);
+        let b = y.len() / (heads * hd).max(1);
+        if hd % 2 != 0 || y.len() != b * heads * hd || cs.len() != b * half || sn.len() != cs.len()
+        {
+            candle_core::bail!("rope-qk: y {:?}, cos {:?}", ly.shape(), lc.shape());
+        }
+        let rot = nh + nkv;
+        let mut out = vec![0f32; b * rot * hd];
+        for (r, o) in out.chunks_exact_mut(rot * hd).enumerate() {
+            let (c, s) = (&cs[r * half..][..half], &sn[r * half..][..half]);
+            for (h, oh) in o.chunks_exact_mut(hd).enumerate() {
+                let x = &y[(r * heads + h) * hd..][..hd];
+                for j in 0..half {
+                    let (a, e) = (x[j], x[j + half]);
+                    oh[j] = a * c[j] - e * s[j];
+                    oh[j + half] = a * s[j] + e * c[j];
+                }
+            }
+        }
+        Ok((CpuStorage::F32(out), Shape::from((b, rot, 1, hd))))
+    }
+}
+
+/// One decode position's attention inputs from the packed q/k/v output `y (B, 1, (nh + 2·nkv)·hd)`:
+/// rotate-half RoPE of the q and k heads with `cos`/`sin (B, 1, hd/2)`, k and v written into the
+/// fixed-capacity caches `kc`/`vc (B, nkv, cap, hd)` at the column the `(1,)` u32 tensor `column`
+/// holds; returns q `(B, nh, 1, hd)`. On CUDA one kernel, the column read on the device (what a
+/// captured decode step replays); on the CPU (f32) one pass for the rotations and one per cache
+/// write; elsewhere candle's rope and the cache's column write. No gradient.
+pub fn rope_kv_write(
+    y: &Tensor,
+    (cos, sin): (&Tensor, &Tensor),
+    (kc, vc): (&Tensor, &Tensor),
+    column: &Tensor,
+    heads: Heads,
+) -> Result<Tensor> {
+    let Heads { nh, nkv, hd } = heads;
+    let b = kc.dim(0)?;
+    let (y, cos, sin) = (
+        y.reshape((b, (nh + 2 * nkv) * hd))?.contiguous()?,
+        cos.reshape((b, hd / 2))?.contiguous()?,
+        sin.reshape((b, hd / 2))?.contiguous()?,
+    );
+    #[cfg(feature = "cuda")]
+    if crate::ops::cuda::ops_apply(&[&y, &cos, &sin, kc, vc]) {
+        return crate::ops::cuda_infer::rope_kv_write(
+            &y,
+            (&cos, &sin),
+            (kc, vc),
+            column,
+            (nh, nkv, hd),
+        )
+        .map_err(|e| candle_core::Error::Msg(format!("{e:#}")));
+    }
+    let write = |buf: &Tensor, t: &Tensor| {
+        crate::kv_cache::write_column(buf, t, column)
+            .map_err(|e| candle_core::Error::Msg(format!("{e:#}")))
+    };
+    let v = y
+        .narrow(1, (nh + nkv) * hd, nkv * hd)?
+        .reshape((b, nkv, 1, hd))?;
+    if cpu_f32(&y) && cpu_f32(&cos) && cpu_f32(&sin) {
+        let qk = y.apply_op3_no_bwd(&cos, &sin, &RopeQkCpu(heads))?;
+        write(kc, &qk.narrow(1, nh, nkv)?)?;
+        write(vc, &v)?;
+        return qk.narrow(1, 0, nh);
+    }
+    let (cos, sin) = (cos.reshape((b, 1, hd / 2))?, sin.reshape((b, 1, hd / 2))?);
+    let rot = |off: usize, n: usize| -> Result<Tensor> {
+        let x = y.narrow(1, off * hd, n * hd)?.reshape((b, n, 1, hd))?;
+        candle_nn::rotary_emb::rope(&x.contiguous()?, &cos, &sin)
+    };
+    write(kc, &rot(nh, nkv)?)?;
+    write(vc, &v)?;
+    rot(0, nh)
 }
 
 #[cfg(test)]
@@ -222,5 +337,53 @@ mod tests {
         }
         let x = draw((2, 8), 1);
         assert!(add_rms_norm(&x, &draw((2, 4), 2), &draw((1, 8), 3), 1e-5).is_err());
+    }
+
+    /// The CPU rotations read straight from the packed q/k/v output, and the cache writes at
+    /// the device-held column: candle's rope of each head and the values, bit for bit, the
+    /// other columns untouched.
+    #[test]
+    fn rope_kv_write_is_candles_rope_and_the_column_write() {
+        let heads = Heads {
+            nh: 4,
+            nkv: 2,
+            hd: 8,
+        };
+        let (b, cap, col) = (3, 5, 2u32);
+        let w = (heads.nh + 2 * heads.nkv) * heads.hd;
+        let y = draw((b, w), 4).reshape((b, 1, w)).expect("y");
+        let cos = draw((b, 4), 5).reshape((b, 1, 4)).expect("cos");
+        let sin = draw((b, 4), 6).reshape((b, 1, 4)).expect("sin");
+        let kc = draw((b * 2 * cap, 8), 7)
+            .reshape((b, 2, cap, 8))
+            .expect("k cache");
+        let vc = draw((b * 2 * cap, 8), 8)
+            .reshape((b, 2, cap, 8))
+            .expect("v cache");
+        let (k0, v0) = (vec(&kc), vec(&vc));
+        let column = Tensor::new(&[col], &Device::Cpu).expect("column");
+        let q = rope_kv_write(&y, (&cos, &sin), (&kc, &vc), &column, heads).expect("fused");
+        let part = |off: usize, n: usize| {
+            y.narrow(2, off * 8, n * 8)
+                .and_then(|t| t.reshape((b, 1, n, 8)))
+                .and_then(|t| t.transpose(1, 2))
+                .and_then(|t| t.contiguous())
+                .expect("part")
+        };
+        let rope = |x: &Tensor| candle_nn::rotary_emb::rope(x, &cos, &sin).expect("rope");
+        assert_eq!(q.dims(), &[b, 4, 1, 8]);
+        assert_eq!(vec(&q), vec(&rope(&part(0, 4))), "q");
+        let at = |c: &Tensor| c.narrow(2, col as usize, 1).expect("column");
+        assert_eq!(vec(&at(&kc)), vec(&rope(&part(4, 2))), "k");
+        assert_eq!(vec(&at(&vc)), vec(&part(6, 2)), "v");
+        // every other column as it was
+        for (c, before) in [(&kc, &k0), (&vc, &v0)] {
+            let after = vec(c);
+            let changed: Vec<usize> = (0..after.len())
+                .filter(|&i| after[i] != before[i])
+                .map(|i| (i / 8) % cap)
+                .collect();
+            assert!(changed.iter().all(|&c| c == col as usize), "{changed:?}");
+        }
     }
 }

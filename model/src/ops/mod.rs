@@ -9,6 +9,7 @@
 //! - [`infer`]: generation-only fused ops (SwiGLU of the packed gate/up output, the residual
 //!   add with the RMSNorm after it);
 //! - [`cuda`]: the CUDA kernels (layer ops, token log-probs, AdamW), with the `cuda` feature;
+//!   [`cuda_infer`]: generation's (the fused forward, the decode step's cache writes);
 //! - [`adamw`]: the fused AdamW update on the CPU and the numbers of a step it shares with
 //!   the CUDA kernel.
 
@@ -16,6 +17,8 @@ pub mod adamw;
 pub mod cpu;
 #[cfg(feature = "cuda")]
 pub mod cuda;
+#[cfg(feature = "cuda")]
+pub mod cuda_infer;
 pub mod infer;
 pub mod layer;
 pub mod linear;
