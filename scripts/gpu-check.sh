@@ -27,6 +27,11 @@ echo "== (a) CUDA against the CPU on tiny models"
 echo "== (b) raif: decode at batch $BATCH and a training step, random $SHAPE, bf16"
 "$T/raif" --home "$H" bench generate --model "random:$SHAPE" --device cuda --batch "$BATCH" --reps 3 --json \
   | tee "$R/raif-generate.json"
+echo "== (b0) the same decode with the fixed-shape step and its CUDA graphs (RAIF_STATIC_DECODE=1; issue #25)"
+RAIF_STATIC_DECODE=1 "$T/raif" --home "$H" bench generate --model "random:$SHAPE" --device cuda --batch "$BATCH" \
+  --reps 3 --json | tee "$R/raif-generate-static.json"
+RAIF_STATIC_DECODE=1 RAIF_CUDA_GRAPH=0 "$T/raif" --home "$H" bench generate --model "random:$SHAPE" --device cuda \
+  --batch "$BATCH" --reps 3 --json | tee "$R/raif-generate-static-nograph.json"
 "$T/raif" --home "$H" bench train-step --model "random:$SHAPE" --device cuda --batch 8 --seq-len 256 \
   --no-checkpointing --reps 3 --json | tee "$R/raif-train-step.json"
 if [ "${AB:-0}" = 1 ]; then
@@ -120,6 +125,9 @@ rs, ts = s.get("step_s"), t.get("step_s")
 print(f"| train step s (8 x 256, full) | {rs} | {ts} | {ts/rs if rs and ts else '-'} |")
 print(f"raif step phases: forward {s.get('forward_s')} s, backward {s.get('backward_s')} s, optimizer {s.get('optimizer_s')} s")
 print(f"decode: {g.get('bandwidth_fraction')} of the memory-bandwidth bound ({g.get('bandwidth_gbs')} GB/s measured)")
+for name in ("raif-generate-static.json", "raif-generate-static-nograph.json"):
+    x = load(name)
+    print(f"{name}: b1 {x.get('decode_tps_b1')} tok/s (today {g.get('decode_tps_b1')}), batch {x.get('decode_batch')} {x.get('decode_tps_batch')} tok/s, {x.get('bandwidth_fraction')} of the bound; graphs {x.get('graphs')}")
 w = load("train-run.json")
 print(f"whole run: {w.get('steps')} steps, exit {w.get('exit_code')}, peak {w.get('peak_device_memory_mib')} MiB, medians after the first step {w.get('median_after_first')}")
 PYEOF

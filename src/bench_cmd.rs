@@ -423,14 +423,17 @@ fn bench_generate(home: &Home, sel: ModelSel, json: bool, reps: usize, batch: us
         },
     )?;
     let (mut pre, mut d1, mut d8) = (Vec::new(), Vec::new(), Vec::new());
+    let mut graphs = serde_json::Value::Null;
     for r in 0..reps {
         let s = run(vec![long.clone()], &one)?;
         pre.push(s.prompt_tokens as f64 / s.prefill_s);
-        let s = run(vec![short.clone()], &greedy)?;
+        let s1 = run(vec![short.clone()], &greedy)?;
         // The first token comes from the prefill; the rest are decode steps.
-        d1.push((s.generated_tokens - 1) as f64 / s.decode_s);
+        d1.push((s1.generated_tokens - 1) as f64 / s1.decode_s);
         let s = run(vec![short.clone(); batch], &sampled)?;
         d8.push((s.generated_tokens - batch) as f64 / s.decode_s);
+        // what the fixed-shape step's CUDA graphs did (RAIF_STATIC_DECODE=1 on a GPU)
+        graphs = serde_json::json!({ "b1": s1.graphs, "batch": s.graphs });
         log(&format!(
             "rep {}: prefill {:.1} tok/s, decode b1 {:.1} tok/s, decode b{batch} {:.1} tok/s",
             r + 1,
@@ -450,6 +453,8 @@ fn bench_generate(home: &Home, sel: ModelSel, json: bool, reps: usize, batch: us
         "decode_batch": batch,
         "decode_prompt_tokens": short.len(),
         "decode_tps_batch": decode_batch,
+        "static_decode": std::env::var("RAIF_STATIC_DECODE").as_deref() == Ok("1"),
+        "graphs": graphs,
         "peak_rss_mb": peak_rss_mb(),
     });
     if batch == 8 {
@@ -534,11 +539,13 @@ fn device_check(device: &str, dtype: Option<&str>, json: bool) -> Result<()> {
             device::describe(&dev)
         );
         println!(
-            "{:<8} {:>12} {:>12} {:>12} {:>14} {:>12} {:>12} {:>14}  worst gradient",
+            "{:<8} {:>12} {:>12} {:>12} {:>12} {:>8} {:>14} {:>12} {:>12} {:>14}  worst gradient",
             "family",
             "logits rel",
             "packed rel",
             "+lora rel",
+            "decode rel",
+            "replays",
             "log-prob abs",
             "entropy abs",
             "grad rel",
@@ -546,17 +553,24 @@ fn device_check(device: &str, dtype: Option<&str>, json: bool) -> Result<()> {
         );
         for c in &checks {
             println!(
-                "{:<8} {:>12.2e} {:>12.2e} {:>12.2e} {:>14.2e} {:>12.2e} {:>12.2e} {:>14}  {}",
+                "{:<8} {:>12.2e} {:>12.2e} {:>12.2e} {:>12.2e} {:>8} {:>14.2e} {:>12.2e} {:>12.2e} {:>14}  {}",
                 c.arch,
                 c.logits_rel,
                 c.packed_rel,
                 c.packed_lora_rel,
+                c.decode_rel,
+                c.decode_graph_replays,
                 c.logprob_abs,
                 c.entropy_abs,
                 c.grad_rel,
                 c.sampler_parted,
                 c.grad_worst
             );
+        }
+        for c in &checks {
+            if let Some(why) = &c.decode_graph_fallback {
+                println!("{}: decode graphs fell back to eager steps: {why}", c.arch);
+            }
         }
         println!(
             "AdamW, 3 steps: max |Δ| / max |update| = {adamw:.2e} (tolerance {:.0e})",

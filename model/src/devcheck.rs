@@ -40,6 +40,15 @@ pub struct FamilyCheck {
     pub sampler_parted: usize,
     /// max |Δ log p| of the drawn tokens, device sampler against host sampler.
     pub sampler_logprob_abs: f64,
+    /// Eight decode steps of the padded batch after its prefill: the device's fixed-shape step
+    /// (RoPE and the cache write in one kernel, the write column read on the device, CUDA graphs
+    /// captured and replayed where the device has them) against the CPU's growing cache:
+    /// max |Δlogit| / max |logit| over the steps.
+    pub decode_rel: f64,
+    /// Decode steps replayed from a captured graph on the device side (0 on the CPU), and why
+    /// graphs were switched off, if they were.
+    pub decode_graph_replays: usize,
+    pub decode_graph_fallback: Option<String>,
 }
 
 /// The tolerances (logits, log-probs, gradients) a dtype is held to. f32: summation order
@@ -77,6 +86,59 @@ struct Side {
     grads: Vec<(String, Tensor)>,
     /// (tokens parted, worst log-prob gap) of the device sampler against the host's
     sampler: (usize, f64),
+    /// The decode steps' logits `(steps, B, vocab)` and what the graphs did.
+    decode: (Tensor, crate::graph::GraphStats),
+}
+
+/// Logits of `steps` decode steps of two rows (fixed tokens, teacher-forced) after a prefill of
+/// `a` and `b`: the fixed-shape step through [`crate::graph::DecodeGraphs`] when `fixed`, else
+/// the growing cache.
+fn decode_steps(
+    model: &Transformer,
+    (a, b): (&[u32], &[u32]),
+    fixed: bool,
+    steps: usize,
+) -> Result<(Tensor, crate::graph::GraphStats)> {
+    use crate::graph::{decode_logits, DecodeGraphs, StepInputs};
+    use crate::kv_cache::KvCache;
+    use crate::transformer::static_step_inputs;
+    let device = model.device();
+    let (ids, pos, mask) = padded_inputs(&[a, b], &[0, 0], 0, device)?;
+    let cap = a.len().max(b.len()) + steps;
+    let mut cache = match fixed {
+        true => KvCache::with_capacity(&model.cfg, cap),
+        false => KvCache::new(&model.cfg),
+    };
+    let batch = Batch {
+        input_ids: &ids,
+        positions: &pos,
+        mask: &mask,
+    };
+    model.forward(&batch, Some(&mut cache), &ForwardOptions::fused())?;
+    let pads = [cache.len() - a.len(), cache.len() - b.len()];
+    let mut graphs = DecodeGraphs::new(device);
+    let mut out = Vec::new();
+    for step in 0..steps {
+        let toks = [(step * 37 % 250 + 3) as u32, (step * 11 % 250 + 5) as u32];
+        let rows: Vec<&[u32]> = toks.iter().map(std::slice::from_ref).collect();
+        let logits = if fixed {
+            let (ids, pos, column, mask) =
+                static_step_inputs(&rows, &pads, cache.len(), cap, device)?;
+            let inputs = StepInputs {
+                ids,
+                pos,
+                column,
+                mask,
+            };
+            graphs.step(model, &mut cache, &inputs)?
+        } else {
+            let (ids, pos, mask) = padded_inputs(&rows, &pads, cache.len(), device)?;
+            decode_logits(model, &mut cache, &ids, &pos, &mask)?
+        };
+        // copied out before the next step (a replayed graph's logits buffer is reused)
+        out.push(to_cpu_f32(&logits)?);
+    }
+    Ok((Tensor::stack(&out, 0)?, graphs.stats))
 }
 
 /// The device sampler against the host sampler on the same last-position logits.
@@ -138,7 +200,15 @@ fn lora_logits(model: &Transformer, batch: &Batch, weights: DType) -> Result<Ten
 
 /// One side: the tiny model's weights drawn in f32, rounded to `weights` (so both sides start
 /// from the same numbers and only the arithmetic differs), computed in `dtype` on `device`.
-fn run_side(arch: Arch, weights: DType, dtype: DType, device: &Device) -> Result<Side> {
+/// `fixed_decode`: its decode steps take the fixed-shape step (the device side) instead of the
+/// growing cache (the CPU's reference).
+fn run_side(
+    arch: Arch,
+    weights: DType,
+    dtype: DType,
+    device: &Device,
+    fixed_decode: bool,
+) -> Result<Side> {
     let cfg = tiny_config(arch);
     let mut w = random_weights(&cfg, 7, 0.2, DType::F32, &Device::Cpu)?;
     for t in w.values_mut() {
@@ -167,6 +237,7 @@ fn run_side(arch: Arch, weights: DType, dtype: DType, device: &Device) -> Result
     let lora_unpacked = lora_logits(&plain, &batch, weights)?;
     drop(plain);
     let sampler = check_sampler(&logits.i((.., logits.dim(1)? - 1, ..))?.contiguous()?)?;
+    let decode = decode_steps(&model, (&a, &b), fixed_decode, 8)?;
     let tr = Trainable::full(&mut model)?;
     tr.set_training(true);
     let sb = SeqBatch::new(&[a.clone(), b.clone()], &[10, 5], device)?;
@@ -194,6 +265,7 @@ fn run_side(arch: Arch, weights: DType, dtype: DType, device: &Device) -> Result
         entropy,
         grads,
         sampler,
+        decode,
     })
 }
 
@@ -201,8 +273,8 @@ fn run_side(arch: Arch, weights: DType, dtype: DType, device: &Device) -> Result
 pub fn check(device: &Device, dtype: DType) -> Result<Vec<FamilyCheck>> {
     let mut out = Vec::new();
     for arch in Arch::ALL {
-        let want = run_side(arch, dtype, DType::F32, &Device::Cpu)?;
-        let got = run_side(arch, dtype, dtype, device)?;
+        let want = run_side(arch, dtype, DType::F32, &Device::Cpu, false)?;
+        let got = run_side(arch, dtype, dtype, device, true)?;
         if want.grads.is_empty() || got.grads.len() != want.grads.len() {
             anyhow::bail!(
                 "{arch:?}: {} gradients on the device, {} on the CPU",
@@ -214,6 +286,7 @@ pub fn check(device: &Device, dtype: DType) -> Result<Vec<FamilyCheck>> {
         let logits_rel = rel(&got.logits, &want.logits)?;
         let packed_rel = rel(&got.logits, &want.unpacked)?;
         let packed_lora_rel = rel(&got.lora, &want.lora_unpacked)?;
+        let decode_rel = rel(&got.decode.0, &want.decode.0)?;
         let logprob_abs = max_abs(&(&got.logp - &want.logp)?)?;
         let entropy_abs = max_abs(&(&got.entropy - &want.entropy)?)?;
         let (mut grad_rel, mut grad_worst) = (-1.0f64, String::new());
@@ -234,6 +307,9 @@ pub fn check(device: &Device, dtype: DType) -> Result<Vec<FamilyCheck>> {
             grad_worst,
             sampler_parted: got.sampler.0,
             sampler_logprob_abs: got.sampler.1,
+            decode_rel,
+            decode_graph_replays: got.decode.1.replayed,
+            decode_graph_fallback: got.decode.1.fallback.clone(),
         });
     }
     Ok(out)
@@ -303,6 +379,7 @@ pub fn passes(checks: &[FamilyCheck], dtype: DType) -> bool {
         c.logits_rel <= tl
             && c.packed_rel <= tl
             && c.packed_lora_rel <= tl
+            && c.decode_rel <= tl
             && c.logprob_abs <= tp
             && c.entropy_abs <= tp
             && c.grad_rel <= tg

@@ -5,6 +5,7 @@ use anyhow::{bail, Result};
 use candle_core::{DType, Device, IndexOp, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::graph::{decode_logits, DecodeGraphs, GraphStats, StepInputs};
 use crate::kv_cache::KvCache;
 use crate::rng::Rng;
 use crate::tokenizer::Tokenizer;
@@ -547,6 +548,13 @@ pub struct GenStats {
     pub generated_tokens: usize,
     pub prefill_s: f64,
     pub decode_s: f64,
+    /// The decode steps' batch sizes, in the order they ran (each once): the rows still
+    /// generating, or with the fixed-shape step the batch-size buckets.
+    #[serde(default)]
+    pub decode_batch_sizes: Vec<usize>,
+    /// CUDA graphs of the fixed-shape decode step ([`crate::graph`]).
+    #[serde(default)]
+    pub graphs: GraphStats,
 }
 
 impl<'a> Generator<'a> {
@@ -605,10 +613,8 @@ impl<'a> Generator<'a> {
         seeds: &[u64],
         params: &SamplingParams,
         on_token: &mut dyn FnMut(TokenEvent),
-    ) -> Result<Vec<Generation>> {
-        Ok(self
-            .generate_rows_opts(prompts, seeds, &[], params, true, on_token)?
-            .0)
+    ) -> Result<(Vec<Generation>, GenStats)> {
+        self.generate_rows_opts(prompts, seeds, &[], params, true, on_token)
     }
 
     fn generate_rows_opts(
@@ -651,7 +657,11 @@ impl<'a> Generator<'a> {
             answer_close,
             max_ctx,
         };
-        let mut rows = self.start_rows(prompts, seeds, answering, longest);
+        let rows = self.start_rows(prompts, seeds, answering, longest);
+        let mut pads: Vec<usize> = rows.iter().map(|r| r.pad).collect();
+        let mut slots: Vec<Option<Row>> = rows.into_iter().map(Some).collect();
+        let mut batch_sizes = Vec::new();
+        let mut graphs = DecodeGraphs::new(device);
         let mut done: Vec<Option<Generation>> = vec![None; prompts.len()];
         let mut cache = if fixed {
             // Every column a row can reach: the prompts, then at most `max_new_tokens` (each
@@ -679,74 +689,90 @@ impl<'a> Generator<'a> {
             true => Some(DeviceSampler::new(model.output_weight().dim(0)?, device)?),
             false => None,
         };
-        let draw = |logits: &Tensor, rows: &mut [Row]| -> Result<Vec<(u32, f32)>> {
+        // Dead slots (rows finished but kept in a fixed-shape batch) draw nothing and use no
+        // random numbers, so a row's draws do not depend on its neighbours.
+        let draw = |logits: &Tensor, slots: &mut [Option<Row>]| -> Result<Vec<(u32, f32)>> {
             if let Some(sampler) = &sampler {
-                let u: Vec<f64> = rows
+                let u: Vec<f64> = slots
                     .iter_mut()
-                    .map(|r| {
-                        if params.temperature > 0.0 {
-                            r.rng.next_f64()
-                        } else {
-                            0.0
-                        }
+                    .map(|s| match s {
+                        Some(r) if params.temperature > 0.0 => r.rng.next_f64(),
+                        _ => 0.0,
                     })
                     .collect();
                 sampler.draw(logits, &u, params)
             } else {
                 let lg: Vec<Vec<f32>> = logits.to_dtype(DType::F32)?.to_vec2()?;
-                Ok(rows
+                Ok(slots
                     .iter_mut()
                     .zip(lg.iter())
-                    .map(|(r, l)| sample(l, params, &mut r.rng))
+                    .map(|(s, l)| match s {
+                        Some(r) => sample(l, params, &mut r.rng),
+                        None => (0, 0.0),
+                    })
                     .collect())
             }
         };
         let logits = model.logits(&hidden.i((.., longest - 1..longest, ..))?.squeeze(1)?)?;
         // Reading the draws back synchronises the device, so the split below is honest.
-        let mut drawn = draw(&logits, &mut rows)?;
+        let mut drawn = draw(&logits, &mut slots)?;
         let prefill_s = t0.elapsed().as_secs_f64();
         let t1 = std::time::Instant::now();
 
         loop {
             let cached = cache.len();
-            for (row, &d) in rows.iter_mut().zip(drawn.iter()) {
-                self.accept(row, d, &limits, cached, on_token)?;
-            }
-            // Retire finished sequences and shrink the batch (and its cache) to the rest.
-            if rows.iter().any(|r| r.finish.is_some()) {
-                let keep;
-                (rows, keep) = self.retire(rows, &mut done)?;
-                if rows.is_empty() {
-                    break;
+            for (slot, &d) in slots.iter_mut().zip(drawn.iter()) {
+                if let Some(row) = slot {
+                    self.accept(row, d, &limits, cached, on_token)?;
                 }
+            }
+            self.retire(&mut slots, &mut done)?;
+            let live = slots.iter().flatten().count();
+            if live == 0 {
+                break;
+            }
+            // Shrink the batch (and its cache) to the rows still generating; the fixed-shape
+            // step only to the next batch-size bucket, keeping finished rows as dead slots.
+            let size = if fixed {
+                bucket(live, slots.len())
+            } else {
+                live
+            };
+            if size < slots.len() {
+                let keep = compact(&mut slots, &mut pads, size);
                 cache.retain_rows(&keep)?;
             }
-            let last: Vec<[u32; 1]> = rows
+            if batch_sizes.last() != Some(&slots.len()) {
+                batch_sizes.push(slots.len());
+            }
+            let last: Vec<[u32; 1]> = slots
                 .iter()
-                .map(|r| [*r.tokens.last().unwrap_or(&0)])
+                .map(|s| {
+                    [s.as_ref()
+                        .and_then(|r| r.tokens.last())
+                        .copied()
+                        .unwrap_or(0)]
+                })
                 .collect();
             let refs: Vec<&[u32]> = last.iter().map(|l| l.as_slice()).collect();
-            let pads: Vec<usize> = rows.iter().map(|r| r.pad).collect();
-            let (ids, pos, mask) = match cache.capacity() {
+            let logits = match cache.capacity() {
                 Some(cap) => {
                     let (ids, pos, column, mask) =
                         static_step_inputs(&refs, &pads, cache.len(), cap, device)?;
-                    cache.set_write_column(Some(&column))?;
-                    (ids, pos, mask)
+                    let inputs = StepInputs {
+                        ids,
+                        pos,
+                        column,
+                        mask,
+                    };
+                    graphs.step(model, &mut cache, &inputs)?
                 }
-                None => padded_inputs(&refs, &pads, cache.len(), device)?,
+                None => {
+                    let (ids, pos, mask) = padded_inputs(&refs, &pads, cache.len(), device)?;
+                    decode_logits(model, &mut cache, &ids, &pos, &mask)?
+                }
             };
-            let hidden = model.forward_hidden(
-                &Batch {
-                    input_ids: &ids,
-                    positions: &pos,
-                    mask: &mask,
-                },
-                Some(&mut cache),
-                &ForwardOptions::fused(),
-            )?;
-            let logits = model.logits(&hidden.squeeze(1)?)?;
-            drawn = draw(&logits, &mut rows)?;
+            drawn = draw(&logits, &mut slots)?;
         }
         let gens: Vec<Generation> = done
             .into_iter()
@@ -758,6 +784,8 @@ impl<'a> Generator<'a> {
             generated_tokens: gens.iter().map(|g| g.tokens.len()).sum(),
             prefill_s,
             decode_s: t1.elapsed().as_secs_f64(),
+            decode_batch_sizes: batch_sizes,
+            graphs: graphs.stats,
         };
         Ok((gens, stats))
     }
@@ -855,43 +883,73 @@ impl<'a> Generator<'a> {
         Ok(())
     }
 
-    /// Move the finished rows into `done` (with their final text); returns the rows still
-    /// generating and their indices in the batch, in order.
-    fn retire<'t>(
-        &self,
-        rows: Vec<Row<'t>>,
-        done: &mut [Option<Generation>],
-    ) -> Result<(Vec<Row<'t>>, Vec<u32>)> {
-        let mut keep = Vec::new();
-        let mut kept = Vec::new();
-        for (j, row) in rows.into_iter().enumerate() {
-            match row.finish.clone() {
-                Some(finish) => {
-                    let index = row.index;
-                    // The streamed text can lag by an incomplete character; the final
-                    // text is decoded whole (a stop string's cut is kept as is).
-                    let text = match finish {
-                        FinishReason::StopString => row.text,
-                        FinishReason::Stop => self
-                            .tokenizer
-                            .decode(&row.tokens[..row.tokens.len() - 1], false)?,
-                        FinishReason::Length => self.tokenizer.decode(&row.tokens, false)?,
-                    };
-                    done[index] = Some(Generation {
-                        tokens: row.tokens,
-                        logprobs: row.logprobs,
-                        text,
-                        finish,
-                        forced: row.forced,
-                        forced_tags: row.forced_tags,
-                    });
-                }
-                None => {
-                    keep.push(j as u32);
-                    kept.push(row);
-                }
+    /// Move the finished rows into `done` (with their final text), leaving their slots dead.
+    fn retire(&self, slots: &mut [Option<Row>], done: &mut [Option<Generation>]) -> Result<()> {
+        for slot in slots.iter_mut() {
+            if !slot.as_ref().is_some_and(|r| r.finish.is_some()) {
+                continue;
             }
+            let Some(row) = slot.take() else { continue };
+            let Some(finish) = row.finish.clone() else {
+                continue;
+            };
+            // The streamed text can lag by an incomplete character; the final text is
+            // decoded whole (a stop string's cut is kept as is).
+            let text = match finish {
+                FinishReason::StopString => row.text,
+                FinishReason::Stop => self
+                    .tokenizer
+                    .decode(&row.tokens[..row.tokens.len() - 1], false)?,
+                FinishReason::Length => self.tokenizer.decode(&row.tokens, false)?,
+            };
+            done[row.index] = Some(Generation {
+                tokens: row.tokens,
+                logprobs: row.logprobs,
+                text,
+                finish,
+                forced: row.forced,
+                forced_tags: row.forced_tags,
+            });
         }
-        Ok((kept, keep))
+        Ok(())
     }
+}
+
+/// The batch size of a fixed-shape step for `live` rows in a batch of `size`: the smallest
+/// power of two holding them, or `size` itself when that is no smaller. A captured decode step
+/// is replayed at one batch size, so the sizes a batch passes through are few: at most
+/// log2(B) + 1 for B prompts.
+pub fn bucket(live: usize, size: usize) -> usize {
+    let p = live.max(1).next_power_of_two();
+    if p < size {
+        p
+    } else {
+        size
+    }
+}
+
+/// Keep the live slots in order, then dead slots up to `size` (each a copy of the first live
+/// row's cache, so its mask stays valid); returns the batch rows kept, for the cache.
+fn compact(slots: &mut Vec<Option<Row>>, pads: &mut Vec<usize>, size: usize) -> Vec<u32> {
+    let mut keep: Vec<u32> = (0..slots.len() as u32)
+        .filter(|&j| slots[j as usize].is_some())
+        .collect();
+    let live = keep.len();
+    if let Some(&first) = keep.first() {
+        keep.resize(size.max(live), first);
+    }
+    let mut old = std::mem::take(slots);
+    *slots = keep
+        .iter()
+        .enumerate()
+        .map(|(i, &j)| {
+            if i < live {
+                old[j as usize].take()
+            } else {
+                None
+            }
+        })
+        .collect();
+    *pads = keep.iter().map(|&j| pads[j as usize]).collect();
+    keep
 }

@@ -8,6 +8,7 @@ pub mod devcheck;
 pub mod device;
 pub mod fetch;
 pub mod generate;
+pub mod graph;
 pub mod kv_cache;
 pub mod loaded;
 pub mod ops;

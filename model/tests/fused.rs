@@ -5,14 +5,13 @@
 
 use candle_core::{DType, Device, Tensor};
 use raif_model::tiny::{random_weights, tiny_config, tiny_tokenizer_json};
-use raif_model::train::lora::LoraConfig;
 use raif_model::train::params::merge_lora;
 use raif_model::train::Trainable;
 use raif_model::transformer::{padded_inputs, Batch, ForwardOptions};
 use raif_model::{Arch, Generation, Generator, SamplingParams, Tokenizer, Transformer};
 
 mod common;
-use common::{max_abs, max_abs_diff};
+use common::{max_abs, max_abs_diff, with_lora};
 
 const ARCHS: [Arch; 3] = [Arch::Llama, Arch::Qwen2, Arch::Mistral];
 
@@ -77,24 +76,6 @@ fn assert_same_generations(got: &[Generation], want: &[Generation], what: &str) 
             assert!((a - b).abs() <= 1e-5, "{what}: log-prob {a} vs {b}");
         }
     }
-}
-
-/// Attach LoRA adapters to every projection and give their B matrices nonzero values, so the
-/// deltas change the output.
-fn with_lora(m: &mut Transformer) -> Trainable {
-    let cfg = LoraConfig {
-        r: 4,
-        alpha: 8.0,
-        ..LoraConfig::default()
-    };
-    let tr = Trainable::lora(m, &cfg, 5).unwrap();
-    for (i, (name, v)) in tr.vars.iter().enumerate() {
-        if name.ends_with("lora_B.weight") {
-            let t = Tensor::randn(0f32, 0.3, v.shape(), &Device::Cpu).unwrap();
-            v.set(&(t + i as f64 * 1e-3).unwrap()).unwrap();
-        }
-    }
-    tr
 }
 
 /// Loading packs every block (q/k/v with Qwen's biases, gate/up), and the packed path gives

@@ -3,13 +3,14 @@
 //! log-probs as the growing cache, on tiny random models with a left-padded batch of two rows.
 
 use candle_core::{DType, Device, Tensor};
+use raif_model::generate::GenStats;
 use raif_model::kv_cache::KvCache;
 use raif_model::tiny::{random_weights, tiny_config, tiny_tokenizer_json};
 use raif_model::transformer::{padded_inputs, static_step_inputs, Batch, ForwardOptions};
 use raif_model::{Arch, Generation, Generator, SamplingParams, Tokenizer, Transformer};
 
 mod common;
-use common::max_abs_diff;
+use common::{max_abs_diff, with_lora};
 
 fn model(arch: Arch, seed: u64) -> Transformer {
     let cfg = tiny_config(arch);
@@ -30,10 +31,20 @@ fn generations(m: &Transformer, params: &SamplingParams, fixed: bool) -> Vec<Gen
         stop_ids: vec![],
     };
     let seeds = [3, 4];
+    run(&gen, &prompts(), &seeds, params, fixed).0
+}
+
+fn run(
+    gen: &Generator,
+    prompts: &[Vec<u32>],
+    seeds: &[u64],
+    params: &SamplingParams,
+    fixed: bool,
+) -> (Vec<Generation>, GenStats) {
     if fixed {
-        gen.generate_static(&prompts(), &seeds, params, &mut |_| {})
+        gen.generate_static(prompts, seeds, params, &mut |_| {})
     } else {
-        gen.generate(&prompts(), &seeds, params, &mut |_| {})
+        gen.generate_with_stats(prompts, seeds, params, &mut |_| {})
     }
     .unwrap()
 }
@@ -139,4 +150,94 @@ fn each_fixed_shape_step_gives_the_growing_caches_logits() {
     // A growing cache takes no write column.
     let col = Tensor::new(&[0u32], &Device::Cpu).unwrap();
     assert!(KvCache::new(&m.cfg).set_write_column(Some(&col)).is_err());
+}
+
+/// Five prompts of different lengths.
+fn five_prompts() -> Vec<Vec<u32>> {
+    (0..5)
+        .map(|i| {
+            (0..3 + 2 * i)
+                .map(|j| ((i * 31 + j * 17) % 250 + 1) as u32)
+                .collect()
+        })
+        .collect()
+}
+
+/// Rows that finish at different steps: the fixed-shape batch keeps them as dead slots and
+/// shrinks only to power-of-two buckets (5 → 4 → 2 → 1), where the growing cache shrinks to
+/// the live rows at every finish; the live rows draw the same tokens with the same log-probs.
+#[test]
+fn finished_rows_stay_as_dead_slots_until_the_next_bucket() {
+    let m = model(Arch::Qwen2, 13);
+    let tok = Tokenizer::from_json(tiny_tokenizer_json().to_string()).unwrap();
+    let prompts = five_prompts();
+    let seeds = [11, 12, 13, 14, 15];
+    let mut params = SamplingParams::greedy(24);
+    params.temperature = 1.0;
+    let free = Generator {
+        model: &m,
+        tokenizer: &tok,
+        stop_ids: vec![],
+    };
+    let (open, _) = run(&free, &prompts, &seeds, &params, false);
+    // A stop token that leaves three rows generating at some step (a batch of 3: a bucket of 4
+    // holding a dead slot).
+    let stop = open
+        .iter()
+        .flat_map(|g| g.tokens.iter().copied())
+        .find(|&t| {
+            let gen = Generator {
+                model: &m,
+                tokenizer: &tok,
+                stop_ids: vec![t],
+            };
+            run(&gen, &prompts, &seeds, &params, false)
+                .1
+                .decode_batch_sizes
+                .contains(&3)
+        })
+        .expect("a stop token that retires rows at different steps");
+    let gen = Generator {
+        model: &m,
+        tokenizer: &tok,
+        stop_ids: vec![stop],
+    };
+    let (want, grow) = run(&gen, &prompts, &seeds, &params, false);
+    let (got, fixed) = run(&gen, &prompts, &seeds, &params, true);
+    assert_same(&got, &want, "dead slots");
+    assert!(
+        fixed
+            .decode_batch_sizes
+            .iter()
+            .all(|s| [5, 4, 2, 1].contains(s)),
+        "{fixed:?}"
+    );
+    assert!(
+        fixed.decode_batch_sizes.windows(2).all(|w| w[0] > w[1]),
+        "{fixed:?}"
+    );
+    assert!(fixed.decode_batch_sizes.contains(&4), "{fixed:?}");
+    assert_ne!(fixed.decode_batch_sizes, grow.decode_batch_sizes);
+    assert_eq!(fixed.graphs.captured, 0, "no graphs on the CPU");
+}
+
+/// With LoRA adapters on, the fixed-shape step adds their deltas to the packed q/k/v output
+/// before RoPE and the cache write: the tokens of the growing cache.
+#[test]
+fn fixed_shape_decode_with_lora_adapters_draws_the_growing_caches_tokens() {
+    for arch in [Arch::Qwen2, Arch::Llama] {
+        let mut m = model(arch, 21);
+        let _tr = with_lora(&mut m);
+        let mut params = SamplingParams::greedy(12);
+        params.temperature = 1.0;
+        let want = generations(&m, &params, false);
+        let got = generations(&m, &params, true);
+        assert_same(&got, &want, &format!("{arch:?} with LoRA"));
+        let base = generations(&model(arch, 21), &params, true);
+        assert_ne!(
+            base.iter().map(|g| &g.tokens).collect::<Vec<_>>(),
+            got.iter().map(|g| &g.tokens).collect::<Vec<_>>(),
+            "{arch:?}: the adapters change the tokens"
+        );
+    }
 }

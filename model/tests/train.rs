@@ -653,6 +653,7 @@ fn device_check_on_the_cpu() {
             c.logits_rel < 1e-6
                 && c.packed_rel < 1e-5
                 && c.packed_lora_rel < 1e-5
+                && c.decode_rel < 1e-5
                 && c.logprob_abs < 1e-6
                 && c.entropy_abs < 1e-6
                 && c.grad_rel < 1e-6,
