@@ -99,9 +99,8 @@ fn decode_steps(
     fixed: bool,
     steps: usize,
 ) -> Result<(Tensor, crate::graph::GraphStats)> {
-    use crate::graph::{decode_logits, DecodeGraphs, StepInputs};
+    use crate::graph::DecodeGraphs;
     use crate::kv_cache::KvCache;
-    use crate::transformer::static_step_inputs;
     let device = model.device();
     let (ids, pos, mask) = padded_inputs(&[a, b], &[0, 0], 0, device)?;
     let cap = a.len().max(b.len()) + steps;
@@ -121,20 +120,7 @@ fn decode_steps(
     for step in 0..steps {
         let toks = [(step * 37 % 250 + 3) as u32, (step * 11 % 250 + 5) as u32];
         let rows: Vec<&[u32]> = toks.iter().map(std::slice::from_ref).collect();
-        let logits = if fixed {
-            let (ids, pos, column, mask) =
-                static_step_inputs(&rows, &pads, cache.len(), cap, device)?;
-            let inputs = StepInputs {
-                ids,
-                pos,
-                column,
-                mask,
-            };
-            graphs.step(model, &mut cache, &inputs)?
-        } else {
-            let (ids, pos, mask) = padded_inputs(&rows, &pads, cache.len(), device)?;
-            decode_logits(model, &mut cache, &ids, &pos, &mask)?
-        };
+        let logits = graphs.decode(model, &mut cache, &rows, &pads)?;
         // copied out before the next step (a replayed graph's logits buffer is reused)
         out.push(to_cpu_f32(&logits)?);
     }

@@ -5,11 +5,11 @@ use anyhow::{bail, Result};
 use candle_core::{DType, Device, IndexOp, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::graph::{decode_logits, DecodeGraphs, GraphStats, StepInputs};
+use crate::graph::{DecodeGraphs, GraphStats};
 use crate::kv_cache::KvCache;
 use crate::rng::Rng;
 use crate::tokenizer::Tokenizer;
-use crate::transformer::{padded_inputs, static_step_inputs, Batch, ForwardOptions, Transformer};
+use crate::transformer::{padded_inputs, Batch, ForwardOptions, Transformer};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SamplingParams {
@@ -755,23 +755,7 @@ impl<'a> Generator<'a> {
                 })
                 .collect();
             let refs: Vec<&[u32]> = last.iter().map(|l| l.as_slice()).collect();
-            let logits = match cache.capacity() {
-                Some(cap) => {
-                    let (ids, pos, column, mask) =
-                        static_step_inputs(&refs, &pads, cache.len(), cap, device)?;
-                    let inputs = StepInputs {
-                        ids,
-                        pos,
-                        column,
-                        mask,
-                    };
-                    graphs.step(model, &mut cache, &inputs)?
-                }
-                None => {
-                    let (ids, pos, mask) = padded_inputs(&refs, &pads, cache.len(), device)?;
-                    decode_logits(model, &mut cache, &ids, &pos, &mask)?
-                }
-            };
+            let logits = graphs.decode(model, &mut cache, &refs, &pads)?;
             drawn = draw(&logits, &mut slots)?;
         }
         let gens: Vec<Generation> = done

@@ -27,7 +27,7 @@ use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::kv_cache::KvCache;
-use crate::transformer::{Batch, ForwardOptions, Transformer};
+use crate::transformer::{padded_inputs, static_step_inputs, Batch, ForwardOptions, Transformer};
 
 /// What the graphs did over one generation call.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -101,8 +101,38 @@ impl DecodeGraphs {
         }
     }
 
-    /// One decode step's logits `(B, vocab)`. From a replayed graph the tensor is a buffer
-    /// the next step overwrites: read it (draw the tokens) before the next step.
+    /// The logits `(B, vocab)` of one decode step of the tokens `rows` (one each) with left
+    /// pads `pads`: the fixed-shape step (captured and replayed where it can be) when the cache
+    /// has a fixed capacity, else the growing cache's step. Read them before the next step.
+    pub fn decode(
+        &mut self,
+        model: &Transformer,
+        cache: &mut KvCache,
+        rows: &[&[u32]],
+        pads: &[usize],
+    ) -> Result<Tensor> {
+        let device = model.device();
+        match cache.capacity() {
+            Some(cap) => {
+                let (ids, pos, column, mask) =
+                    static_step_inputs(rows, pads, cache.len(), cap, device)?;
+                let inputs = StepInputs {
+                    ids,
+                    pos,
+                    column,
+                    mask,
+                };
+                self.step(model, cache, &inputs)
+            }
+            None => {
+                let (ids, pos, mask) = padded_inputs(rows, pads, cache.len(), device)?;
+                decode_logits(model, cache, &ids, &pos, &mask)
+            }
+        }
+    }
+
+    /// One fixed-shape decode step's logits `(B, vocab)`. From a replayed graph the tensor is
+    /// a buffer the next step overwrites: read it (draw the tokens) before the next step.
     pub fn step(
         &mut self,
         model: &Transformer,
