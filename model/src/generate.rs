@@ -689,33 +689,9 @@ impl<'a> Generator<'a> {
             true => Some(DeviceSampler::new(model.output_weight().dim(0)?, device)?),
             false => None,
         };
-        // Dead slots (rows finished but kept in a fixed-shape batch) draw nothing and use no
-        // random numbers, so a row's draws do not depend on its neighbours.
-        let draw = |logits: &Tensor, slots: &mut [Option<Row>]| -> Result<Vec<(u32, f32)>> {
-            if let Some(sampler) = &sampler {
-                let u: Vec<f64> = slots
-                    .iter_mut()
-                    .map(|s| match s {
-                        Some(r) if params.temperature > 0.0 => r.rng.next_f64(),
-                        _ => 0.0,
-                    })
-                    .collect();
-                sampler.draw(logits, &u, params)
-            } else {
-                let lg: Vec<Vec<f32>> = logits.to_dtype(DType::F32)?.to_vec2()?;
-                Ok(slots
-                    .iter_mut()
-                    .zip(lg.iter())
-                    .map(|(s, l)| match s {
-                        Some(r) => sample(l, params, &mut r.rng),
-                        None => (0, 0.0),
-                    })
-                    .collect())
-            }
-        };
         let logits = model.logits(&hidden.i((.., longest - 1..longest, ..))?.squeeze(1)?)?;
         // Reading the draws back synchronises the device, so the split below is honest.
-        let mut drawn = draw(&logits, &mut slots)?;
+        let mut drawn = draw(sampler.as_ref(), &logits, &mut slots, params)?;
         let prefill_s = t0.elapsed().as_secs_f64();
         let t1 = std::time::Instant::now();
 
@@ -756,7 +732,7 @@ impl<'a> Generator<'a> {
                 .collect();
             let refs: Vec<&[u32]> = last.iter().map(|l| l.as_slice()).collect();
             let logits = graphs.decode(model, &mut cache, &refs, &pads)?;
-            drawn = draw(&logits, &mut slots)?;
+            drawn = draw(sampler.as_ref(), &logits, &mut slots, params)?;
         }
         let gens: Vec<Generation> = done
             .into_iter()
@@ -897,6 +873,36 @@ impl<'a> Generator<'a> {
         }
         Ok(())
     }
+}
+
+/// One token per live slot from its row of `logits` (on the device where `sampler` is, else
+/// on the host). Dead slots (rows finished but kept in a fixed-shape batch) draw nothing and
+/// use no random numbers, so a row's draws do not depend on its neighbours.
+fn draw(
+    sampler: Option<&DeviceSampler>,
+    logits: &Tensor,
+    slots: &mut [Option<Row>],
+    params: &SamplingParams,
+) -> Result<Vec<(u32, f32)>> {
+    if let Some(sampler) = sampler {
+        let u: Vec<f64> = slots
+            .iter_mut()
+            .map(|s| match s {
+                Some(r) if params.temperature > 0.0 => r.rng.next_f64(),
+                _ => 0.0,
+            })
+            .collect();
+        return sampler.draw(logits, &u, params);
+    }
+    let lg: Vec<Vec<f32>> = logits.to_dtype(DType::F32)?.to_vec2()?;
+    Ok(slots
+        .iter_mut()
+        .zip(lg.iter())
+        .map(|(s, l)| match s {
+            Some(r) => sample(l, params, &mut r.rng),
+            None => (0, 0.0),
+        })
+        .collect())
 }
 
 /// The batch size of a fixed-shape step for `live` rows in a batch of `size`: the smallest

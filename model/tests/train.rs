@@ -12,6 +12,8 @@ use raif_model::{
     Arch, ChatTemplate, Generator, LoadedModel, SamplingParams, Tokenizer, Transformer,
 };
 
+mod common;
+
 fn tiny(arch: Arch, seed: u64, dtype: DType) -> Transformer {
     let cfg = tiny_config(arch);
     let w = random_weights(&cfg, seed, 0.2, dtype, &Device::Cpu).unwrap();
@@ -316,16 +318,7 @@ fn lora_with_zero_b_equals_the_base_model_exactly_and_merge_matches() {
     let mm = merged
         .forward(&batch, None, &ForwardOptions::fused())
         .unwrap();
-    let d = (on - mm)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap();
+    let d = common::max_abs_diff(&on, &mm);
     assert!(d < 1e-4, "merged differs by {d}");
 }
 
